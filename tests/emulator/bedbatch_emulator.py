@@ -1,0 +1,990 @@
+"""A local AWS account for bedbatch-doctor: moto 5.2.5 plus Bedrock batch inference.
+
+moto serves STS, IAM and S3 but none of Bedrock's batch or model-catalogue operations, and no
+Service Quotas for `bedrock`. moto has no plugin system for its server, so this module adds the
+operations to moto's own response classes (moto routes every Bedrock REST path to a snake_case
+method of `BedrockResponse` through botocore's service model) and then runs `moto.server.main()`,
+which takes moto_server's own flags (`-H 127.0.0.1 -p PORT`).
+
+State lives on moto's backends, so `POST /moto-api/reset` clears it. A few test controls live
+under `/_bedbatch/` (see `admin_app`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import moto.server
+from moto import settings
+from moto.bedrock.responses import BedrockResponse
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import JsonRESTError
+from moto.iam.access_control import IAMPolicy, IAMRequestBase, PermissionResult, create_access_key
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.models import s3_backends
+from moto.servicequotas.responses import ServiceQuotasResponse
+from moto.utilities.utils import get_partition
+
+import catalogue
+
+JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}$")
+S3_URI_RE = re.compile(r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/[-!_*'().a-zA-Z0-9]+)*/?$")
+ROLE_ARN_RE = re.compile(r"^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$")
+ACTIVE = ["Submitted", "Validating", "Scheduled", "InProgress"]
+# Each read of a job moves it one step along this path.
+NEXT_STATUS = {
+    "Submitted": "Validating",
+    "Validating": "Scheduled",
+    "Scheduled": "InProgress",
+    "InProgress": "Completed",
+    "Stopping": "Stopped",
+}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class BedrockError(JsonRESTError):
+    def __init__(self, error_type: str, message: str, status: int = 400):
+        super().__init__(error_type, message)
+        self.code = status
+
+
+def validation(msg: str) -> BedrockError:
+    return BedrockError("ValidationException", msg, 400)
+
+
+def not_found(msg: str) -> BedrockError:
+    return BedrockError("ResourceNotFoundException", msg, 404)
+
+
+def access_denied(msg: str) -> BedrockError:
+    return BedrockError("AccessDeniedException", msg, 403)
+
+
+# --------------------------------------------------------------------------- test controls
+
+_admin_lock = threading.Lock()
+_admin: dict[str, Any] = {"requests": [], "faults": []}
+
+
+def _reset_admin() -> None:
+    with _admin_lock:
+        _admin["requests"] = []
+        _admin["faults"] = []
+
+
+def _credential_service(environ: dict[str, Any]) -> str:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
+    return m.group(1) if m else ""
+
+
+def _request_action(environ: dict[str, Any], body: bytes, service: str) -> str:
+    """A name for the operation: Action= for query protocols, X-Amz-Target, else METHOD path."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.split(".")[-1]
+    if service in ("iam", "sts"):
+        qs = parse_qs(environ.get("QUERY_STRING", ""))
+        if "Action" in qs:
+            return qs["Action"][0]
+        try:
+            form = parse_qs(body.decode("utf-8", "replace"))
+            if "Action" in form:
+                return form["Action"][0]
+        except Exception:
+            pass
+    query = environ.get("QUERY_STRING", "")
+    return f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}" + (
+        f"?{query}" if query else ""
+    )
+
+
+def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """`/_bedbatch/requests` (GET: the request log; DELETE: clear it) and `/_bedbatch/faults`
+    (POST {"service", "action", "count", "status", "code", "message"}: answer the next `count`
+    matching requests with that error; DELETE: clear them), `/_bedbatch/quotas` (POST {"region",
+    "quotaCode", "value", "account"?}: set an applied quota value)."""
+    path = environ.get("PATH_INFO", "")
+    method = environ.get("REQUEST_METHOD", "GET")
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    status, payload = "200 OK", {}
+    with _admin_lock:
+        if path == "/_bedbatch/requests":
+            if method == "DELETE":
+                _admin["requests"] = []
+            payload = {"requests": list(_admin["requests"])}
+        elif path == "/_bedbatch/faults":
+            if method == "POST":
+                fault = json.loads(body or b"{}")
+                fault.setdefault("count", 1)
+                fault.setdefault("status", 500)
+                fault.setdefault("code", "InternalFailure")
+                fault.setdefault("message", "injected fault")
+                _admin["faults"].append(fault)
+            elif method == "DELETE":
+                _admin["faults"] = []
+            payload = {"faults": list(_admin["faults"])}
+        elif path == "/_bedbatch/quotas" and method == "POST":
+            req = json.loads(body or b"{}")
+            set_quota_value(req.get("account", "123456789012"), req["region"], req["quotaCode"], float(req["value"]))
+            payload = {"ok": True}
+        else:
+            status, payload = "404 Not Found", {"error": f"no such control: {path}"}
+    data = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _take_fault(service: str, action: str) -> dict[str, Any] | None:
+    with _admin_lock:
+        for fault in _admin["faults"]:
+            if fault.get("service") in (None, service) and fault.get("action") in (None, action):
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    _admin["faults"].remove(fault)
+                return fault
+    return None
+
+
+_original_call = DomainDispatcherApplication.__call__
+
+
+def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any):
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/_bedbatch/"):
+        return admin_app(environ, start_response)
+    if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+        _reset_admin()
+        return _original_call(self, environ, start_response)
+    if path.startswith("/moto-api"):
+        return _original_call(self, environ, start_response)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    service = _credential_service(environ)
+    action = _request_action(environ, body, service)
+    with _admin_lock:
+        _admin["requests"].append(
+            {"service": service, "action": action, "method": environ.get("REQUEST_METHOD")}
+        )
+    fault = _take_fault(service, action)
+    if fault:
+        data = json.dumps({"__type": fault["code"], "message": fault["message"]}).encode()
+        if service in ("iam", "sts", "s3"):
+            data = (
+                f"<ErrorResponse><Error><Code>{fault['code']}</Code>"
+                f"<Message>{fault['message']}</Message></Error></ErrorResponse>"
+            ).encode()
+        start_response(
+            f"{fault['status']} Injected",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+    return _original_call(self, environ, start_response)
+
+
+# --------------------------------------------------------------------------- moto fixes
+
+
+def _create_aws_request_fixed(self: IAMRequestBase):
+    """moto takes the request's form data (for a body-less GET: its headers) as the body it
+    signs; an empty body is right for GET/HEAD/DELETE, so Bedrock GETs verify under enforcement."""
+    from botocore.awsrequest import AWSRequest
+
+    signed_headers = self._get_string_between(
+        "SignedHeaders=", ",", self._headers["Authorization"]
+    ).split(";")
+    headers = self._create_headers_for_aws_request(signed_headers, self._headers)
+    if self._method.upper() in ("GET", "HEAD", "DELETE"):
+        data: Any = b""
+    else:
+        data = self._body or self._data
+    request = AWSRequest(method=self._method, url=self._path, data=data, headers=headers)
+    request.context["timestamp"] = headers["X-Amz-Date"]
+    return request
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now() -> float:
+    return round(time.time(), 3)
+
+
+def _enforcing() -> bool:
+    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _resolve_model(model_id: str, region: str, account: str):
+    """-> (catalogue entry, via_profile) or (None, False)."""
+    ident = unquote(model_id)
+    m = re.match(r"^arn:aws(?:-[a-z-]+)?:bedrock:([a-z0-9-]+):(\d{12})?:(foundation-model|inference-profile)/(.+)$", ident)
+    if m:
+        kind, ident = m.group(3), m.group(4)
+        if kind == "inference-profile":
+            return catalogue.model_by_profile(ident), True
+        return catalogue.model_by_id(ident), False
+    model = catalogue.model_by_id(ident)
+    if model:
+        return model, False
+    model = catalogue.model_by_profile(ident)
+    if model:
+        return model, True
+    return None, False
+
+
+def _model_arn(partition: str, region: str, model_id: str) -> str:
+    return f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def _model_summary(model: dict[str, Any], partition: str, region: str) -> dict[str, Any]:
+    return {
+        "modelArn": _model_arn(partition, region, model["id"]),
+        "modelId": model["id"],
+        "modelName": model["name"],
+        "providerName": model["provider"],
+        "inputModalities": model["input"],
+        "outputModalities": model["output"],
+        "responseStreamingSupported": model["family"] != "titan-embed",
+        "customizationsSupported": [],
+        "inferenceTypesSupported": model["inference_types"],
+        "modelLifecycle": {"status": "ACTIVE"},
+    }
+
+
+def _profile_summary(model: dict[str, Any], partition: str, region: str, account: str):
+    pid = model["profile"]
+    return {
+        "inferenceProfileName": f"US {model['name']}",
+        "description": f"Routes requests to {model['name']} in {', '.join(catalogue.US_PROFILE_REGIONS)}.",
+        "inferenceProfileArn": f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{pid}",
+        "inferenceProfileId": pid,
+        "models": [{"modelArn": _model_arn(partition, r, model["id"])} for r in catalogue.US_PROFILE_REGIONS],
+        "status": "ACTIVE",
+        "type": "SYSTEM_DEFINED",
+    }
+
+
+def _parse_s3_uri(uri: str) -> tuple[str, str]:
+    rest = uri[len("s3://"):]
+    bucket, _, key = rest.partition("/")
+    return bucket, key
+
+
+def _jobs(backend: Any) -> dict[str, dict[str, Any]]:
+    if not hasattr(backend, "bedbatch_jobs"):
+        backend.bedbatch_jobs = {}
+    return backend.bedbatch_jobs
+
+
+def _quota_values(backend: Any) -> dict[str, float]:
+    if not hasattr(backend, "bedbatch_quota_values"):
+        backend.bedbatch_quota_values = {}
+    return backend.bedbatch_quota_values
+
+
+def _quota_value(account: str, region: str, model: dict[str, Any], kind: str) -> float:
+    from moto.servicequotas.models import servicequotas_backends
+
+    backend = servicequotas_backends[account][region]
+    code = catalogue.quota_code(model["id"], kind)
+    for k, _name, default, _adj in catalogue.QUOTA_KINDS:
+        if k == kind:
+            return _quota_values(backend).get(code, default)
+    raise KeyError(kind)
+
+
+def _policy_allows(documents: list[Any], action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+    permitted = False
+    for doc in documents:
+        result = IAMPolicy(doc).is_action_permitted(action, resource, None, context)
+        if result == PermissionResult.DENIED:
+            return False
+        if result == PermissionResult.PERMITTED:
+            permitted = True
+    return permitted
+
+
+def _role_documents(role: Any) -> list[Any]:
+    return list(role.policies.values()) + list(role.managed_policies.values())
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _wild_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    regex = "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$"
+    return re.match(regex, value, re.I if ignore_case else 0) is not None
+
+
+def _trust_allows_bedrock(document: str, context: dict[str, str]) -> tuple[bool, str]:
+    """Does the trust policy let bedrock.amazonaws.com AssumeRole with this request context?
+    Returns (allowed, reason). Handles the operators trust policies use; any condition key the
+    context lacks fails, as on AWS (…IfExists and negated operators aside)."""
+    try:
+        policy = json.loads(unquote(document) if document.lstrip().startswith("%") else document)
+    except ValueError:
+        return False, "the trust policy is not valid JSON"
+    allowed = False
+    reason = "no statement allows bedrock.amazonaws.com to call sts:AssumeRole"
+    for st in _as_list(policy.get("Statement")):
+        actions = _as_list(st.get("Action"))
+        if not any(_wild_match(a, "sts:AssumeRole", True) for a in actions):
+            continue
+        principal = st.get("Principal")
+        if principal == "*":
+            names_bedrock = True
+        elif isinstance(principal, dict):
+            names_bedrock = "bedrock.amazonaws.com" in _as_list(principal.get("Service")) or "*" in _as_list(principal.get("AWS"))
+        else:
+            names_bedrock = False
+        if not names_bedrock:
+            continue
+        ok, why = _conditions_hold(st.get("Condition") or {}, context)
+        if st.get("Effect") == "Deny" and ok:
+            return False, "an explicit Deny in the trust policy"
+        if st.get("Effect") == "Allow":
+            if ok:
+                allowed = True
+            else:
+                reason = why
+    return allowed, ("" if allowed else reason)
+
+
+def _conditions_hold(conditions: dict[str, Any], context: dict[str, str]) -> tuple[bool, str]:
+    lowered = {k.lower(): v for k, v in context.items()}
+    for op, block in conditions.items():
+        base = op.split(":")[-1]
+        if_exists = base.endswith("IfExists")
+        base = base[: -len("IfExists")] if if_exists else base
+        for key, expected in block.items():
+            actual = lowered.get(key.lower())
+            values = [str(v) for v in _as_list(expected)]
+            if actual is None:
+                if if_exists or base.startswith("StringNot") or base.startswith("ArnNot"):
+                    continue
+                if base == "Null":
+                    if any(v.lower() == "true" for v in values):
+                        continue
+                return False, f"condition {op} on {key}: Bedrock supplies no {key}"
+            if base == "StringEquals":
+                ok = actual in values
+            elif base == "StringEqualsIgnoreCase":
+                ok = actual.lower() in [v.lower() for v in values]
+            elif base in ("StringLike", "ArnLike", "ArnEquals"):  # ArnEquals takes wildcards too
+                ok = any(_wild_match(v, actual) for v in values)
+            elif base == "StringNotEquals":
+                ok = actual not in values
+            elif base in ("StringNotLike", "ArnNotLike", "ArnNotEquals"):
+                ok = not any(_wild_match(v, actual) for v in values)
+            elif base == "Null":
+                ok = any(v.lower() == "false" for v in values)
+            elif base == "Bool":
+                ok = actual.lower() in [v.lower() for v in values]
+            else:
+                ok = False
+            if not ok:
+                return False, f"condition {op} on {key}: {actual} does not match {values}"
+    return True, ""
+
+
+# --------------------------------------------------------------------------- job processing
+
+
+def _s3_backend(account: str, partition: str) -> Any:
+    return s3_backends[account][partition]
+
+
+def _input_objects(s3: Any, uri: str) -> list[tuple[str, str]]:
+    bucket, key = _parse_s3_uri(uri)
+    b = s3.get_bucket(bucket)
+    if key and not key.endswith("/") and key in b.keys:
+        return [(bucket, key)]
+    prefix = key if (not key or key.endswith("/")) else key + "/"
+    names = sorted(k for k in b.keys.keys() if k.startswith(prefix) and k.endswith(".jsonl"))
+    return [(bucket, k) for k in names]
+
+
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    try:
+        s3.get_bucket(bucket)
+        return True
+    except Exception:
+        return False
+
+
+def _validate_job(job: dict[str, Any]) -> str | None:
+    """The checks Bedrock makes while a job is Validating. Returns a failure message or None."""
+    account, region, partition = job["_account"], job["_region"], job["_partition"]
+    iam = iam_backends[account][partition]
+    try:
+        role = iam.get_role_by_arn(job["roleArn"])
+    except Exception:
+        return f"The provided role {job['roleArn']} does not exist or is not accessible."
+    context = {
+        "aws:SourceAccount": account,
+        "aws:SourceArn": job["jobArn"],
+    }
+    ok, why = _trust_allows_bedrock(role.assume_role_policy_document, context)
+    if not ok:
+        return (
+            f"Bedrock could not assume the provided IAM role {job['roleArn']}. "
+            f"Ensure the role has a trust relationship with bedrock.amazonaws.com ({why})."
+        )
+    s3 = _s3_backend(account, partition)
+    in_uri = job["inputDataConfig"]["s3InputDataConfig"]["s3Uri"]
+    out_uri = job["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"]
+    in_bucket, in_key = _parse_s3_uri(in_uri)
+    out_bucket, out_key = _parse_s3_uri(out_uri)
+    for bucket in (in_bucket, out_bucket):
+        if not _bucket_exists(s3, bucket):
+            return f"The specified bucket does not exist: {bucket}"
+    docs = _role_documents(role)
+    arn = f"arn:{partition}:s3:::"
+    if not _policy_allows(docs, "s3:ListBucket", f"{arn}{in_bucket}"):
+        return f"Access denied when listing the input location {in_uri} with role {job['roleArn']} (s3:ListBucket)."
+    objects = _input_objects(s3, in_uri)
+    if not objects:
+        return f"No .jsonl input files found at {in_uri}."
+    for bucket, key in objects:
+        if not _policy_allows(docs, "s3:GetObject", f"{arn}{bucket}/{key}"):
+            return f"Access denied when reading the input file s3://{bucket}/{key} with role {job['roleArn']} (s3:GetObject)."
+    probe = out_key + ("" if not out_key or out_key.endswith("/") else "/") + job["_job_id"] + "/manifest.json.out"
+    if not _policy_allows(docs, "s3:PutObject", f"{arn}{out_bucket}/{probe}"):
+        return f"Access denied when writing to the output location {out_uri} with role {job['roleArn']} (s3:PutObject)."
+    model = job["_model"]
+    min_records = _quota_value(account, region, model, "min-records")
+    per_file = _quota_value(account, region, model, "records-per-file")
+    per_job = _quota_value(account, region, model, "records-per-job")
+    total = 0
+    for bucket, key in objects:
+        count = sum(1 for line in _lines(s3.get_object(bucket, key).value) if line.strip())
+        if count > per_file:
+            return f"The input file s3://{bucket}/{key} has {count} records, more than the maximum of {int(per_file)} records per file."
+        total += count
+    if total < min_records:
+        return f"The number of records in the input ({total}) is less than the minimum of {int(min_records)} records required for a batch inference job."
+    if total > per_job:
+        return f"The job has {total} records, more than the maximum of {int(per_job)} records per job."
+    return None
+
+
+def _lines(data: bytes) -> list[str]:
+    text = data.decode("utf-8", "replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.splitlines()
+
+
+def _model_output(family: str, model: dict[str, Any], model_input: dict[str, Any], index: int):
+    """-> (modelOutput, input_tokens, output_tokens) or raises ValueError for a malformed input."""
+    text = json.dumps(model_input)
+    in_tokens = max(1, len(text) // 4)
+    answer = f"Emulated answer {index} from {model['name']}."
+    out_tokens = max(1, len(answer) // 4)
+    if family == "anthropic":
+        if model_input.get("anthropic_version") != "bedrock-2023-05-31":
+            raise ValueError("anthropic_version: must be bedrock-2023-05-31")
+        if not isinstance(model_input.get("max_tokens"), int):
+            raise ValueError("max_tokens: required integer")
+        if not model_input.get("messages"):
+            raise ValueError("messages: required non-empty list")
+        return {
+            "id": f"msg_bdrk_{uuid.uuid4().hex[:24]}",
+            "type": "message",
+            "role": "assistant",
+            "model": model["id"].split(".", 1)[1].rsplit("-v", 1)[0],
+            "content": [{"type": "text", "text": answer}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": in_tokens, "output_tokens": out_tokens},
+        }, in_tokens, out_tokens
+    if family == "titan-embed":
+        if not isinstance(model_input.get("inputText"), str):
+            raise ValueError("inputText: required string")
+        return {"embedding": [0.01 * (i % 7) for i in range(8)], "inputTextTokenCount": in_tokens}, in_tokens, 0
+    if family == "nova":
+        if not model_input.get("messages"):
+            raise ValueError("messages: required non-empty list")
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": in_tokens, "outputTokens": out_tokens, "totalTokens": in_tokens + out_tokens},
+        }, in_tokens, out_tokens
+    if family == "llama":
+        if not isinstance(model_input.get("prompt"), str):
+            raise ValueError("prompt: required string")
+        return {
+            "generation": answer,
+            "prompt_token_count": in_tokens,
+            "generation_token_count": out_tokens,
+            "stop_reason": "stop",
+        }, in_tokens, out_tokens
+    return {"outputText": answer}, in_tokens, out_tokens
+
+
+def _complete_job(job: dict[str, Any]) -> None:
+    """Write `<output>/<job id>/<input file>.out` per input file and `manifest.json.out`."""
+    s3 = _s3_backend(job["_account"], job["_partition"])
+    model = job["_model"]
+    out_bucket, out_key = _parse_s3_uri(job["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"])
+    base = out_key + ("" if not out_key or out_key.endswith("/") else "/") + job["_job_id"] + "/"
+    total = success = errors = in_tok = out_tok = 0
+    for bucket, key in _input_objects(s3, job["inputDataConfig"]["s3InputDataConfig"]["s3Uri"]):
+        out_lines = []
+        for line in _lines(s3.get_object(bucket, key).value):
+            if not line.strip():
+                continue
+            total += 1
+            record: dict[str, Any] = {}
+            try:
+                parsed = json.loads(line)
+                if not isinstance(parsed, dict):
+                    raise ValueError("each line must be a JSON object")
+                record_id = parsed.get("recordId") or f"{total:011d}"
+                record = {"recordId": record_id, "modelInput": parsed.get("modelInput")}
+                if not isinstance(parsed.get("modelInput"), dict):
+                    raise ValueError("modelInput: required object")
+                output, i_t, o_t = _model_output(model["family"], model, parsed["modelInput"], total)
+                record["modelOutput"] = output
+                success += 1
+                in_tok += i_t
+                out_tok += o_t
+            except ValueError as e:
+                record.setdefault("recordId", f"{total:011d}")
+                record["error"] = {"errorCode": 400, "errorMessage": f"Malformed input request: {e}"}
+                errors += 1
+            out_lines.append(json.dumps(record))
+        name = key.rsplit("/", 1)[-1]
+        s3.put_object(out_bucket, f"{base}{name}.out", ("\n".join(out_lines) + "\n").encode())
+    manifest = {
+        "totalRecordCount": total,
+        "processedRecordCount": total,
+        "successRecordCount": success,
+        "errorRecordCount": errors,
+        "inputTokenCount": in_tok,
+        "outputTokenCount": out_tok,
+    }
+    s3.put_object(out_bucket, f"{base}manifest.json.out", json.dumps(manifest).encode())
+    job.update(
+        totalRecordCount=total,
+        processedRecordCount=total,
+        successRecordCount=success,
+        errorRecordCount=errors,
+    )
+    job["status"] = "PartiallyCompleted" if errors and success else "Completed"
+    if errors and not success:
+        job["message"] = "All records failed: check the modelInput of each record."
+
+
+def _advance(job: dict[str, Any]) -> None:
+    status = job["status"]
+    nxt = NEXT_STATUS.get(status)
+    if not nxt:
+        return
+    now = _now()
+    job["lastModifiedTime"] = now
+    if status == "Validating":
+        failure = _validate_job(job)
+        if failure:
+            job["status"] = "Failed"
+            job["message"] = failure
+            job["endTime"] = now
+            return
+    if nxt == "Completed":
+        try:
+            _complete_job(job)
+        except Exception as e:  # a bucket deleted mid-job, say
+            job["status"] = "Failed"
+            job["message"] = f"Failed to write the output: {e}"
+        job["endTime"] = now
+        return
+    job["status"] = nxt
+    if nxt == "Stopped":
+        job["endTime"] = now
+
+
+def _public(job: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
+
+
+# --------------------------------------------------------------------------- Bedrock operations
+
+
+def _backend(self: BedrockResponse) -> Any:
+    return self.bedrock_backend
+
+
+def create_model_invocation_job(self: BedrockResponse) -> str:
+    params = json.loads(self.body or "{}")
+    account, region = self.current_account, self.region
+    partition = get_partition(region)
+    for field in ("jobName", "roleArn", "modelId", "inputDataConfig", "outputDataConfig"):
+        if not params.get(field):
+            raise validation(f"1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")
+    name = params["jobName"]
+    if not JOB_NAME_RE.match(name):
+        raise validation(
+            f"1 validation error detected: Value '{name}' at 'jobName' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\\+\\-\\.]){0,63}"
+        )
+    timeout = params.get("timeoutDurationInHours", 168)
+    if not isinstance(timeout, int) or not 24 <= timeout <= 168:
+        raise validation(
+            f"1 validation error detected: Value '{timeout}' at 'timeoutDurationInHours' failed to satisfy constraint: "
+            "Member must have value between 24 and 168"
+        )
+    role_arn = params["roleArn"]
+    if not ROLE_ARN_RE.match(role_arn):
+        raise validation(f"1 validation error detected: Value '{role_arn}' at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws(-[^:]+)?:iam::([0-9]{{12}})?:role/.+$")
+    s3_in = (params["inputDataConfig"].get("s3InputDataConfig") or {}).get("s3Uri", "")
+    s3_out = (params["outputDataConfig"].get("s3OutputDataConfig") or {}).get("s3Uri", "")
+    for where, uri in (("inputDataConfig.s3InputDataConfig.s3Uri", s3_in), ("outputDataConfig.s3OutputDataConfig.s3Uri", s3_out)):
+        if len(uri) > 1024 or not S3_URI_RE.match(uri):
+            raise validation(
+                f"1 validation error detected: Value '{uri}' at '{where}' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/[-!_*'().a-zA-Z0-9]+)*/?"
+            )
+    model, via_profile = _resolve_model(params["modelId"], region, account)
+    if model is None:
+        raise validation(f"The provided model identifier is invalid: {params['modelId']}")
+    if not model["access"]:
+        raise access_denied("You don't have access to the model with the specified model ID.")
+    if not model["batch"]:
+        raise validation("Batch inference is not supported for the requested model")
+    if not via_profile and "ON_DEMAND" not in model["inference_types"]:
+        raise validation(
+            f"Invocation of model ID {model['id']} with on-demand throughput isn't supported. "
+            "Retry your request with the ID or ARN of an inference profile that contains this model."
+        )
+    if _enforcing():
+        _check_pass_role(self, role_arn, partition)
+    jobs = _jobs(_backend(self))
+    token = params.get("clientRequestToken")
+    if token:
+        for existing in jobs.values():
+            if existing.get("clientRequestToken") == token:
+                return json.dumps({"jobArn": existing["jobArn"]})
+    for existing in jobs.values():
+        if existing["jobName"] == name:
+            raise BedrockError("ConflictException", f"A job named {name} already exists.", 400)
+    running = sum(1 for j in jobs.values() if j["status"] in ACTIVE and j["_model"]["id"] == model["id"])
+    limit = _quota_value(account, region, model, "concurrent-jobs")
+    if running >= limit:
+        raise BedrockError(
+            "ServiceQuotaExceededException",
+            f"You have reached the maximum number of in-progress and submitted batch inference jobs ({int(limit)}) for {model['name']}.",
+            400,
+        )
+    job_id = uuid.uuid4().hex[:12]
+    arn = f"arn:{partition}:bedrock:{region}:{account}:model-invocation-job/{job_id}"
+    now = _now()
+    job = {
+        "jobArn": arn,
+        "jobName": name,
+        "modelId": params["modelId"],
+        "clientRequestToken": token,
+        "roleArn": role_arn,
+        "status": "Submitted",
+        "message": None,
+        "submitTime": now,
+        "lastModifiedTime": now,
+        "endTime": None,
+        "inputDataConfig": {"s3InputDataConfig": {"s3InputFormat": "JSONL", **params["inputDataConfig"]["s3InputDataConfig"]}},
+        "outputDataConfig": params["outputDataConfig"],
+        "timeoutDurationInHours": timeout,
+        "jobExpirationTime": now + timeout * 3600,
+        "modelInvocationType": params.get("modelInvocationType", "InvokeModel"),
+        "_job_id": job_id,
+        "_account": account,
+        "_region": region,
+        "_partition": partition,
+        "_model": model,
+        "_tags": params.get("tags") or [],
+    }
+    jobs[arn] = job
+    return json.dumps({"jobArn": arn})
+
+
+def _check_pass_role(self: BedrockResponse, role_arn: str, partition: str) -> None:
+    auth = self.headers.get("Authorization", "")
+    m = re.search(r"Credential=([^/]+)/", auth)
+    if not m:
+        raise access_denied("Missing credentials")
+    key = create_access_key(self.current_account, partition, m.group(1), dict(self.headers))
+    docs = key.collect_policies()
+    if not _policy_allows(docs, "iam:PassRole", role_arn, {"iam:PassedToService": "bedrock.amazonaws.com"}):
+        raise access_denied(
+            f"User: {key.arn} is not authorized to perform: iam:PassRole on resource: {role_arn} "
+            "because no identity-based policy allows the iam:PassRole action"
+        )
+
+
+def _job_from_path(self: BedrockResponse) -> dict[str, Any]:
+    path = unquote(self.path.split("?")[0])
+    ident = path.split("/model-invocation-job/", 1)[1]
+    if ident.endswith("/stop"):
+        ident = ident[: -len("/stop")]
+    jobs = _jobs(_backend(self))
+    if ident in jobs:
+        return jobs[ident]
+    for job in jobs.values():
+        if job["_job_id"] == ident or job["jobName"] == ident:
+            return job
+    raise not_found(f"The specified job {ident} could not be found.")
+
+
+def get_model_invocation_job(self: BedrockResponse) -> str:
+    job = _job_from_path(self)
+    _advance(job)
+    return json.dumps(_public(job))
+
+
+def stop_model_invocation_job(self: BedrockResponse) -> str:
+    job = _job_from_path(self)
+    if job["status"] not in ACTIVE:
+        raise validation(f"The job cannot be stopped because it is in status {job['status']}.")
+    job["status"] = "Stopping"
+    job["lastModifiedTime"] = _now()
+    return "{}"
+
+
+def list_model_invocation_jobs(self: BedrockResponse) -> str:
+    q = self.querystring
+    get = lambda k: (q.get(k) or [None])[0]  # noqa: E731
+    jobs = list(_jobs(_backend(self)).values())
+    if get("statusEquals"):
+        jobs = [j for j in jobs if j["status"] == get("statusEquals")]
+    if get("nameContains"):
+        jobs = [j for j in jobs if get("nameContains") in j["jobName"]]
+    jobs.sort(key=lambda j: j["submitTime"], reverse=get("sortOrder") != "Ascending")
+    start = int(get("nextToken") or 0)
+    size = int(get("maxResults") or 100)
+    page = jobs[start : start + size]
+    out: dict[str, Any] = {"invocationJobSummaries": [_public(j) for j in page]}
+    if start + size < len(jobs):
+        out["nextToken"] = str(start + size)
+    return json.dumps(out)
+
+
+def _model_ident_from_path(self: BedrockResponse, marker: str) -> str:
+    return unquote(self.path.split("?")[0].split(marker, 1)[1])
+
+
+def list_foundation_models(self: BedrockResponse) -> str:
+    partition = get_partition(self.region)
+    q = self.querystring
+    models = catalogue.MODELS
+    if q.get("byProvider"):
+        models = [m for m in models if m["provider"].lower() == q["byProvider"][0].lower()]
+    if q.get("byOutputModality"):
+        models = [m for m in models if q["byOutputModality"][0] in m["output"]]
+    if q.get("byInferenceType"):
+        models = [m for m in models if q["byInferenceType"][0] in m["inference_types"]]
+    return json.dumps({"modelSummaries": [_model_summary(m, partition, self.region) for m in models]})
+
+
+def get_foundation_model(self: BedrockResponse) -> str:
+    ident = _model_ident_from_path(self, "/foundation-models/")
+    model, via_profile = _resolve_model(ident, self.region, self.current_account)
+    if model is None or via_profile:
+        raise not_found(f"The model {ident} does not exist.")
+    return json.dumps({"modelDetails": _model_summary(model, get_partition(self.region), self.region)})
+
+
+def get_foundation_model_availability(self: BedrockResponse) -> str:
+    ident = _model_ident_from_path(self, "/foundation-model-availability/")
+    model = catalogue.model_by_id(ident)
+    if model is None:
+        raise not_found(f"The model {ident} does not exist.")
+    granted = model["access"]
+    return json.dumps(
+        {
+            "modelId": model["id"],
+            "agreementAvailability": {"status": "AVAILABLE" if granted else "NOT_AVAILABLE"},
+            "authorizationStatus": "AUTHORIZED" if granted else "NOT_AUTHORIZED",
+            "entitlementAvailability": "AVAILABLE" if granted else "NOT_AVAILABLE",
+            "regionAvailability": "AVAILABLE",
+        }
+    )
+
+
+def list_inference_profiles(self: BedrockResponse) -> str:
+    q = self.querystring
+    kind = (q.get("typeEquals") or ["SYSTEM_DEFINED"])[0]
+    partition = get_partition(self.region)
+    profiles = []
+    if kind == "SYSTEM_DEFINED":
+        profiles = [_profile_summary(m, partition, self.region, self.current_account) for m in catalogue.MODELS if m["profile"]]
+    return json.dumps({"inferenceProfileSummaries": profiles})
+
+
+def get_inference_profile(self: BedrockResponse) -> str:
+    ident = _model_ident_from_path(self, "/inference-profiles/")
+    ident = ident.rsplit("/", 1)[-1] if ident.startswith("arn:") else ident
+    model = catalogue.model_by_profile(ident)
+    if model is None:
+        raise not_found(f"The inference profile {ident} does not exist.")
+    return json.dumps(_profile_summary(model, get_partition(self.region), self.region, self.current_account))
+
+
+# --------------------------------------------------------------------------- Service Quotas
+
+
+def _bedrock_quotas(self: ServiceQuotasResponse, applied: bool) -> list[dict[str, Any]]:
+    account, region = self.current_account, self.region
+    values = _quota_values(self.backend)
+    out = []
+    for model in catalogue.MODELS:
+        if not model["batch"]:
+            continue
+        for kind, name, default, adjustable in catalogue.QUOTA_KINDS:
+            code = catalogue.quota_code(model["id"], kind)
+            out.append(
+                {
+                    "ServiceCode": "bedrock",
+                    "ServiceName": "Amazon Bedrock",
+                    "QuotaArn": f"arn:{get_partition(region)}:servicequotas:{region}:{account}:bedrock/{code}",
+                    "QuotaCode": code,
+                    "QuotaName": name.format(name=model["name"]),
+                    "Value": values.get(code, default) if applied else default,
+                    "Unit": "None",
+                    "Adjustable": adjustable,
+                    "GlobalQuota": False,
+                }
+            )
+    return out
+
+
+def _paged(self: ServiceQuotasResponse, items: list[dict[str, Any]]) -> dict[str, Any]:
+    params = json.loads(self.body or "{}")
+    start = int(params.get("NextToken") or 0)
+    size = int(params.get("MaxResults") or 100)
+    out: dict[str, Any] = {"Quotas": items[start : start + size]}
+    if start + size < len(items):
+        out["NextToken"] = str(start + size)
+    return out
+
+
+def _no_such_quota(code: str) -> JsonRESTError:
+    return JsonRESTError("NoSuchResourceException", f"The request failed because the specified quota {code} does not exist.")
+
+
+_orig_get_service_quota = ServiceQuotasResponse.get_service_quota
+_orig_list_defaults = ServiceQuotasResponse.list_aws_default_service_quotas
+
+
+def sq_list_service_quotas(self: ServiceQuotasResponse) -> str:
+    params = json.loads(self.body or "{}")
+    if params.get("ServiceCode") != "bedrock":
+        raise JsonRESTError("NoSuchResourceException", "The request failed because the specified service does not exist.")
+    return json.dumps(_paged(self, _bedrock_quotas(self, applied=True)))
+
+
+def sq_list_defaults(self: ServiceQuotasResponse) -> str:
+    params = json.loads(self.body or "{}")
+    if params.get("ServiceCode") != "bedrock":
+        return _orig_list_defaults(self)
+    return json.dumps(_paged(self, _bedrock_quotas(self, applied=False)))
+
+
+def sq_get_service_quota(self: ServiceQuotasResponse) -> str:
+    params = json.loads(self.body or "{}")
+    if params.get("ServiceCode") != "bedrock":
+        return _orig_get_service_quota(self)
+    for q in _bedrock_quotas(self, applied=True):
+        if q["QuotaCode"] == params.get("QuotaCode"):
+            return json.dumps({"Quota": q})
+    raise _no_such_quota(str(params.get("QuotaCode")))
+
+
+def sq_request_increase(self: ServiceQuotasResponse) -> str:
+    """Records the request as PENDING, as AWS does; the applied value does not change (tests
+    set an applied value with the `/_bedbatch/quotas` control)."""
+    params = json.loads(self.body or "{}")
+    if params.get("ServiceCode") != "bedrock":
+        raise JsonRESTError("NoSuchResourceException", "The request failed because the specified service does not exist.")
+    code = params.get("QuotaCode")
+    quota = next((q for q in _bedrock_quotas(self, applied=True) if q["QuotaCode"] == code), None)
+    if quota is None:
+        raise _no_such_quota(str(code))
+    if not quota["Adjustable"]:
+        raise JsonRESTError("IllegalArgumentException", f"The quota {code} is not adjustable.")
+    desired = float(params.get("DesiredValue", 0))
+    if desired <= quota["Value"]:
+        raise JsonRESTError("IllegalArgumentException", "The desired value must be greater than the current value.")
+    now = _now()
+    return json.dumps(
+        {
+            "RequestedQuota": {
+                "Id": uuid.uuid4().hex,
+                "CaseId": "",
+                "ServiceCode": "bedrock",
+                "ServiceName": "Amazon Bedrock",
+                "QuotaCode": code,
+                "QuotaName": quota["QuotaName"],
+                "DesiredValue": desired,
+                "Status": "PENDING",
+                "Created": now,
+                "LastUpdated": now,
+                "Requester": f"arn:aws:iam::{self.current_account}:root",
+                "QuotaArn": quota["QuotaArn"],
+                "GlobalQuota": False,
+                "Unit": "None",
+            }
+        }
+    )
+
+
+def set_quota_value(account: str, region: str, code: str, value: float) -> None:
+    from moto.servicequotas.models import servicequotas_backends
+
+    _quota_values(servicequotas_backends[account][region])[code] = value
+
+
+# --------------------------------------------------------------------------- install and run
+
+
+def install() -> None:
+    for fn in (
+        create_model_invocation_job,
+        get_model_invocation_job,
+        stop_model_invocation_job,
+        list_model_invocation_jobs,
+        list_foundation_models,
+        get_foundation_model,
+        get_foundation_model_availability,
+        list_inference_profiles,
+        get_inference_profile,
+    ):
+        setattr(BedrockResponse, fn.__name__, fn)
+    ServiceQuotasResponse.list_service_quotas = sq_list_service_quotas
+    ServiceQuotasResponse.list_aws_default_service_quotas = sq_list_defaults
+    ServiceQuotasResponse.get_service_quota = sq_get_service_quota
+    ServiceQuotasResponse.request_service_quota_increase = sq_request_increase
+    IAMRequestBase._create_aws_request = _create_aws_request_fixed
+    DomainDispatcherApplication.__call__ = _dispatch
+
+
+def main(argv: list[str] | None = None) -> None:
+    install()
+    moto.server.main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""Tests of the emulator itself, through boto3 against the running server.
+
+scripts/test starts the server and sets BEDBATCH_EMULATOR_URL; run alone with
+`scripts/emulator start && .venv/bin/pytest tests/emulator`.
+"""
+
+import json
+import os
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+URL = os.environ.get("BEDBATCH_EMULATOR_URL", f"http://127.0.0.1:{os.environ.get('BEDBATCH_EMULATOR_PORT', '5055')}")
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnEquals": {"aws:SourceArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:model-invocation-job/*"},
+            },
+        }
+    ],
+}
+
+
+def client(name):
+    return boto3.client(
+        name,
+        endpoint_url=URL,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def post(path, payload=None, content_type="application/json"):
+    data = json.dumps(payload).encode() if payload is not None else b""
+    req = urllib.request.Request(URL + path, data=data, method="POST", headers={"Content-Type": content_type})
+    return urllib.request.urlopen(req).read()
+
+
+@pytest.fixture(autouse=True)
+def reset():
+    post("/moto-api/reset")
+    yield
+    post("/moto-api/reset")
+
+
+def record(i, model_input=None):
+    return json.dumps(
+        {
+            "recordId": f"r{i:04d}",
+            "modelInput": model_input
+            or {
+                "anthropic_version": "bedrock-2023-05-31",
+                "max_tokens": 16,
+                "messages": [{"role": "user", "content": f"Say {i}"}],
+            },
+        }
+    )
+
+
+def setup_account(trust=TRUST, records=100, role_s3=True, bad_lines=0):
+    iam, s3 = client("iam"), client("s3")
+    role = iam.create_role(RoleName="BatchRole", Path="/service-role/", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    if role_s3:
+        iam.put_role_policy(
+            RoleName="BatchRole",
+            PolicyName="s3",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::batch-in"},
+                        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::batch-in/in/*"},
+                        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::batch-in/out/*"},
+                    ],
+                }
+            ),
+        )
+    s3.create_bucket(Bucket="batch-in")
+    lines = [record(i) for i in range(records)] + ["{not json"] * bad_lines
+    s3.put_object(Bucket="batch-in", Key="in/records.jsonl", Body=("\n".join(lines) + "\n").encode())
+    return role["Arn"]
+
+
+def create_job(bedrock, role_arn, name="job1", model=HAIKU, **extra):
+    return bedrock.create_model_invocation_job(
+        jobName=name,
+        roleArn=role_arn,
+        modelId=model,
+        inputDataConfig={"s3InputDataConfig": {"s3Uri": "s3://batch-in/in/"}},
+        outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://batch-in/out/"}},
+        **extra,
+    )["jobArn"]
+
+
+def run_to_end(bedrock, arn):
+    seen = []
+    for _ in range(10):
+        job = bedrock.get_model_invocation_job(jobIdentifier=arn)
+        seen.append(job["status"])
+        if job["status"] not in ("Submitted", "Validating", "Scheduled", "InProgress", "Stopping"):
+            return job, seen
+    raise AssertionError(f"job never ended: {seen}")
+
+
+def test_job_completes_and_writes_output_and_manifest():
+    bedrock, s3 = client("bedrock"), client("s3")
+    arn = create_job(bedrock, setup_account())
+    job, seen = run_to_end(bedrock, arn)
+    assert seen == ["Validating", "Scheduled", "InProgress", "Completed"]
+    job_id = arn.rsplit("/", 1)[1]
+    out = s3.get_object(Bucket="batch-in", Key=f"out/{job_id}/records.jsonl.out")["Body"].read().decode()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 100
+    assert {r["recordId"] for r in rows} == {f"r{i:04d}" for i in range(100)}
+    assert rows[0]["modelOutput"]["type"] == "message"
+    manifest = json.loads(s3.get_object(Bucket="batch-in", Key=f"out/{job_id}/manifest.json.out")["Body"].read())
+    assert manifest["totalRecordCount"] == 100
+    assert manifest["successRecordCount"] == 100
+    assert manifest["errorRecordCount"] == 0
+    assert manifest["inputTokenCount"] > 0 and manifest["outputTokenCount"] > 0
+
+
+def test_malformed_records_give_partially_completed():
+    bedrock, s3 = client("bedrock"), client("s3")
+    arn = create_job(bedrock, setup_account(bad_lines=3))
+    job, _ = run_to_end(bedrock, arn)
+    assert job["status"] == "PartiallyCompleted"
+    assert job["errorRecordCount"] == 3
+
+
+def test_role_trusting_account_root_fails_validation():
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    bedrock = client("bedrock")
+    job, _ = run_to_end(bedrock, create_job(bedrock, setup_account(trust=trust)))
+    assert job["status"] == "Failed"
+    assert "trust relationship" in job["message"]
+
+
+def test_wrong_source_account_fails_validation():
+    trust = json.loads(json.dumps(TRUST))
+    trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] = "999999999999"
+    bedrock = client("bedrock")
+    job, _ = run_to_end(bedrock, create_job(bedrock, setup_account(trust=trust)))
+    assert job["status"] == "Failed"
+    assert "aws:SourceAccount" in job["message"]
+
+
+def test_role_without_s3_access_fails():
+    bedrock = client("bedrock")
+    job, _ = run_to_end(bedrock, create_job(bedrock, setup_account(role_s3=False)))
+    assert job["status"] == "Failed"
+    assert "s3:ListBucket" in job["message"]
+
+
+def test_too_few_records_fails():
+    bedrock = client("bedrock")
+    job, _ = run_to_end(bedrock, create_job(bedrock, setup_account(records=5)))
+    assert job["status"] == "Failed"
+    assert "minimum of 100" in job["message"]
+
+
+def test_synchronous_validation_errors():
+    bedrock = client("bedrock")
+    role = setup_account()
+    with pytest.raises(ClientError) as e:
+        create_job(bedrock, role, name="bad name!")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    unchecked = boto3.client(
+        "bedrock", endpoint_url=URL, region_name=REGION, aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as e:
+        create_job(unchecked, role, timeoutDurationInHours=12)
+    assert "between 24 and 168" in str(e.value)
+    with pytest.raises(ClientError) as e:
+        create_job(bedrock, role, model="amazon.titan-text-express-v1")
+    assert "not supported for the requested model" in str(e.value)
+    with pytest.raises(ClientError) as e:
+        create_job(bedrock, role, model="anthropic.claude-sonnet-4-20250514-v1:0")
+    assert "inference profile" in str(e.value)
+    with pytest.raises(ClientError) as e:
+        create_job(bedrock, role, model="meta.llama3-1-70b-instruct-v1:0")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    # through the inference profile the Sonnet 4 job is accepted
+    assert create_job(bedrock, role, name="viaprofile", model="us.anthropic.claude-sonnet-4-20250514-v1:0")
+
+
+def test_stop_moves_to_stopping_then_stopped():
+    bedrock = client("bedrock")
+    arn = create_job(bedrock, setup_account())
+    bedrock.stop_model_invocation_job(jobIdentifier=arn)
+    assert bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] == "Stopped"
+    with pytest.raises(ClientError):
+        bedrock.stop_model_invocation_job(jobIdentifier=arn)
+
+
+def test_list_jobs_and_quota_full():
+    bedrock = client("bedrock")
+    role = setup_account()
+    quotas = client("service-quotas").list_service_quotas(ServiceCode="bedrock")["Quotas"]
+    concurrent = next(q for q in quotas if q["QuotaName"].startswith("Sum of in-progress") and "Claude 3 Haiku" in q["QuotaName"])
+    assert concurrent["Value"] == 20
+    post("/_bedbatch/quotas", {"region": REGION, "quotaCode": concurrent["QuotaCode"], "value": 2})
+    create_job(bedrock, role, name="a")
+    create_job(bedrock, role, name="b")
+    with pytest.raises(ClientError) as e:
+        create_job(bedrock, role, name="c")
+    assert e.value.response["Error"]["Code"] == "ServiceQuotaExceededException"
+    jobs = bedrock.list_model_invocation_jobs()["invocationJobSummaries"]
+    assert sorted(j["jobName"] for j in jobs) == ["a", "b"]
+
+
+def test_model_catalogue_and_availability():
+    bedrock = client("bedrock")
+    ids = {m["modelId"] for m in bedrock.list_foundation_models()["modelSummaries"]}
+    assert HAIKU in ids and "amazon.titan-embed-text-v2:0" in ids
+    assert bedrock.get_foundation_model(modelIdentifier=HAIKU)["modelDetails"]["providerName"] == "Anthropic"
+    with pytest.raises(ClientError) as e:
+        bedrock.get_foundation_model(modelIdentifier="nope.model-v1:0")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    denied = bedrock.get_foundation_model_availability(modelId="meta.llama3-1-70b-instruct-v1:0")
+    assert denied["authorizationStatus"] == "NOT_AUTHORIZED"
+    profiles = bedrock.list_inference_profiles()["inferenceProfileSummaries"]
+    sonnet4 = next(p for p in profiles if p["inferenceProfileId"] == "us.anthropic.claude-sonnet-4-20250514-v1:0")
+    assert len(sonnet4["models"]) == 3
+
+
+def test_service_quotas_defaults_and_pagination():
+    sq = client("service-quotas")
+    first = sq.list_aws_default_service_quotas(ServiceCode="bedrock", MaxResults=10)
+    assert len(first["Quotas"]) == 10 and "NextToken" in first
+    names = [q["QuotaName"] for q in sq.get_paginator("list_aws_default_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]]
+    assert "Minimum number of records per batch inference job for Claude 3 Haiku" in names
+    code = next(q["QuotaCode"] for q in first["Quotas"])
+    assert sq.get_service_quota(ServiceCode="bedrock", QuotaCode=code)["Quota"]["QuotaCode"] == code
+
+
+def test_pass_role_enforced_under_iam_enforcement():
+    iam = client("iam")
+    role = setup_account()
+    iam.create_user(UserName="analyst")
+    key = iam.create_access_key(UserName="analyst")["AccessKey"]
+    iam.put_user_policy(
+        UserName="analyst",
+        PolicyName="jobs",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "bedrock:*Model*", "Resource": "*"}],
+            }
+        ),
+    )
+    analyst = boto3.client(
+        "bedrock", endpoint_url=URL, region_name=REGION,
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+    )
+    req = urllib.request.Request(URL + "/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(req).read()
+    try:
+        # GETs verify (the signature fix) and the job actions are allowed ...
+        analyst.list_model_invocation_jobs()
+        # ... but PassRole is missing.
+        with pytest.raises(ClientError) as e:
+            create_job(analyst, role)
+        assert "iam:PassRole" in str(e.value)
+    finally:
+        req = urllib.request.Request(URL + "/moto-api/reset-auth", data=b"1000000", method="POST", headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(req).read()
+
+
+def test_fault_injection_and_request_log():
+    iam = client("iam")
+    urllib.request.urlopen(urllib.request.Request(URL + "/_bedbatch/requests", method="DELETE")).read()
+    post("/_bedbatch/faults", {"service": "iam", "action": "CreateRole", "count": 1, "status": 403, "code": "AccessDenied"})
+    with pytest.raises(ClientError):
+        iam.create_role(RoleName="x", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.create_role(RoleName="x", AssumeRolePolicyDocument=json.dumps(TRUST))
+    log = json.loads(urllib.request.urlopen(URL + "/_bedbatch/requests").read())["requests"]
+    assert [r["action"] for r in log if r["service"] == "iam"] == ["CreateRole", "CreateRole"]

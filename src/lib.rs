@@ -1,0 +1,13 @@
+//! bedbatch-doctor: set up and diagnose Amazon Bedrock batch inference.
+//!
+//! The binary is a thin shell over this library: `cli` parses, `app` runs a command, and the
+//! modules below do the work. I/O stays at the edges (`aws`); rendering and policy parsing are
+//! pure functions over values.
+
+pub mod app;
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod policy;
+pub mod render;

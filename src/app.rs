@@ -1,0 +1,156 @@
+//! Runs one command: loads settings, talks to AWS where the command needs it, prints.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::aws::{self, AwsOptions, Clients};
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, RenderArgs};
+use crate::config::{self, Overrides, Settings};
+use crate::error::{Error, Result, EXIT_OK};
+use crate::render::{self, Account, Context, Renderer};
+
+fn overrides(g: &GlobalArgs) -> Overrides {
+    Overrides {
+        region: g.region.clone(),
+        model_id: g.model_id.clone(),
+        input_uri: g.input_uri.clone(),
+        output_uri: g.output_uri.clone(),
+        role_name: g.role_name.clone(),
+        role_path: g.role_path.clone(),
+        kms_key_id: g.kms_key_id.clone(),
+        caller_arn: g.caller_arn.clone(),
+    }
+}
+
+fn aws_options(g: &GlobalArgs) -> AwsOptions {
+    AwsOptions { profile: g.profile.clone(), region: g.region.clone(), endpoint_url: g.endpoint_url.clone() }
+}
+
+/// Settings from the file, the flags, and the AWS region fallbacks.
+pub async fn load_settings(g: &GlobalArgs) -> Result<Settings> {
+    let fallback = aws::fallback_region(g.profile.as_deref()).await;
+    config::load(g.config.as_deref(), &overrides(g), fallback)
+}
+
+/// SDK clients for the settings' region.
+pub async fn connect(g: &GlobalArgs, settings: &Settings) -> Result<Clients> {
+    let region = settings.region()?;
+    let conf = aws::load(&aws_options(g), region).await?;
+    Ok(Clients::new(conf))
+}
+
+pub async fn run(cli: Cli) -> Result<i32> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Init { path } => init(g, path.clone()),
+        Command::Whoami => whoami(g).await,
+        Command::Render(args) => render_cmd(g, args).await,
+    }
+}
+
+fn init(g: &GlobalArgs, path: Option<PathBuf>) -> Result<i32> {
+    let path = path.or_else(|| g.config.clone()).unwrap_or_else(|| PathBuf::from("bedbatch.toml"));
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Usage(format!("{} already exists; init never overwrites a settings file", path.display()))
+        } else {
+            Error::io(format!("cannot create {}", path.display()), e)
+        }
+    })?;
+    file.write_all(config::STARTER.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
+    eprintln!("wrote {}; edit it, then run `bedbatch-doctor render`", path.display());
+    Ok(EXIT_OK)
+}
+
+async fn whoami(g: &GlobalArgs) -> Result<i32> {
+    let settings = load_settings(g).await?;
+    let clients = connect(g, &settings).await?;
+    let id = aws::whoami(&clients).await?;
+    match g.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&id).expect("serialises")),
+        OutputFormat::Text => {
+            println!("arn:       {}", id.arn);
+            println!("account:   {}", id.account);
+            println!("user id:   {}", id.user_id);
+            println!("partition: {}", id.partition);
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn render_cmd(g: &GlobalArgs, args: &RenderArgs) -> Result<i32> {
+    let settings = load_settings(g).await?;
+    // Check the settings the documents need before any network call.
+    settings.region()?;
+    settings.model()?;
+    settings.input()?;
+    settings.output()?;
+    settings.role_name()?;
+    let renderer = Renderer::new(args.templates.as_deref())?;
+    let mut caller_default = None;
+    let account = match &args.account_id {
+        Some(id) => {
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::Usage(format!("--account-id {id:?}: an AWS account id is 12 digits")));
+            }
+            Account { id: id.clone(), partition: settings.partition()?.to_string() }
+        }
+        None => {
+            let clients = connect(g, &settings).await?;
+            let id = aws::whoami(&clients).await?;
+            caller_default = Some(id.arn.clone());
+            Account { id: id.account, partition: id.partition }
+        }
+    };
+    let mut ctx = Context::new(&settings, &account)?;
+    if ctx.caller_arn.is_none() {
+        // Online, the caller defaults to whoever runs the tool.
+        ctx.caller_arn = caller_default;
+    }
+    let mut docs = renderer.render(&ctx, args.document.as_deref())?;
+    if let Some(bucket) = &args.bucket {
+        if args.document.as_deref() != Some("bucket-policy") {
+            return Err(Error::Usage("--bucket goes with --document bucket-policy".into()));
+        }
+        docs.retain(|d| d.bucket.as_deref() == Some(bucket.as_str()));
+        if docs.is_empty() {
+            let names: Vec<_> = ctx.buckets().into_iter().map(|b| b.name).collect();
+            return Err(Error::Usage(format!("--bucket {bucket}: not one of the configured buckets ({})", names.join(", "))));
+        }
+    }
+    match g.output {
+        OutputFormat::Json => {
+            let value = serde_json::json!({ "account_id": account.id, "partition": account.partition, "documents": docs });
+            println!("{}", serde_json::to_string_pretty(&value).expect("serialises"));
+        }
+        OutputFormat::Text if args.document.is_some() => {
+            if docs.len() > 1 {
+                let names: Vec<_> = docs.iter().filter_map(|d| d.bucket.clone()).collect();
+                return Err(Error::Usage(format!(
+                    "input and output are in two buckets, so there are two bucket policies: add --bucket {}",
+                    names.join(" or --bucket ")
+                )));
+            }
+            println!("{}", docs[0].pretty());
+        }
+        OutputFormat::Text => {
+            for (i, d) in docs.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                println!("# {} — {}", d.name, describe(d));
+                println!("{}", d.pretty());
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn describe(d: &render::Rendered) -> String {
+    match d.name.as_str() {
+        "trust-policy" => format!("trust policy of {}", d.target),
+        "role-policy" => format!("permissions (inline policy) of {}", d.target),
+        "passrole-policy" => format!("inline policy for {}", d.target),
+        _ => format!("bucket policy of {}", d.target),
+    }
+}

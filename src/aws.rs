@@ -1,0 +1,175 @@
+//! SDK clients from aws-config: profile, region, endpoint override, and error mapping.
+//!
+//! The TLS stack is rustls with ring through aws-smithy-http-client (the SDK's `rustls` feature
+//! is the old hyper 0.14 stack). Credentials are resolved once, up front, so "no credentials"
+//! is one clear error (exit 3) rather than a dispatch failure inside the first call.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+use crate::config::{Source, KNOWN_REGIONS};
+use crate::error::{Error, Result};
+
+/// How to reach AWS: from `--profile`, `--region`, `--endpoint-url` (each also from the usual
+/// environment variables and config files).
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The region the AWS configuration would use when no setting names one: AWS_REGION,
+/// AWS_DEFAULT_REGION, then the profile's `region` in the AWS config file. Never asks the
+/// instance metadata service.
+pub async fn fallback_region(profile: Option<&str>) -> Option<(String, Source)> {
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.is_empty() {
+                return Some((v, Source::Environment(if var == "AWS_REGION" { "AWS_REGION" } else { "AWS_DEFAULT_REGION" })));
+            }
+        }
+    }
+    let mut builder = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(p) = profile {
+        builder = builder.profile_name(p);
+    }
+    use aws_config::meta::region::ProvideRegion;
+    builder.build().region().await.map(|r| (r.to_string(), Source::Profile))
+}
+
+/// Loads the shared SDK configuration for `region`.
+pub async fn load(opts: &AwsOptions, region: &str) -> Result<SdkConfig> {
+    if !KNOWN_REGIONS.contains(&region) {
+        return Err(Error::Config(format!("region {region:?} is not a known AWS region")));
+    }
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .region(Region::new(region.to_string()))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        );
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(e) = &opts.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    let config = loader.load().await;
+    ensure_credentials(&config, opts).await?;
+    Ok(config)
+}
+
+async fn ensure_credentials(config: &SdkConfig, opts: &AwsOptions) -> Result<()> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| Error::Credentials("no AWS credentials provider is configured".into()))?;
+    provider.provide_credentials().await.map(|_| ()).map_err(|e| {
+        let profile = opts.profile.as_deref().map(|p| format!(" (profile {p:?})")).unwrap_or_default();
+        Error::Credentials(format!(
+            "no AWS credentials found{profile}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile, or run `aws sso login` ({})",
+            error_chain(&e)
+        ))
+    })
+}
+
+/// True when requests go to an endpoint override (the emulator): S3 then needs path-style
+/// addressing, since `bucket.127.0.0.1` does not resolve.
+pub fn has_endpoint_override(config: &SdkConfig) -> bool {
+    config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+}
+
+/// Every SDK client the tool uses, built from one shared configuration.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub config: SdkConfig,
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub bedrock: aws_sdk_bedrock::Client,
+    pub quotas: aws_sdk_servicequotas::Client,
+}
+
+impl Clients {
+    pub fn new(config: SdkConfig) -> Clients {
+        let s3_conf = aws_sdk_s3::config::Builder::from(&config).force_path_style(has_endpoint_override(&config)).build();
+        Clients {
+            sts: aws_sdk_sts::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            bedrock: aws_sdk_bedrock::Client::new(&config),
+            quotas: aws_sdk_servicequotas::Client::new(&config),
+            config,
+        }
+    }
+}
+
+/// The caller's identity, from sts:GetCallerIdentity.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Identity {
+    pub arn: String,
+    pub account: String,
+    pub user_id: String,
+    pub partition: String,
+}
+
+pub async fn whoami(clients: &Clients) -> Result<Identity> {
+    let out = clients.sts.get_caller_identity().send().await.map_err(|e| sdk_error("sts", "GetCallerIdentity", e))?;
+    let arn = out.arn().unwrap_or_default().to_string();
+    let partition = arn.split(':').nth(1).unwrap_or("aws").to_string();
+    Ok(Identity { account: out.account().unwrap_or_default().to_string(), user_id: out.user_id().unwrap_or_default().to_string(), arn, partition })
+}
+
+/// Joins an error and its sources into one line.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Maps an SDK error to ours: unreachable endpoints and timeouts apart from service errors,
+/// each naming the service and operation.
+pub fn sdk_error<E, R>(service: &str, operation: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").map(|e| format!(" at {e}")).unwrap_or_default();
+            Error::Unreachable(format!("cannot reach AWS {service}{endpoint} for {operation}: {}", error_chain(&err)))
+        }
+        SdkError::ServiceError(se) => {
+            let inner = se.err();
+            let code = inner.code().unwrap_or("UnknownError");
+            let msg = inner.message().unwrap_or("");
+            Error::Aws(format!("{service}:{operation} failed: {code}: {msg}"))
+        }
+        _ => Error::Aws(format!("{service}:{operation} failed: {}", error_chain(&err))),
+    }
+}
+
+/// The error code of a service error, if the call reached the service.
+pub fn service_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(se) => se.err().code(),
+        _ => None,
+    }
+}

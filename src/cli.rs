@@ -1,0 +1,99 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bedbatch-doctor",
+    version,
+    about = "Set up and diagnose Amazon Bedrock batch inference (CreateModelInvocationJob)",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Readable text.
+    #[default]
+    Text,
+    /// JSON for machines (schema in the README).
+    Json,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Settings file [default: ./bedbatch.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// AWS profile (else AWS_PROFILE, else the default profile)
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (else AWS_ENDPOINT_URL)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Region the jobs run in (setting `region`)
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Foundation model id, inference profile id, or an ARN of either (setting `model_id`)
+    #[arg(long, global = true)]
+    pub model_id: Option<String>,
+    /// S3 folder or .jsonl object holding the input (setting `input_uri`)
+    #[arg(long, global = true, value_name = "S3_URI")]
+    pub input_uri: Option<String>,
+    /// S3 folder Bedrock writes results to (setting `output_uri`)
+    #[arg(long, global = true, value_name = "S3_URI")]
+    pub output_uri: Option<String>,
+    /// The service role Bedrock assumes (setting `role_name`)
+    #[arg(long, global = true)]
+    pub role_name: Option<String>,
+    /// The service role's IAM path (setting `role_path`, default "/")
+    #[arg(long, global = true)]
+    pub role_path: Option<String>,
+    /// KMS key id or ARN of the buckets' encryption (setting `kms_key_id`)
+    #[arg(long, global = true)]
+    pub kms_key_id: Option<String>,
+    /// Who submits jobs and needs iam:PassRole (setting `caller_arn`; default: the caller)
+    #[arg(long, global = true, value_name = "ARN")]
+    pub caller_arn: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented starter bedbatch.toml (never overwrites one)
+    Init {
+        /// Where to write it [default: the --config path, else ./bedbatch.toml]
+        #[arg(value_name = "FILE")]
+        path: Option<PathBuf>,
+    },
+    /// Print the caller's identity (sts:GetCallerIdentity)
+    Whoami,
+    /// Render the policy documents a batch setup needs
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// One document, printed raw: trust-policy, role-policy, passrole-policy, bucket-policy
+    #[arg(long, value_name = "NAME", value_parser = ["trust-policy", "role-policy", "passrole-policy", "bucket-policy"])]
+    pub document: Option<String>,
+    /// With --document bucket-policy when input and output are in two buckets: which bucket
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// Directory of templates overriding the embedded ones (NAME.json.hbs)
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Render offline for this account id (else ask STS)
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+}

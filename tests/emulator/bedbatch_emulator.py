@@ -223,6 +223,13 @@ def _now() -> float:
     return round(time.time(), 3)
 
 
+def _iso(ts: float) -> str:
+    """Bedrock's model declares its timestamps iso8601 (not the JSON protocols' epoch default)."""
+    import datetime
+
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _enforcing() -> bool:
     return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
 
@@ -619,8 +626,15 @@ def _advance(job: dict[str, Any]) -> None:
         job["endTime"] = now
 
 
+TIMESTAMPS = ("submitTime", "lastModifiedTime", "endTime", "jobExpirationTime")
+
+
 def _public(job: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
+    out = {k: v for k, v in job.items() if not k.startswith("_") and v is not None}
+    for k in TIMESTAMPS:
+        if k in out:
+            out[k] = _iso(out[k])
+    return out
 
 
 # --------------------------------------------------------------------------- Bedrock operations

@@ -1,0 +1,98 @@
+//! Shared test helpers: run the binary with a clean AWS environment, pointed at the emulator.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+/// The emulator's URL (scripts/test starts it and sets BEDBATCH_EMULATOR_URL).
+pub fn emulator_url() -> String {
+    std::env::var("BEDBATCH_EMULATOR_URL").unwrap_or_else(|_| {
+        let port = std::env::var("BEDBATCH_EMULATOR_PORT").unwrap_or_else(|_| "5055".into());
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary with every AWS variable of the caller's environment removed, so no test can
+/// reach a real account or read the developer's profiles.
+pub fn bare_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedbatch-doctor"));
+    cmd.current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"));
+    cmd
+}
+
+/// The binary pointed at the emulator with its dummy credentials.
+pub fn emulator_command(dir: &Path) -> Command {
+    let mut cmd = bare_command(dir);
+    cmd.env("AWS_ENDPOINT_URL", emulator_url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION);
+    cmd
+}
+
+pub fn run(mut cmd: Command, args: &[&str]) -> Output {
+    cmd.args(args).output().expect("the binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A name unique to this test process and call, for buckets and roles (tests share one
+/// emulator and run in parallel, so they never reset it).
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// SDK configuration for the emulator, for tests that set an account up directly.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(emulator_url())
+        .credentials_provider(creds)
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        )
+        .load()
+        .await
+}
+
+pub fn s3_client(conf: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(conf).force_path_style(true).build())
+}
+
+/// Fails with a clear message when the emulator is not running.
+pub fn require_emulator() {
+    let url = emulator_url();
+    let addr = url.trim_start_matches("http://").to_string();
+    if std::net::TcpStream::connect(&addr).is_err() {
+        panic!("the emulator does not answer at {url}: run the tests with scripts/test (or scripts/emulator start first)");
+    }
+}

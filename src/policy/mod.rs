@@ -6,6 +6,14 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+pub mod conditions;
+pub mod context;
+pub mod evaluate;
+pub mod matching;
+
+pub use context::Context;
+pub use evaluate::{evaluate, Decision, Evaluation, NamedPolicy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
+
 /// A parse error naming where in the document it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {message}")]

@@ -1,0 +1,426 @@
+//! Condition operators, as AWS documents them.
+//!
+//! - values of one key are OR-ed; keys and operators are AND-ed (the caller does that);
+//! - without a set qualifier, a missing key fails every operator except the negated ones
+//!   (`StringNotEquals`, `ArnNotLike`, `NotIpAddress`, …), which match it, and `…IfExists`
+//!   forms, which match it; `Null` tests presence;
+//! - `ForAnyValue:` matches when some request value matches (an empty or missing set fails);
+//!   `ForAllValues:` matches when every request value matches (an empty or missing set passes).
+
+use std::net::IpAddr;
+
+use super::context::Context;
+use super::matching::{arn_matches, like};
+use super::Condition;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Qualifier {
+    None,
+    AnyValue,
+    AllValues,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Base {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    NumericEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    ArnLike,
+    Null,
+}
+
+/// A parsed operator: its base test, whether it is negated, the set qualifier, IfExists.
+#[derive(Debug, Clone, Copy)]
+pub struct Operator {
+    base: Base,
+    negated: bool,
+    qualifier: Qualifier,
+    if_exists: bool,
+}
+
+/// Parses an operator name; None for an unknown operator (which never matches).
+pub fn parse_operator(op: &str) -> Option<Operator> {
+    let (qualifier, rest) = if let Some(r) = strip_prefix_ci(op, "ForAnyValue:") {
+        (Qualifier::AnyValue, r)
+    } else if let Some(r) = strip_prefix_ci(op, "ForAllValues:") {
+        (Qualifier::AllValues, r)
+    } else {
+        (Qualifier::None, op)
+    };
+    let (if_exists, name) = match rest.strip_suffix("IfExists") {
+        Some(n) => (true, n),
+        None => (false, rest),
+    };
+    use Base::*;
+    let (base, negated) = match name {
+        "StringEquals" => (StringEquals, false),
+        "StringNotEquals" => (StringEquals, true),
+        "StringEqualsIgnoreCase" => (StringEqualsIgnoreCase, false),
+        "StringNotEqualsIgnoreCase" => (StringEqualsIgnoreCase, true),
+        "StringLike" => (StringLike, false),
+        "StringNotLike" => (StringLike, true),
+        "NumericEquals" => (NumericEquals, false),
+        "NumericNotEquals" => (NumericEquals, true),
+        "NumericLessThan" => (NumericLessThan, false),
+        "NumericLessThanEquals" => (NumericLessThanEquals, false),
+        "NumericGreaterThan" => (NumericGreaterThan, false),
+        "NumericGreaterThanEquals" => (NumericGreaterThanEquals, false),
+        "DateEquals" => (DateEquals, false),
+        "DateNotEquals" => (DateEquals, true),
+        "DateLessThan" => (DateLessThan, false),
+        "DateLessThanEquals" => (DateLessThanEquals, false),
+        "DateGreaterThan" => (DateGreaterThan, false),
+        "DateGreaterThanEquals" => (DateGreaterThanEquals, false),
+        "Bool" => (Bool, false),
+        "BinaryEquals" => (BinaryEquals, false),
+        "IpAddress" => (IpAddress, false),
+        "NotIpAddress" => (IpAddress, true),
+        "ArnEquals" | "ArnLike" => (ArnLike, false),
+        "ArnNotEquals" | "ArnNotLike" => (ArnLike, true),
+        "Null" if !if_exists => (Null, false),
+        _ => return None,
+    };
+    Some(Operator { base, negated, qualifier, if_exists })
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        Some(&s[prefix.len()..])
+    } else {
+        None
+    }
+}
+
+/// The outcome of one condition, with why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConditionResult {
+    pub operator: String,
+    pub key: String,
+    pub expected: Vec<String>,
+    /// The request's values (None when the key is absent).
+    pub actual: Option<Vec<String>>,
+    pub matched: bool,
+    pub reason: String,
+}
+
+/// Evaluates one condition against the context.
+pub fn evaluate(cond: &Condition, ctx: &Context) -> ConditionResult {
+    let actual = ctx.get(&cond.key).map(<[String]>::to_vec);
+    let (matched, reason) = match parse_operator(&cond.operator) {
+        None => (false, format!("unknown operator {}", cond.operator)),
+        Some(op) => run(op, cond, actual.as_deref(), ctx),
+    };
+    ConditionResult { operator: cond.operator.clone(), key: cond.key.clone(), expected: cond.values.clone(), actual, matched, reason }
+}
+
+fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context) -> (bool, String) {
+    if op.base == Base::Null {
+        let want_absent = cond.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
+        let absent = actual.is_none_or(|a| a.is_empty());
+        return if absent == want_absent {
+            (true, format!("{} is {}", cond.key, if absent { "absent" } else { "present" }))
+        } else {
+            (false, format!("{} is {}", cond.key, if absent { "absent" } else { "present" }))
+        };
+    }
+    let values = match actual {
+        None => {
+            return match op.qualifier {
+                Qualifier::AllValues => (true, format!("{} is absent, and ForAllValues matches an empty set", cond.key)),
+                Qualifier::AnyValue => (false, format!("{} is absent, and ForAnyValue needs a value", cond.key)),
+                Qualifier::None if op.if_exists => (true, format!("{} is absent (…IfExists)", cond.key)),
+                Qualifier::None if op.negated => (true, format!("{} is absent, which a negated operator matches", cond.key)),
+                Qualifier::None => (false, format!("{} is absent from the request", cond.key)),
+            };
+        }
+        Some(v) => v,
+    };
+    // One request value against the policy values, with negation applied per value.
+    let one = |v: &str| -> bool {
+        let any = cond.values.iter().any(|p| test(op.base, p, v, ctx));
+        if op.negated {
+            !any
+        } else {
+            any
+        }
+    };
+    let matched = match op.qualifier {
+        Qualifier::AnyValue => values.iter().any(|v| one(v)),
+        Qualifier::AllValues => values.iter().all(|v| one(v)),
+        Qualifier::None => {
+            if values.is_empty() {
+                op.negated || op.if_exists
+            } else if op.negated {
+                values.iter().all(|v| one(v))
+            } else {
+                values.iter().any(|v| one(v))
+            }
+        }
+    };
+    let shown = if values.len() == 1 { format!("{:?}", values[0]) } else { format!("{values:?}") };
+    let reason = format!(
+        "{} = {shown} {} {} {:?}",
+        cond.key,
+        if matched { "satisfies" } else { "fails" },
+        cond.operator,
+        cond.values
+    );
+    (matched, reason)
+}
+
+fn test(base: Base, policy: &str, value: &str, ctx: &Context) -> bool {
+    use Base::*;
+    match base {
+        StringEquals => substitute(policy, ctx).is_some_and(|p| p == value),
+        StringEqualsIgnoreCase => substitute(policy, ctx).is_some_and(|p| p.eq_ignore_ascii_case(value)),
+        StringLike => like(policy, value, ctx, false),
+        NumericEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => {
+            match (value.trim().parse::<f64>(), policy.trim().parse::<f64>()) {
+                (Ok(v), Ok(p)) => compare(base, v, p),
+                _ => false,
+            }
+        }
+        DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => {
+            match (parse_date(value), parse_date(policy)) {
+                (Some(v), Some(p)) => compare(base, v, p),
+                _ => false,
+            }
+        }
+        Bool => value.eq_ignore_ascii_case(policy),
+        BinaryEquals => value == policy,
+        IpAddress => ip_in(value, policy),
+        ArnLike => arn_matches(policy, value, Some(ctx)),
+        Null => false,
+    }
+}
+
+fn compare(base: Base, v: f64, p: f64) -> bool {
+    use Base::*;
+    match base {
+        NumericEquals | DateEquals => v == p,
+        NumericLessThan | DateLessThan => v < p,
+        NumericLessThanEquals | DateLessThanEquals => v <= p,
+        NumericGreaterThan | DateGreaterThan => v > p,
+        NumericGreaterThanEquals | DateGreaterThanEquals => v >= p,
+        _ => false,
+    }
+}
+
+/// Substitutes policy variables in a StringEquals value (no wildcards there).
+fn substitute(policy: &str, ctx: &Context) -> Option<String> {
+    if !policy.contains("${") {
+        return Some(policy.to_string());
+    }
+    let toks = super::matching::tokenize(policy, Some(ctx))?;
+    Some(
+        toks.into_iter()
+            .map(|t| match t {
+                super::matching::Tok::Lit(c) => c,
+                super::matching::Tok::Star => '*',
+                super::matching::Tok::Any1 => '?',
+            })
+            .collect(),
+    )
+}
+
+/// An IP address against an address or CIDR block (v4 or v6).
+pub fn ip_in(value: &str, cidr: &str) -> bool {
+    let Ok(addr) = value.trim().parse::<IpAddr>() else { return false };
+    let (net, bits) = match cidr.split_once('/') {
+        Some((n, b)) => match b.parse::<u32>() {
+            Ok(b) => (n, Some(b)),
+            Err(_) => return false,
+        },
+        None => (cidr, None),
+    };
+    let Ok(net) = net.trim().parse::<IpAddr>() else { return false };
+    match (addr, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let bits = bits.unwrap_or(32);
+            if bits > 32 {
+                return false;
+            }
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let bits = bits.unwrap_or(128);
+            if bits > 128 {
+                return false;
+            }
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Seconds since the epoch from ISO 8601 (`2026-01-02`, `2026-01-02T03:04:05Z`, with fraction
+/// or offset) or from a number of epoch seconds.
+pub fn parse_date(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year: i64 = s[0..4].parse().ok()?;
+    let month: i64 = s[5..7].parse().ok()?;
+    let day: i64 = s[8..10].parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut secs = days_from_civil(year, month, day) as f64 * 86400.0;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    if rest.len() < 5 {
+        return None;
+    }
+    let hh: i64 = rest[0..2].parse().ok()?;
+    let mm: i64 = rest[3..5].parse().ok()?;
+    let mut tail = &rest[5..];
+    let mut ss = 0.0;
+    if let Some(t) = tail.strip_prefix(':') {
+        let end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        ss = t[..end].parse().ok()?;
+        tail = &t[end..];
+    }
+    secs += (hh * 3600 + mm * 60) as f64 + ss;
+    match tail {
+        "" | "Z" | "z" => Some(secs),
+        t if t.len() == 6 && (t.starts_with('+') || t.starts_with('-')) => {
+            let oh: i64 = t[1..3].parse().ok()?;
+            let om: i64 = t[4..6].parse().ok()?;
+            let off = (oh * 3600 + om * 60) as f64;
+            Some(if t.starts_with('+') { secs - off } else { secs + off })
+        }
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(op: &str, key: &str, vals: &[&str]) -> Condition {
+        Condition { operator: op.into(), key: key.into(), values: vals.iter().map(|s| s.to_string()).collect() }
+    }
+
+    fn ctx(pairs: &[(&str, &[&str])]) -> Context {
+        let mut c = Context::default();
+        for (k, vs) in pairs {
+            c.set_many(k, vs.iter().map(|s| s.to_string()).collect());
+        }
+        c
+    }
+
+    fn m(op: &str, key: &str, vals: &[&str], c: &Context) -> bool {
+        evaluate(&cond(op, key, vals), c).matched
+    }
+
+    #[test]
+    fn string_operators() {
+        let c = ctx(&[("aws:username", &["Alice"])]);
+        assert!(m("StringEquals", "aws:username", &["Bob", "Alice"], &c));
+        assert!(!m("StringEquals", "aws:username", &["alice"], &c));
+        assert!(m("StringEqualsIgnoreCase", "aws:username", &["alice"], &c));
+        assert!(m("StringNotEquals", "aws:username", &["Bob"], &c));
+        assert!(!m("StringNotEqualsIgnoreCase", "aws:username", &["ALICE"], &c));
+        assert!(m("StringLike", "aws:username", &["A*"], &c));
+        assert!(m("StringNotLike", "aws:username", &["B*"], &c));
+        assert!(m("StringEquals", "AWS:UserName", &["Alice"], &c), "keys are case-insensitive");
+    }
+
+    #[test]
+    fn missing_keys() {
+        let c = Context::default();
+        assert!(!m("StringEquals", "aws:SourceAccount", &["1"], &c));
+        assert!(m("StringEqualsIfExists", "aws:SourceAccount", &["1"], &c));
+        assert!(m("StringNotEquals", "aws:SourceAccount", &["1"], &c));
+        assert!(m("ArnNotLike", "aws:SourceArn", &["arn:*"], &c));
+        assert!(!m("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"], &c));
+        assert!(m("NumericLessThanIfExists", "aws:MultiFactorAuthAge", &["3600"], &c));
+        assert!(m("Null", "aws:TokenIssueTime", &["true"], &c));
+        assert!(!m("Null", "aws:TokenIssueTime", &["false"], &c));
+    }
+
+    #[test]
+    fn set_qualifiers() {
+        let empty = Context::default();
+        assert!(m("ForAllValues:StringEquals", "aws:TagKeys", &["a"], &empty));
+        assert!(!m("ForAnyValue:StringEquals", "aws:TagKeys", &["a"], &empty));
+        let c = ctx(&[("aws:TagKeys", &["a", "b"])]);
+        assert!(m("ForAnyValue:StringEquals", "aws:TagKeys", &["b"], &c));
+        assert!(!m("ForAllValues:StringEquals", "aws:TagKeys", &["b"], &c));
+        assert!(m("ForAllValues:StringLike", "aws:TagKeys", &["*"], &c));
+        assert!(m("ForAnyValue:StringNotEquals", "aws:TagKeys", &["a"], &c));
+        assert!(!m("ForAllValues:StringNotEquals", "aws:TagKeys", &["a"], &c));
+        let e = ctx(&[("aws:TagKeys", &[])]);
+        assert!(m("ForAllValues:StringEquals", "aws:TagKeys", &["x"], &e));
+    }
+
+    #[test]
+    fn numeric_date_bool_binary_ip_arn() {
+        let c = ctx(&[
+            ("aws:MultiFactorAuthAge", &["100"]),
+            ("aws:CurrentTime", &["2026-06-01T12:00:00Z"]),
+            ("aws:SecureTransport", &["true"]),
+            ("aws:SourceIp", &["203.0.113.9"]),
+            ("aws:SourceArn", &["arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc"]),
+            ("k:bin", &["QmluYXJ5"]),
+        ]);
+        assert!(m("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"], &c));
+        assert!(m("NumericGreaterThanEquals", "aws:MultiFactorAuthAge", &["100"], &c));
+        assert!(m("NumericNotEquals", "aws:MultiFactorAuthAge", &["5"], &c));
+        assert!(!m("NumericEquals", "aws:MultiFactorAuthAge", &["abc"], &c));
+        assert!(m("DateGreaterThan", "aws:CurrentTime", &["2026-01-01"], &c));
+        assert!(m("DateLessThan", "aws:CurrentTime", &["2026-06-01T13:00:00+00:30"], &c));
+        assert!(m("DateEquals", "aws:CurrentTime", &["1780315200"], &c));
+        assert!(m("Bool", "aws:SecureTransport", &["True"], &c));
+        assert!(!m("Bool", "aws:SecureTransport", &["false"], &c));
+        assert!(m("BinaryEquals", "k:bin", &["QmluYXJ5"], &c));
+        assert!(m("IpAddress", "aws:SourceIp", &["203.0.113.0/24"], &c));
+        assert!(m("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"], &c));
+        assert!(m("ArnEquals", "aws:SourceArn", &["arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/*"], &c));
+        assert!(m("ArnLike", "aws:SourceArn", &["arn:aws:bedrock:*:123456789012:*"], &c));
+        assert!(!m("ArnLike", "aws:SourceArn", &["arn:aws:bedrock:us-west-2:123456789012:*"], &c));
+        assert!(m("ArnNotEquals", "aws:SourceArn", &["arn:aws:bedrock:us-west-2:*:*"], &c));
+        assert!(ip_in("2001:db8::1", "2001:db8::/32"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-02"), Some(86400.0));
+        assert_eq!(parse_date("2026-06-01T12:00:00Z"), Some(1780315200.0));
+        assert_eq!(parse_date("nope"), None);
+    }
+}

@@ -1,0 +1,480 @@
+//! `evaluate(request, policies) -> Decision`, in AWS's documented order, with a trace of why.
+//!
+//! 1. An explicit Deny in any applicable policy (identity, resource, boundary, session) wins.
+//! 2. A permissions boundary and a session policy, when present, must each allow; they only
+//!    limit, never grant. A resource policy that names an IAM user or a role *session* directly
+//!    is not limited by them (AWS: "…the permissions boundary … doesn't limit permissions granted
+//!    by a resource-based policy that specifies the ARN of the user or role session").
+//! 3. Within one account, an identity policy *or* a resource policy that names the principal
+//!    grants. A resource policy naming the account (`arn:aws:iam::ACCOUNT:root` or the bare id)
+//!    delegates to the account's identity policies and grants nothing by itself.
+//! 4. Across accounts both sides must allow.
+//! 5. IAM role trust policies and KMS key policies must allow by themselves (the identity
+//!    policy alone never suffices), as AWS documents for those two resource types.
+
+use serde::Serialize;
+
+use super::conditions::{self, ConditionResult};
+use super::context::Context;
+use super::matching::{action_matches, arn_matches};
+use super::{Effect, Policy, Principal, Statement};
+
+/// Who makes the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrincipalId {
+    /// The principal's ARN as the request shows it (user, role session, root), or a service
+    /// principal name such as `bedrock.amazonaws.com`.
+    pub arn: String,
+    /// The account the principal belongs to (empty for a service principal).
+    pub account: String,
+    /// For an assumed-role session: the role's ARN (with its path, when known).
+    pub role_arn: Option<String>,
+}
+
+impl PrincipalId {
+    /// Builds a principal from an ARN: `arn:…:iam::A:user/…`, `…:role/…`, `…:root`,
+    /// `arn:…:sts::A:assumed-role/ROLE/SESSION`, or a service principal name.
+    pub fn from_arn(arn: &str) -> PrincipalId {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[0] == "arn" {
+            let account = parts[4].to_string();
+            let role_arn = if parts[2] == "sts" {
+                parts[5]
+                    .strip_prefix("assumed-role/")
+                    .and_then(|r| r.split('/').next())
+                    .map(|role| format!("arn:{}:iam::{}:role/{}", parts[1], account, role))
+            } else {
+                None
+            };
+            PrincipalId { arn: arn.to_string(), account, role_arn }
+        } else {
+            PrincipalId { arn: arn.to_string(), account: String::new(), role_arn: None }
+        }
+    }
+
+    pub fn is_service(&self) -> bool {
+        self.account.is_empty() && self.arn.ends_with(".amazonaws.com")
+    }
+
+    fn kind(&self) -> &str {
+        let parts: Vec<&str> = self.arn.splitn(6, ':').collect();
+        if parts.len() < 6 {
+            return "service";
+        }
+        parts[5].split('/').next().unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    pub principal: PrincipalId,
+    pub action: String,
+    pub resource: String,
+    /// The account that owns the resource (empty when unknown: then taken as the principal's).
+    pub resource_account: String,
+    pub context: Context,
+}
+
+/// A policy with a name for the trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedPolicy {
+    pub name: String,
+    pub policy: Policy,
+}
+
+/// What the resource policy is; trust and key policies follow their own rule (see module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourcePolicyKind {
+    #[default]
+    Ordinary,
+    RoleTrust,
+    KmsKey,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PolicySet {
+    pub identity: Vec<NamedPolicy>,
+    pub resource: Option<NamedPolicy>,
+    pub resource_kind: ResourcePolicyKind,
+    pub boundary: Option<NamedPolicy>,
+    pub session: Option<NamedPolicy>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Decision {
+    Allow,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+/// Which layer a policy is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    Identity,
+    Resource,
+    Boundary,
+    Session,
+}
+
+/// Why one statement applied or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementTrace {
+    pub policy: String,
+    pub layer: Layer,
+    pub statement: String,
+    pub effect: Effect,
+    /// The Action/NotAction pattern that matched, or None.
+    pub action_match: Option<String>,
+    pub resource_match: Option<String>,
+    /// For resource policies: how the principal matched (`named`, `account`, `any`), or None.
+    pub principal_match: Option<String>,
+    pub conditions: Vec<ConditionResult>,
+    /// The statement applies: action, resource, principal and every condition matched.
+    pub applies: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub decision: Decision,
+    /// One line saying which layer decided and why.
+    pub reason: String,
+    /// Statements that applied, and those that matched the action and resource but failed on
+    /// a condition or principal (the "nearly matched").
+    pub trace: Vec<StatementTrace>,
+}
+
+enum PrincipalHow {
+    /// The principal's own ARN (user, session, root) or service name.
+    Named,
+    /// The role behind an assumed-role session.
+    Role,
+    /// The principal's account (delegation to identity policies).
+    Account,
+    Any,
+}
+
+fn principal_matches(p: &Principal, who: &PrincipalId) -> Option<PrincipalHow> {
+    match p {
+        Principal::Any => Some(PrincipalHow::Any),
+        Principal::Map(m) => {
+            for (kind, values) in m {
+                for v in values {
+                    match kind.as_str() {
+                        "AWS" => {
+                            if v == "*" {
+                                return Some(PrincipalHow::Any);
+                            }
+                            if !who.account.is_empty()
+                                && (v == &who.account || *v == format!("arn:{}:iam::{}:root", partition(&who.arn), who.account))
+                            {
+                                if who.arn.ends_with(":root") {
+                                    return Some(PrincipalHow::Named);
+                                }
+                                return Some(PrincipalHow::Account);
+                            }
+                            if v == &who.arn {
+                                return Some(PrincipalHow::Named);
+                            }
+                            if let Some(role) = &who.role_arn {
+                                if same_role(v, role) {
+                                    return Some(PrincipalHow::Role);
+                                }
+                            }
+                        }
+                        "Service" => {
+                            if who.is_service() && v.eq_ignore_ascii_case(&who.arn) {
+                                return Some(PrincipalHow::Named);
+                            }
+                        }
+                        "Federated" | "CanonicalUser" => {
+                            if v == &who.arn {
+                                return Some(PrincipalHow::Named);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None
+        }
+    }
+}
+
+/// A role ARN in a policy (with its path) against a session's role (whose ARN has no path):
+/// the account and the role name decide.
+fn same_role(policy_arn: &str, session_role: &str) -> bool {
+    let name = |a: &str| -> Option<(String, String)> {
+        let parts: Vec<&str> = a.splitn(6, ':').collect();
+        if parts.len() != 6 || !parts[5].starts_with("role/") {
+            return None;
+        }
+        Some((parts[4].to_string(), parts[5].rsplit('/').next().unwrap_or("").to_string()))
+    };
+    matches!((name(policy_arn), name(session_role)), (Some(a), Some(b)) if a == b)
+}
+
+fn partition(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
+fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) -> StatementTrace {
+    let action_match = match (&st.action, &st.not_action) {
+        (Some(a), _) => a.iter().find(|p| action_matches(p, &req.action)).cloned(),
+        (None, Some(na)) => {
+            if na.iter().any(|p| action_matches(p, &req.action)) {
+                None
+            } else {
+                Some(format!("NotAction {na:?}"))
+            }
+        }
+        (None, None) => None,
+    };
+    let resource_match = match (&st.resource, &st.not_resource) {
+        (Some(r), _) => r.iter().find(|p| arn_matches(p, &req.resource, Some(&req.context))).cloned(),
+        (None, Some(nr)) => {
+            if nr.iter().any(|p| arn_matches(p, &req.resource, Some(&req.context))) {
+                None
+            } else {
+                Some(format!("NotResource {nr:?}"))
+            }
+        }
+        // A resource policy statement may omit Resource: it then covers the resource it is on.
+        (None, None) => (layer == Layer::Resource).then(|| "(the policy's own resource)".to_string()),
+    };
+    let principal_match = if layer == Layer::Resource {
+        match (&st.principal, &st.not_principal) {
+            (Some(p), _) => principal_matches(p, &req.principal).map(|h| match h {
+                PrincipalHow::Named => "named".to_string(),
+                PrincipalHow::Role => "role".to_string(),
+                PrincipalHow::Account => "account".to_string(),
+                PrincipalHow::Any => "any".to_string(),
+            }),
+            (None, Some(np)) => match principal_matches(np, &req.principal) {
+                Some(_) => None,
+                None => Some("any".to_string()),
+            },
+            (None, None) => None,
+        }
+    } else {
+        Some("n/a".to_string())
+    };
+    let conditions: Vec<ConditionResult> = st.conditions.iter().map(|c| conditions::evaluate(c, &req.context)).collect();
+    let applies = action_match.is_some() && resource_match.is_some() && principal_match.is_some() && conditions.iter().all(|c| c.matched);
+    StatementTrace {
+        policy: policy.to_string(),
+        layer,
+        statement: st.label(),
+        effect: st.effect,
+        action_match,
+        resource_match,
+        principal_match,
+        conditions,
+        applies,
+    }
+}
+
+fn trace_policy(p: &NamedPolicy, layer: Layer, req: &Request, out: &mut Vec<StatementTrace>) {
+    for st in &p.policy.statements {
+        out.push(trace_statement(st, &p.name, layer, req));
+    }
+}
+
+/// Evaluates a request against a set of policies.
+pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
+    let mut all = Vec::new();
+    for p in &set.identity {
+        trace_policy(p, Layer::Identity, req, &mut all);
+    }
+    if let Some(p) = &set.resource {
+        trace_policy(p, Layer::Resource, req, &mut all);
+    }
+    if let Some(p) = &set.boundary {
+        trace_policy(p, Layer::Boundary, req, &mut all);
+    }
+    if let Some(p) = &set.session {
+        trace_policy(p, Layer::Session, req, &mut all);
+    }
+    let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.effect == effect && t.applies);
+
+    let decided = |decision: Decision, reason: String, all: Vec<StatementTrace>| {
+        let trace = all.into_iter().filter(|t| t.applies || (t.action_match.is_some() && t.resource_match.is_some())).collect();
+        Evaluation { decision, reason, trace }
+    };
+
+    // 1. Explicit deny anywhere.
+    if let Some(d) = all.iter().find(|t| t.effect == Effect::Deny && t.applies) {
+        let reason = format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy, d.statement);
+        return decided(Decision::ExplicitDeny, reason, all);
+    }
+
+    let identity_allow = applies(Layer::Identity, Effect::Allow).next().map(|t| (t.policy.clone(), t.statement.clone()));
+    let resource_named = applies(Layer::Resource, Effect::Allow)
+        .find(|t| matches!(t.principal_match.as_deref(), Some("named") | Some("role") | Some("any")))
+        .map(|t| (t.policy.clone(), t.statement.clone()));
+    let resource_account = applies(Layer::Resource, Effect::Allow).find(|t| t.principal_match.as_deref() == Some("account")).is_some();
+    let resource_allow = resource_named.is_some() || resource_account;
+
+    let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
+    let cross_account = !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account;
+
+    // Trust and key policies must allow by themselves.
+    if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
+        let what = if set.resource_kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
+        return decided(Decision::ImplicitDeny, format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
+    }
+
+    // A resource policy naming a user or a role session by its own ARN is not limited by a
+    // boundary or session policy; naming the role (or "*") is.
+    let direct = !cross_account
+        && matches!(req.principal.kind(), "user" | "assumed-role")
+        && applies(Layer::Resource, Effect::Allow).any(|t| t.principal_match.as_deref() == Some("named"));
+
+    let grant = if cross_account {
+        if identity_allow.is_none() {
+            return decided(Decision::ImplicitDeny, format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action), all);
+        }
+        if !resource_allow {
+            return decided(
+                Decision::ImplicitDeny,
+                format!("cross-account request: the resource policy does not allow {} for account {}", req.action, req.principal.account),
+                all,
+            );
+        }
+        format!("identity policy {} and the resource policy", identity_allow.as_ref().map(|x| x.0.as_str()).unwrap_or(""))
+    } else if let Some((p, s)) = &resource_named {
+        format!("resource policy {p}, {s}")
+    } else if let Some((p, s)) = &identity_allow {
+        format!("identity policy {p}, {s}")
+    } else {
+        let why = if resource_account {
+            "the resource policy names only the account, which delegates to identity policies, and none allows it"
+        } else {
+            "no policy allows it"
+        };
+        return decided(Decision::ImplicitDeny, format!("implicit deny: {why} ({} on {})", req.action, req.resource), all);
+    };
+
+    if !direct {
+        if let Some(b) = &set.boundary {
+            if applies(Layer::Boundary, Effect::Allow).next().is_none() {
+                return decided(Decision::ImplicitDeny, format!("the permissions boundary {} does not allow {}", b.name, req.action), all);
+            }
+        }
+        if let Some(s) = &set.session {
+            if applies(Layer::Session, Effect::Allow).next().is_none() {
+                return decided(Decision::ImplicitDeny, format!("the session policy {} does not allow {}", s.name, req.action), all);
+            }
+        }
+    }
+    decided(Decision::Allow, format!("allowed by {grant}"), all)
+}
+
+fn layer_name(l: Layer) -> &'static str {
+    match l {
+        Layer::Identity => "identity",
+        Layer::Resource => "resource",
+        Layer::Boundary => "boundary",
+        Layer::Session => "session",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Kind;
+    use super::*;
+
+    fn pol(name: &str, json: &str, kind: Kind) -> NamedPolicy {
+        NamedPolicy { name: name.into(), policy: Policy::parse_str(json, kind).unwrap() }
+    }
+
+    fn req(principal: &str, action: &str, resource: &str) -> Request {
+        Request { principal: PrincipalId::from_arn(principal), action: action.into(), resource: resource.into(), resource_account: String::new(), context: Context::default() }
+    }
+
+    const USER: &str = "arn:aws:iam::111111111111:user/alice";
+
+    #[test]
+    fn allow_implicit_and_explicit_deny() {
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#, Kind::Identity);
+        let deny = pol("d", r#"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#, Kind::Identity);
+        let r = req(USER, "s3:GetObject", "arn:aws:s3:::b/k");
+        assert_eq!(evaluate(&r, &PolicySet { identity: vec![allow.clone()], ..Default::default() }).decision, Decision::Allow);
+        assert_eq!(evaluate(&req(USER, "s3:PutObject", "arn:aws:s3:::b/k"), &PolicySet { identity: vec![allow.clone()], ..Default::default() }).decision, Decision::ImplicitDeny);
+        let e = evaluate(&r, &PolicySet { identity: vec![allow, deny], ..Default::default() });
+        assert_eq!(e.decision, Decision::ExplicitDeny);
+        assert!(e.reason.contains("policy d"), "{}", e.reason);
+    }
+
+    #[test]
+    fn not_action_with_allow_and_not_resource() {
+        let p = pol("p", r#"{"Statement":{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:s3:::secret/*"}}"#, Kind::Identity);
+        let set = PolicySet { identity: vec![p], ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &set).decision, Decision::Allow);
+        assert_eq!(evaluate(&req(USER, "iam:PassRole", "arn:aws:iam::111111111111:role/r"), &set).decision, Decision::ImplicitDeny);
+        assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::secret/k"), &set).decision, Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn boundary_limits_and_resource_policy_grants() {
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#, Kind::Identity);
+        let boundary = pol("b", r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#, Kind::Identity);
+        let set = PolicySet { identity: vec![allow], boundary: Some(boundary.clone()), ..Default::default() };
+        let e = evaluate(&req(USER, "s3:PutObject", "arn:aws:s3:::b/k"), &set);
+        assert_eq!(e.decision, Decision::ImplicitDeny);
+        assert!(e.reason.contains("permissions boundary"));
+        // Same account, a bucket policy naming the user grants without an identity policy.
+        let bucket = pol("bucket", &format!(r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#), Kind::Resource);
+        let set = PolicySet { resource: Some(bucket.clone()), ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &set).decision, Decision::Allow);
+        // Naming the account root only delegates.
+        let root = pol("bucket", r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#, Kind::Resource);
+        let set = PolicySet { resource: Some(root), ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &set).decision, Decision::ImplicitDeny);
+        // Cross-account: both sides needed.
+        let mut r = req(USER, "s3:GetObject", "arn:aws:s3:::b/k");
+        r.resource_account = "222222222222".into();
+        let set = PolicySet { resource: Some(bucket), ..Default::default() };
+        assert_eq!(evaluate(&r, &set).decision, Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn trust_policy_with_role_path_and_session_arn() {
+        let trust = pol(
+            "trust",
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/service-role/Caller"},"Action":"sts:AssumeRole"}}"#,
+            Kind::Resource,
+        );
+        let set = PolicySet { resource: Some(trust), resource_kind: ResourcePolicyKind::RoleTrust, ..Default::default() };
+        let r = req("arn:aws:sts::111111111111:assumed-role/Caller/session1", "sts:AssumeRole", "arn:aws:iam::111111111111:role/Target");
+        assert_eq!(evaluate(&r, &set).decision, Decision::Allow);
+        let r = req("arn:aws:sts::111111111111:assumed-role/Other/session1", "sts:AssumeRole", "arn:aws:iam::111111111111:role/Target");
+        assert_eq!(evaluate(&r, &set).decision, Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn bedrock_service_principal_in_trust_policy() {
+        let trust = pol(
+            "trust",
+            r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"bedrock.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}}"#,
+            Kind::Resource,
+        );
+        let set = PolicySet { resource: Some(trust), resource_kind: ResourcePolicyKind::RoleTrust, ..Default::default() };
+        let mut r = req("bedrock.amazonaws.com", "sts:AssumeRole", "arn:aws:iam::111111111111:role/Batch");
+        r.context.set("aws:SourceAccount", "111111111111");
+        assert_eq!(evaluate(&r, &set).decision, Decision::Allow);
+        r.context.set("aws:SourceAccount", "999999999999");
+        let e = evaluate(&r, &set);
+        assert_eq!(e.decision, Decision::ImplicitDeny);
+        assert!(e.trace[0].conditions[0].reason.contains("fails"));
+    }
+
+    #[test]
+    fn wildcard_account_in_resource_arn() {
+        let p = pol("p", r#"{"Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/service-role/*"}}"#, Kind::Identity);
+        let set = PolicySet { identity: vec![p], ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "iam:PassRole", "arn:aws:iam::111111111111:role/service-role/Batch"), &set).decision, Decision::Allow);
+        assert_eq!(evaluate(&req(USER, "iam:PassRole", "arn:aws:iam::111111111111:role/Batch"), &set).decision, Decision::ImplicitDeny);
+    }
+}

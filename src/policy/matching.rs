@@ -1,0 +1,191 @@
+//! Matching as IAM does it: actions case-insensitively with `*` and `?`; ARNs segment by
+//! segment (partition, service, region and account each matched on their own, the resource part
+//! with `*` spanning `/` and `:`); policy variables (`${aws:username}`, `${aws:PrincipalTag/K}`,
+//! the `${*}`, `${?}`, `${$}` escapes and `${key, 'default'}`) substituted as literals.
+
+use super::context::Context;
+
+/// One element of a glob pattern after variable substitution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    Lit(char),
+    Star,
+    Any1,
+}
+
+/// Parses a pattern into tokens, substituting policy variables from the context. Returns None
+/// when a variable has no value and no default: the element then matches nothing, as on AWS.
+pub fn tokenize(pattern: &str, ctx: Option<&Context>) -> Option<Vec<Tok>> {
+    let mut out = Vec::with_capacity(pattern.len());
+    let mut chars = pattern.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '*' => out.push(Tok::Star),
+            '?' => out.push(Tok::Any1),
+            '$' if pattern[i + 1..].starts_with('{') => {
+                let rest = &pattern[i + 2..];
+                let Some(end) = rest.find('}') else {
+                    out.push(Tok::Lit('$'));
+                    continue;
+                };
+                let inner = &rest[..end];
+                // Skip the consumed characters: '{' + inner + '}'.
+                for _ in 0..inner.chars().count() + 2 {
+                    chars.next();
+                }
+                match inner {
+                    "*" => out.push(Tok::Lit('*')),
+                    "?" => out.push(Tok::Lit('?')),
+                    "$" => out.push(Tok::Lit('$')),
+                    _ => {
+                        let (key, default) = match inner.split_once(',') {
+                            Some((k, d)) => {
+                                let d = d.trim();
+                                let d = d.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')).unwrap_or(d);
+                                (k.trim(), Some(d.to_string()))
+                            }
+                            None => (inner.trim(), None),
+                        };
+                        let value = ctx.and_then(|c| c.single(key)).map(str::to_string).or(default)?;
+                        out.extend(value.chars().map(Tok::Lit));
+                    }
+                }
+            }
+            c => out.push(Tok::Lit(c)),
+        }
+    }
+    Some(out)
+}
+
+/// Glob match of tokens against text; `ignore_case` folds ASCII case.
+pub fn glob(tokens: &[Tok], text: &str, ignore_case: bool) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let eq = |a: char, b: char| if ignore_case { a.eq_ignore_ascii_case(&b) } else { a == b };
+    // Iterative wildcard match with backtracking on the last star.
+    let (mut p, mut s) = (0usize, 0usize);
+    let (mut star_p, mut star_s) = (usize::MAX, 0usize);
+    while s < t.len() {
+        if p < tokens.len() {
+            match tokens[p] {
+                Tok::Star => {
+                    star_p = p;
+                    star_s = s;
+                    p += 1;
+                    continue;
+                }
+                Tok::Any1 => {
+                    p += 1;
+                    s += 1;
+                    continue;
+                }
+                Tok::Lit(c) if eq(c, t[s]) => {
+                    p += 1;
+                    s += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if star_p != usize::MAX {
+            p = star_p + 1;
+            star_s += 1;
+            s = star_s;
+        } else {
+            return false;
+        }
+    }
+    while p < tokens.len() && tokens[p] == Tok::Star {
+        p += 1;
+    }
+    p == tokens.len()
+}
+
+/// `s3:Get*` against `s3:GetObject`: case-insensitive. Variables are not allowed in actions.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    match tokenize(pattern, None) {
+        Some(t) => glob(&t, action, true),
+        None => false,
+    }
+}
+
+/// A pattern string with variables against a value, as StringLike does.
+pub fn like(pattern: &str, value: &str, ctx: &Context, ignore_case: bool) -> bool {
+    tokenize(pattern, Some(ctx)).is_some_and(|t| glob(&t, value, ignore_case))
+}
+
+/// Splits tokens at the first five ':' literals into six ARN segments.
+fn split_tokens(tokens: &[Tok]) -> Vec<&[Tok]> {
+    let mut parts = Vec::with_capacity(6);
+    let mut start = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        if parts.len() == 5 {
+            break;
+        }
+        if *t == Tok::Lit(':') {
+            parts.push(&tokens[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts
+}
+
+/// An ARN pattern (with variables) against an ARN: `*` alone matches everything; otherwise
+/// the pattern and the ARN are split into their six segments and each segment is matched on its
+/// own, so a `*` in the region cannot swallow the account.
+pub fn arn_matches(pattern: &str, arn: &str, ctx: Option<&Context>) -> bool {
+    let Some(tokens) = tokenize(pattern, ctx) else { return false };
+    if tokens.len() == 1 && tokens[0] == Tok::Star {
+        return true;
+    }
+    let p = split_tokens(&tokens);
+    let a: Vec<&str> = arn.splitn(6, ':').collect();
+    if p.len() != 6 || a.len() != 6 {
+        // An ARN pattern with too few segments matches no ARN; anything else that is not
+        // ARN-shaped is compared whole ("*" is handled above).
+        if pattern.starts_with("arn:") || a.len() == 6 {
+            return false;
+        }
+        return glob(&tokens, arn, false);
+    }
+    p.iter().zip(a.iter()).all(|(pt, seg)| glob(pt, seg, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions() {
+        assert!(action_matches("s3:Get*", "s3:GetObject"));
+        assert!(action_matches("S3:getobject", "s3:GetObject"));
+        assert!(action_matches("s3:?etObject", "s3:GetObject"));
+        assert!(!action_matches("s3:Get", "s3:GetObject"));
+        assert!(action_matches("*", "iam:PassRole"));
+    }
+
+    #[test]
+    fn arns() {
+        assert!(arn_matches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c", None));
+        assert!(!arn_matches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket", None));
+        assert!(arn_matches("arn:aws:iam::*:role/*", "arn:aws:iam::123456789012:role/service-role/X", None));
+        // A star in the region does not span into the account.
+        assert!(!arn_matches("arn:aws:kms:*:key/k", "arn:aws:kms:us-east-1:123456789012:key/k", None));
+        assert!(arn_matches("arn:aws:bedrock:*::foundation-model/anthropic.*", "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", None));
+        assert!(!arn_matches("arn:aws:iam::123456789012:role/Batch", "arn:aws:iam::123456789012:role/service-role/Batch", None));
+    }
+
+    #[test]
+    fn variables_and_escapes() {
+        let mut ctx = Context::default();
+        ctx.set("aws:username", "alice");
+        assert!(arn_matches("arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::home/alice/x", Some(&ctx)));
+        assert!(!arn_matches("arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::home/bob/x", Some(&ctx)));
+        assert!(!arn_matches("arn:aws:s3:::home/${aws:userid}/*", "arn:aws:s3:::home/alice/x", Some(&ctx)));
+        assert!(arn_matches("arn:aws:s3:::home/${aws:userid, 'none'}/*", "arn:aws:s3:::home/none/x", Some(&ctx)));
+        assert!(arn_matches("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/*", Some(&ctx)));
+        assert!(!arn_matches("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", Some(&ctx)));
+        assert!(like("a${?}", "a?", &ctx, false) && !like("a${?}", "ab", &ctx, false));
+        assert!(like("${$}x", "$x", &ctx, false));
+    }
+}

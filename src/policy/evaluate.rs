@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::conditions::{self, ConditionResult};
 use super::context::Context;
-use super::matching::{action_matches, arn_matches};
+use super::matching::{action_matches, resource_matches};
 use super::{Effect, Policy, Principal, Statement};
 
 /// Who makes the request.
@@ -232,9 +232,9 @@ fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) ->
         (None, None) => None,
     };
     let resource_match = match (&st.resource, &st.not_resource) {
-        (Some(r), _) => r.iter().find(|p| arn_matches(p, &req.resource, Some(&req.context))).cloned(),
+        (Some(r), _) => r.iter().find(|p| resource_matches(p, &req.resource, Some(&req.context), layer == Layer::Resource)).cloned(),
         (None, Some(nr)) => {
-            if nr.iter().any(|p| arn_matches(p, &req.resource, Some(&req.context))) {
+            if nr.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), layer == Layer::Resource)) {
                 None
             } else {
                 Some(format!("NotResource {nr:?}"))
@@ -325,11 +325,11 @@ pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
         return decided(Decision::ImplicitDeny, format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
     }
 
-    // A resource policy naming a user or a role session by its own ARN is not limited by a
-    // boundary or session policy; naming the role (or "*") is.
+    // A resource policy naming a user or a role session by its own ARN (or "*") is not limited
+    // by a boundary or session policy; naming the role is.
     let direct = !cross_account
         && matches!(req.principal.kind(), "user" | "assumed-role")
-        && applies(Layer::Resource, Effect::Allow).any(|t| t.principal_match.as_deref() == Some("named"));
+        && applies(Layer::Resource, Effect::Allow).any(|t| matches!(t.principal_match.as_deref(), Some("named") | Some("any")));
 
     let grant = if cross_account {
         if identity_allow.is_none() {

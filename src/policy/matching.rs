@@ -151,6 +151,67 @@ pub fn arn_matches(pattern: &str, arn: &str, ctx: Option<&Context>) -> bool {
     p.iter().zip(a.iter()).all(|(pt, seg)| glob(pt, seg, false))
 }
 
+/// A policy's Resource/NotResource entry against the request's resource. An ARN pattern with
+/// fewer than six segments is padded with `*` segments (`arn:aws:s3*` covers every S3 ARN), as
+/// IAM evaluates such patterns in identity policies, boundaries and session policies; in a
+/// resource-based policy only a short pattern holding a wildcard is padded, any other matches
+/// nothing.
+pub fn resource_matches(pattern: &str, resource: &str, ctx: Option<&Context>, resource_policy: bool) -> bool {
+    if pattern.starts_with("arn:") {
+        let segments = pattern.split(':').count();
+        if segments < 6 {
+            if resource_policy && !pattern.contains('*') {
+                return false;
+            }
+            let padded = format!("{pattern}{}", ":*".repeat(6 - segments));
+            return resource_arn_matches(&padded, resource, ctx);
+        }
+    }
+    resource_arn_matches(pattern, resource, ctx)
+}
+
+/// Like `arn_matches`, but the resource type at the start of the resource part (`role/`,
+/// `function:`, `key/`) is literal: AWS's ARN reference lists a wildcard there as incorrect
+/// usage ("You can't use a wildcard in the portion of the ARN that specifies the resource
+/// type"). S3 object and bucket ARNs have no resource type.
+fn resource_arn_matches(pattern: &str, arn: &str, ctx: Option<&Context>) -> bool {
+    let Some(tokens) = tokenize(pattern, ctx) else { return false };
+    if tokens.len() == 1 && tokens[0] == Tok::Star {
+        return true;
+    }
+    let p = split_tokens(&tokens);
+    let a: Vec<&str> = arn.splitn(6, ':').collect();
+    if p.len() != 6 || a.len() != 6 {
+        if pattern.starts_with("arn:") || a.len() == 6 {
+            return false;
+        }
+        return glob(&tokens, arn, false);
+    }
+    if !p[..5].iter().zip(a[..5].iter()).all(|(pt, seg)| glob(pt, seg, false)) {
+        return false;
+    }
+    let (res_pat, res) = (p[5], a[5]);
+    let is_s3_plain = p[2] == [Tok::Lit('s'), Tok::Lit('3')] && p[3].is_empty() && p[4].is_empty();
+    let split = if is_s3_plain { None } else { res_pat.iter().position(|t| *t == Tok::Lit('/') || *t == Tok::Lit(':')) };
+    match split {
+        None => glob(res_pat, res, false),
+        Some(i) => {
+            let product: String = res_pat[..=i]
+                .iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => *c,
+                    Tok::Star => '*',
+                    Tok::Any1 => '?',
+                })
+                .collect();
+            match res.strip_prefix(product.as_str()) {
+                Some(rest) => glob(&res_pat[i + 1..], rest, false),
+                None => false,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +234,17 @@ mod tests {
         assert!(!arn_matches("arn:aws:kms:*:key/k", "arn:aws:kms:us-east-1:123456789012:key/k", None));
         assert!(arn_matches("arn:aws:bedrock:*::foundation-model/anthropic.*", "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", None));
         assert!(!arn_matches("arn:aws:iam::123456789012:role/Batch", "arn:aws:iam::123456789012:role/service-role/Batch", None));
+    }
+
+    #[test]
+    fn short_arns() {
+        assert!(resource_matches("arn:aws:s3*", "arn:aws:s3:::b/k", None, false));
+        assert!(resource_matches("arn:aws:s3*", "arn:aws:s3:::b/k", None, true));
+        assert!(!resource_matches("arn:aws:s3", "arn:aws:s3:::b/k", None, true));
+        assert!(!resource_matches("arn:aws:iam*", "arn:aws:s3:::b/k", None, false));
+        // The resource type is literal.
+        assert!(!resource_matches("arn:aws:lambda:*:*:functi?n:f", "arn:aws:lambda:us-east-1:1:function:f", None, false));
+        assert!(resource_matches("arn:aws:iam::1:role*", "arn:aws:iam::1:role/a/B", None, false));
     }
 
     #[test]

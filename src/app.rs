@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Init { path } => init(g, path.clone()),
         Command::Whoami => whoami(g).await,
         Command::Render(args) => render_cmd(g, args).await,
+        Command::Simulate(args) => crate::simulate::run(g, args).await,
     }
 }
 

@@ -80,6 +80,41 @@ pub enum Command {
     Whoami,
     /// Render the policy documents a batch setup needs
     Render(RenderArgs),
+    /// May PRINCIPAL do ACTION on RESOURCE? Offline IAM evaluation with a trace of why
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The principal: an IAM user or role ARN, an assumed-role session ARN, or a service
+    /// principal such as bedrock.amazonaws.com
+    #[arg(long, value_name = "ARN")]
+    pub principal: String,
+    /// The action, e.g. iam:PassRole
+    #[arg(long)]
+    pub action: String,
+    /// The resource ARN
+    #[arg(long, value_name = "ARN")]
+    pub resource: String,
+    /// The account owning the resource, when the ARN does not say (S3) [default: the principal's]
+    #[arg(long, value_name = "ID")]
+    pub resource_account: Option<String>,
+    /// A request context value; repeat a key for a multi-valued key
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// An identity policy file (repeatable); without any, the principal's policies are read from the account
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// A resource-based policy file (bucket, key or trust policy); online, the bucket policy or
+    /// trust policy is read when none is given
+    #[arg(long, value_name = "FILE")]
+    pub resource_policy: Option<PathBuf>,
+    /// A permissions boundary file
+    #[arg(long, value_name = "FILE")]
+    pub boundary: Option<PathBuf>,
+    /// A session policy file
+    #[arg(long, value_name = "FILE")]
+    pub session_policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@
 pub mod app;
 pub mod aws;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod error;
 pub mod policy;
 pub mod render;
+pub mod simulate;

@@ -1,0 +1,180 @@
+//! `simulate`: one request against the policies that apply, offline from files or online from
+//! the account, printed with the trace of why.
+
+use std::path::Path;
+
+use crate::app;
+use crate::cli::{GlobalArgs, OutputFormat, SimulateArgs};
+use crate::collect;
+use crate::config::PrincipalArn;
+use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
+use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
+
+fn read_policy(path: &Path, kind: Kind) -> Result<NamedPolicy> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read policy file {}: {e}", path.display())))?;
+    let policy = Policy::parse_str(&text, kind).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    Ok(NamedPolicy { name: path.display().to_string(), policy })
+}
+
+/// Parses `--context KEY=VALUE` flags; a key given twice becomes multi-valued.
+pub fn parse_context(pairs: &[String]) -> Result<Context> {
+    let mut ctx = Context::default();
+    for p in pairs {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("--context {p:?}: expected KEY=VALUE, e.g. aws:SourceIp=203.0.113.5")))?;
+        if k.is_empty() || !k.contains(':') {
+            return Err(Error::Usage(format!("--context {p:?}: a condition key looks like service:Name, e.g. aws:SourceAccount")));
+        }
+        ctx.add(k, v);
+    }
+    Ok(ctx)
+}
+
+/// Fills the keys AWS derives from the principal, unless the user gave them.
+fn derive_context(ctx: &mut Context, who: &PrincipalId) {
+    if who.is_service() {
+        if !ctx.contains("aws:PrincipalServiceName") {
+            ctx.set("aws:PrincipalServiceName", &who.arn);
+        }
+        return;
+    }
+    if !ctx.contains("aws:PrincipalArn") {
+        ctx.set("aws:PrincipalArn", who.role_arn.as_deref().unwrap_or(&who.arn));
+    }
+    if !ctx.contains("aws:PrincipalAccount") && !who.account.is_empty() {
+        ctx.set("aws:PrincipalAccount", &who.account);
+    }
+    if !ctx.contains("aws:username") {
+        if let Some(name) = who.arn.split(":user/").nth(1) {
+            ctx.set("aws:username", name.rsplit('/').next().unwrap_or(name));
+        }
+    }
+}
+
+pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<i32> {
+    if !args.action.contains(':') || args.action.contains('*') {
+        return Err(Error::Usage(format!("--action {:?}: one action of the form service:Action, without wildcards", args.action)));
+    }
+    let who = PrincipalId::from_arn(&args.principal);
+    if !who.is_service() && who.account.is_empty() {
+        return Err(Error::Usage(format!(
+            "--principal {:?}: expected an IAM user or role ARN, an assumed-role session ARN, or a service principal such as bedrock.amazonaws.com",
+            args.principal
+        )));
+    }
+    let mut context = parse_context(&args.context)?;
+    derive_context(&mut context, &who);
+
+    let mut set = PolicySet::default();
+    for p in &args.policies {
+        set.identity.push(read_policy(p, Kind::Identity)?);
+    }
+    if let Some(p) = &args.boundary {
+        set.boundary = Some(read_policy(p, Kind::Identity)?);
+    }
+    if let Some(p) = &args.session_policy {
+        set.session = Some(read_policy(p, Kind::Identity)?);
+    }
+    if let Some(p) = &args.resource_policy {
+        set.resource = Some(read_policy(p, Kind::Resource)?);
+    }
+    if args.action.eq_ignore_ascii_case("sts:AssumeRole") {
+        set.resource_kind = ResourcePolicyKind::RoleTrust;
+    } else if args.action.to_ascii_lowercase().starts_with("kms:") {
+        set.resource_kind = ResourcePolicyKind::KmsKey;
+    }
+
+    if args.policies.is_empty() && !who.is_service() {
+        // Online: read the principal's policies (and the resource policy) from the account.
+        let principal = PrincipalArn::parse(&args.principal).map_err(|rule| Error::Usage(format!("--principal {:?}: {rule}", args.principal)))?;
+        let settings = app::load_settings(g).await?;
+        let clients = app::connect(g, &settings).await?;
+        let found = collect::principal_policies(&clients, &principal).await?;
+        set.identity = found.identity;
+        if set.boundary.is_none() {
+            set.boundary = found.boundary;
+        }
+        if set.resource.is_none() {
+            set.resource = online_resource_policy(&clients, &args.action, &args.resource).await?;
+        }
+    } else if args.policies.is_empty() && set.resource.is_none() {
+        return Err(Error::Usage("a service principal has no identity policies: give the resource's policy with --resource-policy".into()));
+    }
+
+    let request = Request {
+        principal: who,
+        action: args.action.clone(),
+        resource: args.resource.clone(),
+        resource_account: args.resource_account.clone().unwrap_or_default(),
+        context,
+    };
+    let eval = policy::evaluate(&request, &set);
+    match g.output {
+        OutputFormat::Json => {
+            let v = serde_json::json!({ "request": request, "decision": eval.decision, "reason": eval.reason, "trace": eval.trace });
+            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+        }
+        OutputFormat::Text => print_text(&request, &set, &eval),
+    }
+    Ok(if eval.decision == Decision::Allow { EXIT_OK } else { EXIT_CHECK_FAILED })
+}
+
+async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, resource: &str) -> Result<Option<NamedPolicy>> {
+    if let Some(rest) = resource.strip_prefix("arn:aws:s3:::").or_else(|| resource.strip_prefix("arn:aws-cn:s3:::")).or_else(|| resource.strip_prefix("arn:aws-us-gov:s3:::")) {
+        let bucket = rest.split('/').next().unwrap_or(rest);
+        return collect::bucket_policy(clients, bucket).await;
+    }
+    if action.eq_ignore_ascii_case("sts:AssumeRole") {
+        if let Some(name) = resource.split(":role/").nth(1) {
+            return collect::trust_policy(clients, name.rsplit('/').next().unwrap_or(name)).await.map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn print_text(req: &Request, set: &PolicySet, eval: &policy::Evaluation) {
+    let verdict = match eval.decision {
+        Decision::Allow => "ALLOWED",
+        Decision::ExplicitDeny => "DENIED (explicit deny)",
+        Decision::ImplicitDeny => "DENIED (implicit deny)",
+    };
+    println!("{verdict}: {} {} on {}", req.principal.arn, req.action, req.resource);
+    println!("  why: {}", eval.reason);
+    let n = set.identity.len();
+    println!(
+        "  policies: {n} identity{}{}{}",
+        if set.boundary.is_some() { ", a permissions boundary" } else { "" },
+        if set.session.is_some() { ", a session policy" } else { "" },
+        if set.resource.is_some() { ", a resource policy" } else { "" }
+    );
+    if eval.trace.is_empty() {
+        println!("  no statement matched the action and resource");
+        return;
+    }
+    println!("  statements matching the action and resource:");
+    for t in &eval.trace {
+        let layer = serde_json::to_value(t.layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        println!(
+            "    [{}] {:?} {} in {layer} policy {}",
+            if t.applies { "applies" } else { "no" },
+            t.effect,
+            t.statement,
+            t.policy
+        );
+        if let Some(a) = &t.action_match {
+            println!("        action   {a}");
+        }
+        if let Some(r) = &t.resource_match {
+            println!("        resource {r}");
+        }
+        if t.principal_match.is_none() {
+            println!("        principal does not name {}", req.principal.arn);
+        } else if let Some(p) = t.principal_match.as_deref().filter(|p| *p != "n/a") {
+            println!("        principal matched ({p})");
+        }
+        for c in &t.conditions {
+            println!("        {} {}", if c.matched { "ok  " } else { "FAIL" }, c.reason);
+        }
+    }
+}

@@ -116,34 +116,40 @@ pub struct ConditionResult {
     pub reason: String,
 }
 
-/// Evaluates one condition against the context.
+/// Evaluates one condition against the context, with the reason (for traces).
 pub fn evaluate(cond: &Condition, ctx: &Context) -> ConditionResult {
     let actual = ctx.get(&cond.key).map(<[String]>::to_vec);
-    let (matched, reason) = match parse_operator(&cond.operator) {
+    let (matched, reason) = match cond.parsed {
         None => (false, format!("unknown operator {}", cond.operator)),
-        Some(op) => run(op, cond, actual.as_deref(), ctx),
+        Some(op) => run(op, cond, actual.as_deref(), ctx, true),
     };
     ConditionResult { operator: cond.operator.clone(), key: cond.key.clone(), expected: cond.values.clone(), actual, matched, reason }
 }
 
-fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context) -> (bool, String) {
+/// Whether one condition holds: the allocation-free path the decision takes.
+pub fn holds(cond: &Condition, ctx: &Context) -> bool {
+    match cond.parsed {
+        None => false,
+        Some(op) => run(op, cond, ctx.get(&cond.key), ctx, false).0,
+    }
+}
+
+fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context, explain: bool) -> (bool, String) {
     if op.base == Base::Null {
         let want_absent = cond.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
         let absent = actual.is_none_or(|a| a.is_empty());
-        return if absent == want_absent {
-            (true, format!("{} is {}", cond.key, if absent { "absent" } else { "present" }))
-        } else {
-            (false, format!("{} is {}", cond.key, if absent { "absent" } else { "present" }))
-        };
+        let reason = if explain { format!("{} is {}", cond.key, if absent { "absent" } else { "present" }) } else { String::new() };
+        return (absent == want_absent, reason);
     }
+    let why = |text: String| if explain { text } else { String::new() };
     let values = match actual {
         None => {
             return match op.qualifier {
-                Qualifier::AllValues => (true, format!("{} is absent, and ForAllValues matches an empty set", cond.key)),
-                Qualifier::AnyValue => (false, format!("{} is absent, and ForAnyValue needs a value", cond.key)),
-                Qualifier::None if op.if_exists => (true, format!("{} is absent (…IfExists)", cond.key)),
-                Qualifier::None if op.negated => (true, format!("{} is absent, which a negated operator matches", cond.key)),
-                Qualifier::None => (false, format!("{} is absent from the request", cond.key)),
+                Qualifier::AllValues => (true, why(format!("{} is absent, and ForAllValues matches an empty set", cond.key))),
+                Qualifier::AnyValue => (false, why(format!("{} is absent, and ForAnyValue needs a value", cond.key))),
+                Qualifier::None if op.if_exists => (true, why(format!("{} is absent (…IfExists)", cond.key))),
+                Qualifier::None if op.negated => (true, why(format!("{} is absent, which a negated operator matches", cond.key))),
+                Qualifier::None => (false, why(format!("{} is absent from the request", cond.key))),
             };
         }
         Some(v) => v,
@@ -170,6 +176,9 @@ fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context)
             }
         }
     };
+    if !explain {
+        return (matched, String::new());
+    }
     let shown = if values.len() == 1 { format!("{:?}", values[0]) } else { format!("{values:?}") };
     let reason = format!(
         "{} = {shown} {} {} {:?}",
@@ -184,6 +193,8 @@ fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context)
 fn test(base: Base, policy: &str, value: &str, ctx: &Context) -> bool {
     use Base::*;
     match base {
+        StringEquals if !policy.contains("${") => policy == value,
+        StringEqualsIgnoreCase if !policy.contains("${") => policy.eq_ignore_ascii_case(value),
         StringEquals => substitute(policy, ctx).is_some_and(|p| p == value),
         StringEqualsIgnoreCase => substitute(policy, ctx).is_some_and(|p| p.eq_ignore_ascii_case(value)),
         StringLike => like(policy, value, ctx, false),
@@ -332,7 +343,7 @@ mod tests {
     use super::*;
 
     fn cond(op: &str, key: &str, vals: &[&str]) -> Condition {
-        Condition { operator: op.into(), key: key.into(), values: vals.iter().map(|s| s.to_string()).collect() }
+        Condition::new(op, key, vals.iter().map(|s| s.to_string()).collect())
     }
 
     fn ctx(pairs: &[(&str, &[&str])]) -> Context {

@@ -275,45 +275,97 @@ fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) ->
     }
 }
 
-fn trace_policy(p: &NamedPolicy, layer: Layer, req: &Request, out: &mut Vec<StatementTrace>) {
-    for st in &p.policy.statements {
-        out.push(trace_statement(st, &p.name, layer, req));
-    }
+/// The allocation-free verdict on one statement; the trace is built afterwards, only for the
+/// statements that matched the action and resource.
+#[derive(Clone, Copy)]
+struct Hit<'a> {
+    layer: Layer,
+    policy: &'a NamedPolicy,
+    statement: &'a Statement,
+    /// Action and resource matched.
+    target: bool,
+    /// How the principal matched ("n/a" outside resource policies), None when it did not.
+    principal: Option<&'static str>,
+    applies: bool,
 }
 
-/// Evaluates a request against a set of policies.
-pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
-    let mut all = Vec::new();
-    for p in &set.identity {
-        trace_policy(p, Layer::Identity, req, &mut all);
-    }
-    if let Some(p) = &set.resource {
-        trace_policy(p, Layer::Resource, req, &mut all);
-    }
-    if let Some(p) = &set.boundary {
-        trace_policy(p, Layer::Boundary, req, &mut all);
-    }
-    if let Some(p) = &set.session {
-        trace_policy(p, Layer::Session, req, &mut all);
-    }
-    let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.effect == effect && t.applies);
+fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Request) -> Hit<'a> {
+    let action = match (&st.action, &st.not_action) {
+        (Some(a), _) => a.iter().any(|p| action_matches(p, &req.action)),
+        (None, Some(na)) => !na.iter().any(|p| action_matches(p, &req.action)),
+        (None, None) => false,
+    };
+    let resource_policy = layer == Layer::Resource;
+    let resource = action
+        && match (&st.resource, &st.not_resource) {
+            (Some(r), _) => r.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), resource_policy)),
+            (None, Some(nr)) => !nr.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), resource_policy)),
+            (None, None) => resource_policy,
+        };
+    let principal = if !resource_policy {
+        Some("n/a")
+    } else {
+        match (&st.principal, &st.not_principal) {
+            (Some(p), _) => principal_matches(p, &req.principal).map(|h| match h {
+                PrincipalHow::Named => "named",
+                PrincipalHow::Role => "role",
+                PrincipalHow::Account => "account",
+                PrincipalHow::Any => "any",
+            }),
+            (None, Some(np)) => match principal_matches(np, &req.principal) {
+                Some(_) => None,
+                None => Some("any"),
+            },
+            (None, None) => None,
+        }
+    };
+    let applies = resource && principal.is_some() && st.conditions.iter().all(|c| conditions::holds(c, &req.context));
+    Hit { layer, policy, statement: st, target: resource, principal, applies }
+}
 
-    let decided = |decision: Decision, reason: String, all: Vec<StatementTrace>| {
-        let trace = all.into_iter().filter(|t| t.applies || (t.action_match.is_some() && t.resource_match.is_some())).collect();
-        Evaluation { decision, reason, trace }
+/// Evaluates a request against a set of policies, with the reason and the trace.
+pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
+    evaluate_with(req, set, true)
+}
+
+/// The decision alone: no reason, no trace, no allocation beyond the statement list. This is
+/// what checks call in bulk; they ask `evaluate` for the trace of a failure.
+pub fn decide(req: &Request, set: &PolicySet) -> Decision {
+    evaluate_with(req, set, false).decision
+}
+
+fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
+    let mut all: Vec<Hit> = Vec::with_capacity(64);
+    let layers = set
+        .identity
+        .iter()
+        .map(|p| (p, Layer::Identity))
+        .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
+        .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
+        .chain(set.session.iter().map(|p| (p, Layer::Session)));
+    for (p, layer) in layers {
+        for st in &p.policy.statements {
+            all.push(hit(st, p, layer, req));
+        }
+    }
+    let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.statement.effect == effect && t.applies);
+
+    let decided = |decision: Decision, reason: &dyn Fn() -> String, all: &[Hit]| {
+        if !explain {
+            return Evaluation { decision, reason: String::new(), trace: Vec::new() };
+        }
+        let trace = all.iter().filter(|h| h.target).map(|h| trace_statement(h.statement, &h.policy.name, h.layer, req)).collect();
+        Evaluation { decision, reason: reason(), trace }
     };
 
     // 1. Explicit deny anywhere.
-    if let Some(d) = all.iter().find(|t| t.effect == Effect::Deny && t.applies) {
-        let reason = format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy, d.statement);
-        return decided(Decision::ExplicitDeny, reason, all);
+    if let Some(d) = all.iter().find(|t| t.statement.effect == Effect::Deny && t.applies) {
+        return decided(Decision::ExplicitDeny, &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()), &all);
     }
 
-    let identity_allow = applies(Layer::Identity, Effect::Allow).next().map(|t| (t.policy.clone(), t.statement.clone()));
-    let resource_named = applies(Layer::Resource, Effect::Allow)
-        .find(|t| matches!(t.principal_match.as_deref(), Some("named") | Some("role") | Some("any")))
-        .map(|t| (t.policy.clone(), t.statement.clone()));
-    let resource_account = applies(Layer::Resource, Effect::Allow).find(|t| t.principal_match.as_deref() == Some("account")).is_some();
+    let identity_allow = applies(Layer::Identity, Effect::Allow).next();
+    let resource_named = applies(Layer::Resource, Effect::Allow).find(|t| matches!(t.principal, Some("named") | Some("role") | Some("any")));
+    let resource_account = applies(Layer::Resource, Effect::Allow).any(|t| t.principal == Some("account"));
     let resource_allow = resource_named.is_some() || resource_account;
 
     let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
@@ -322,53 +374,53 @@ pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
     // Trust and key policies must allow by themselves.
     if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         let what = if set.resource_kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
-        return decided(Decision::ImplicitDeny, format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
+        return decided(Decision::ImplicitDeny, &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), &all);
     }
 
     // A resource policy naming a user or a role session by its own ARN (or "*") is not limited
     // by a boundary or session policy; naming the role is.
     let direct = !cross_account
         && matches!(req.principal.kind(), "user" | "assumed-role")
-        && applies(Layer::Resource, Effect::Allow).any(|t| matches!(t.principal_match.as_deref(), Some("named") | Some("any")));
+        && applies(Layer::Resource, Effect::Allow).any(|t| matches!(t.principal, Some("named") | Some("any")));
 
-    let grant = if cross_account {
-        if identity_allow.is_none() {
-            return decided(Decision::ImplicitDeny, format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action), all);
-        }
+    let grant: Box<dyn Fn() -> String + '_> = if cross_account {
+        let Some(id) = identity_allow else {
+            return decided(Decision::ImplicitDeny, &|| format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action), &all);
+        };
         if !resource_allow {
             return decided(
                 Decision::ImplicitDeny,
-                format!("cross-account request: the resource policy does not allow {} for account {}", req.action, req.principal.account),
-                all,
+                &|| format!("cross-account request: the resource policy does not allow {} for account {}", req.action, req.principal.account),
+                &all,
             );
         }
-        format!("identity policy {} and the resource policy", identity_allow.as_ref().map(|x| x.0.as_str()).unwrap_or(""))
-    } else if let Some((p, s)) = &resource_named {
-        format!("resource policy {p}, {s}")
-    } else if let Some((p, s)) = &identity_allow {
-        format!("identity policy {p}, {s}")
+        Box::new(move || format!("identity policy {}, {} and the resource policy", id.policy.name, id.statement.label()))
+    } else if let Some(r) = resource_named {
+        Box::new(move || format!("resource policy {}, {}", r.policy.name, r.statement.label()))
+    } else if let Some(id) = identity_allow {
+        Box::new(move || format!("identity policy {}, {}", id.policy.name, id.statement.label()))
     } else {
         let why = if resource_account {
             "the resource policy names only the account, which delegates to identity policies, and none allows it"
         } else {
             "no policy allows it"
         };
-        return decided(Decision::ImplicitDeny, format!("implicit deny: {why} ({} on {})", req.action, req.resource), all);
+        return decided(Decision::ImplicitDeny, &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource), &all);
     };
 
     if !direct {
         if let Some(b) = &set.boundary {
             if applies(Layer::Boundary, Effect::Allow).next().is_none() {
-                return decided(Decision::ImplicitDeny, format!("the permissions boundary {} does not allow {}", b.name, req.action), all);
+                return decided(Decision::ImplicitDeny, &|| format!("the permissions boundary {} does not allow {}", b.name, req.action), &all);
             }
         }
         if let Some(s) = &set.session {
             if applies(Layer::Session, Effect::Allow).next().is_none() {
-                return decided(Decision::ImplicitDeny, format!("the session policy {} does not allow {}", s.name, req.action), all);
+                return decided(Decision::ImplicitDeny, &|| format!("the session policy {} does not allow {}", s.name, req.action), &all);
             }
         }
     }
-    decided(Decision::Allow, format!("allowed by {grant}"), all)
+    decided(Decision::Allow, &|| format!("allowed by {}", grant()), &all)
 }
 
 fn layer_name(l: Layer) -> &'static str {

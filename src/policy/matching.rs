@@ -100,8 +100,57 @@ pub fn glob(tokens: &[Tok], text: &str, ignore_case: bool) -> bool {
     p == tokens.len()
 }
 
+/// Byte-level glob for ASCII pattern and text (no variables): the hot path, allocation-free.
+pub fn glob_bytes(p: &[u8], t: &[u8], ignore_case: bool) -> bool {
+    let eq = |a: u8, b: u8| if ignore_case { a.eq_ignore_ascii_case(&b) } else { a == b };
+    let (mut pi, mut si) = (0usize, 0usize);
+    let (mut star_p, mut star_s) = (usize::MAX, 0usize);
+    while si < t.len() {
+        if pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    star_p = pi;
+                    star_s = si;
+                    pi += 1;
+                    continue;
+                }
+                b'?' => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                c if eq(c, t[si]) => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if star_p != usize::MAX {
+            pi = star_p + 1;
+            star_s += 1;
+            si = star_s;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// True when a pattern can take the byte-level path: ASCII and free of policy variables.
+fn plain(pattern: &str, text: &str) -> bool {
+    pattern.is_ascii() && text.is_ascii() && !pattern.contains("${")
+}
+
 /// `s3:Get*` against `s3:GetObject`: case-insensitive. Variables are not allowed in actions.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
+    if pattern.is_ascii() && action.is_ascii() {
+        return glob_bytes(pattern.as_bytes(), action.as_bytes(), true);
+    }
     match tokenize(pattern, None) {
         Some(t) => glob(&t, action, true),
         None => false,
@@ -110,7 +159,52 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 
 /// A pattern string with variables against a value, as StringLike does.
 pub fn like(pattern: &str, value: &str, ctx: &Context, ignore_case: bool) -> bool {
+    if plain(pattern, value) {
+        return glob_bytes(pattern.as_bytes(), value.as_bytes(), ignore_case);
+    }
     tokenize(pattern, Some(ctx)).is_some_and(|t| glob(&t, value, ignore_case))
+}
+
+/// The byte-level form of `resource_arn_matches` for plain patterns.
+fn resource_arn_matches_plain(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let mut ps = pattern.splitn(6, ':');
+    let mut a = arn.splitn(6, ':');
+    let mut segs_p: [&str; 6] = [""; 6];
+    let mut segs_a: [&str; 6] = [""; 6];
+    let mut np = 0;
+    for (i, seg) in ps.by_ref().enumerate() {
+        segs_p[i] = seg;
+        np = i + 1;
+    }
+    let mut na = 0;
+    for (i, seg) in a.by_ref().enumerate() {
+        segs_a[i] = seg;
+        na = i + 1;
+    }
+    if np != 6 || na != 6 {
+        if pattern.starts_with("arn:") || na == 6 {
+            return false;
+        }
+        return glob_bytes(pattern.as_bytes(), arn.as_bytes(), false);
+    }
+    for i in 0..5 {
+        if !glob_bytes(segs_p[i].as_bytes(), segs_a[i].as_bytes(), false) {
+            return false;
+        }
+    }
+    let (res_pat, res) = (segs_p[5], segs_a[5]);
+    let is_s3_plain = segs_p[2] == "s3" && segs_p[3].is_empty() && segs_p[4].is_empty();
+    let split = if is_s3_plain { None } else { res_pat.find(['/', ':']) };
+    match split {
+        None => glob_bytes(res_pat.as_bytes(), res.as_bytes(), false),
+        Some(i) => match res.strip_prefix(&res_pat[..=i]) {
+            Some(rest) => glob_bytes(res_pat[i + 1..].as_bytes(), rest.as_bytes(), false),
+            None => false,
+        },
+    }
 }
 
 /// Splits tokens at the first five ':' literals into six ARN segments.
@@ -175,6 +269,9 @@ pub fn resource_matches(pattern: &str, resource: &str, ctx: Option<&Context>, re
 /// usage ("You can't use a wildcard in the portion of the ARN that specifies the resource
 /// type"). S3 object and bucket ARNs have no resource type.
 fn resource_arn_matches(pattern: &str, arn: &str, ctx: Option<&Context>) -> bool {
+    if plain(pattern, arn) {
+        return resource_arn_matches_plain(pattern, arn);
+    }
     let Some(tokens) = tokenize(pattern, ctx) else { return false };
     if tokens.len() == 1 && tokens[0] == Tok::Star {
         return true;

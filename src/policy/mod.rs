@@ -12,7 +12,7 @@ pub mod evaluate;
 pub mod matching;
 
 pub use context::Context;
-pub use evaluate::{evaluate, Decision, Evaluation, NamedPolicy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
+pub use evaluate::{decide, evaluate, Decision, Evaluation, NamedPolicy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
 
 /// A parse error naming where in the document it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,11 +51,27 @@ impl Principal {
 }
 
 /// One condition: operator (as written, e.g. `ForAnyValue:StringLikeIfExists`), key, values.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Condition {
     pub operator: String,
     pub key: String,
     pub values: Vec<String>,
+    /// The operator, parsed once (None for an operator IAM does not know: it never matches).
+    #[serde(skip)]
+    pub parsed: Option<conditions::Operator>,
+}
+
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        self.operator == other.operator && self.key == other.key && self.values == other.values
+    }
+}
+impl Eq for Condition {}
+
+impl Condition {
+    pub fn new(operator: &str, key: &str, values: Vec<String>) -> Condition {
+        Condition { operator: operator.to_string(), key: key.to_string(), values, parsed: conditions::parse_operator(operator) }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -283,7 +299,7 @@ fn parse_statement(index: usize, v: &Value, kind: Kind) -> Result<Statement, Pol
                         .collect::<Result<_, _>>()?,
                     other => return Err(perr(format!("{at}, Condition.{op}.{key}"), format!("must be a value or a list of values, not {other}"))),
                 };
-                conditions.push(Condition { operator: op.clone(), key: key.clone(), values });
+                conditions.push(Condition::new(op, key, values));
             }
         }
     }

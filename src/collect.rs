@@ -114,3 +114,321 @@ pub async fn trust_policy(clients: &Clients, role_name: &str) -> Result<NamedPol
     let doc = role.role().and_then(|r| r.assume_role_policy_document()).unwrap_or("{}");
     parse(format!("trust-policy:{role_name}"), doc, Kind::Resource)
 }
+
+// ------------------------------------------------------------------------------------ snapshot
+
+use crate::config::Settings;
+use crate::snapshot::{
+    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, QuotaValue, RoleState, Snapshot,
+    SnapshotSettings, SNAPSHOT_VERSION,
+};
+
+fn doc_value(text: &str) -> serde_json::Value {
+    let decoded = crate::policy::decode_document(text);
+    serde_json::from_str(&decoded).unwrap_or(serde_json::Value::String(decoded))
+}
+
+/// Raw documents of a principal, by name (kept as the account has them, for the snapshot).
+async fn raw_principal_documents(clients: &Clients, principal: &PrincipalArn) -> Result<(Vec<NamedDocument>, Option<NamedDocument>)> {
+    let found = principal_policies(clients, principal).await?;
+    let to_doc = |p: &NamedPolicy| NamedDocument { name: p.name.clone(), document: policy_to_value(&p.policy) };
+    Ok((found.identity.iter().map(to_doc).collect(), found.boundary.as_ref().map(to_doc)))
+}
+
+/// A parsed policy back to JSON (the parsed model keeps every element).
+pub fn policy_to_value(p: &Policy) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let list = |v: &Vec<String>| if v.len() == 1 { json!(v[0]) } else { json!(v) };
+    let principal = |p: &crate::policy::Principal| match p {
+        crate::policy::Principal::Any => json!("*"),
+        crate::policy::Principal::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), list(v))).collect()),
+    };
+    let statements: Vec<Value> = p
+        .statements
+        .iter()
+        .map(|s| {
+            let mut o = Map::new();
+            if let Some(sid) = &s.sid {
+                o.insert("Sid".into(), json!(sid));
+            }
+            o.insert("Effect".into(), json!(format!("{:?}", s.effect)));
+            if let Some(x) = &s.principal {
+                o.insert("Principal".into(), principal(x));
+            }
+            if let Some(x) = &s.not_principal {
+                o.insert("NotPrincipal".into(), principal(x));
+            }
+            if let Some(x) = &s.action {
+                o.insert("Action".into(), list(x));
+            }
+            if let Some(x) = &s.not_action {
+                o.insert("NotAction".into(), list(x));
+            }
+            if let Some(x) = &s.resource {
+                o.insert("Resource".into(), list(x));
+            }
+            if let Some(x) = &s.not_resource {
+                o.insert("NotResource".into(), list(x));
+            }
+            if !s.conditions.is_empty() {
+                let mut c = Map::new();
+                for cond in &s.conditions {
+                    let block = c.entry(cond.operator.clone()).or_insert_with(|| json!({}));
+                    block.as_object_mut().expect("object").insert(cond.key.clone(), list(&cond.values));
+                }
+                o.insert("Condition".into(), Value::Object(c));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    let mut top = Map::new();
+    if let Some(v) = &p.version {
+        top.insert("Version".into(), json!(v));
+    }
+    top.insert("Statement".into(), json!(statements));
+    Value::Object(top)
+}
+
+fn unknown<T>(what: &str, e: &Error, failures: &std::sync::Mutex<Vec<crate::snapshot::ReadFailure>>) -> Known<T> {
+    failures.lock().expect("lock").push(crate::snapshot::ReadFailure { what: what.to_string(), error: e.to_string() });
+    Known::Unknown(e.to_string())
+}
+
+async fn role_state(clients: &Clients, name: &str) -> Result<Option<RoleState>> {
+    let role = match clients.iam.get_role().role_name(name).send().await {
+        Ok(r) => r,
+        Err(e) if service_code(&e) == Some("NoSuchEntity") => return Ok(None),
+        Err(e) => return Err(sdk_error("iam", "GetRole", e)),
+    };
+    let r = role.role().ok_or_else(|| Error::Aws("iam:GetRole answered without a role".into()))?;
+    let principal = PrincipalArn::parse(r.arn()).map_err(|e| Error::Aws(format!("role ARN {}: {e}", r.arn())))?;
+    let (policies, boundary) = raw_principal_documents(clients, &principal).await?;
+    Ok(Some(RoleState {
+        arn: r.arn().to_string(),
+        path: r.path().to_string(),
+        trust_policy: doc_value(r.assume_role_policy_document().unwrap_or("{}")),
+        policies,
+        boundary,
+        tags: r.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+    }))
+}
+
+async fn bucket_state(clients: &Clients, name: &str, account: &str) -> BucketState {
+    let mut b = BucketState { name: name.to_string(), exists: false, region: None, owned_by_account: true, policy: None, encryption: None, kms_key: None };
+    match clients.s3.head_bucket().bucket(name).expected_bucket_owner(account).send().await {
+        Ok(_) => b.exists = true,
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            match status {
+                Some(404) => return b,
+                Some(403) => {
+                    b.exists = true;
+                    b.owned_by_account = false;
+                    return b;
+                }
+                _ => return b,
+            }
+        }
+    }
+    if let Ok(loc) = clients.s3.get_bucket_location().bucket(name).send().await {
+        b.region = Some(loc.location_constraint().map(|c| c.as_str().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "us-east-1".into()));
+    }
+    if let Ok(p) = clients.s3.get_bucket_policy().bucket(name).send().await {
+        b.policy = p.policy().map(doc_value);
+    }
+    if let Ok(enc) = clients.s3.get_bucket_encryption().bucket(name).send().await {
+        if let Some(rule) = enc.server_side_encryption_configuration().and_then(|c| c.rules().first()) {
+            if let Some(d) = rule.apply_server_side_encryption_by_default() {
+                b.encryption = Some(d.sse_algorithm().as_str().to_string());
+                b.kms_key = d.kms_master_key_id().map(str::to_string);
+            }
+        }
+    }
+    b
+}
+
+async fn input_objects(clients: &Clients, loc: &crate::config::S3Location) -> Result<Vec<ObjectInfo>> {
+    if loc.is_object {
+        return match clients.s3.head_object().bucket(&loc.bucket).key(&loc.key).send().await {
+            Ok(h) => Ok(vec![ObjectInfo { key: loc.key.clone(), size: h.content_length().unwrap_or(0) }]),
+            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(vec![]),
+            Err(e) => Err(sdk_error("s3", "HeadObject", e)),
+        };
+    }
+    let mut out = Vec::new();
+    let mut pages = clients.s3.list_objects_v2().bucket(&loc.bucket).prefix(loc.folder()).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
+        for o in page.contents() {
+            let key = o.key().unwrap_or_default();
+            if key.ends_with(".jsonl") {
+                out.push(ObjectInfo { key: key.to_string(), size: o.size().unwrap_or(0) });
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn model_state(clients: &Clients, settings: &Settings) -> Result<ModelState> {
+    let model = settings.model()?;
+    let fm = model.foundation_model_id.clone();
+    let mut state = ModelState { found: false, foundation_model_id: fm.clone(), inference_types: vec![], authorization: None, entitlement: None, profiles: vec![] };
+    let Some(fm) = fm else { return Ok(state) };
+    match clients.bedrock.get_foundation_model().model_identifier(&fm).send().await {
+        Ok(out) => {
+            state.found = true;
+            if let Some(d) = out.model_details() {
+                state.inference_types = d.inference_types_supported().iter().map(|t| t.as_str().to_string()).collect();
+            }
+        }
+        Err(e) if service_code(&e) == Some("ResourceNotFoundException") || service_code(&e) == Some("ValidationException") => return Ok(state),
+        Err(e) => return Err(sdk_error("bedrock", "GetFoundationModel", e)),
+    }
+    if let Ok(a) = clients.bedrock.get_foundation_model_availability().model_id(&fm).send().await {
+        state.authorization = Some(a.authorization_status().as_str().to_string());
+        state.entitlement = Some(a.entitlement_availability().as_str().to_string());
+    }
+    let profiles = clients.bedrock.list_inference_profiles().send().await.map_err(|e| sdk_error("bedrock", "ListInferenceProfiles", e))?;
+    for p in profiles.inference_profile_summaries() {
+        if p.models().iter().any(|m| m.model_arn().is_some_and(|a| a.ends_with(&format!("/{fm}")))) {
+            state.profiles.push(p.inference_profile_id().to_string());
+        }
+    }
+    Ok(state)
+}
+
+async fn quotas(clients: &Clients, model_name: Option<&str>) -> Result<Vec<QuotaValue>> {
+    let mut out = Vec::new();
+    let mut pages = clients.quotas.list_service_quotas().service_code("bedrock").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("service-quotas", "ListServiceQuotas", e))?;
+        for q in page.quotas() {
+            let name = q.quota_name().unwrap_or_default();
+            let relevant = name.to_ascii_lowercase().contains("batch inference") && model_name.is_none_or(|m| name.contains(m));
+            if relevant {
+                out.push(QuotaValue { code: q.quota_code().unwrap_or_default().to_string(), name: name.to_string(), value: q.value().unwrap_or(0.0) });
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn jobs(clients: &Clients) -> Result<Vec<JobSummary>> {
+    let out = clients.bedrock.list_model_invocation_jobs().max_results(100).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
+    Ok(out
+        .invocation_job_summaries()
+        .iter()
+        .map(|j| JobSummary {
+            arn: j.job_arn().to_string(),
+            name: j.job_name().to_string(),
+            model_id: j.model_id().to_string(),
+            status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            message: j.message().map(str::to_string),
+        })
+        .collect())
+}
+
+/// Reads everything `check` needs, concurrently, each resource once. A read that fails is
+/// recorded as unknown (and in `read_failures`), never guessed.
+pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::aws::Identity) -> Result<Snapshot> {
+    let region = settings.region()?.to_string();
+    let input = settings.input()?.clone();
+    let output = settings.output()?.clone();
+    let role_name = settings.role_name()?.to_string();
+    let model = settings.model()?.clone();
+    let caller_arn = settings.caller_arn.as_ref().map(|c| c.arn.clone()).unwrap_or_else(|| identity.arn.clone());
+    let account = identity.account.clone();
+    let failures = std::sync::Mutex::new(Vec::new());
+
+    let caller_fut = async {
+        match PrincipalArn::parse(&caller_arn) {
+            Ok(p) => match raw_principal_documents(clients, &p).await {
+                Ok((docs, boundary)) => (Known::Value(docs), boundary),
+                Err(e) => (unknown("the caller's policies", &e, &failures), None),
+            },
+            Err(rule) => (Known::Unknown(format!("caller {caller_arn}: {rule}")), None),
+        }
+    };
+    let role_fut = async {
+        match role_state(clients, &role_name).await {
+            Ok(r) => Known::Value(r),
+            Err(e) => unknown("the service role", &e, &failures),
+        }
+    };
+    let mut bucket_names = vec![input.bucket.clone()];
+    if output.bucket != input.bucket {
+        bucket_names.push(output.bucket.clone());
+    }
+    let buckets_fut = futures_join_all(bucket_names.iter().map(|b| bucket_state(clients, b, &account)));
+    let objects_fut = async {
+        match input_objects(clients, &input).await {
+            Ok(o) => Known::Value(o),
+            Err(e) => unknown("the input objects", &e, &failures),
+        }
+    };
+    let model_fut = async {
+        match model_state(clients, settings).await {
+            Ok(m) => Known::Value(m),
+            Err(e) => unknown("the model", &e, &failures),
+        }
+    };
+    let quota_name = crate::catalogue::model(model.foundation_model_id.as_deref().unwrap_or("")).map(|m| m.name.clone());
+    let quotas_fut = async {
+        match quotas(clients, quota_name.as_deref()).await {
+            Ok(q) => Known::Value(q),
+            Err(e) => unknown("the batch quotas", &e, &failures),
+        }
+    };
+    let jobs_fut = async {
+        match jobs(clients).await {
+            Ok(j) => Known::Value(j),
+            Err(e) => unknown("the batch jobs", &e, &failures),
+        }
+    };
+    let ((caller_policies, caller_boundary), role, buckets, input_objects, model_state, quotas, jobs) =
+        tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
+
+    Ok(Snapshot {
+        version: SNAPSHOT_VERSION,
+        account_id: account,
+        partition: identity.partition.clone(),
+        settings: SnapshotSettings {
+            region,
+            model_id: model.raw.clone(),
+            input_uri: input.uri.clone(),
+            output_uri: output.uri.clone(),
+            role_name,
+            role_path: settings.role_path.clone(),
+            kms_key_id: settings.kms_key.as_ref().map(|k| match k {
+                crate::config::KmsKey::Id(i) | crate::config::KmsKey::Arn(i) => i.clone(),
+            }),
+            caller_arn: Some(caller_arn.clone()),
+        },
+        caller: PrincipalState { arn: caller_arn, policies: caller_policies, boundary: caller_boundary },
+        role,
+        buckets,
+        input_objects,
+        model: model_state,
+        quotas,
+        jobs,
+        read_failures: failures.into_inner().expect("lock"),
+    })
+}
+
+/// Runs futures concurrently and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut out = Vec::new();
+    let futs: Vec<_> = futs.map(Box::pin).collect();
+    // Two buckets at most: join them pairwise.
+    let mut it = futs.into_iter();
+    match (it.next(), it.next()) {
+        (Some(a), Some(b)) => {
+            let (x, y) = tokio::join!(a, b);
+            out.push(x);
+            out.push(y);
+        }
+        (Some(a), None) => out.push(a.await),
+        _ => {}
+    }
+    out
+}

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod catalogue;
 pub mod cli;
 pub mod collect;
 pub mod config;
@@ -13,3 +14,4 @@ pub mod error;
 pub mod policy;
 pub mod render;
 pub mod simulate;
+pub mod snapshot;

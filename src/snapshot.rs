@@ -1,0 +1,207 @@
+//! The Snapshot: everything `check` needs from a live account, as versioned JSON. `snapshot`
+//! writes one, `check --snapshot FILE` checks one offline: that is how users share a diagnosis
+//! and how tests pin a case. A value the caller could not read is `{"unknown": "why"}`, never a
+//! guess.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// A fact that was read, or why it could not be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Known<T> {
+    Value(T),
+    Unknown(String),
+}
+
+impl<T> Known<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Known::Value(v) => Some(v),
+            Known::Unknown(_) => None,
+        }
+    }
+}
+
+/// The settings the snapshot was taken with (so it can be checked elsewhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotSettings {
+    pub region: String,
+    pub model_id: String,
+    pub input_uri: String,
+    pub output_uri: String,
+    pub role_name: String,
+    #[serde(default = "root_path")]
+    pub role_path: String,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    #[serde(default)]
+    pub caller_arn: Option<String>,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+/// A policy document with the name it has in the account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedDocument {
+    pub name: String,
+    pub document: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrincipalState {
+    pub arn: String,
+    /// Identity policies: inline, attached managed (default version), groups'.
+    pub policies: Known<Vec<NamedDocument>>,
+    #[serde(default)]
+    pub boundary: Option<NamedDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleState {
+    pub arn: String,
+    pub path: String,
+    pub trust_policy: Value,
+    pub policies: Vec<NamedDocument>,
+    #[serde(default)]
+    pub boundary: Option<NamedDocument>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketState {
+    pub name: String,
+    pub exists: bool,
+    /// The bucket's region (GetBucketLocation; empty answer = us-east-1).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// False when HeadBucket with ExpectedBucketOwner = the account was refused.
+    #[serde(default = "yes")]
+    pub owned_by_account: bool,
+    #[serde(default)]
+    pub policy: Option<Value>,
+    /// Default encryption: "AES256", "aws:kms" or "aws:kms:dsse", with the key.
+    #[serde(default)]
+    pub encryption: Option<String>,
+    #[serde(default)]
+    pub kms_key: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelState {
+    /// GetFoundationModel found the foundation model behind the id.
+    pub found: bool,
+    pub foundation_model_id: Option<String>,
+    pub inference_types: Vec<String>,
+    /// GetFoundationModelAvailability: AUTHORIZED / NOT_AUTHORIZED, or None when unreadable.
+    pub authorization: Option<String>,
+    pub entitlement: Option<String>,
+    /// The ids of system-defined inference profiles that contain the model.
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaValue {
+    pub code: String,
+    pub name: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub arn: String,
+    pub name: String,
+    pub model_id: String,
+    pub status: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A read the caller was not allowed (or not able) to make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadFailure {
+    pub what: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u32,
+    pub account_id: String,
+    pub partition: String,
+    pub settings: SnapshotSettings,
+    /// The principal that submits jobs.
+    pub caller: PrincipalState,
+    /// None: the role does not exist.
+    pub role: Known<Option<RoleState>>,
+    pub buckets: Vec<BucketState>,
+    /// The .jsonl objects under the input URI.
+    pub input_objects: Known<Vec<ObjectInfo>>,
+    pub model: Known<ModelState>,
+    /// Bedrock's batch quotas for the model (service code `bedrock`).
+    pub quotas: Known<Vec<QuotaValue>>,
+    /// Jobs (all models) in the account and region, most recent first.
+    pub jobs: Known<Vec<JobSummary>>,
+    #[serde(default)]
+    pub read_failures: Vec<ReadFailure>,
+}
+
+impl Snapshot {
+    pub fn from_json(text: &str) -> Result<Snapshot, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        match v.get("version").and_then(Value::as_u64) {
+            Some(n) if n == u64::from(SNAPSHOT_VERSION) => {}
+            Some(n) => return Err(format!("snapshot version {n} is not supported (this build reads version {SNAPSHOT_VERSION})")),
+            None => return Err("missing \"version\": not a bedbatch-doctor snapshot".into()),
+        }
+        serde_json::from_value(v).map_err(|e| format!("{e}"))
+    }
+
+    pub fn bucket(&self, name: &str) -> Option<&BucketState> {
+        self.buckets.iter().find(|b| b.name == name)
+    }
+
+    /// Replaces the account id, names and ARNs consistently, for sharing.
+    pub fn redact(&self) -> Snapshot {
+        let mut text = serde_json::to_string(self).expect("a snapshot serialises");
+        let mut map: Vec<(String, String)> = vec![(self.account_id.clone(), "111122223333".into())];
+        let s = &self.settings;
+        let mut names: Vec<String> = vec![s.role_name.clone()];
+        for b in &self.buckets {
+            names.push(b.name.clone());
+        }
+        if let Some(caller) = self.caller.arn.rsplit('/').next() {
+            names.push(caller.to_string());
+        }
+        names.sort();
+        names.dedup();
+        for (i, n) in names.iter().enumerate() {
+            if n.len() >= 3 {
+                map.push((n.clone(), format!("redacted{i}")));
+            }
+        }
+        // Longest first, so a name inside another is not replaced first.
+        map.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        for (from, to) in &map {
+            text = text.replace(from.as_str(), to);
+        }
+        serde_json::from_str(&text).expect("redaction keeps the JSON valid")
+    }
+}

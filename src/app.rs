@@ -46,6 +46,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Whoami => whoami(g).await,
         Command::Render(args) => render_cmd(g, args).await,
         Command::Simulate(args) => crate::simulate::run(g, args).await,
+        Command::Check { snapshot } => check_cmd(g, snapshot.as_deref()).await,
+        Command::Snapshot { out, redact, force } => snapshot_cmd(g, out, *redact, *force).await,
+        Command::Explain { what } => explain_cmd(g, what),
     }
 }
 
@@ -154,4 +157,95 @@ fn describe(d: &render::Rendered) -> String {
         "passrole-policy" => format!("inline policy for {}", d.target),
         _ => format!("bucket policy of {}", d.target),
     }
+}
+
+/// Takes a snapshot of the live account for the settings.
+pub async fn take_snapshot(g: &GlobalArgs) -> Result<crate::snapshot::Snapshot> {
+    let settings = load_settings(g).await?;
+    settings.region()?;
+    settings.model()?;
+    settings.input()?;
+    settings.output()?;
+    settings.role_name()?;
+    let clients = connect(g, &settings).await?;
+    let id = aws::whoami(&clients).await?;
+    crate::collect::snapshot(&clients, &settings, &id).await
+}
+
+async fn check_cmd(g: &GlobalArgs, snapshot: Option<&std::path::Path>) -> Result<i32> {
+    let snap = match snapshot {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read snapshot {}: {e}", path.display())))?;
+            crate::snapshot::Snapshot::from_json(&text).map_err(|e| Error::Usage(format!("snapshot {}: {e}", path.display())))?
+        }
+        None => match take_snapshot(g).await {
+            Ok(s) => s,
+            Err(Error::Credentials(msg)) => {
+                let f = crate::findings::Finding::new(
+                    "credentials-missing",
+                    crate::findings::Severity::Error,
+                    "AWS credentials",
+                    msg.clone(),
+                    "set AWS_PROFILE or --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                );
+                let outcome = crate::checks::Outcome { checks: vec![crate::checks::CheckLine { family: "identity", name: "AWS credentials are available".into(), passed: false }], findings: vec![f] };
+                print_outcome(g, &outcome);
+                return Ok(crate::error::EXIT_AWS);
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let outcome = crate::checks::run(&snap)?;
+    print_outcome(g, &outcome);
+    let errors = outcome.findings.iter().filter(|f| f.severity == crate::findings::Severity::Error).count();
+    Ok(if errors > 0 { crate::error::EXIT_CHECK_FAILED } else { EXIT_OK })
+}
+
+fn print_outcome(g: &GlobalArgs, outcome: &crate::checks::Outcome) {
+    match g.output {
+        OutputFormat::Json => println!("{}", crate::report::json(outcome)),
+        OutputFormat::Text => print!("{}", crate::report::text(outcome)),
+    }
+}
+
+async fn snapshot_cmd(g: &GlobalArgs, out: &std::path::Path, redact: bool, force: bool) -> Result<i32> {
+    if out.exists() && !force {
+        return Err(Error::Usage(format!("{} exists; pass --force to overwrite it", out.display())));
+    }
+    let snap = take_snapshot(g).await?;
+    let snap = if redact { snap.redact() } else { snap };
+    let text = serde_json::to_string_pretty(&snap).expect("serialises");
+    std::fs::write(out, text + "\n").map_err(|e| Error::io(format!("cannot write {}", out.display()), e))?;
+    eprintln!("wrote {} ({} read failures){}", out.display(), snap.read_failures.len(), if redact { ", redacted" } else { "" });
+    Ok(EXIT_OK)
+}
+
+fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
+    if let Some(code) = crate::findings::lookup(what.trim()) {
+        match g.output {
+            OutputFormat::Json => println!("{}", serde_json::json!({"code": code.code, "family": code.family, "description": code.description, "long": code.long})),
+            OutputFormat::Text => print!("{}", code.long),
+        }
+        return Ok(EXIT_OK);
+    }
+    let codes = crate::findings::codes_for_message(what);
+    if codes.is_empty() {
+        if what.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            let known: Vec<_> = crate::findings::CODES.iter().map(|c| c.code).collect();
+            return Err(Error::Usage(format!("unknown code {what:?}; codes: {}", known.join(", "))));
+        }
+        return Err(Error::Usage("no known cause matches this message; run `bedbatch-doctor check` to look for every cause".into()));
+    }
+    match g.output {
+        OutputFormat::Json => println!("{}", serde_json::json!({"message": what, "codes": codes})),
+        OutputFormat::Text => {
+            println!("This message points at {}:", if codes.len() == 1 { "one cause" } else { "these causes" });
+            for c in &codes {
+                let code = crate::findings::lookup(c).expect("mapped codes exist");
+                println!("  {} — {}", code.code, code.description);
+            }
+            println!("\nRun `bedbatch-doctor check` to see which applies, and `bedbatch-doctor explain CODE` for each.");
+        }
+    }
+    Ok(EXIT_OK)
 }

@@ -82,6 +82,30 @@ pub enum Command {
     Render(RenderArgs),
     /// May PRINCIPAL do ACTION on RESOURCE? Offline IAM evaluation with a trace of why
     Simulate(SimulateArgs),
+    /// Name every reason a batch job would fail, with evidence and the exact fix
+    Check {
+        /// Check a saved snapshot offline instead of the live account
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+    },
+    /// Save the live state check reads as versioned JSON
+    Snapshot {
+        /// Where to write it (refuses to overwrite an existing file without --force)
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
+        /// Replace the account id, names and ARNs consistently, for sharing
+        #[arg(long)]
+        redact: bool,
+        /// Overwrite FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Explain a finding code, or map a pasted AWS error message to codes
+    Explain {
+        /// A code (trust-wrong-principal) or an error message in quotes
+        #[arg(value_name = "CODE_OR_MESSAGE")]
+        what: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -346,7 +346,10 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
                 Ok((docs, boundary)) => (Known::Value(docs), boundary),
                 Err(e) => (unknown("the caller's policies", &e, &failures), None),
             },
-            Err(rule) => (Known::Unknown(format!("caller {caller_arn}: {rule}")), None),
+            Err(rule) => {
+                let e = Error::Usage(format!("the caller {caller_arn} is not an IAM user, role or assumed-role ARN ({rule}); set caller_arn"));
+                (unknown("the caller's policies", &e, &failures), None)
+            }
         }
     };
     let role_fut = async {

@@ -7,11 +7,14 @@
 pub mod app;
 pub mod aws;
 pub mod catalogue;
+pub mod checks;
 pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod error;
+pub mod findings;
 pub mod policy;
 pub mod render;
+pub mod report;
 pub mod simulate;
 pub mod snapshot;

@@ -1,0 +1,477 @@
+//! `check` scenarios against the emulator: a healthy setup has no error; each scenario breaks
+//! exactly one thing and asserts its code appears and no unrelated error does. Codes the
+//! emulator cannot express are tested on snapshots (tests/check_snapshots.rs).
+
+mod common;
+use common::*;
+
+use serde_json::{json, Value};
+
+/// A healthy setup, made from the documents `render` produces, with knobs to break one thing.
+struct Setup {
+    tag: String,
+    model: String,
+    role: String,
+    user: String,
+    input_bucket: String,
+    output_bucket: String,
+    // knobs
+    create_role: bool,
+    create_output_bucket: bool,
+    output_bucket_region: Option<String>,
+    upload_input: bool,
+    trust: Option<Value>,
+    role_policy: Option<Value>,
+    role_extra_policy: Option<Value>,
+    role_boundary: Option<Value>,
+    caller_policy: Option<Value>,
+    caller_is_role: bool,
+}
+
+impl Setup {
+    fn new(tag: &str) -> Setup {
+        let u = unique(tag).to_lowercase();
+        Setup {
+            tag: tag.into(),
+            model: HAIKU.into(),
+            role: format!("R{u}"),
+            user: format!("u{u}"),
+            input_bucket: format!("{u}-in"),
+            output_bucket: format!("{u}-out"),
+            create_role: true,
+            create_output_bucket: true,
+            output_bucket_region: None,
+            upload_input: true,
+            trust: None,
+            role_policy: None,
+            role_extra_policy: None,
+            role_boundary: None,
+            caller_policy: None,
+            caller_is_role: false,
+        }
+    }
+
+    fn caller_arn(&self) -> String {
+        if self.caller_is_role {
+            format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", self.role)
+        } else {
+            format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user)
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--model-id".into(),
+            self.model.clone(),
+            "--input-uri".into(),
+            format!("s3://{}/jobs/in/", self.input_bucket),
+            "--output-uri".into(),
+            format!("s3://{}/jobs/out/", self.output_bucket),
+            "--role-name".into(),
+            self.role.clone(),
+            "--role-path".into(),
+            "/service-role/".into(),
+            "--caller-arn".into(),
+            self.caller_arn(),
+        ]
+    }
+
+    fn rendered(&self) -> Value {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["render".to_string(), "--output".into(), "json".into()];
+        args.extend(self.args());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(emulator_command(dir.path()), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    async fn build(&self) -> Value {
+        let docs = self.rendered();
+        let doc = |name: &str| docs["documents"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["document"].clone();
+        let conf = sdk_config().await;
+        let iam = aws_sdk_iam::Client::new(&conf);
+        let s3 = s3_client(&conf);
+        if self.create_role {
+            let mut trust = self.trust.clone().unwrap_or_else(|| doc("trust-policy"));
+            if self.caller_is_role {
+                // One principal both caller and service role: it also trusts SageMaker.
+                trust["Statement"].as_array_mut().unwrap().push(json!({"Sid": "SageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}));
+            }
+            let mut create = iam.create_role().role_name(&self.role).path("/service-role/").assume_role_policy_document(trust.to_string());
+            if let Some(b) = &self.role_boundary {
+                let arn = iam.create_policy().policy_name(format!("{}-boundary", self.role)).policy_document(b.to_string()).send().await.unwrap().policy().unwrap().arn().unwrap().to_string();
+                create = create.permissions_boundary(arn);
+            }
+            create.send().await.unwrap();
+            let policy = self.role_policy.clone().unwrap_or_else(|| doc("role-policy"));
+            iam.put_role_policy().role_name(&self.role).policy_name("bedbatch").policy_document(policy.to_string()).send().await.unwrap();
+            if let Some(extra) = &self.role_extra_policy {
+                iam.put_role_policy().role_name(&self.role).policy_name("extra").policy_document(extra.to_string()).send().await.unwrap();
+            }
+        }
+        let caller_policy = self.caller_policy.clone().unwrap_or_else(|| doc("passrole-policy"));
+        if self.caller_is_role {
+            iam.put_role_policy().role_name(&self.role).policy_name("caller").policy_document(caller_policy.to_string()).send().await.unwrap();
+        } else {
+            iam.create_user().user_name(&self.user).send().await.unwrap();
+            iam.put_user_policy().user_name(&self.user).policy_name("passrole").policy_document(caller_policy.to_string()).send().await.unwrap();
+        }
+        s3.create_bucket().bucket(&self.input_bucket).send().await.unwrap();
+        if self.create_output_bucket {
+            let mut b = s3.create_bucket().bucket(&self.output_bucket);
+            if let Some(r) = &self.output_bucket_region {
+                b = b.create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(r.as_str())).build(),
+                );
+            }
+            b.send().await.unwrap();
+        }
+        if self.upload_input {
+            s3.put_object().bucket(&self.input_bucket).key("jobs/in/records.jsonl").body(b"{}\n".to_vec().into()).send().await.unwrap();
+        }
+        docs
+    }
+
+    fn check(&self) -> (i32, Value) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["check".to_string(), "--output".into(), "json".into()];
+        args.extend(self.args());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(emulator_command(dir.path()), &args);
+        let code = out.status.code().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: check output is not JSON ({e}): {} {}", self.tag, stdout(&out), stderr(&out)));
+        (code, v)
+    }
+}
+
+fn codes(report: &Value, severity: &str) -> Vec<String> {
+    let mut c: Vec<String> = report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == severity).map(|f| f["code"].as_str().unwrap().to_string()).collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
+fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["findings"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap_or_else(|| panic!("no {code} in {report:#}"))
+}
+
+/// Builds the setup, runs check, and asserts the errors are exactly `expected`.
+async fn expect_errors(setup: Setup, expected: &[&str]) -> Value {
+    require_emulator();
+    setup.build().await;
+    let (code, report) = setup.check();
+    let errors = codes(&report, "error");
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(errors, want, "{}: errors differ; report: {report:#}", setup.tag);
+    assert_eq!(code, if expected.is_empty() { 0 } else { 1 }, "{}: exit code", setup.tag);
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["errors"].as_u64().unwrap() as usize, report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").count());
+    report
+}
+
+#[tokio::test]
+async fn healthy_setup_has_no_error() {
+    let report = expect_errors(Setup::new("healthy"), &[]).await;
+    assert!(report["checks"].as_array().unwrap().len() >= 15);
+    assert!(codes(&report, "warning").iter().all(|c| c == "job-failed"), "{report:#}");
+}
+
+#[tokio::test]
+async fn role_missing() {
+    let mut s = Setup::new("nrole");
+    s.create_role = false;
+    let r = expect_errors(s, &["role-missing"]).await;
+    assert!(finding(&r, "role-missing")["fix"].as_str().unwrap().contains("bedrock.amazonaws.com"));
+}
+
+#[tokio::test]
+async fn trust_names_the_account_root() {
+    let mut s = Setup::new("root");
+    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}));
+    let r = expect_errors(s, &["trust-wrong-principal"]).await;
+    assert!(finding(&r, "trust-wrong-principal")["evidence"].as_str().unwrap().contains("root"));
+}
+
+fn trust_with(cond: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": cond}]})
+}
+
+#[tokio::test]
+async fn trust_source_account_mismatch() {
+    let mut s = Setup::new("srcacct");
+    s.trust = Some(trust_with(json!({"StringEquals": {"aws:SourceAccount": "999999999999"}})));
+    let r = expect_errors(s, &["trust-source-account-mismatch"]).await;
+    assert!(finding(&r, "trust-source-account-mismatch")["evidence"].as_str().unwrap().contains("999999999999"));
+}
+
+#[tokio::test]
+async fn trust_source_arn_in_another_region() {
+    let mut s = Setup::new("srcarn");
+    s.trust = Some(trust_with(json!({"ArnLike": {"aws:SourceArn": format!("arn:aws:bedrock:us-west-2:{ACCOUNT}:model-invocation-job/*")}})));
+    expect_errors(s, &["trust-source-arn-mismatch"]).await;
+}
+
+#[tokio::test]
+async fn trust_requires_an_external_id() {
+    let mut s = Setup::new("extid");
+    s.trust = Some(trust_with(json!({"StringEquals": {"sts:ExternalId": "abc", "aws:SourceAccount": ACCOUNT}})));
+    let r = expect_errors(s, &["trust-unsatisfiable-condition"]).await;
+    assert!(finding(&r, "trust-unsatisfiable-condition")["evidence"].as_str().unwrap().contains("sts:ExternalId"));
+}
+
+#[tokio::test]
+async fn trust_without_guard_is_a_warning() {
+    let mut s = Setup::new("noguard");
+    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}]}));
+    let r = expect_errors(s, &[]).await;
+    assert!(codes(&r, "warning").contains(&"trust-no-confused-deputy-guard".to_string()));
+}
+
+fn role_policy(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+#[tokio::test]
+async fn get_object_on_the_bucket_arn_only() {
+    let mut s = Setup::new("getobj");
+    let (i, o) = (s.input_bucket.clone(), s.output_bucket.clone());
+    s.role_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": [format!("arn:aws:s3:::{i}"), format!("arn:aws:s3:::{o}")]},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{i}")},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{o}/jobs/out/*")}
+    ])));
+    let r = expect_errors(s, &["role-cannot-read-input"]).await;
+    assert!(finding(&r, "role-cannot-read-input")["fix"].as_str().unwrap().contains("BedrockBatchReadInput"));
+}
+
+#[tokio::test]
+async fn list_bucket_missing() {
+    let mut s = Setup::new("nolist");
+    let (i, o) = (s.input_bucket.clone(), s.output_bucket.clone());
+    s.role_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{i}/jobs/in/*")},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{o}/jobs/out/*")}
+    ])));
+    expect_errors(s, &["role-cannot-list-input"]).await;
+}
+
+#[tokio::test]
+async fn put_object_on_another_prefix() {
+    let mut s = Setup::new("wrongout");
+    let (i, o) = (s.input_bucket.clone(), s.output_bucket.clone());
+    s.role_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": format!("arn:aws:s3:::{i}")},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{i}/jobs/in/*")},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{o}/results/*")}
+    ])));
+    expect_errors(s, &["role-cannot-write-output"]).await;
+}
+
+#[tokio::test]
+async fn explicit_deny_is_named() {
+    let mut s = Setup::new("deny");
+    s.role_extra_policy = Some(role_policy(json!([{"Sid": "NoReads", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}])));
+    let r = expect_errors(s, &["role-cannot-read-input"]).await;
+    let ev = finding(&r, "role-cannot-read-input")["evidence"].as_str().unwrap().to_string();
+    assert!(ev.contains("explicit Deny") && ev.contains("NoReads"), "{ev}");
+}
+
+#[tokio::test]
+async fn permissions_boundary_blocks_writes() {
+    let mut s = Setup::new("boundary");
+    s.role_boundary = Some(role_policy(json!([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}])));
+    let r = expect_errors(s, &["role-cannot-write-output"]).await;
+    assert!(finding(&r, "role-cannot-write-output")["evidence"].as_str().unwrap().contains("permissions boundary"));
+}
+
+#[tokio::test]
+async fn output_bucket_missing() {
+    let mut s = Setup::new("nobucket");
+    s.create_output_bucket = false;
+    expect_errors(s, &["bucket-missing"]).await;
+}
+
+#[tokio::test]
+async fn output_bucket_in_another_region() {
+    let mut s = Setup::new("region");
+    s.output_bucket_region = Some("us-west-2".into());
+    let r = expect_errors(s, &["bucket-wrong-region"]).await;
+    assert!(finding(&r, "bucket-wrong-region")["evidence"].as_str().unwrap().contains("us-west-2"));
+}
+
+#[tokio::test]
+async fn input_object_missing() {
+    let mut s = Setup::new("noinput");
+    s.upload_input = false;
+    expect_errors(s, &["input-object-missing"]).await;
+}
+
+#[tokio::test]
+async fn passrole_pattern_from_the_walkthrough() {
+    let mut s = Setup::new("passpat");
+    s.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/EC2-roles-for-XYZ-*")},
+        {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    let r = expect_errors(s, &["caller-cannot-pass-role"]).await;
+    assert!(finding(&r, "caller-cannot-pass-role")["evidence"].as_str().unwrap().contains("EC2-roles-for-XYZ-*"));
+}
+
+#[tokio::test]
+async fn passrole_to_another_service() {
+    let mut s = Setup::new("passsvc");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.role);
+    s.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn, "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    let r = expect_errors(s, &["caller-cannot-pass-role"]).await;
+    assert!(finding(&r, "caller-cannot-pass-role")["evidence"].as_str().unwrap().contains("sagemaker.amazonaws.com"));
+}
+
+#[tokio::test]
+async fn passrole_without_the_role_path() {
+    let mut s = Setup::new("passpath");
+    let bare = format!("arn:aws:iam::{ACCOUNT}:role/{}", s.role);
+    s.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": bare},
+        {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    expect_errors(s, &["caller-cannot-pass-role"]).await;
+}
+
+#[tokio::test]
+async fn create_job_scoped_to_another_model() {
+    let mut s = Setup::new("nocreate");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.role);
+    s.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn, "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": "bedrock:CreateModelInvocationJob", "Resource": ["arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0", "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/*"]},
+        {"Effect": "Allow", "Action": ["bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    let r = expect_errors(s, &["caller-cannot-create-job"]).await;
+    assert!(finding(&r, "caller-cannot-create-job")["evidence"].as_str().unwrap().contains("anthropic.claude-3-haiku"));
+}
+
+#[tokio::test]
+async fn model_without_batch_support() {
+    let mut s = Setup::new("nobatch");
+    s.model = "amazon.titan-text-express-v1".into();
+    expect_errors(s, &["model-no-batch"]).await;
+}
+
+#[tokio::test]
+async fn model_access_not_granted() {
+    let mut s = Setup::new("noaccess");
+    s.model = "meta.llama3-1-70b-instruct-v1:0".into();
+    expect_errors(s, &["model-access-not-granted"]).await;
+}
+
+#[tokio::test]
+async fn model_needs_an_inference_profile() {
+    let mut s = Setup::new("profile");
+    s.model = "anthropic.claude-sonnet-4-20250514-v1:0".into();
+    let r = expect_errors(s, &["model-needs-inference-profile"]).await;
+    assert!(finding(&r, "model-needs-inference-profile")["fix"].as_str().unwrap().contains("us.anthropic.claude-sonnet-4-20250514-v1:0"));
+}
+
+#[tokio::test]
+async fn through_the_profile_it_is_healthy() {
+    let mut s = Setup::new("viaprof");
+    s.model = "us.anthropic.claude-sonnet-4-20250514-v1:0".into();
+    expect_errors(s, &[]).await;
+}
+
+#[tokio::test]
+async fn model_not_found() {
+    let mut s = Setup::new("nomodel");
+    s.model = "anthropic.claude-9-opus-v1:0".into();
+    expect_errors(s, &["model-not-found"]).await;
+}
+
+#[tokio::test]
+async fn one_principal_is_both_caller_and_service_role() {
+    let mut s = Setup::new("both");
+    s.caller_is_role = true;
+    expect_errors(s, &[]).await;
+}
+
+/// Jobs and quotas: a model no other test submits jobs for, so the quota change is local.
+#[tokio::test]
+async fn quota_full_and_failed_jobs() {
+    require_emulator();
+    let mut s = Setup::new("quota");
+    s.model = "amazon.nova-lite-v1:0".into();
+    s.build().await;
+    let (_, before) = s.check();
+    assert!(codes(&before, "error").is_empty(), "{before:#}");
+
+    let conf = sdk_config().await;
+    let quotas = aws_sdk_servicequotas::Client::new(&conf);
+    let q = quotas.list_service_quotas().service_code("bedrock").send().await.unwrap();
+    let code = q.quotas().iter().find(|q| q.quota_name().unwrap_or_default().starts_with("Sum of in-progress") && q.quota_name().unwrap_or_default().contains("Nova Lite")).unwrap().quota_code().unwrap().to_string();
+    // The emulator's control sets the applied value (an increase request stays PENDING, as on AWS).
+    let body = json!({"region": REGION, "quotaCode": code, "value": 1}).to_string();
+    let status = std::process::Command::new("curl").args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())]).output().unwrap();
+    assert!(status.status.success());
+
+    // One job of the model, with a role Bedrock cannot assume: it stays Submitted until read.
+    let bedrock = aws_sdk_bedrock::Client::new(&conf);
+    use aws_sdk_bedrock::types::*;
+    let arn = bedrock
+        .create_model_invocation_job()
+        .job_name(unique("quota"))
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/does-not-exist"))
+        .model_id("amazon.nova-lite-v1:0")
+        .input_data_config(ModelInvocationJobInputDataConfig::S3InputDataConfig(ModelInvocationJobS3InputDataConfig::builder().s3_uri(format!("s3://{}/jobs/in/", s.input_bucket)).build().unwrap()))
+        .output_data_config(ModelInvocationJobOutputDataConfig::S3OutputDataConfig(ModelInvocationJobS3OutputDataConfig::builder().s3_uri(format!("s3://{}/jobs/out/", s.output_bucket)).build().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .job_arn()
+        .to_string();
+    let (code_full, full) = s.check();
+    assert_eq!(code_full, 1);
+    assert_eq!(codes(&full, "error"), vec!["quota-jobs-full"], "{full:#}");
+
+    // Reading the job moves it along; it fails (the role does not exist) and frees the slot.
+    for _ in 0..3 {
+        bedrock.get_model_invocation_job().job_identifier(&arn).send().await.unwrap();
+    }
+    let (code_after, after) = s.check();
+    assert_eq!(code_after, 0, "{after:#}");
+    let failed = after["findings"].as_array().unwrap().iter().find(|f| f["code"] == "job-failed" && f["resource"] == arn.as_str()).unwrap_or_else(|| panic!("{after:#}"));
+    assert!(failed["fix"].as_str().unwrap().contains("role-missing"), "{failed:#}");
+}
+
+#[tokio::test]
+async fn text_report_groups_and_prints_fixes() {
+    require_emulator();
+    let mut s = Setup::new("text");
+    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}));
+    s.build().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["check".to_string()];
+    args.extend(s.args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(emulator_command(dir.path()), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("Service role trust\n") && text.contains("✗ bedrock.amazonaws.com may assume the role"), "{text}");
+    assert!(text.contains("error[trust-wrong-principal]") && text.contains("fix:") && text.contains("update-assume-role-policy"), "{text}");
+    assert!(!text.contains("\x1b["), "no colour when not a terminal");
+}
+
+#[test]
+fn check_without_credentials_reports_credentials_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        bare_command(dir.path()),
+        &["check", "--output", "json", "--region", REGION, "--model-id", HAIKU, "--input-uri", "s3://a-in/in/", "--output-uri", "s3://a-in/out/", "--role-name", "R"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["code"], "credentials-missing");
+}

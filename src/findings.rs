@@ -111,7 +111,7 @@ pub fn codes_for_message(text: &str) -> Vec<&'static str> {
     if t.contains("iam:passrole") {
         add("caller-cannot-pass-role");
     }
-    if t.contains("createmodelinvocationjob") && t.contains("not authorized") {
+    if t.contains("perform: bedrock:") {
         add("caller-cannot-create-job");
     }
     if t.contains("assume") || t.contains("trust relationship") {

@@ -452,7 +452,11 @@ fn buckets(snap: &Snapshot, settings: &Settings, out: &mut Outcome) {
 // ------------------------------------------------------------------------------------ caller
 
 fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Outcome) {
-    let Known::Value(docs) = &snap.caller.policies else { return };
+    let Known::Value(docs) = &snap.caller.policies else {
+        // Unknown is not a pass: the line shows the check could not run (read-denied says why).
+        out.checks.push(CheckLine { family: "passrole", name: format!("{} may pass the role and create jobs: unknown, its policies could not be read", snap.caller.arn), passed: false });
+        return;
+    };
     let (identity, errors) = parse_docs(docs, Kind::Identity);
     let boundary = snap.caller.boundary.as_ref().and_then(|b| Policy::from_value(&b.document, Kind::Identity).ok().map(|p| NamedPolicy { name: b.name.clone(), policy: p }));
     let set = PolicySet { identity: identity.clone(), boundary, ..Default::default() };

@@ -49,6 +49,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Check { snapshot } => check_cmd(g, snapshot.as_deref()).await,
         Command::Snapshot { out, redact, force } => snapshot_cmd(g, out, *redact, *force).await,
         Command::Explain { what } => explain_cmd(g, what),
+        Command::Plan { detailed_exitcode } => plan_cmd(g, *detailed_exitcode).await,
+        Command::Apply { yes, dry_run, backup_dir } => apply_cmd(g, *yes, *dry_run, backup_dir.clone()).await,
+        Command::Rollback { backup, yes, backup_dir } => rollback_cmd(g, backup.clone(), *yes, backup_dir.clone()).await,
     }
 }
 
@@ -247,5 +250,115 @@ fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
             println!("\nRun `bedbatch-doctor check` to see which applies, and `bedbatch-doctor explain CODE` for each.");
         }
     }
+    Ok(EXIT_OK)
+}
+
+/// Settings, clients, account and caller for plan and apply.
+async fn plan_inputs(g: &GlobalArgs) -> Result<(Settings, Clients, render::Account, String)> {
+    let settings = load_settings(g).await?;
+    settings.region()?;
+    settings.model()?;
+    settings.input()?;
+    settings.output()?;
+    settings.role_name()?;
+    let clients = connect(g, &settings).await?;
+    let id = aws::whoami(&clients).await?;
+    let caller = settings.caller_arn.as_ref().map(|c| c.arn.clone()).unwrap_or_else(|| id.arn.clone());
+    Ok((settings, clients, render::Account { id: id.account, partition: id.partition }, caller))
+}
+
+async fn plan_cmd(g: &GlobalArgs, detailed: bool) -> Result<i32> {
+    let (settings, clients, account, caller) = match plan_inputs(g).await {
+        Ok(x) => x,
+        Err(e) if detailed => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+        Err(e) => return Err(e),
+    };
+    let changes = match crate::apply::compute(&clients, &settings, &caller, &account).await {
+        Ok(c) => c,
+        Err(e) if detailed => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+        Err(e) => return Err(e),
+    };
+    match g.output {
+        OutputFormat::Json => println!("{}", crate::apply::plan_json(&changes)),
+        OutputFormat::Text => crate::apply::print_plan(&changes, false),
+    }
+    let pending = changes.iter().any(|c| matches!(c.action, crate::plan::Action::Create | crate::plan::Action::Update));
+    Ok(if detailed && pending { 2 } else { EXIT_OK })
+}
+
+async fn apply_cmd(g: &GlobalArgs, yes: bool, dry_run: bool, backup_dir: Option<PathBuf>) -> Result<i32> {
+    let (settings, clients, account, caller) = plan_inputs(g).await?;
+    let changes = crate::apply::compute(&clients, &settings, &caller, &account).await?;
+    crate::apply::print_plan(&changes, true);
+    let pending = changes.iter().filter(|c| matches!(c.action, crate::plan::Action::Create | crate::plan::Action::Update)).count();
+    if pending == 0 {
+        println!("Nothing to do: the account is set up (no write call made).");
+    } else if dry_run {
+        println!("--dry-run: nothing was changed.");
+        return Ok(EXIT_OK);
+    } else {
+        let root = match backup_dir {
+            Some(d) => d,
+            None => crate::apply::default_backup_root()?,
+        };
+        if !crate::apply::confirm(&format!("Apply these {pending} changes?"), yes)? {
+            println!("Nothing was changed.");
+            return Ok(EXIT_OK);
+        }
+        crate::apply::apply(&clients, &settings, &account, &changes, &root).await?;
+        println!("Applied {pending} changes.");
+    }
+    println!("\nChecking the result:");
+    let snap = crate::collect::snapshot(&clients, &settings, &aws::whoami(&clients).await?).await?;
+    let mut snap = snap;
+    snap.settings.caller_arn = Some(caller.clone());
+    let outcome = crate::checks::run(&snap)?;
+    print!("{}", crate::report::text(&outcome));
+    let errors = outcome.findings.iter().filter(|f| f.severity == crate::findings::Severity::Error).count();
+    Ok(if errors > 0 { crate::error::EXIT_CHECK_FAILED } else { EXIT_OK })
+}
+
+async fn rollback_cmd(g: &GlobalArgs, backup: Option<PathBuf>, yes: bool, backup_dir: Option<PathBuf>) -> Result<i32> {
+    let dir = match backup {
+        Some(b) => b,
+        None => {
+            let root = match backup_dir {
+                Some(d) => d,
+                None => crate::apply::default_backup_root()?,
+            };
+            crate::apply::latest_backup(&root)?
+        }
+    };
+    let manifest = crate::apply::read_manifest(&dir)?;
+    let steps = crate::apply::describe_rollback(&manifest);
+    if steps.is_empty() {
+        println!("{}: that apply changed nothing; nothing to roll back.", dir.display());
+        return Ok(EXIT_OK);
+    }
+    println!("Rolling back {} (account {}, {}):", dir.display(), manifest.account, manifest.region);
+    for s in &steps {
+        println!("  {s}");
+    }
+    if !crate::apply::confirm(&format!("Roll back these {} changes?", steps.len()), yes)? {
+        println!("Nothing was changed.");
+        return Ok(EXIT_OK);
+    }
+    let mut settings = load_settings(g).await?;
+    if settings.region.is_none() {
+        settings.region = Some(manifest.region.clone());
+    }
+    let clients = connect(g, &settings).await?;
+    let id = aws::whoami(&clients).await?;
+    if id.account != manifest.account {
+        return Err(Error::Usage(format!("the backup is of account {} but the credentials are for account {}", manifest.account, id.account)));
+    }
+    crate::apply::rollback(&clients, &manifest).await?;
+    println!("Rolled back.");
     Ok(EXIT_OK)
 }

@@ -100,6 +100,36 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Compare the rendered documents with the live ones: create / update / unchanged, with diffs
+    Plan {
+        /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Set the account up: print the plan and every policy it will write, confirm, write
+    Apply {
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long)]
+        yes: bool,
+        /// Print the plan and the documents, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Where to back up what apply replaces [default: $XDG_STATE_HOME or ~/.local/state, /bedbatch-doctor/backups]
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+    },
+    /// Undo an apply from its backup: restore what it replaced, delete what it created
+    Rollback {
+        /// The backup folder [default: the most recent one]
+        #[arg(value_name = "BACKUP")]
+        backup: Option<PathBuf>,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        /// The folder holding the backups
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+    },
     /// Explain a finding code, or map a pasted AWS error message to codes
     Explain {
         /// A code (trust-wrong-principal) or an error message in quotes

@@ -5,6 +5,7 @@
 //! pure functions over values.
 
 pub mod app;
+pub mod apply;
 pub mod aws;
 pub mod catalogue;
 pub mod checks;
@@ -13,6 +14,7 @@ pub mod collect;
 pub mod config;
 pub mod error;
 pub mod findings;
+pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod report;

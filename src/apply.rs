@@ -1,0 +1,455 @@
+//! plan / apply / rollback against the live account.
+//!
+//! Writes go in an order where no intermediate state grants more than the final one: buckets
+//! (no grants), then the role and its trust, its permissions, the bucket policies, and the
+//! caller's PassRole last. Before each write the document it replaces is recorded in a backup
+//! manifest, and each finished step is recorded at once, so a partial apply can be rolled back
+//! and a second apply finishes the rest.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::aws::{sdk_error, service_code, Clients};
+use crate::config::{PrincipalArn, PrincipalKind, Settings};
+use crate::error::{Error, Result};
+use crate::plan::{self, Action, Change, Target, CALLER_POLICY_NAME, MANAGED_BY, ROLE_POLICY_NAME};
+use crate::render::{Account, Context, Renderer};
+
+/// Reads the live documents and computes the changes, in write order.
+pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, account: &Account) -> Result<Vec<Change>> {
+    let mut ctx = Context::new(settings, account)?;
+    ctx.caller_arn = Some(caller_arn.to_string());
+    let docs = Renderer::new(None)?.render(&ctx, None)?;
+    let doc = |n: &str| docs.iter().find(|d| d.name == n).map(|d| d.document.clone()).expect("rendered");
+    let iam = &clients.iam;
+    let mut changes = Vec::new();
+
+    // Buckets (no grants).
+    for b in ctx.buckets() {
+        let exists = match clients.s3.head_bucket().bucket(&b.name).send().await {
+            Ok(_) => true,
+            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => false,
+            Err(e) => return Err(sdk_error("s3", "HeadBucket", e)),
+        };
+        if !exists {
+            changes.push(Change {
+                action: Action::Create,
+                target: Target::Bucket { name: b.name.clone() },
+                title: format!("bucket s3://{} in {} (default encryption, public access blocked)", b.name, ctx.region),
+                before: None,
+                after: None,
+                diff: String::new(),
+            });
+        }
+    }
+
+    // The role and its trust policy (merged by Sid when the role exists).
+    let role = match iam.get_role().role_name(&ctx.role_name).send().await {
+        Ok(r) => r.role().cloned(),
+        Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+        Err(e) => return Err(sdk_error("iam", "GetRole", e)),
+    };
+    let trust = doc("trust-policy");
+    match &role {
+        None => changes.push(plan::change(
+            Target::Role { name: ctx.role_name.clone(), path: ctx.role_path.clone(), arn: ctx.role_arn.clone() },
+            format!("role {} (trust policy)", ctx.role_arn),
+            None,
+            trust,
+            false,
+        )),
+        Some(r) => {
+            if r.path() != ctx.role_path {
+                return Err(Error::Config(format!(
+                    "role {} exists with path {} but role_path is {}: fix role_path (IAM cannot move a role)",
+                    ctx.role_name,
+                    r.path(),
+                    ctx.role_path
+                )));
+            }
+            let live = plan::parse_live(r.assume_role_policy_document().unwrap_or("{}"));
+            let merged = plan::merge_by_sid(Some(&live), &trust);
+            changes.push(plan::change(
+                Target::Role { name: ctx.role_name.clone(), path: ctx.role_path.clone(), arn: r.arn().to_string() },
+                format!("trust policy of {}", r.arn()),
+                Some(live),
+                merged,
+                true,
+            ));
+        }
+    }
+
+    // The role's permissions: our own inline policy.
+    let live = if role.is_some() {
+        match iam.get_role_policy().role_name(&ctx.role_name).policy_name(ROLE_POLICY_NAME).send().await {
+            Ok(p) => Some(plan::parse_live(p.policy_document())),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => return Err(sdk_error("iam", "GetRolePolicy", e)),
+        }
+    } else {
+        None
+    };
+    let exists = live.is_some();
+    changes.push(plan::change(
+        Target::RolePolicy { role: ctx.role_name.clone(), policy_name: ROLE_POLICY_NAME.into() },
+        format!("inline policy {ROLE_POLICY_NAME} of role {}", ctx.role_name),
+        live,
+        doc("role-policy"),
+        exists,
+    ));
+
+    // Bucket policies, merged by Sid.
+    for d in docs.iter().filter(|d| d.name == "bucket-policy") {
+        let bucket = d.bucket.clone().expect("bucket policies name their bucket");
+        let live = match clients.s3.get_bucket_policy().bucket(&bucket).send().await {
+            Ok(p) => p.policy().map(plan::parse_live),
+            Err(e) if service_code(&e) == Some("NoSuchBucketPolicy") || service_code(&e) == Some("NoSuchBucket") => None,
+            Err(e) => return Err(sdk_error("s3", "GetBucketPolicy", e)),
+        };
+        let merged = plan::merge_by_sid(live.as_ref(), &d.document);
+        let exists = live.is_some();
+        changes.push(plan::change(Target::BucketPolicy { bucket: bucket.clone() }, format!("bucket policy of s3://{bucket}"), live, merged, exists));
+    }
+
+    // The caller's PassRole policy, last.
+    let caller = PrincipalArn::parse(caller_arn).map_err(|rule| Error::Config(format!("caller {caller_arn}: {rule}; set caller_arn")))?;
+    let (kind, name) = match caller.kind {
+        PrincipalKind::User => ("user", caller.name.clone()),
+        PrincipalKind::Role | PrincipalKind::AssumedRole => ("role", caller.name.clone()),
+        PrincipalKind::Root => return Err(Error::Config("the account root submits the jobs: set caller_arn to an IAM user or role".into())),
+    };
+    let target = Target::CallerPolicy { principal_arn: caller.arn.clone(), principal_kind: kind.into(), name: name.clone(), policy_name: CALLER_POLICY_NAME.into() };
+    let passrole = doc("passrole-policy");
+    if kind == "role" && plan::is_sso_role(&name) {
+        changes.push(Change {
+            action: Action::Manual,
+            target,
+            title: format!("{name} is an IAM Identity Center role, which only Identity Center may edit: add this policy to its permission set as an inline policy"),
+            before: None,
+            after: Some(passrole),
+            diff: String::new(),
+        });
+        return Ok(changes);
+    }
+    let live = if kind == "user" {
+        match iam.get_user_policy().user_name(&name).policy_name(CALLER_POLICY_NAME).send().await {
+            Ok(p) => Some(plan::parse_live(p.policy_document())),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => return Err(sdk_error("iam", "GetUserPolicy", e)),
+        }
+    } else if name == ctx.role_name && role.is_none() {
+        None
+    } else {
+        match iam.get_role_policy().role_name(&name).policy_name(CALLER_POLICY_NAME).send().await {
+            Ok(p) => Some(plan::parse_live(p.policy_document())),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
+            Err(e) => return Err(sdk_error("iam", "GetRolePolicy", e)),
+        }
+    };
+    let exists = live.is_some();
+    changes.push(plan::change(target, format!("inline policy {CALLER_POLICY_NAME} of {kind} {name}"), live, passrole, exists));
+    Ok(changes)
+}
+
+// ------------------------------------------------------------------------------------ printing
+
+pub fn print_plan(changes: &[Change], full: bool) {
+    for c in changes {
+        let mark = match c.action {
+            Action::Create => "+ create   ",
+            Action::Update => "~ update   ",
+            Action::Unchanged => "= unchanged",
+            Action::Manual => "! by hand  ",
+        };
+        println!("{mark} {}", c.title);
+        if !c.diff.is_empty() {
+            for line in c.diff.lines() {
+                println!("    {line}");
+            }
+        }
+        if full && matches!(c.action, Action::Create | Action::Update | Action::Manual) {
+            if let Some(after) = &c.after {
+                println!("    full document to write:");
+                for line in serde_json::to_string_pretty(after).expect("serialises").lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+    }
+    println!("{}", plan::summary_line(changes));
+}
+
+pub fn plan_json(changes: &[Change]) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({"changes": changes, "summary": plan::counts(changes)})).expect("serialises")
+}
+
+// ------------------------------------------------------------------------------------ backups
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    pub target: Target,
+    /// The document existed (the role, the bucket, the inline policy, the bucket policy).
+    pub existed: bool,
+    /// The document replaced, exactly as it was.
+    pub before: Option<Value>,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub account: String,
+    pub region: String,
+    pub steps: Vec<Step>,
+}
+
+/// The default backup folder: $XDG_STATE_HOME/bedbatch-doctor/backups, else
+/// ~/.local/state/bedbatch-doctor/backups.
+pub fn default_backup_root() -> Result<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(x).join("bedbatch-doctor/backups"));
+    }
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| Error::Usage("HOME is not set: pass --backup-dir".into()))?;
+    Ok(PathBuf::from(home).join(".local/state/bedbatch-doctor/backups"))
+}
+
+fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
+    let path = dir.join("manifest.json");
+    let tmp = dir.join("manifest.json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(m).expect("serialises")).map_err(|e| Error::io(tmp.display(), e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(path.display(), e))
+}
+
+// ------------------------------------------------------------------------------------ confirm
+
+/// Asks `question [y/N]` on the terminal; refuses when standard input is not a terminal.
+pub fn confirm(question: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage("standard input is not a terminal, so there is no one to confirm: pass --yes to proceed (nothing was changed)".into()));
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::io("standard input", e))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+// ------------------------------------------------------------------------------------ apply
+
+fn tags(settings: &Settings) -> Vec<(String, String)> {
+    let mut t: Vec<(String, String)> = settings.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    t.retain(|(k, _)| k != MANAGED_BY.0);
+    t.push((MANAGED_BY.0.into(), MANAGED_BY.1.into()));
+    t
+}
+
+async fn write_step(clients: &Clients, settings: &Settings, change: &Change) -> Result<()> {
+    let iam = &clients.iam;
+    let doc = || change.after.as_ref().map(|d| d.to_string()).unwrap_or_default();
+    match &change.target {
+        Target::Bucket { name } => {
+            let region = settings.region()?;
+            let mut req = clients.s3.create_bucket().bucket(name);
+            if region != "us-east-1" {
+                req = req.create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region)).build(),
+                );
+            }
+            req.send().await.map_err(|e| sdk_error("s3", "CreateBucket", e))?;
+            use aws_sdk_s3::types::*;
+            let default = match &settings.kms_key {
+                Some(k) => {
+                    let arn = match k {
+                        crate::config::KmsKey::Arn(a) | crate::config::KmsKey::Id(a) => a.clone(),
+                    };
+                    ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(arn).build()
+                }
+                None => ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build(),
+            }
+            .map_err(|e| crate::error::Error::Aws(format!("encryption configuration: {e}")))?;
+            let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
+            let conf = ServerSideEncryptionConfiguration::builder().rules(rule).build().map_err(|e| crate::error::Error::Aws(format!("encryption configuration: {e}")))?;
+            clients.s3.put_bucket_encryption().bucket(name).server_side_encryption_configuration(conf).send().await.map_err(|e| sdk_error("s3", "PutBucketEncryption", e))?;
+            let block = PublicAccessBlockConfiguration::builder().block_public_acls(true).ignore_public_acls(true).block_public_policy(true).restrict_public_buckets(true).build();
+            clients.s3.put_public_access_block().bucket(name).public_access_block_configuration(block).send().await.map_err(|e| sdk_error("s3", "PutPublicAccessBlock", e))?;
+            let tagset: Vec<Tag> = tags(settings).into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
+            let tagging = Tagging::builder().set_tag_set(Some(tagset)).build().map_err(|e| crate::error::Error::Aws(format!("tagging: {e}")))?;
+            clients.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await.map_err(|e| sdk_error("s3", "PutBucketTagging", e))?;
+        }
+        Target::Role { name, path, .. } => {
+            if change.action == Action::Create {
+                let t: Vec<aws_sdk_iam::types::Tag> = tags(settings).into_iter().filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok()).collect();
+                iam.create_role()
+                    .role_name(name)
+                    .path(path)
+                    .assume_role_policy_document(doc())
+                    .description("Bedrock batch inference service role (bedbatch-doctor)")
+                    .set_tags(Some(t))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "CreateRole", e))?;
+            } else {
+                iam.update_assume_role_policy().role_name(name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
+            }
+        }
+        Target::RolePolicy { role, policy_name } => {
+            iam.put_role_policy().role_name(role).policy_name(policy_name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+        }
+        Target::BucketPolicy { bucket } => {
+            clients.s3.put_bucket_policy().bucket(bucket).policy(doc()).send().await.map_err(|e| sdk_error("s3", "PutBucketPolicy", e))?;
+        }
+        Target::CallerPolicy { principal_kind, name, policy_name, .. } => {
+            if principal_kind == "user" {
+                iam.put_user_policy().user_name(name).policy_name(policy_name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
+            } else {
+                iam.put_role_policy().role_name(name).policy_name(policy_name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies the pending changes, recording a backup manifest in a new folder under `backup_root`.
+/// Returns the folder, or an error listing what was done and what was not.
+pub async fn apply(clients: &Clients, settings: &Settings, account: &Account, changes: &[Change], backup_root: &Path) -> Result<Option<PathBuf>> {
+    let pending: Vec<&Change> = changes.iter().filter(|c| matches!(c.action, Action::Create | Action::Update)).collect();
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let dir = backup_root.join(format!("apply-{stamp}"));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create backup folder {}", dir.display()), e))?;
+    let mut manifest = Manifest {
+        version: 1,
+        account: account.id.clone(),
+        region: settings.region()?.to_string(),
+        steps: pending.iter().map(|c| Step { target: c.target.clone(), existed: c.action == Action::Update, before: c.before.clone(), done: false }).collect(),
+    };
+    write_manifest(&dir, &manifest)?;
+    eprintln!("backup of the documents this apply replaces: {}", dir.display());
+    for (i, c) in pending.iter().enumerate() {
+        if let Err(e) = write_step(clients, settings, c).await {
+            let done: Vec<String> = pending[..i].iter().map(|c| format!("  done:     {}", c.title)).collect();
+            let not: Vec<String> = pending[i..].iter().map(|c| format!("  not done: {}", c.title)).collect();
+            return Err(Error::Aws(format!(
+                "apply stopped at \"{}\": {e}\n{}\n{}\nRun apply again to finish (it picks up where this stopped), or `bedbatch-doctor rollback {}` to undo.",
+                c.title,
+                done.join("\n"),
+                not.join("\n"),
+                dir.display()
+            )));
+        }
+        manifest.steps[i].done = true;
+        write_manifest(&dir, &manifest)?;
+        println!("  done: {}", c.title);
+    }
+    Ok(Some(dir))
+}
+
+// ------------------------------------------------------------------------------------ rollback
+
+/// The most recent backup folder under `root`.
+pub fn latest_backup(root: &Path) -> Result<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map_err(|e| Error::Usage(format!("no backups in {}: {e}", root.display())))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("manifest.json").exists())
+        .collect();
+    dirs.sort();
+    dirs.pop().ok_or_else(|| Error::Usage(format!("no backups in {}", root.display())))
+}
+
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}: not a bedbatch-doctor backup manifest: {e}", path.display())))
+}
+
+pub fn describe_rollback(m: &Manifest) -> Vec<String> {
+    m.steps
+        .iter()
+        .rev()
+        .filter(|s| s.done)
+        .map(|s| {
+            let what = match &s.target {
+                Target::Role { name, .. } if !s.existed => format!("delete role {name} (created by that apply) and its inline policies"),
+                Target::Role { name, .. } => format!("restore the trust policy of {name}"),
+                Target::RolePolicy { role, policy_name } if !s.existed => format!("delete inline policy {policy_name} of role {role}"),
+                Target::RolePolicy { role, policy_name } => format!("restore inline policy {policy_name} of role {role}"),
+                Target::Bucket { name } => format!("delete bucket {name} (created by that apply; only if empty)"),
+                Target::BucketPolicy { bucket } if !s.existed => format!("delete the bucket policy of {bucket}"),
+                Target::BucketPolicy { bucket } => format!("restore the bucket policy of {bucket}"),
+                Target::CallerPolicy { name, policy_name, .. } if !s.existed => format!("delete inline policy {policy_name} of {name}"),
+                Target::CallerPolicy { name, policy_name, .. } => format!("restore inline policy {policy_name} of {name}"),
+            };
+            what
+        })
+        .collect()
+}
+
+pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
+    let iam = &clients.iam;
+    for s in m.steps.iter().rev().filter(|s| s.done) {
+        let before = || s.before.as_ref().map(|d| d.to_string()).unwrap_or_default();
+        match (&s.target, s.existed) {
+            (Target::Role { name, .. }, false) => {
+                let names = iam.list_role_policies().role_name(name).send().await.map_err(|e| sdk_error("iam", "ListRolePolicies", e))?;
+                for p in names.policy_names() {
+                    iam.delete_role_policy().role_name(name).policy_name(p).send().await.map_err(|e| sdk_error("iam", "DeleteRolePolicy", e))?;
+                }
+                iam.delete_role().role_name(name).send().await.map_err(|e| sdk_error("iam", "DeleteRole", e))?;
+            }
+            (Target::Role { name, .. }, true) => {
+                iam.update_assume_role_policy().role_name(name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
+            }
+            (Target::RolePolicy { role, policy_name }, false) => match iam.delete_role_policy().role_name(role).policy_name(policy_name).send().await {
+                Ok(_) => {}
+                Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
+                Err(e) => return Err(sdk_error("iam", "DeleteRolePolicy", e)),
+            },
+            (Target::RolePolicy { role, policy_name }, true) => {
+                iam.put_role_policy().role_name(role).policy_name(policy_name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+            }
+            (Target::Bucket { name }, _) => {
+                let listed = clients.s3.list_objects_v2().bucket(name).max_keys(1).send().await.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
+                if listed.key_count().unwrap_or(0) > 0 {
+                    eprintln!("kept bucket {name}: it is not empty (delete its objects first to remove it)");
+                } else {
+                    clients.s3.delete_bucket().bucket(name).send().await.map_err(|e| sdk_error("s3", "DeleteBucket", e))?;
+                }
+            }
+            (Target::BucketPolicy { bucket }, false) => {
+                clients.s3.delete_bucket_policy().bucket(bucket).send().await.map_err(|e| sdk_error("s3", "DeleteBucketPolicy", e))?;
+            }
+            (Target::BucketPolicy { bucket }, true) => {
+                clients.s3.put_bucket_policy().bucket(bucket).policy(before()).send().await.map_err(|e| sdk_error("s3", "PutBucketPolicy", e))?;
+            }
+            (Target::CallerPolicy { principal_kind, name, policy_name, .. }, existed) => {
+                let user = principal_kind == "user";
+                if existed {
+                    if user {
+                        iam.put_user_policy().user_name(name).policy_name(policy_name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
+                    } else {
+                        iam.put_role_policy().role_name(name).policy_name(policy_name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+                    }
+                } else if user {
+                    iam.delete_user_policy().user_name(name).policy_name(policy_name).send().await.map_err(|e| sdk_error("iam", "DeleteUserPolicy", e))?;
+                } else {
+                    match iam.delete_role_policy().role_name(name).policy_name(policy_name).send().await {
+                        Ok(_) => {}
+                        Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
+                        Err(e) => return Err(sdk_error("iam", "DeleteRolePolicy", e)),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -34,16 +34,18 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
             Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => false,
             Err(e) => return Err(sdk_error("s3", "HeadBucket", e)),
         };
-        if !exists {
-            changes.push(Change {
-                action: Action::Create,
-                target: Target::Bucket { name: b.name.clone() },
-                title: format!("bucket s3://{} in {} (default encryption, public access blocked)", b.name, ctx.region),
-                before: None,
-                after: None,
-                diff: String::new(),
-            });
-        }
+        changes.push(Change {
+            action: if exists { Action::Unchanged } else { Action::Create },
+            target: Target::Bucket { name: b.name.clone() },
+            title: if exists {
+                format!("bucket s3://{}", b.name)
+            } else {
+                format!("bucket s3://{} in {} (default encryption, public access blocked)", b.name, ctx.region)
+            },
+            before: None,
+            after: None,
+            diff: String::new(),
+        });
     }
 
     // The role and its trust policy (merged by Sid when the role exists).

@@ -110,9 +110,22 @@ def _request_action(environ: dict[str, Any], body: bytes, service: str) -> str:
     )
 
 
+def _request_target(environ: dict[str, Any], body: bytes, service: str) -> str:
+    """The names a request acts on (RoleName=…, UserName=…, or the S3 path), for the log and
+    for faults aimed at one test's resources."""
+    if service in ("iam", "sts"):
+        try:
+            form = parse_qs(body.decode("utf-8", "replace"))
+        except Exception:
+            return ""
+        names = [f"{k}={form[k][0]}" for k in ("RoleName", "UserName", "GroupName", "PolicyName") if k in form]
+        return " ".join(names)
+    return environ.get("PATH_INFO", "")
+
+
 def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """`/_bedbatch/requests` (GET: the request log; DELETE: clear it) and `/_bedbatch/faults`
-    (POST {"service", "action", "count", "status", "code", "message"}: answer the next `count`
+    (POST {"service", "action", "target", "count", "status", "code", "message"}: answer the next `count`
     matching requests with that error; DELETE: clear them), `/_bedbatch/quotas` (POST {"region",
     "quotaCode", "value", "account"?}: set an applied quota value)."""
     path = environ.get("PATH_INFO", "")
@@ -147,10 +160,14 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [data]
 
 
-def _take_fault(service: str, action: str) -> dict[str, Any] | None:
+def _take_fault(service: str, action: str, target: str) -> dict[str, Any] | None:
     with _admin_lock:
         for fault in _admin["faults"]:
-            if fault.get("service") in (None, service) and fault.get("action") in (None, action):
+            if (
+                fault.get("service") in (None, service)
+                and fault.get("action") in (None, action)
+                and (not fault.get("target") or fault["target"] in target)
+            ):
                 fault["count"] -= 1
                 if fault["count"] <= 0:
                     _admin["faults"].remove(fault)
@@ -175,11 +192,12 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
     environ["wsgi.input"] = io.BytesIO(body)
     service = _credential_service(environ)
     action = _request_action(environ, body, service)
+    target = _request_target(environ, body, service)
     with _admin_lock:
         _admin["requests"].append(
-            {"service": service, "action": action, "method": environ.get("REQUEST_METHOD")}
+            {"service": service, "action": action, "method": environ.get("REQUEST_METHOD"), "target": target}
         )
-    fault = _take_fault(service, action)
+    fault = _take_fault(service, action, target)
     if fault:
         data = json.dumps({"__type": fault["code"], "message": fault["message"]}).encode()
         if service in ("iam", "sts", "s3"):

@@ -1,0 +1,280 @@
+//! plan / apply / rollback through the binary against the emulator. Each test works on its own
+//! role, user and buckets; write calls are counted from the emulator's request log, filtered to
+//! the test's own names.
+
+mod common;
+use common::*;
+
+use serde_json::{json, Value};
+
+struct Env {
+    tag: String,
+    role: String,
+    user: String,
+    input: String,
+    output: String,
+    backups: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn new(tag: &str) -> Env {
+        require_emulator();
+        let u = unique(tag).to_lowercase();
+        let env = Env {
+            tag: u.clone(),
+            role: format!("R{u}"),
+            user: format!("u{u}"),
+            input: format!("{u}-in"),
+            output: format!("{u}-out"),
+            backups: tempfile::tempdir().unwrap(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let conf = sdk_config().await;
+        aws_sdk_iam::Client::new(&conf).create_user().user_name(&env.user).send().await.unwrap();
+        env
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--model-id", HAIKU,
+            "--input-uri", &format!("s3://{}/jobs/in/", self.input),
+            "--output-uri", &format!("s3://{}/jobs/out/", self.output),
+            "--role-name", &self.role,
+            "--role-path", "/service-role/",
+            "--caller-arn", &format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user),
+            "--backup-dir", self.backups.path().to_str().unwrap(),
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect()
+    }
+
+    fn run(&self, cmd: &[&str]) -> std::process::Output {
+        let mut all: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        let mut extra = self.args();
+        if !matches!(cmd[0], "apply" | "rollback") {
+            // --backup-dir belongs to apply and rollback only.
+            extra.truncate(extra.len() - 2);
+        }
+        if cmd[0] != "rollback" {
+            all.extend(extra);
+        } else {
+            all.extend(extra[extra.len() - 2..].to_vec());
+        }
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        let mut c = emulator_command(self.dir.path());
+        c.stdin(std::process::Stdio::null());
+        run(c, &args)
+    }
+
+    /// Write calls on this test's resources since the log was read last.
+    fn writes(&self) -> Vec<String> {
+        let out = std::process::Command::new("curl").args(["-fsS", &format!("{}/_bedbatch/requests", emulator_url())]).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["target"].as_str().unwrap_or("").to_lowercase().contains(&self.tag))
+            .filter(|r| {
+                let action = r["action"].as_str().unwrap_or("");
+                match r["service"].as_str().unwrap_or("") {
+                    "iam" => !(action.starts_with("Get") || action.starts_with("List")),
+                    "s3" => !matches!(r["method"].as_str(), Some("GET") | Some("HEAD")),
+                    _ => false,
+                }
+            })
+            .map(|r| format!("{} {} {}", r["service"], r["action"], r["target"]))
+            .collect()
+    }
+
+    async fn bucket_policy(&self, bucket: &str) -> Option<Value> {
+        let s3 = s3_client(&sdk_config().await);
+        s3.get_bucket_policy().bucket(bucket).send().await.ok().and_then(|p| p.policy().map(|t| serde_json::from_str(t).unwrap()))
+    }
+
+    fn check_errors(&self) -> Vec<String> {
+        let out = self.run(&["check", "--output", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+fn fault(body: Value) {
+    let out = std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body.to_string(), &format!("{}/_bedbatch/faults", emulator_url())])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[tokio::test]
+async fn apply_on_an_empty_account_then_nothing_to_do() {
+    let env = Env::new("empty").await;
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("Plan: 7 to create, 0 to update, 0 unchanged."), "{}", stdout(&plan));
+
+    let out = env.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("full document to write"));
+    let s3 = s3_client(&sdk_config().await);
+    s3.put_object().bucket(&env.input).key("jobs/in/a.jsonl").body(b"{}\n".to_vec().into()).send().await.unwrap();
+    assert!(env.check_errors().is_empty());
+    // Buckets were created with encryption and a public access block, and tagged.
+    let enc = s3.get_bucket_encryption().bucket(&env.input).send().await.unwrap();
+    assert!(enc.server_side_encryption_configuration().is_some());
+    let tags = s3.get_bucket_tagging().bucket(&env.output).send().await.unwrap();
+    assert!(tags.tag_set().iter().any(|t| t.key() == "managed-by" && t.value() == "bedbatch-doctor"));
+    let iam = aws_sdk_iam::Client::new(&sdk_config().await);
+    let role = iam.get_role().role_name(&env.role).send().await.unwrap();
+    assert!(role.role().unwrap().tags().iter().any(|t| t.key() == "managed-by"));
+
+    let before = env.writes().len();
+    assert!(before >= 7, "the first apply's writes are counted: {:?}", env.writes());
+    let again = env.run(&["apply", "--yes"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(stdout(&again).contains("Nothing to do"), "{}", stdout(&again));
+    assert_eq!(env.writes().len(), before, "a second apply makes no write call");
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn foreign_bucket_policy_statements_are_kept_exactly() {
+    let env = Env::new("foreign").await;
+    let s3 = s3_client(&sdk_config().await);
+    s3.create_bucket().bucket(&env.input).send().await.unwrap();
+    let foreign = json!([
+        {"Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [format!("arn:aws:s3:::{}", env.input), format!("arn:aws:s3:::{}/*", env.input)], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "AuditorsRead", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/Auditors")}, "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [format!("arn:aws:s3:::{}", env.input), format!("arn:aws:s3:::{}/*", env.input)]}
+    ]);
+    s3.put_bucket_policy().bucket(&env.input).policy(json!({"Version": "2012-10-17", "Statement": foreign}).to_string()).send().await.unwrap();
+    let out = env.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let live = env.bucket_policy(&env.input).await.unwrap();
+    let st = live["Statement"].as_array().unwrap();
+    assert_eq!(st[0], foreign[0], "first foreign statement kept exactly");
+    assert_eq!(st[1], foreign[1], "second foreign statement kept exactly");
+    assert!(st.iter().any(|s| s["Sid"] == "BedrockBatchReadInput"));
+    // A backup of the replaced policy was written.
+    let backup = std::fs::read_dir(env.backups.path()).unwrap().next().unwrap().unwrap().path();
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(backup.join("manifest.json")).unwrap()).unwrap();
+    let step = manifest["steps"].as_array().unwrap().iter().find(|s| s["target"]["kind"] == "bucket-policy" && s["target"]["bucket"] == env.input.as_str()).unwrap();
+    assert_eq!(step["before"]["Statement"], foreign);
+}
+
+#[tokio::test]
+async fn walkthrough_setup_is_fixed_then_rolled_back_exactly() {
+    let env = Env::new("walk").await;
+    let conf = sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let root_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
+    iam.create_role().role_name(&env.role).path("/service-role/").assume_role_policy_document(root_trust.to_string()).send().await.unwrap();
+    let s3 = s3_client(&conf);
+    for b in [&env.input, &env.output] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    s3.put_object().bucket(&env.input).key("jobs/in/a.jsonl").body(b"{}\n".to_vec().into()).send().await.unwrap();
+    assert!(env.check_errors().contains(&"trust-wrong-principal".to_string()));
+
+    let plan = env.run(&["plan"]);
+    let text = stdout(&plan);
+    assert!(text.contains("~ update    trust policy of") && text.contains("+          \"bedrock.amazonaws.com\""), "{text}");
+
+    let out = env.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(env.check_errors().is_empty());
+
+    let out = env.run(&["rollback", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let trust = iam.get_role().role_name(&env.role).send().await.unwrap();
+    let live: Value = serde_json::from_str(&bedbatch_doctor::policy::decode_document(trust.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
+    assert_eq!(live, root_trust, "the trust policy is restored exactly");
+    assert!(iam.get_role_policy().role_name(&env.role).policy_name("bedbatch-doctor-service-role").send().await.is_err(), "the created inline policy is gone");
+    assert!(env.bucket_policy(&env.input).await.is_none(), "the created bucket policy is gone");
+    assert!(iam.get_user_policy().user_name(&env.user).policy_name("bedbatch-doctor-passrole").send().await.is_err());
+}
+
+#[tokio::test]
+async fn a_write_that_fails_half_way_then_converges() {
+    let env = Env::new("fault").await;
+    fault(json!({"service": "iam", "action": "PutUserPolicy", "target": env.user, "count": 1, "status": 403, "code": "AccessDenied", "message": "injected"}));
+    let out = env.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(3), "{}\n{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("apply stopped at") && err.contains("done:") && err.contains("not done: inline policy bedbatch-doctor-passrole"), "{err}");
+    assert!(err.contains("rollback"), "{err}");
+    let again = env.run(&["apply", "--yes"]);
+    assert_eq!(again.status.code(), Some(0), "{}\n{}", stdout(&again), stderr(&again));
+    assert!(stdout(&again).contains("Plan: 1 to create, 0 to update, 6 unchanged."), "{}", stdout(&again));
+    assert_eq!(env.check_errors(), vec!["input-object-missing".to_string()], "only the input, which apply does not upload, is missing");
+}
+
+#[tokio::test]
+async fn apply_without_a_terminal_or_yes_changes_nothing() {
+    let env = Env::new("noyes").await;
+    let before = env.writes().len();
+    let out = env.run(&["apply"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(env.writes().len(), before);
+    let out = env.run(&["apply", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("nothing was changed"));
+    assert_eq!(env.writes().len(), before);
+}
+
+#[tokio::test]
+async fn key_order_and_list_form_are_no_change() {
+    let env = Env::new("order").await;
+    let out = env.run(&["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Rewrite the role's inline policy with keys reversed and strings as one-element lists.
+    let iam = aws_sdk_iam::Client::new(&sdk_config().await);
+    let p = iam.get_role_policy().role_name(&env.role).policy_name("bedbatch-doctor-service-role").send().await.unwrap();
+    let doc: Value = serde_json::from_str(&bedbatch_doctor::policy::decode_document(p.policy_document())).unwrap();
+    fn reshape(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in m.iter().rev() {
+                    let v = match (k.as_str(), v) {
+                        ("Action" | "Resource", Value::String(s)) => json!([s]),
+                        _ => reshape(v),
+                    };
+                    out.insert(k.clone(), v);
+                }
+                Value::Object(out)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(reshape).collect()),
+            other => other.clone(),
+        }
+    }
+    let reshaped = reshape(&doc);
+    assert_ne!(reshaped.to_string(), doc.to_string());
+    iam.put_role_policy().role_name(&env.role).policy_name("bedbatch-doctor-service-role").policy_document(reshaped.to_string()).send().await.unwrap();
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    assert!(stdout(&plan).contains("0 to create, 0 to update, 7 unchanged"), "{}", stdout(&plan));
+}
+
+#[tokio::test]
+async fn identity_center_roles_get_the_policy_printed() {
+    let env = Env::new("sso").await;
+    let mut args: Vec<String> = vec!["plan".into(), "--output".into(), "json".into()];
+    let mut extra = env.args();
+    extra.truncate(extra.len() - 2);
+    let i = extra.iter().position(|a| a == "--caller-arn").unwrap();
+    extra[i + 1] = format!("arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_DataScience_0123456789abcdef/jane");
+    args.extend(extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(emulator_command(env.dir.path()), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manual = v["changes"].as_array().unwrap().iter().find(|c| c["action"] == "manual").unwrap();
+    assert!(manual["title"].as_str().unwrap().contains("permission set"));
+    assert_eq!(manual["after"]["Statement"][0]["Sid"], "BedrockBatchPassRole");
+    assert_eq!(v["summary"]["manual"], 1);
+}

@@ -15,6 +15,12 @@ pub struct CatalogueModel {
     pub batch: Vec<String>,
     /// Reachable only through an inference profile.
     pub profile_only: bool,
+    /// The model's ceiling for max_tokens / maxTokens / max_gen_len.
+    #[serde(default)]
+    pub max_output_tokens: Option<u64>,
+    /// The model rejects requests that set both temperature and top_p.
+    #[serde(default)]
+    pub forbids_temperature_with_top_p: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -130,6 +130,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,
     },
+    /// Check a JSONL input file (local or s3://) before submitting it
+    Validate(ValidateArgs),
     /// Explain a finding code, or map a pasted AWS error message to codes
     Explain {
         /// A code (trust-wrong-principal) or an error message in quotes
@@ -185,4 +187,32 @@ pub struct RenderArgs {
     /// Render offline for this account id (else ask STS)
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum InvocationType {
+    /// The model's native request body (InvokeModel), the CLI's default
+    #[default]
+    InvokeModel,
+    /// The Converse shape
+    Converse,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A local file or s3://BUCKET/KEY
+    #[arg(value_name = "FILE|S3_URI")]
+    pub source: String,
+    /// Use AWS's default quotas instead of reading the account's
+    #[arg(long)]
+    pub offline: bool,
+    /// The shape of modelInput
+    #[arg(long, value_enum, default_value_t = InvocationType::InvokeModel)]
+    pub invocation_type: InvocationType,
+    /// Examples printed per problem
+    #[arg(long, default_value_t = 20)]
+    pub max_examples: usize,
+    /// A price table replacing policies/prices.json
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }

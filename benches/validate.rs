@@ -1,0 +1,113 @@
+//! Throughput of `validate` on a 1 GiB Claude Messages file: 50,000 records of ~21 KB, and a
+//! 1 KB-record file of the same size. Prints MB/s, records/s and peak RSS (one core), then runs
+//! benches/validate_py.py (the same checks with Python's json.loads) and prints the ratio.
+//!
+//! `cargo bench --bench validate` (BEDBATCH_BENCH_MB sets the size; default 1024). Under
+//! `cargo test` it runs on 2 MB files only, as a smoke test. The measuring runs happen in child
+//! processes so that peak RSS is the validator's alone.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use bedbatch_doctor::jsonl::{validate_reader, Family, Limits, Validator};
+
+fn record(i: usize, text_len: usize) -> String {
+    let filler: String = "The quick brown fox jumps over the lazy dog. ".chars().cycle().take(text_len).collect();
+    serde_json::json!({
+        "recordId": format!("REC{i:010}"),
+        "modelInput": {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 512,
+            "temperature": 0.2,
+            "system": "You summarise support tickets.",
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": format!("Ticket {i}: {filler}")}]}
+            ]
+        }
+    })
+    .to_string()
+}
+
+fn generate(path: &Path, total: u64, record_len: usize) -> u64 {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size <= total && size + (64 << 10) > total {
+        return std::fs::read(path).map(|b| memchr_count(&b)).unwrap_or(0);
+    }
+    let text_len = record_len.saturating_sub(record(0, 0).len());
+    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    let (mut written, mut n) = (0u64, 0usize);
+    loop {
+        let line = record(n, text_len);
+        if written + line.len() as u64 + 1 > total {
+            break;
+        }
+        f.write_all(line.as_bytes()).unwrap();
+        f.write_all(b"\n").unwrap();
+        written += line.len() as u64 + 1;
+        n += 1;
+    }
+    f.flush().unwrap();
+    n as u64
+}
+
+fn memchr_count(b: &[u8]) -> u64 {
+    b.iter().filter(|c| **c == b'\n').count() as u64
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Child mode: validate one file, print "bytes seconds records peak_kib".
+fn measure(path: &Path) {
+    let file = std::fs::File::open(path).unwrap();
+    let limits = Limits { max_output_tokens: Some(4096), ..Limits::default() };
+    let start = Instant::now();
+    let v = validate_reader(file, Validator::new(Family::Anthropic, limits, 20), |_| {}).unwrap();
+    let report = v.finish(&path.display().to_string(), Some("x.jsonl"));
+    let secs = start.elapsed().as_secs_f64();
+    assert!(report.problems.iter().all(|p| p.code == "too-many-records" || p.code == "too-many-records-per-job" || p.code == "too-few-records"), "{:?}", report.problems);
+    println!("{} {} {} {}", report.bytes, secs, report.records, peak_rss_kib());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        measure(Path::new(&args[i + 1]));
+        return;
+    }
+    let measuring = args.iter().any(|a| a == "--bench");
+    let mb: u64 = if measuring { std::env::var("BEDBATCH_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024) } else { 2 };
+    let total = mb << 20;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let me = std::env::current_exe().unwrap();
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let python = if python.exists() { python } else { PathBuf::from("python3") };
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/validate_py.py");
+    for (label, record_len) in [("50,000 records of ~21 KB", (total / 50_000) as usize), ("1 KB records", 1024usize)] {
+        let path = dir.join(format!("claude-{mb}MB-{record_len}.jsonl"));
+        let records = generate(&path, total, record_len);
+        let out = Command::new(&me).args(["--measure", path.to_str().unwrap()]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<f64> = text.split_whitespace().map(|x| x.parse().unwrap()).collect();
+        let (bytes, secs, recs, kib) = (f[0], f[1], f[2], f[3]);
+        let rust_mbs = bytes / secs / 1e6;
+        let py = Command::new(&python).arg(&script).arg(&path).output().unwrap();
+        let py_secs: f64 = String::from_utf8_lossy(&py.stdout).trim().parse().unwrap_or(f64::NAN);
+        println!(
+            "validate [{label}, {:.0} MB, {records} records]: {rust_mbs:.0} MB/s, {:.0} records/s, peak RSS {:.1} MiB; python json.loads {:.0} MB/s; ratio {:.1}x{}",
+            bytes / 1e6,
+            recs / secs,
+            kib / 1024.0,
+            bytes / py_secs / 1e6,
+            py_secs / secs,
+            if measuring { "" } else { " [smoke run under cargo test; use cargo bench]" }
+        );
+    }
+}

@@ -1,0 +1,670 @@
+//! The batch input validator: one pass over a JSONL file, line by line, in constant memory
+//! (apart from the set of record ids, which the per-file record quota bounds).
+//!
+//! Each line is parsed once, straight into borrowed structs of the model family's shape (no
+//! intermediate `Value`, no copies of the prompt text); only a line that fails is parsed again
+//! to say why.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// The shape `modelInput` must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    Anthropic,
+    TitanEmbed,
+    Nova,
+    Llama,
+    Converse,
+    /// A family bedbatch-doctor does not know: envelope checks only.
+    Unknown,
+}
+
+impl Family {
+    pub fn from_catalogue(family: &str) -> Family {
+        match family {
+            "anthropic" => Family::Anthropic,
+            "titan-embed" => Family::TitanEmbed,
+            "nova" => Family::Nova,
+            "llama" => Family::Llama,
+            _ => Family::Unknown,
+        }
+    }
+
+    /// Decides the family from a model id when the catalogue does not list it.
+    pub fn guess(model_id: &str) -> Family {
+        let id = model_id.rsplit('/').next().unwrap_or(model_id);
+        let id = crate::config::PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(&format!("{p}."))).unwrap_or(id);
+        if id.starts_with("anthropic.") {
+            Family::Anthropic
+        } else if id.starts_with("amazon.titan-embed") {
+            Family::TitanEmbed
+        } else if id.starts_with("amazon.nova") {
+            Family::Nova
+        } else if id.starts_with("meta.llama") {
+            Family::Llama
+        } else {
+            Family::Unknown
+        }
+    }
+}
+
+/// The limits a file is checked against.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limits {
+    pub min_records: u64,
+    pub max_records_per_file: u64,
+    pub max_records_per_job: u64,
+    pub max_file_bytes: u64,
+    pub max_job_bytes: u64,
+    /// The model's ceiling for max_tokens (None: unknown).
+    pub max_output_tokens: Option<u64>,
+    pub forbids_temperature_with_top_p: bool,
+}
+
+impl Default for Limits {
+    /// AWS's default batch quotas.
+    fn default() -> Limits {
+        Limits {
+            min_records: 100,
+            max_records_per_file: 50_000,
+            max_records_per_job: 50_000,
+            max_file_bytes: 1 << 30,
+            max_job_bytes: 5 << 30,
+            max_output_tokens: None,
+            forbids_temperature_with_top_p: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
+    /// 1-based line number (0 for problems of the whole file).
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub code: &'static str,
+    pub level: Level,
+    pub count: u64,
+    pub examples: Vec<Example>,
+}
+
+/// What one validation found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub source: String,
+    pub family: Family,
+    pub bytes: u64,
+    pub lines: u64,
+    pub records: u64,
+    pub blank_lines: u64,
+    /// Estimated input tokens (characters of modelInput / 4).
+    pub input_tokens_estimate: u64,
+    /// The sum of each record's max_tokens (the output ceiling).
+    pub output_tokens_ceiling: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn errors(&self) -> u64 {
+        self.problems.iter().filter(|p| p.level == Level::Error).map(|p| p.count).sum()
+    }
+}
+
+// ------------------------------------------------------------------------------------ shapes
+
+#[derive(Deserialize)]
+struct Envelope<'a, M> {
+    #[serde(rename = "recordId", borrow, default)]
+    record_id: Option<Cow<'a, str>>,
+    #[serde(rename = "modelInput")]
+    model_input: Option<M>,
+}
+
+#[derive(Deserialize)]
+struct AnthropicInput<'a> {
+    #[serde(borrow)]
+    anthropic_version: Option<Cow<'a, str>>,
+    max_tokens: Option<Number>,
+    #[serde(borrow)]
+    messages: Option<Vec<AnthropicMessage<'a>>>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct AnthropicMessage<'a> {
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    #[serde(borrow)]
+    content: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct TitanEmbedInput<'a> {
+    #[serde(rename = "inputText", borrow)]
+    input_text: Option<Cow<'a, str>>,
+    dimensions: Option<Number>,
+}
+
+#[derive(Deserialize)]
+struct NovaInput<'a> {
+    #[serde(borrow)]
+    messages: Option<Vec<NovaMessage<'a>>>,
+    #[serde(rename = "inferenceConfig")]
+    inference_config: Option<InferenceConfig>,
+}
+
+#[derive(Deserialize)]
+struct NovaMessage<'a> {
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    content: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+struct InferenceConfig {
+    #[serde(rename = "maxTokens", alias = "max_new_tokens")]
+    max_tokens: Option<Number>,
+    temperature: Option<f64>,
+    #[serde(rename = "topP")]
+    top_p: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct LlamaInput<'a> {
+    #[serde(borrow)]
+    prompt: Option<Cow<'a, str>>,
+    max_gen_len: Option<Number>,
+}
+
+#[derive(Deserialize)]
+struct ConverseInput<'a> {
+    #[serde(borrow)]
+    messages: Option<Vec<NovaMessage<'a>>>,
+    #[serde(rename = "inferenceConfig")]
+    inference_config: Option<InferenceConfig>,
+    #[allow(dead_code)]
+    system: Option<IgnoredAny>,
+}
+
+/// A JSON number kept as written, so "an integer" can be checked.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Number(serde_json::Number);
+
+impl Number {
+    fn as_positive_int(&self) -> Option<u64> {
+        self.0.as_u64().filter(|n| *n > 0)
+    }
+}
+
+// ------------------------------------------------------------------------------------ validator
+
+const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
+const ANTHROPIC_BLOCKS: &[&str] = &["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"];
+const NOVA_BLOCKS: &[&str] = &["text", "image", "video", "document", "toolUse", "toolResult"];
+
+/// Streams lines in, collects problems.
+pub struct Validator {
+    family: Family,
+    limits: Limits,
+    max_examples: usize,
+    ids: HashMap<Box<str>, u64>,
+    problems: BTreeMap<&'static str, Problem>,
+    line: u64,
+    records: u64,
+    blank: u64,
+    bytes: u64,
+    input_chars: u64,
+    output_ceiling: u64,
+}
+
+/// One record's verdict: Ok(output ceiling) or the problem.
+type LineResult = Result<u64, (&'static str, String)>;
+
+impl Validator {
+    pub fn new(family: Family, limits: Limits, max_examples: usize) -> Validator {
+        Validator {
+            family,
+            limits,
+            max_examples,
+            ids: HashMap::new(),
+            problems: BTreeMap::new(),
+            line: 0,
+            records: 0,
+            blank: 0,
+            bytes: 0,
+            input_chars: 0,
+            output_ceiling: 0,
+        }
+    }
+
+    fn report(&mut self, code: &'static str, level: Level, line: u64, message: String) {
+        let p = self.problems.entry(code).or_insert_with(|| Problem { code, level, count: 0, examples: Vec::new() });
+        p.count += 1;
+        if p.examples.len() < self.max_examples {
+            p.examples.push(Example { line, message });
+        }
+    }
+
+    /// Feeds one line (without its `\n`). Never panics, whatever the bytes.
+    pub fn feed(&mut self, raw: &[u8]) {
+        self.line += 1;
+        self.bytes += raw.len() as u64 + 1;
+        let mut line = raw;
+        if self.line == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+            line = &line[3..];
+        }
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            self.blank += 1;
+            return;
+        }
+        self.records += 1;
+        let n = self.line;
+        let outcome = match self.family {
+            Family::Anthropic => self.anthropic(line),
+            Family::TitanEmbed => self.generic::<TitanEmbedInput>(line, Self::titan),
+            Family::Nova => self.generic::<NovaInput>(line, Self::nova),
+            Family::Llama => self.generic::<LlamaInput>(line, Self::llama),
+            Family::Converse => self.generic::<ConverseInput>(line, Self::converse),
+            Family::Unknown => self.generic::<&RawValue>(line, |_, m| {
+                if m.get().starts_with('{') {
+                    Ok(0)
+                } else {
+                    Err(("bad-model-input", format!("modelInput must be an object, not {}", m.get().chars().take(40).collect::<String>())))
+                }
+            }),
+        };
+        match outcome {
+            Ok(ceiling) => self.output_ceiling += ceiling,
+            Err((code, msg)) => self.report(code, Level::Error, n, msg),
+        }
+    }
+
+    fn record_id(&mut self, id: Option<&str>) {
+        if let Some(id) = id {
+            let line = self.line;
+            if let Some(first) = self.ids.get(id) {
+                let first = *first;
+                self.report("duplicate-record-id", Level::Error, line, format!("recordId {id:?} also on line {first}"));
+            } else {
+                self.ids.insert(id.into(), line);
+            }
+        }
+    }
+
+    /// Explains why a line failed to parse into the family's shape.
+    fn diagnose(&self, line: &[u8], err: serde_json::Error) -> (&'static str, String) {
+        let v: serde_json::Value = match serde_json::from_slice(line) {
+            Ok(v) => v,
+            Err(e) => return ("invalid-json", format!("not valid JSON: {e}")),
+        };
+        let Some(obj) = v.as_object() else { return ("not-an-object", "each line must be a JSON object".into()) };
+        if let Some(id) = obj.get("recordId") {
+            if !id.is_string() {
+                return ("bad-record-id", format!("recordId must be a string, not {id}"));
+            }
+        }
+        match obj.get("modelInput") {
+            None => ("missing-model-input", "no modelInput".into()),
+            Some(m) if !m.is_object() => ("bad-model-input", format!("modelInput must be an object, not {}", kind(m))),
+            Some(_) => ("wrong-shape", format!("modelInput does not have the {:?} shape: {err}", self.family)),
+        }
+    }
+
+    fn anthropic(&mut self, line: &[u8]) -> LineResult {
+        let rec: Envelope<AnthropicInput> = serde_json::from_slice(line).map_err(|e| self.diagnose(line, e))?;
+        self.record_id(rec.record_id.as_deref());
+        let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
+        self.input_chars += line.len() as u64;
+        match m.anthropic_version.as_deref() {
+            Some(ANTHROPIC_VERSION) => {}
+            Some(v) => return Err(("wrong-shape", format!("anthropic_version is {v:?}; Bedrock needs {ANTHROPIC_VERSION:?}"))),
+            None => return Err(("wrong-shape", format!("anthropic_version is missing; Bedrock needs {ANTHROPIC_VERSION:?}"))),
+        }
+        let max = m.max_tokens.as_ref().ok_or(("wrong-shape", "max_tokens is missing".to_string()))?;
+        let max = max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("max_tokens must be a positive integer, not {}", max.0)))?;
+        if let Some(limit) = self.limits.max_output_tokens {
+            if max > limit {
+                return Err(("max-tokens-over-limit", format!("max_tokens {max} is over the model's limit of {limit}")));
+            }
+        }
+        if self.limits.forbids_temperature_with_top_p && m.temperature.is_some() && m.top_p.is_some() {
+            return Err(("temperature-and-top-p", "temperature and top_p are both set; this model accepts only one of them".into()));
+        }
+        let messages = m.messages.as_deref().unwrap_or_default();
+        if messages.is_empty() {
+            return Err(("wrong-shape", "messages must be a non-empty list".into()));
+        }
+        for (i, msg) in messages.iter().enumerate() {
+            let want = if i % 2 == 0 { "user" } else { "assistant" };
+            if msg.role != want {
+                return Err(("wrong-shape", format!("messages[{i}].role is {:?}; roles must alternate user, assistant, … starting with user", msg.role)));
+            }
+            let c = msg.content.get().as_bytes();
+            match c.first() {
+                Some(b'"') => {}
+                Some(b'[') => {
+                    let blocks: Vec<Block> = serde_json::from_str(msg.content.get())
+                        .map_err(|e| ("wrong-shape", format!("messages[{i}].content: {e}")))?;
+                    if blocks.is_empty() {
+                        return Err(("wrong-shape", format!("messages[{i}].content is an empty list")));
+                    }
+                    for (j, b) in blocks.iter().enumerate() {
+                        match b.kind.as_deref() {
+                            Some(k) if ANTHROPIC_BLOCKS.contains(&k) => {}
+                            Some(k) => return Err(("wrong-shape", format!("messages[{i}].content[{j}].type {k:?} is not one of {ANTHROPIC_BLOCKS:?}"))),
+                            None => return Err(("wrong-shape", format!("messages[{i}].content[{j}] has no type"))),
+                        }
+                    }
+                }
+                _ => return Err(("wrong-shape", format!("messages[{i}].content must be a string or a list of content blocks"))),
+            }
+        }
+        if messages.len() % 2 == 0 {
+            // Ending with an assistant turn is a prefill: allowed, but worth a note once.
+            self.report("assistant-prefill", Level::Note, self.line, "the last message is the assistant's (a prefill)".into());
+        }
+        Ok(max)
+    }
+
+    fn generic<'a, M: Deserialize<'a>>(&mut self, line: &'a [u8], check: fn(&Validator, M) -> LineResult) -> LineResult {
+        let rec: Envelope<M> = serde_json::from_slice(line).map_err(|e| self.diagnose(line, e))?;
+        self.record_id(rec.record_id.as_deref());
+        let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
+        self.input_chars += line.len() as u64;
+        check(self, m)
+    }
+
+    fn titan(&self, m: TitanEmbedInput) -> LineResult {
+        match m.input_text.as_deref() {
+            Some(t) if !t.is_empty() => {}
+            _ => return Err(("wrong-shape", "inputText must be a non-empty string".into())),
+        }
+        if let Some(d) = &m.dimensions {
+            if !matches!(d.0.as_u64(), Some(256 | 512 | 1024)) {
+                return Err(("wrong-shape", format!("dimensions must be 256, 512 or 1024, not {}", d.0)));
+            }
+        }
+        Ok(0)
+    }
+
+    fn messages_blocks(messages: &[NovaMessage], blocks: &[&str]) -> Result<(), (&'static str, String)> {
+        if messages.is_empty() {
+            return Err(("wrong-shape", "messages must be a non-empty list".into()));
+        }
+        for (i, msg) in messages.iter().enumerate() {
+            if msg.role != "user" && msg.role != "assistant" {
+                return Err(("wrong-shape", format!("messages[{i}].role must be user or assistant, not {:?}", msg.role)));
+            }
+            if msg.content.is_empty() {
+                return Err(("wrong-shape", format!("messages[{i}].content must be a non-empty list of blocks")));
+            }
+            for (j, b) in msg.content.iter().enumerate() {
+                if !b.keys().any(|k| blocks.contains(&k.as_str())) {
+                    return Err(("wrong-shape", format!("messages[{i}].content[{j}] has none of {blocks:?}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn inference(&self, c: &Option<InferenceConfig>) -> LineResult {
+        let Some(c) = c else { return Ok(0) };
+        if self.limits.forbids_temperature_with_top_p && c.temperature.is_some() && c.top_p.is_some() {
+            return Err(("temperature-and-top-p", "temperature and topP are both set; this model accepts only one of them".into()));
+        }
+        let Some(max) = &c.max_tokens else { return Ok(0) };
+        let max = max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("inferenceConfig.maxTokens must be a positive integer, not {}", max.0)))?;
+        if let Some(limit) = self.limits.max_output_tokens {
+            if max > limit {
+                return Err(("max-tokens-over-limit", format!("maxTokens {max} is over the model's limit of {limit}")));
+            }
+        }
+        Ok(max)
+    }
+
+    fn nova(&self, m: NovaInput) -> LineResult {
+        Self::messages_blocks(m.messages.as_deref().unwrap_or_default(), NOVA_BLOCKS)?;
+        self.inference(&m.inference_config)
+    }
+
+    fn converse(&self, m: ConverseInput) -> LineResult {
+        Self::messages_blocks(m.messages.as_deref().unwrap_or_default(), NOVA_BLOCKS)?;
+        self.inference(&m.inference_config)
+    }
+
+    fn llama(&self, m: LlamaInput) -> LineResult {
+        match m.prompt.as_deref() {
+            Some(p) if !p.is_empty() => {}
+            _ => return Err(("wrong-shape", "prompt must be a non-empty string".into())),
+        }
+        let Some(max) = &m.max_gen_len else { return Ok(0) };
+        let max = max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("max_gen_len must be a positive integer, not {}", max.0)))?;
+        if let Some(limit) = self.limits.max_output_tokens {
+            if max > limit {
+                return Err(("max-tokens-over-limit", format!("max_gen_len {max} is over the model's limit of {limit}")));
+            }
+        }
+        Ok(max)
+    }
+
+    /// The last line had no final newline: it was counted with one.
+    pub fn uncount_final_newline(&mut self) {
+        self.bytes = self.bytes.saturating_sub(1);
+    }
+
+    /// File-level checks, then the report.
+    pub fn finish(mut self, source: &str, key_name: Option<&str>) -> Report {
+        if let Some(name) = key_name {
+            if !name.ends_with(".jsonl") {
+                self.report("not-jsonl", Level::Error, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
+            }
+        }
+        let l = self.limits.clone();
+        if self.records < l.min_records {
+            self.report("too-few-records", Level::Error, 0, format!("{} records; the model's minimum per job is {}", self.records, l.min_records));
+        }
+        if self.records > l.max_records_per_file {
+            self.report("too-many-records", Level::Error, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
+        }
+        if self.records > l.max_records_per_job {
+            self.report("too-many-records-per-job", Level::Error, 0, format!("{} records; the quota is {} per job", self.records, l.max_records_per_job));
+        }
+        if self.bytes > l.max_file_bytes {
+            self.report("file-too-large", Level::Error, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
+        }
+        if self.bytes > l.max_job_bytes {
+            self.report("job-too-large", Level::Error, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
+        }
+        if self.family == Family::Unknown {
+            self.report("unknown-family", Level::Note, 0, "the model family is not known: only the envelope (recordId, modelInput) was checked".into());
+        }
+        let mut problems: Vec<Problem> = self.problems.into_values().collect();
+        problems.sort_by(|a, b| a.level.cmp(&b.level).then(a.code.cmp(b.code)));
+        Report {
+            source: source.to_string(),
+            family: self.family,
+            bytes: self.bytes,
+            lines: self.line,
+            records: self.records,
+            blank_lines: self.blank,
+            input_tokens_estimate: self.input_chars / 4,
+            output_tokens_ceiling: self.output_ceiling,
+            problems,
+        }
+    }
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Splits a buffer into lines and feeds them; returns the bytes of an unfinished last line,
+/// which the caller carries into the next buffer.
+pub fn feed_buffer(v: &mut Validator, buf: &[u8]) -> usize {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', buf) {
+        v.feed(&buf[start..nl]);
+        start = nl + 1;
+    }
+    buf.len() - start
+}
+
+/// Validates a reader (a file, or an S3 object's body), streaming in 1 MiB buffers.
+pub fn validate_reader<R: std::io::Read>(mut r: R, mut v: Validator, progress: impl Fn(u64)) -> std::io::Result<Validator> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0usize;
+    let mut total = 0u64;
+    loop {
+        if filled == buf.len() {
+            // A line longer than the buffer: grow it (Bedrock's records are far smaller than 1 GiB).
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = r.read(&mut buf[filled..])?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        progress(total);
+        let end = filled + n;
+        let rest = feed_buffer(&mut v, &buf[..end]);
+        buf.copy_within(end - rest..end, 0);
+        filled = rest;
+    }
+    if filled > 0 {
+        // A missing final newline: the last line still counts, as Bedrock reads it.
+        v.feed(&buf[..filled]);
+        v.uncount_final_newline();
+    }
+    Ok(v)
+}
+
+/// Estimated cost in USD of a report: (low, high) where low prices the input only and high
+/// adds the output ceiling; batch price = on-demand × discount.
+pub fn price(report: &Report, prices: &Value, model_id: &str) -> Option<(f64, f64, String)> {
+    let p = prices.get("models")?.get(model_id)?;
+    let discount = prices.get("batch_discount").and_then(Value::as_f64).unwrap_or(0.5);
+    let input = p.get("input")?.as_f64()? * discount / 1e6;
+    let output = p.get("output")?.as_f64()? * discount / 1e6;
+    let low = report.input_tokens_estimate as f64 * input;
+    let high = low + report.output_tokens_ceiling as f64 * output;
+    Some((low, high, prices.get("as_of").and_then(Value::as_str).unwrap_or("?").to_string()))
+}
+
+use serde_json::Value;
+
+/// The embedded price table.
+pub const PRICES: &str = include_str!("../policies/prices.json");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(family: Family, text: &str) -> Report {
+        let v = Validator::new(family, Limits { min_records: 1, ..Limits::default() }, 20);
+        validate_reader(text.as_bytes(), v, |_| {}).unwrap().finish("t", Some("t.jsonl"))
+    }
+
+    fn codes(r: &Report) -> Vec<&'static str> {
+        r.problems.iter().filter(|p| p.level == Level::Error).map(|p| p.code).collect()
+    }
+
+    const OK: &str = r#"{"recordId":"a","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}"#;
+
+    #[test]
+    fn bom_crlf_blank_and_no_final_newline() {
+        let text = format!("\u{feff}{OK}\r\n\n{}", OK.replace("\"a\"", "\"b\""));
+        let r = run(Family::Anthropic, &text);
+        assert_eq!(codes(&r), Vec::<&str>::new(), "{r:#?}");
+        assert_eq!((r.records, r.blank_lines), (2, 1));
+        assert_eq!(r.output_tokens_ceiling, 20);
+    }
+
+    #[test]
+    fn duplicates_and_broken_lines_are_located() {
+        let text = format!("{OK}\n{{broken\n{OK}\n");
+        let r = run(Family::Anthropic, &text);
+        assert_eq!(codes(&r), vec!["duplicate-record-id", "invalid-json"]);
+        let dup = r.problems.iter().find(|p| p.code == "duplicate-record-id").unwrap();
+        assert_eq!(dup.examples[0].line, 3);
+        assert!(dup.examples[0].message.contains("line 1"));
+    }
+
+    #[test]
+    fn anthropic_shape() {
+        let bad = OK.replace("bedrock-2023-05-31", "2023-06-01");
+        assert_eq!(codes(&run(Family::Anthropic, &bad)), vec!["wrong-shape"]);
+        let bad = OK.replace("\"max_tokens\":10", "\"max_tokens\":1.5");
+        assert_eq!(codes(&run(Family::Anthropic, &bad)), vec!["wrong-shape"]);
+        let bad = OK.replace("\"role\":\"user\"", "\"role\":\"assistant\"");
+        assert_eq!(codes(&run(Family::Anthropic, &bad)), vec!["wrong-shape"]);
+        let bad = OK.replace("\"hi\"", "[{\"type\":\"audio\"}]");
+        assert_eq!(codes(&run(Family::Anthropic, &bad)), vec!["wrong-shape"]);
+        let v = Validator::new(Family::Anthropic, Limits { min_records: 1, max_output_tokens: Some(5), forbids_temperature_with_top_p: true, ..Limits::default() }, 20);
+        let r = validate_reader(OK.as_bytes(), v, |_| {}).unwrap().finish("t", None);
+        assert_eq!(codes(&r), vec!["max-tokens-over-limit"]);
+    }
+
+    #[test]
+    fn other_families() {
+        assert!(codes(&run(Family::TitanEmbed, r#"{"modelInput":{"inputText":"x"}}"#)).is_empty());
+        assert_eq!(codes(&run(Family::TitanEmbed, r#"{"modelInput":{"texts":["x"]}}"#)), vec!["wrong-shape"]);
+        assert!(codes(&run(Family::Nova, r#"{"modelInput":{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":5}}}"#)).is_empty());
+        assert_eq!(codes(&run(Family::Nova, r#"{"modelInput":{"messages":[{"role":"user","content":"x"}]}}"#)), vec!["wrong-shape"]);
+        assert!(codes(&run(Family::Llama, r#"{"modelInput":{"prompt":"x","max_gen_len":5}}"#)).is_empty());
+        assert_eq!(codes(&run(Family::Llama, r#"{"modelInput":{"messages":[]}}"#)), vec!["wrong-shape"]);
+        let r = run(Family::Unknown, r#"{"modelInput":{"anything":1}}"#);
+        assert!(codes(&r).is_empty() && r.problems.iter().any(|p| p.code == "unknown-family"));
+        assert_eq!(codes(&run(Family::Unknown, r#"{"modelInput":"text"}"#)), vec!["bad-model-input"]);
+    }
+
+    #[test]
+    fn counts() {
+        let v = Validator::new(Family::Anthropic, Limits { min_records: 100, ..Limits::default() }, 20);
+        let r = validate_reader(OK.as_bytes(), v, |_| {}).unwrap().finish("t", Some("input.json"));
+        assert_eq!(codes(&r), vec!["not-jsonl", "too-few-records"]);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut v = Validator::new(Family::Anthropic, Limits::default(), 3);
+        for s in [&b"\xff\xfe"[..], b"{\"modelInput\":", b"[]", b"{\"recordId\":1}", b"\"\\ud800\"", b"{\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":{}}]}}"] {
+            v.feed(s);
+        }
+        let _ = v.finish("x", None);
+    }
+}

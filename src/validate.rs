@@ -1,0 +1,167 @@
+//! `validate FILE|s3://BUCKET/KEY`: streams a JSONL input file through the validator.
+
+use std::io::IsTerminal;
+
+use serde_json::Value;
+
+use crate::app;
+use crate::aws::sdk_error;
+use crate::cli::{GlobalArgs, InvocationType, OutputFormat, ValidateArgs};
+use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
+use crate::jsonl::{self, Family, Level, Limits, Report, Validator};
+
+/// Reads the batch quotas for the model from the account.
+async fn account_limits(clients: &crate::aws::Clients, model_name: &str, base: Limits) -> Result<Limits> {
+    let mut l = base;
+    let mut pages = clients.quotas.list_service_quotas().service_code("bedrock").into_paginator().send();
+    let gib = |v: f64| (v * (1u64 << 30) as f64) as u64;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("service-quotas", "ListServiceQuotas", e))?;
+        for q in page.quotas() {
+            let name = q.quota_name().unwrap_or_default();
+            if !name.contains(model_name) {
+                continue;
+            }
+            let v = q.value().unwrap_or(0.0);
+            let n = name.to_ascii_lowercase();
+            if n.starts_with("minimum number of records per batch inference job") {
+                l.min_records = v as u64;
+            } else if n.starts_with("records per input file per batch inference job") {
+                l.max_records_per_file = v as u64;
+            } else if n.starts_with("records per batch inference job") {
+                l.max_records_per_job = v as u64;
+            } else if n.starts_with("batch inference input file size") {
+                l.max_file_bytes = gib(v);
+            } else if n.starts_with("batch inference job size") {
+                l.max_job_bytes = gib(v);
+            }
+        }
+    }
+    Ok(l)
+}
+
+fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
+    let big = total.is_some_and(|t| t > 64 << 20);
+    if !big || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(total.unwrap_or(0));
+    pb.set_style(indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}").expect("static template"));
+    Some(pb)
+}
+
+pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
+    let settings = app::load_settings(g).await?;
+    let model = settings.model()?.clone();
+    let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
+    let entry = crate::catalogue::model(&fm);
+    let family = match args.invocation_type {
+        InvocationType::Converse => Family::Converse,
+        InvocationType::InvokeModel => entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&model.raw)),
+    };
+    let mut limits = Limits { max_output_tokens: entry.and_then(|e| e.max_output_tokens), forbids_temperature_with_top_p: entry.is_some_and(|e| e.forbids_temperature_with_top_p), ..Limits::default() };
+    let prices: Value = match &args.prices {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
+            serde_json::from_str(&text).map_err(|e| Error::Usage(format!("--prices {}: not JSON: {e}", p.display())))?
+        }
+        None => serde_json::from_str(jsonl::PRICES).expect("the embedded price table parses"),
+    };
+    let is_s3 = args.source.starts_with("s3://");
+    let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await?) } else { None };
+    if !args.offline {
+        let name = entry.map(|e| e.name.clone()).ok_or_else(|| {
+            Error::Usage(format!("{fm} is not in the model catalogue, so its quotas cannot be looked up by name: pass --offline to use AWS's defaults"))
+        })?;
+        limits = account_limits(clients.as_ref().expect("connected"), &name, limits).await?;
+    }
+    let validator = Validator::new(family, limits, args.max_examples);
+    let report = if is_s3 {
+        let loc = crate::config::S3Location::parse(&args.source).map_err(|rule| Error::Usage(format!("{}: {rule}", args.source)))?;
+        if loc.key.is_empty() || loc.key.ends_with('/') {
+            return Err(Error::Usage(format!("{}: name one object (s3://BUCKET/KEY), not a folder", args.source)));
+        }
+        let clients = clients.as_ref().expect("connected");
+        let obj = clients.s3.get_object().bucket(&loc.bucket).key(&loc.key).send().await.map_err(|e| sdk_error("s3", "GetObject", e))?;
+        let pb = progress_bar(obj.content_length().map(|l| l as u64));
+        let mut body = obj.body;
+        let mut v = validator;
+        let mut carry: Vec<u8> = Vec::new();
+        let mut read = 0u64;
+        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject {}: reading the body failed: {e}", args.source)))? {
+            read += chunk.len() as u64;
+            if let Some(pb) = &pb {
+                pb.set_position(read);
+            }
+            carry.extend_from_slice(&chunk);
+            let rest = jsonl::feed_buffer(&mut v, &carry);
+            let keep = carry.len() - rest;
+            carry.drain(..keep);
+        }
+        if !carry.is_empty() {
+            v.feed(&carry);
+            v.uncount_final_newline();
+        }
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        v.finish(&args.source, Some(loc.key.rsplit('/').next().unwrap_or(&loc.key)))
+    } else {
+        let path = std::path::Path::new(&args.source);
+        let file = std::fs::File::open(path).map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let pb = progress_bar(file.metadata().ok().map(|m| m.len()));
+        let v = jsonl::validate_reader(file, validator, |n| {
+            if let Some(pb) = &pb {
+                pb.set_position(n);
+            }
+        })
+        .map_err(|e| Error::Usage(format!("reading {}: {e}", path.display())))?;
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+        v.finish(&args.source, name.as_deref())
+    };
+    let cost = jsonl::price(&report, &prices, &fm);
+    match g.output {
+        OutputFormat::Json => {
+            let mut v = serde_json::to_value(&report).expect("serialises");
+            v["estimated_cost_usd"] = match &cost {
+                Some((lo, hi, asof)) => serde_json::json!({"low": lo, "high": hi, "prices_as_of": asof, "batch": true}),
+                None => Value::Null,
+            };
+            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+        }
+        OutputFormat::Text => print_text(&report, cost, &fm),
+    }
+    Ok(if report.errors() > 0 { EXIT_CHECK_FAILED } else { EXIT_OK })
+}
+
+fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
+    println!("{}: {} records on {} lines ({} blank), {} bytes, {:?} shape", r.source, r.records, r.lines, r.blank_lines, r.bytes, r.family);
+    for p in &r.problems {
+        let level = match p.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        };
+        println!("{level}[{}]: {} occurrence{}", p.code, p.count, if p.count == 1 { "" } else { "s" });
+        for e in &p.examples {
+            if e.line > 0 {
+                println!("  line {}: {}", e.line, e.message);
+            } else {
+                println!("  {}", e.message);
+            }
+        }
+        if p.count as usize > p.examples.len() {
+            println!("  … and {} more", p.count as usize - p.examples.len());
+        }
+    }
+    println!("input tokens (estimate, characters / 4): {}; output tokens ceiling (sum of max_tokens): {}", r.input_tokens_estimate, r.output_tokens_ceiling);
+    match cost {
+        Some((lo, hi, asof)) => println!("estimated batch cost: ${lo:.4} to ${hi:.4} (prices as of {asof}, batch = half the on-demand price)"),
+        None => println!("estimated batch cost: unknown (no price for {model} in the price table; pass --prices FILE)"),
+    }
+    let errors = r.errors();
+    println!("{}", if errors == 0 { "OK: no errors".to_string() } else { format!("{errors} errors") });
+}

@@ -142,18 +142,120 @@ struct AnthropicInput<'a> {
     #[serde(borrow)]
     anthropic_version: Option<Cow<'a, str>>,
     max_tokens: Option<Number>,
-    #[serde(borrow)]
-    messages: Option<Vec<AnthropicMessage<'a>>>,
+    messages: Option<Messages>,
     temperature: Option<f64>,
     top_p: Option<f64>,
+}
+
+/// Anthropic `messages`, checked while they are read: no Vec, no copy of any text. Holds the
+/// count, or the first problem found.
+struct Messages(Result<usize, String>);
+
+impl<'de> Deserialize<'de> for Messages {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Messages;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of messages")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Messages, A::Error> {
+                let mut i = 0usize;
+                let mut problem: Option<String> = None;
+                while let Some(m) = seq.next_element::<AnthropicMessage>()? {
+                    if problem.is_none() {
+                        let want = if i % 2 == 0 { "user" } else { "assistant" };
+                        if m.role.as_deref() != Some(want) {
+                            problem = Some(format!("messages[{i}].role is {:?}; roles must alternate user, assistant, … starting with user", m.role.as_deref().unwrap_or("(missing)")));
+                        } else if let Content(Err(e)) = m.content {
+                            problem = Some(format!("messages[{i}].content: {e}"));
+                        }
+                    }
+                    i += 1;
+                }
+                Ok(Messages(match problem {
+                    Some(p) => Err(p),
+                    None => Ok(i),
+                }))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 #[derive(Deserialize)]
 struct AnthropicMessage<'a> {
     #[serde(borrow)]
-    role: Cow<'a, str>,
-    #[serde(borrow)]
-    content: &'a RawValue,
+    role: Option<Cow<'a, str>>,
+    #[serde(default = "no_content")]
+    content: Content,
+}
+
+fn no_content() -> Content {
+    Content(Err("missing".into()))
+}
+
+/// A message's content: a string, or a non-empty list of blocks of known types. Read in one
+/// pass; the text itself is skipped, never copied.
+struct Content(Result<(), String>);
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Content;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of content blocks")
+            }
+            fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Content, E> {
+                Ok(Content(Ok(())))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Content, E> {
+                Ok(Content(Ok(())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+                let mut j = 0usize;
+                let mut problem: Option<String> = None;
+                while let Some(b) = seq.next_element::<Block>()? {
+                    if problem.is_none() {
+                        match b.kind.as_deref() {
+                            Some(k) if ANTHROPIC_BLOCKS.contains(&k) => {}
+                            Some(k) => problem = Some(format!("content[{j}].type {k:?} is not one of {ANTHROPIC_BLOCKS:?}")),
+                            None => problem = Some(format!("content[{j}] has no type")),
+                        }
+                    }
+                    j += 1;
+                }
+                if j == 0 && problem.is_none() {
+                    problem = Some("an empty list".into());
+                }
+                Ok(Content(match problem {
+                    Some(p) => Err(p),
+                    None => Ok(()),
+                }))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Content, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Content(Err("must be a string or a list of content blocks, not an object".into())))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Content, E> {
+                Ok(Content(Err("must be a string or a list of content blocks, not a number".into())))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Content, E> {
+                Ok(Content(Err("must be a string or a list of content blocks, not a number".into())))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Content, E> {
+                Ok(Content(Err("must be a string or a list of content blocks, not a number".into())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Content, E> {
+                Ok(Content(Err("must be a string or a list of content blocks, not a boolean".into())))
+            }
+            fn visit_unit<E>(self) -> Result<Content, E> {
+                Ok(Content(Err("must be a string or a list of content blocks, not null".into())))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
@@ -232,8 +334,10 @@ pub struct Validator {
     family: Family,
     limits: Limits,
     max_examples: usize,
-    ids: HashMap<Box<str>, u64>,
+    /// recordId hash → first line. 16 bytes a record whatever the id's length.
+    ids: HashMap<u64, u64>,
     problems: BTreeMap<&'static str, Problem>,
+    hasher: std::collections::hash_map::RandomState,
     line: u64,
     records: u64,
     blank: u64,
@@ -253,6 +357,7 @@ impl Validator {
             max_examples,
             ids: HashMap::new(),
             problems: BTreeMap::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
             line: 0,
             records: 0,
             blank: 0,
@@ -309,12 +414,19 @@ impl Validator {
 
     fn record_id(&mut self, id: Option<&str>) {
         if let Some(id) = id {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = self.hasher.build_hasher();
+            h.write(id.as_bytes());
+            let key = h.finish();
             let line = self.line;
-            if let Some(first) = self.ids.get(id) {
-                let first = *first;
-                self.report("duplicate-record-id", Level::Error, line, format!("recordId {id:?} also on line {first}"));
-            } else {
-                self.ids.insert(id.into(), line);
+            match self.ids.entry(key) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let first = *first.get();
+                    self.report("duplicate-record-id", Level::Error, line, format!("recordId {id:?} also on line {first}"));
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(line);
+                }
             }
         }
     }
@@ -339,7 +451,9 @@ impl Validator {
     }
 
     fn anthropic(&mut self, line: &[u8]) -> LineResult {
-        let rec: Envelope<AnthropicInput> = serde_json::from_slice(line).map_err(|e| self.diagnose(line, e))?;
+        // UTF-8 is checked once for the whole line (fast), so strings are not re-checked one by one.
+        let text = std::str::from_utf8(line).map_err(|e| ("invalid-utf8", format!("not UTF-8: {e}")))?;
+        let rec: Envelope<AnthropicInput> = serde_json::from_str(text).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
         let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
         self.input_chars += line.len() as u64;
@@ -358,36 +472,15 @@ impl Validator {
         if self.limits.forbids_temperature_with_top_p && m.temperature.is_some() && m.top_p.is_some() {
             return Err(("temperature-and-top-p", "temperature and top_p are both set; this model accepts only one of them".into()));
         }
-        let messages = m.messages.as_deref().unwrap_or_default();
-        if messages.is_empty() {
+        let count = match m.messages {
+            None => return Err(("wrong-shape", "messages is missing".into())),
+            Some(Messages(Err(p))) => return Err(("wrong-shape", p)),
+            Some(Messages(Ok(n))) => n,
+        };
+        if count == 0 {
             return Err(("wrong-shape", "messages must be a non-empty list".into()));
         }
-        for (i, msg) in messages.iter().enumerate() {
-            let want = if i % 2 == 0 { "user" } else { "assistant" };
-            if msg.role != want {
-                return Err(("wrong-shape", format!("messages[{i}].role is {:?}; roles must alternate user, assistant, … starting with user", msg.role)));
-            }
-            let c = msg.content.get().as_bytes();
-            match c.first() {
-                Some(b'"') => {}
-                Some(b'[') => {
-                    let blocks: Vec<Block> = serde_json::from_str(msg.content.get())
-                        .map_err(|e| ("wrong-shape", format!("messages[{i}].content: {e}")))?;
-                    if blocks.is_empty() {
-                        return Err(("wrong-shape", format!("messages[{i}].content is an empty list")));
-                    }
-                    for (j, b) in blocks.iter().enumerate() {
-                        match b.kind.as_deref() {
-                            Some(k) if ANTHROPIC_BLOCKS.contains(&k) => {}
-                            Some(k) => return Err(("wrong-shape", format!("messages[{i}].content[{j}].type {k:?} is not one of {ANTHROPIC_BLOCKS:?}"))),
-                            None => return Err(("wrong-shape", format!("messages[{i}].content[{j}] has no type"))),
-                        }
-                    }
-                }
-                _ => return Err(("wrong-shape", format!("messages[{i}].content must be a string or a list of content blocks"))),
-            }
-        }
-        if messages.len() % 2 == 0 {
+        if count % 2 == 0 {
             // Ending with an assistant turn is a prefill: allowed, but worth a note once.
             self.report("assistant-prefill", Level::Note, self.line, "the last message is the assistant's (a prefill)".into());
         }

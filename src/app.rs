@@ -50,6 +50,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshot { out, redact, force } => snapshot_cmd(g, out, *redact, *force).await,
         Command::Explain { what } => explain_cmd(g, what),
         Command::Validate(args) => crate::validate::run(g, args).await,
+        Command::Canary(args) => crate::canary::run(g, args).await,
+        Command::Jobs { max } => crate::canary::jobs(g, *max).await,
         Command::Plan { detailed_exitcode } => plan_cmd(g, *detailed_exitcode).await,
         Command::Apply { yes, dry_run, backup_dir } => apply_cmd(g, *yes, *dry_run, backup_dir.clone()).await,
         Command::Rollback { backup, yes, backup_dir } => rollback_cmd(g, backup.clone(), *yes, backup_dir.clone()).await,

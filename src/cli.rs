@@ -130,6 +130,14 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,
     },
+    /// Prove the whole path with a tiny real batch job, verified end to end
+    Canary(CanaryArgs),
+    /// List recent batch jobs with status, record counts and the cause of failures
+    Jobs {
+        /// How many jobs
+        #[arg(long, default_value_t = 20)]
+        max: i32,
+    },
     /// Check a JSONL input file (local or s3://) before submitting it
     Validate(ValidateArgs),
     /// Explain a finding code, or map a pasted AWS error message to codes
@@ -215,4 +223,17 @@ pub struct ValidateArgs {
     /// A price table replacing policies/prices.json
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CanaryArgs {
+    /// Do not ask before submitting
+    #[arg(long)]
+    pub yes: bool,
+    /// Keep the input and output objects the canary created
+    #[arg(long)]
+    pub keep: bool,
+    /// First polling interval in milliseconds (doubles up to 5 minutes)
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub poll_interval_ms: u64,
 }

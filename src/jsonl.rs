@@ -367,6 +367,11 @@ impl Validator {
         }
     }
 
+    /// Records a problem found outside the lines (the object's key, say).
+    pub fn add_problem(&mut self, code: &'static str, level: Level, line: u64, message: String) {
+        self.report(code, level, line, message);
+    }
+
     fn report(&mut self, code: &'static str, level: Level, line: u64, message: String) {
         let p = self.problems.entry(code).or_insert_with(|| Problem { code, level, count: 0, examples: Vec::new() });
         p.count += 1;

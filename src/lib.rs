@@ -7,6 +7,7 @@
 pub mod app;
 pub mod apply;
 pub mod aws;
+pub mod canary;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;

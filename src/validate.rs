@@ -11,7 +11,7 @@ use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
 use crate::jsonl::{self, Family, Level, Limits, Report, Validator};
 
 /// Reads the batch quotas for the model from the account.
-async fn account_limits(clients: &crate::aws::Clients, model_name: &str, base: Limits) -> Result<Limits> {
+pub async fn account_limits(clients: &crate::aws::Clients, model_name: &str, base: Limits) -> Result<Limits> {
     let mut l = base;
     let mut pages = clients.quotas.list_service_quotas().service_code("bedrock").into_paginator().send();
     let gib = |v: f64| (v * (1u64 << 30) as f64) as u64;
@@ -77,15 +77,20 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
     }
     let validator = Validator::new(family, limits, args.max_examples);
     let report = if is_s3 {
-        let loc = crate::config::S3Location::parse(&args.source).map_err(|rule| Error::Usage(format!("{}: {rule}", args.source)))?;
-        if loc.key.is_empty() || loc.key.ends_with('/') {
-            return Err(Error::Usage(format!("{}: name one object (s3://BUCKET/KEY), not a folder", args.source)));
+        let (bucket, key) = args.source["s3://".len()..].split_once('/').unwrap_or((&args.source["s3://".len()..], ""));
+        if bucket.is_empty() || key.is_empty() || key.ends_with('/') {
+            return Err(Error::Usage(format!("{}: name one object (s3://BUCKET/KEY), not a bucket or folder", args.source)));
         }
+        let mut v = validator;
+        if let Err(rule) = crate::config::S3Location::parse(&args.source) {
+            // S3 stores the object, but Bedrock refuses the URI: the job cannot name it.
+            v.add_problem("bad-s3-uri", Level::Error, 0, format!("{}: {rule}", args.source));
+        }
+        let loc = crate::config::S3Location { uri: args.source.clone(), bucket: bucket.to_string(), key: key.to_string(), is_object: true };
         let clients = clients.as_ref().expect("connected");
         let obj = clients.s3.get_object().bucket(&loc.bucket).key(&loc.key).send().await.map_err(|e| sdk_error("s3", "GetObject", e))?;
         let pb = progress_bar(obj.content_length().map(|l| l as u64));
         let mut body = obj.body;
-        let mut v = validator;
         let mut carry: Vec<u8> = Vec::new();
         let mut read = 0u64;
         while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject {}: reading the body failed: {e}", args.source)))? {

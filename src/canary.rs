@@ -1,0 +1,340 @@
+//! `canary`: a tiny real batch job, end to end, verified; and `jobs`.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use aws_sdk_bedrock::types::{
+    ModelInvocationJobInputDataConfig, ModelInvocationJobOutputDataConfig, ModelInvocationJobS3InputDataConfig,
+    ModelInvocationJobS3OutputDataConfig, ModelInvocationJobStatus, Tag,
+};
+use serde_json::{json, Value};
+
+use crate::app;
+use crate::aws::{sdk_error, Clients};
+use crate::cli::{CanaryArgs, GlobalArgs, OutputFormat};
+use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
+use crate::findings::codes_for_message;
+use crate::jsonl::{self, Family, Limits, Validator};
+
+/// The smallest valid input for the model: `n` records, tiny prompts, small output ceilings.
+pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
+    let mut out = String::new();
+    for i in 0..n {
+        let prompt = format!("Reply with the single word OK. (bedbatch-doctor canary {stamp} #{i})");
+        let input = match family {
+            Family::Anthropic => json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": prompt}]}),
+            Family::TitanEmbed => json!({"inputText": prompt}),
+            Family::Nova | Family::Converse => json!({"messages": [{"role": "user", "content": [{"text": prompt}]}], "inferenceConfig": {"maxTokens": 8}}),
+            Family::Llama => json!({"prompt": prompt, "max_gen_len": 8}),
+            Family::Unknown => return Err(Error::Usage("the model family is not known, so the canary cannot build a valid input for it".into())),
+        };
+        out.push_str(&json!({"recordId": format!("CANARY{i:05}"), "modelInput": input}).to_string());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn status_str(s: Option<&ModelInvocationJobStatus>) -> String {
+    s.map(|s| s.as_str().to_string()).unwrap_or_else(|| "Unknown".into())
+}
+
+async fn read_object(clients: &Clients, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    let obj = clients.s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| sdk_error("s3", "GetObject", e))?;
+    let data = obj.body.collect().await.map_err(|e| Error::Aws(format!("s3://{bucket}/{key}: reading failed: {e}")))?;
+    Ok(data.to_vec())
+}
+
+/// Verifies the output file and the manifest; returns the problems (empty: verified).
+pub fn verify(expected_ids: &[String], output: &str, manifest: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut failed = 0;
+    for (n, line) in output.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) => {
+                if let Some(id) = v["recordId"].as_str() {
+                    seen.insert(id.to_string());
+                }
+                if v.get("error").is_some() || v.get("modelOutput").is_none() {
+                    failed += 1;
+                    if failed <= 3 {
+                        problems.push(format!("record {} failed: {}", v["recordId"], v["error"]));
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("output line {} is not JSON: {e}", n + 1)),
+        }
+    }
+    let missing: Vec<&String> = expected_ids.iter().filter(|id| !seen.contains(*id)).collect();
+    if !missing.is_empty() {
+        problems.push(format!("{} records did not come back (first: {})", missing.len(), missing[0]));
+    }
+    if failed > 3 {
+        problems.push(format!("{failed} records failed in all"));
+    }
+    for k in ["inputTokenCount", "outputTokenCount"] {
+        if manifest[k].as_u64().unwrap_or(0) == 0 {
+            problems.push(format!("manifest {k} is {}", manifest[k]));
+        }
+    }
+    if manifest["errorRecordCount"].as_u64().unwrap_or(0) > 0 {
+        problems.push(format!("manifest errorRecordCount is {}", manifest["errorRecordCount"]));
+    }
+    if manifest["totalRecordCount"].as_u64() != Some(expected_ids.len() as u64) {
+        problems.push(format!("manifest totalRecordCount is {}, expected {}", manifest["totalRecordCount"], expected_ids.len()));
+    }
+    problems
+}
+
+pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
+    let settings = app::load_settings(g).await?;
+    let model = settings.model()?.clone();
+    let input = settings.input()?.clone();
+    let output = settings.output()?.clone();
+    let role_name = settings.role_name()?.to_string();
+    let clients = app::connect(g, &settings).await?;
+    let id = crate::aws::whoami(&clients).await?;
+    let role_arn = crate::render::role_arn(&id.partition, &id.account, &settings.role_path, &role_name);
+
+    let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
+    let entry = crate::catalogue::model(&fm);
+    let family = entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&model.raw));
+    let base = Limits { max_output_tokens: entry.and_then(|e| e.max_output_tokens), ..Limits::default() };
+    let limits = match entry {
+        Some(e) => crate::validate::account_limits(&clients, &e.name, base).await?,
+        None => base,
+    };
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0).to_string();
+    let body = canary_input(family, limits.min_records.max(1), &stamp)?;
+    // Dogfood: the canary's own input must pass validate.
+    let mut v = Validator::new(family, limits.clone(), 3);
+    let rest = jsonl::feed_buffer(&mut v, body.as_bytes());
+    debug_assert_eq!(rest, 0);
+    let file_name = format!("bedbatch-canary-{stamp}.jsonl");
+    let report = v.finish(&file_name, Some(&file_name));
+    if report.errors() > 0 {
+        return Err(Error::Usage(format!("the canary input does not validate: {:?}", report.problems)));
+    }
+    let prices: Value = serde_json::from_str(jsonl::PRICES).expect("embedded price table");
+    let cost = jsonl::price(&report, &prices, &fm).map(|(lo, hi, _)| format!("${lo:.4} to ${hi:.4}")).unwrap_or_else(|| "unknown (no price for the model)".into());
+    let key = format!("{}{file_name}", input.folder());
+    println!("canary: {} records for {} ({:?} shape), estimated batch cost {cost}", report.records, model.raw, family);
+    println!("  input:  s3://{}/{key}", input.bucket);
+    println!("  output: {}<job id>/", if output.uri.ends_with('/') { output.uri.clone() } else { format!("{}/", output.uri) });
+    println!("  role:   {role_arn}");
+    if !crate::apply::confirm("Run this batch job?", args.yes)? {
+        println!("Nothing was submitted.");
+        return Ok(EXIT_OK);
+    }
+
+    clients.s3.put_object().bucket(&input.bucket).key(&key).body(body.into_bytes().into()).send().await.map_err(|e| sdk_error("s3", "PutObject", e))?;
+    let job_name = format!("bedbatch-canary-{stamp}");
+    let created = clients
+        .bedrock
+        .create_model_invocation_job()
+        .job_name(&job_name)
+        .client_request_token(format!("bedbatch-canary-{stamp}"))
+        .role_arn(&role_arn)
+        .model_id(&model.raw)
+        .input_data_config(ModelInvocationJobInputDataConfig::S3InputDataConfig(
+            ModelInvocationJobS3InputDataConfig::builder().s3_uri(format!("s3://{}/{key}", input.bucket)).build().map_err(|e| Error::Usage(e.to_string()))?,
+        ))
+        .output_data_config(ModelInvocationJobOutputDataConfig::S3OutputDataConfig(
+            ModelInvocationJobS3OutputDataConfig::builder().s3_uri(&output.uri).build().map_err(|e| Error::Usage(e.to_string()))?,
+        ))
+        .timeout_duration_in_hours(24)
+        .tags(Tag::builder().key("managed-by").value("bedbatch-doctor").build().map_err(|e| Error::Usage(e.to_string()))?)
+        .tags(Tag::builder().key("purpose").value("canary").build().map_err(|e| Error::Usage(e.to_string()))?)
+        .send()
+        .await;
+    let job_arn = match created {
+        Ok(c) => c.job_arn().to_string(),
+        Err(e) => {
+            let err = sdk_error("bedrock", "CreateModelInvocationJob", e);
+            cleanup(&clients, &input.bucket, &key, None, args.keep).await;
+            let codes = codes_for_message(&err.to_string());
+            println!("FAILED: the job was not created: {err}");
+            if !codes.is_empty() {
+                related_checks(g, &codes).await;
+            }
+            return Ok(EXIT_CHECK_FAILED);
+        }
+    };
+    let job_id = job_arn.rsplit('/').next().unwrap_or_default().to_string();
+    println!("submitted {job_arn}");
+
+    // Poll with backoff, showing each status transition and the elapsed time.
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(args.poll_interval_ms.max(10));
+    let max_delay = Duration::from_secs(300);
+    let mut last = String::new();
+    let spinner = if std::io::stderr().is_terminal() {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(Duration::from_millis(200));
+        Some(s)
+    } else {
+        None
+    };
+    let job = loop {
+        let job = clients.bedrock.get_model_invocation_job().job_identifier(&job_arn).send().await.map_err(|e| sdk_error("bedrock", "GetModelInvocationJob", e))?;
+        let status = status_str(job.status());
+        if status != last {
+            let line = format!("  [{:>7.1}s] {status}", start.elapsed().as_secs_f64());
+            match &spinner {
+                Some(s) => s.println(line),
+                None => println!("{line}"),
+            }
+            last = status.clone();
+        }
+        if let Some(s) = &spinner {
+            s.set_message(format!("{status}, {:.0}s", start.elapsed().as_secs_f64()));
+        }
+        if matches!(status.as_str(), "Completed" | "PartiallyCompleted" | "Failed" | "Stopped" | "Expired") {
+            break job;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = tokio::signal::ctrl_c() => {
+                if let Some(s) = &spinner { s.finish_and_clear(); }
+                let stop = if std::io::stdin().is_terminal() { crate::apply::confirm("Interrupted: stop the job?", false).unwrap_or(true) } else { true };
+                if stop {
+                    match clients.bedrock.stop_model_invocation_job().job_identifier(&job_arn).send().await {
+                        Ok(_) => println!("stopping {job_arn}"),
+                        Err(e) => eprintln!("could not stop the job: {}", sdk_error("bedrock", "StopModelInvocationJob", e)),
+                    }
+                }
+                cleanup(&clients, &input.bucket, &key, None, args.keep).await;
+                println!("INTERRUPTED: {job_arn}");
+                return Ok(130);
+            }
+        }
+        delay = (delay * 2).min(max_delay);
+    };
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let status = status_str(job.status());
+    let out_prefix = format!("{}{job_id}/", output.folder());
+    let result = if status == "Completed" || status == "PartiallyCompleted" {
+        let out = read_object(&clients, &output.bucket, &format!("{out_prefix}{file_name}.out")).await;
+        let manifest = read_object(&clients, &output.bucket, &format!("{out_prefix}manifest.json.out")).await;
+        match (out, manifest) {
+            (Ok(o), Ok(m)) => {
+                let manifest: Value = serde_json::from_slice(&m).unwrap_or(Value::Null);
+                let ids: Vec<String> = (0..report.records).map(|i| format!("CANARY{i:05}")).collect();
+                let problems = verify(&ids, &String::from_utf8_lossy(&o), &manifest);
+                if problems.is_empty() {
+                    Ok(format!("{} records, {} input and {} output tokens", manifest["totalRecordCount"], manifest["inputTokenCount"], manifest["outputTokenCount"]))
+                } else {
+                    Err(problems.join("; "))
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => Err(format!("the output is missing: {e} (results live under {}{out_prefix})", format_args!("s3://{}/", output.bucket))),
+        }
+    } else {
+        Err(format!("job ended {status}: {}", job.message().unwrap_or("(no message)")))
+    };
+    cleanup(&clients, &input.bucket, &key, Some((&output.bucket, &out_prefix)), args.keep).await;
+    match result {
+        Ok(summary) => {
+            match g.output {
+                OutputFormat::Json => println!("{}", json!({"verdict": "verified", "job_arn": job_arn, "summary": summary})),
+                OutputFormat::Text => println!("VERIFIED: the batch path works ({summary}) — {job_arn}"),
+            }
+            Ok(EXIT_OK)
+        }
+        Err(why) => {
+            let codes = codes_for_message(&why);
+            match g.output {
+                OutputFormat::Json => println!("{}", json!({"verdict": "failed", "job_arn": job_arn, "reason": why, "codes": codes})),
+                OutputFormat::Text => println!("FAILED: {why} — {job_arn}"),
+            }
+            if !codes.is_empty() {
+                related_checks(g, &codes).await;
+            }
+            Ok(EXIT_CHECK_FAILED)
+        }
+    }
+}
+
+/// Runs check and prints the findings among `codes` (the causes the job's message points at).
+async fn related_checks(g: &GlobalArgs, codes: &[&str]) {
+    println!("The message points at: {}. Running the related checks:", codes.join(", "));
+    match app::take_snapshot(g).await.and_then(|s| crate::checks::run(&s)) {
+        Ok(outcome) => {
+            let found: Vec<_> = outcome.findings.iter().filter(|f| codes.contains(&f.code.as_str())).collect();
+            if found.is_empty() {
+                println!("  none of them is found now (run `bedbatch-doctor check` for everything)");
+            }
+            for f in found {
+                println!("  {}[{}]: {}\n    evidence: {}\n    fix: {}", serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(), f.code, f.title, f.evidence, f.fix.lines().next().unwrap_or(""));
+            }
+        }
+        Err(e) => println!("  could not run the checks: {e}"),
+    }
+}
+
+async fn cleanup(clients: &Clients, bucket: &str, key: &str, output: Option<(&str, &str)>, keep: bool) {
+    if keep {
+        println!("kept s3://{bucket}/{key}{}", output.map(|(b, p)| format!(" and s3://{b}/{p}")).unwrap_or_default());
+        return;
+    }
+    if let Err(e) = clients.s3.delete_object().bucket(bucket).key(key).send().await {
+        eprintln!("could not delete s3://{bucket}/{key}: {}", sdk_error("s3", "DeleteObject", e));
+    }
+    if let Some((b, prefix)) = output {
+        if let Ok(list) = clients.s3.list_objects_v2().bucket(b).prefix(prefix).send().await {
+            for o in list.contents() {
+                if let Some(k) = o.key() {
+                    if let Err(e) = clients.s3.delete_object().bucket(b).key(k).send().await {
+                        eprintln!("could not delete s3://{b}/{k}: {}", sdk_error("s3", "DeleteObject", e));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `jobs`: recent jobs with status, record counts and, for failures, the explained cause.
+pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<i32> {
+    let settings = app::load_settings(g).await?;
+    let clients = app::connect(g, &settings).await?;
+    let out = clients.bedrock.list_model_invocation_jobs().max_results(max).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
+    let rows: Vec<Value> = out
+        .invocation_job_summaries()
+        .iter()
+        .map(|j| {
+            let msg = j.message().unwrap_or_default();
+            let status = status_str(j.status());
+            let codes = if status == "Failed" { codes_for_message(msg) } else { vec![] };
+            json!({
+                "job_arn": j.job_arn(), "name": j.job_name(), "model_id": j.model_id(), "status": status,
+                "submitted": j.submit_time().to_string(), "total_records": j.total_record_count(), "processed_records": j.processed_record_count(),
+                "success_records": j.success_record_count(), "error_records": j.error_record_count(), "message": j.message(), "codes": codes,
+            })
+        })
+        .collect();
+    match g.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json!({"jobs": rows})).expect("serialises")),
+        OutputFormat::Text => {
+            if rows.is_empty() {
+                println!("no batch jobs in {}", settings.region()?);
+            }
+            for r in &rows {
+                let counts = match (r["total_records"].as_i64(), r["success_records"].as_i64(), r["error_records"].as_i64()) {
+                    (Some(t), Some(s), Some(e)) => format!("{s}/{t} ok, {e} failed"),
+                    _ => "-".into(),
+                };
+                println!("{:<20} {:<36} {:<40} {counts}", r["status"].as_str().unwrap_or(""), r["name"].as_str().unwrap_or(""), r["model_id"].as_str().unwrap_or(""));
+                if r["status"] == "Failed" {
+                    println!("    {}", r["message"].as_str().unwrap_or(""));
+                    let codes: Vec<&str> = r["codes"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                    if !codes.is_empty() {
+                        println!("    cause: {} (bedbatch-doctor explain CODE)", codes.join(", "));
+                    }
+                }
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

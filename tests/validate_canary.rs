@@ -1,0 +1,220 @@
+//! validate on crafted files (offline, and online with quotas from the emulator), canary end to
+//! end against the emulator, and jobs.
+
+mod common;
+use common::*;
+
+use serde_json::{json, Value};
+
+fn anthropic(i: usize) -> Value {
+    json!({"recordId": format!("r{i:05}"), "modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": [{"role": "user", "content": format!("Summarise {i}")}]}})
+}
+
+fn file_of(dir: &std::path::Path, name: &str, lines: &[String]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn validate(dir: &std::path::Path, model: &str, path: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["validate", path, "--offline", "--output", "json", "--model-id", model];
+    args.extend_from_slice(extra);
+    let out = run(bare_command(dir), &args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap(), v)
+}
+
+fn error_codes(v: &Value) -> Vec<String> {
+    v["problems"].as_array().unwrap().iter().filter(|p| p["level"] == "error").map(|p| p["code"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_good_file_passes_with_a_cost_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..150).map(|i| anthropic(i).to_string()).collect();
+    let p = file_of(dir.path(), "in.jsonl", &lines);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["records"], 150);
+    assert_eq!(v["output_tokens_ceiling"], 150 * 64);
+    let cost = &v["estimated_cost_usd"];
+    assert!(cost["low"].as_f64().unwrap() > 0.0 && cost["high"].as_f64().unwrap() > cost["low"].as_f64().unwrap());
+}
+
+#[test]
+fn duplicates_and_a_broken_line_in_a_large_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = (0..20_000).map(|i| anthropic(i).to_string()).collect();
+    lines[12_344] = "{\"recordId\": \"broken\", \"modelInput\": {".into();
+    lines[15_000] = anthropic(7).to_string();
+    let p = file_of(dir.path(), "big.jsonl", &lines);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert_eq!(code, 1);
+    let problems = v["problems"].as_array().unwrap();
+    let broken = problems.iter().find(|p| p["code"] == "invalid-json").unwrap();
+    assert_eq!(broken["examples"][0]["line"], 12_345);
+    let dup = problems.iter().find(|p| p["code"] == "duplicate-record-id").unwrap();
+    assert_eq!(dup["examples"][0]["line"], 15_001);
+    assert!(dup["examples"][0]["message"].as_str().unwrap().contains("line 8"));
+}
+
+#[test]
+fn wrong_shape_per_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (HAIKU, json!({"modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "prompt": "Human: hi"}})),
+        ("amazon.titan-embed-text-v2:0", json!({"modelInput": {"texts": ["hi"]}})),
+        ("amazon.nova-lite-v1:0", json!({"modelInput": {"messages": [{"role": "user", "content": "hi"}]}})),
+        ("meta.llama3-1-8b-instruct-v1:0", json!({"modelInput": {"messages": [{"role": "user", "content": "hi"}]}})),
+    ];
+    for (model, bad) in cases {
+        let lines = vec![bad.to_string()];
+        let p = file_of(dir.path(), "shape.jsonl", &lines);
+        let (code, v) = validate(dir.path(), model, &p, &[]);
+        assert_eq!(code, 1, "{model}");
+        assert!(error_codes(&v).contains(&"wrong-shape".to_string()), "{model}: {v:#}");
+    }
+    // The Converse shape with --invocation-type converse.
+    let converse = json!({"modelInput": {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 10}}});
+    let p = file_of(dir.path(), "c.jsonl", &[converse.to_string()]);
+    let (_, v) = validate(dir.path(), HAIKU, &p, &["--invocation-type", "converse"]);
+    assert!(!error_codes(&v).contains(&"wrong-shape".to_string()), "{v:#}");
+    let (_, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert!(error_codes(&v).contains(&"wrong-shape".to_string()), "the Converse body is not an InvokeModel body");
+    // max_tokens over the model's limit.
+    let over = json!({"modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100000, "messages": [{"role": "user", "content": "hi"}]}});
+    let p = file_of(dir.path(), "o.jsonl", &[over.to_string()]);
+    let (_, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert!(error_codes(&v).contains(&"max-tokens-over-limit".to_string()));
+}
+
+#[test]
+fn too_few_records_and_a_name_that_is_not_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..10).map(|i| anthropic(i).to_string()).collect();
+    let p = file_of(dir.path(), "in.json", &lines);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &["--max-examples", "1"]);
+    assert_eq!(code, 1);
+    let mut codes = error_codes(&v);
+    codes.sort();
+    assert_eq!(codes, vec!["not-jsonl", "too-few-records"]);
+}
+
+#[test]
+fn text_output_caps_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..30).map(|_| "not json".to_string()).collect();
+    let p = file_of(dir.path(), "bad.jsonl", &lines);
+    let out = run(bare_command(dir.path()), &["validate", &p, "--offline", "--model-id", HAIKU, "--max-examples", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("error[invalid-json]: 30 occurrences") && text.contains("… and 25 more"), "{text}");
+    assert_eq!(text.matches("  line ").count(), 5, "{text}");
+}
+
+#[tokio::test]
+async fn online_quota_and_s3_key_characters() {
+    require_emulator();
+    let conf = sdk_config().await;
+    let s3 = s3_client(&conf);
+    let bucket = unique("vq").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // Nova Pro: no other test touches its quotas.
+    let nova = |i: usize| json!({"recordId": format!("n{i}"), "modelInput": {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 10}}}).to_string();
+    let body: String = (0..120).map(|i| nova(i) + "\n").collect();
+    s3.put_object().bucket(&bucket).key("in/ok.jsonl").body(body.clone().into_bytes().into()).send().await.unwrap();
+    s3.put_object().bucket(&bucket).key("in/my batch.jsonl").body(body.into_bytes().into()).send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run_validate = |uri: String| {
+        let out = run(emulator_command(dir.path()), &["validate", &uri, "--output", "json", "--model-id", "amazon.nova-pro-v1:0"]);
+        (out.status.code().unwrap(), serde_json::from_slice::<Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out))))
+    };
+    let (code, v) = run_validate(format!("s3://{bucket}/in/ok.jsonl"));
+    assert_eq!(code, 0, "{v:#}");
+
+    let quotas = aws_sdk_servicequotas::Client::new(&conf).list_service_quotas().service_code("bedrock").send().await.unwrap();
+    let code = quotas.quotas().iter().find(|q| q.quota_name().unwrap_or_default() == "Records per input file per batch inference job for Nova Pro").unwrap().quota_code().unwrap().to_string();
+    let body = json!({"region": REGION, "quotaCode": code, "value": 100}).to_string();
+    assert!(std::process::Command::new("curl").args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())]).status().unwrap().success());
+    let (code, v) = run_validate(format!("s3://{bucket}/in/ok.jsonl"));
+    assert_eq!(code, 1);
+    assert_eq!(error_codes(&v), vec!["too-many-records"], "{v:#}");
+
+    let (code, v) = run_validate(format!("s3://{bucket}/in/my batch.jsonl"));
+    assert_eq!(code, 1);
+    assert!(error_codes(&v).contains(&"bad-s3-uri".to_string()), "{v:#}");
+}
+
+/// A healthy setup made by `apply`, for the canary.
+async fn applied(tag: &str) -> (tempfile::TempDir, Vec<String>, String) {
+    require_emulator();
+    let u = unique(tag).to_lowercase();
+    let conf = sdk_config().await;
+    let user = format!("u{u}");
+    aws_sdk_iam::Client::new(&conf).create_user().user_name(&user).send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = [
+        "--model-id", HAIKU, "--input-uri", &format!("s3://{u}-in/jobs/in/"), "--output-uri", &format!("s3://{u}-out/jobs/out/"),
+        "--role-name", &format!("R{u}"), "--role-path", "/service-role/", "--caller-arn", &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut apply: Vec<&str> = vec!["apply", "--yes", "--backup-dir", dir.path().to_str().unwrap()];
+    apply.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &apply);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (dir, args, u)
+}
+
+#[tokio::test]
+async fn canary_completes_and_is_verified() {
+    let (dir, args, u) = applied("canary").await;
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10"];
+    a.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &a);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.contains("VERIFIED: the batch path works (100 records"), "{text}");
+    for s in ["Validating", "Scheduled", "InProgress", "Completed"] {
+        assert!(text.contains(&format!("] {s}")), "status {s} shown: {text}");
+    }
+    // The canary deleted what it created.
+    let s3 = s3_client(&sdk_config().await);
+    let left = s3.list_objects_v2().bucket(format!("{u}-in")).send().await.unwrap();
+    assert_eq!(left.key_count().unwrap_or(0), 0);
+    let left = s3.list_objects_v2().bucket(format!("{u}-out")).send().await.unwrap();
+    assert_eq!(left.key_count().unwrap_or(0), 0);
+    // jobs lists it with its record counts.
+    let mut j: Vec<&str> = vec!["jobs", "--output", "json", "--max", "100"];
+    j.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &j);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arn = text.split("— ").last().unwrap().trim();
+    let job = v["jobs"].as_array().unwrap().iter().find(|x| x["job_arn"] == arn).unwrap_or_else(|| panic!("{arn} in {v:#}"));
+    assert_eq!(job["status"], "Completed");
+    assert_eq!(job["success_records"], 100);
+}
+
+#[tokio::test]
+async fn canary_with_a_wrong_trust_policy_names_the_cause() {
+    let (dir, args, u) = applied("canbad").await;
+    let root = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
+    aws_sdk_iam::Client::new(&sdk_config().await).update_assume_role_policy().role_name(format!("R{u}")).policy_document(root.to_string()).send().await.unwrap();
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--keep", "--poll-interval-ms", "10"];
+    a.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &a);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAILED: job ended Failed") && text.contains("error[trust-wrong-principal]"), "{text}");
+    assert!(text.contains("kept s3://"), "{text}");
+}
+
+#[test]
+fn canary_without_terminal_or_yes_submits_nothing() {
+    require_emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(emulator_command(dir.path()), &["canary", "--model-id", HAIKU, "--input-uri", "s3://nothing-here-x/in/", "--output-uri", "s3://nothing-here-x/out/", "--role-name", "R"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--yes"));
+}

@@ -48,7 +48,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Simulate(args) => crate::simulate::run(g, args).await,
         Command::Check { snapshot } => check_cmd(g, snapshot.as_deref()).await,
         Command::Snapshot { out, redact, force } => snapshot_cmd(g, out, *redact, *force).await,
-        Command::Explain { what } => explain_cmd(g, what),
+        Command::Explain { what } => explain_cmd(g, what).await,
         Command::Validate(args) => crate::validate::run(g, args).await,
         Command::Canary(args) => crate::canary::run(g, args).await,
         Command::Jobs { max } => crate::canary::jobs(g, *max).await,
@@ -226,7 +226,7 @@ async fn snapshot_cmd(g: &GlobalArgs, out: &std::path::Path, redact: bool, force
     Ok(EXIT_OK)
 }
 
-fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
+async fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
     if let Some(code) = crate::findings::lookup(what.trim()) {
         match g.output {
             OutputFormat::Json => println!("{}", serde_json::json!({"code": code.code, "family": code.family, "description": code.description, "long": code.long})),
@@ -242,15 +242,40 @@ fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
         }
         return Err(Error::Usage("no known cause matches this message; run `bedbatch-doctor check` to look for every cause".into()));
     }
+    // Where an account is reachable (settings complete, credentials present), run the checks
+    // behind those codes and say which apply.
+    let checked = match take_snapshot(g).await {
+        Ok(snap) => {
+            let outcome = crate::checks::run(&snap)?;
+            Ok(outcome.findings.into_iter().filter(|f| codes.contains(&f.code.as_str())).collect::<Vec<_>>())
+        }
+        Err(e) => Err(e.to_string()),
+    };
     match g.output {
-        OutputFormat::Json => println!("{}", serde_json::json!({"message": what, "codes": codes})),
+        OutputFormat::Json => {
+            let (checked_flag, findings, why) = match &checked {
+                Ok(f) => (true, serde_json::to_value(f).expect("serialises"), None),
+                Err(e) => (false, serde_json::Value::Null, Some(e.clone())),
+            };
+            println!("{}", serde_json::json!({"message": what, "codes": codes, "checked": checked_flag, "findings": findings, "not_checked_because": why}));
+        }
         OutputFormat::Text => {
             println!("This message points at {}:", if codes.len() == 1 { "one cause" } else { "these causes" });
             for c in &codes {
                 let code = crate::findings::lookup(c).expect("mapped codes exist");
                 println!("  {} — {}", code.code, code.description);
             }
-            println!("\nRun `bedbatch-doctor check` to see which applies, and `bedbatch-doctor explain CODE` for each.");
+            match checked {
+                Ok(found) if found.is_empty() => println!("\nThe account was checked: none of these causes is present now."),
+                Ok(found) => {
+                    println!("\nThe account was checked; found:");
+                    for f in found {
+                        let sev = serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                        println!("  {sev}[{}]: {}\n    evidence: {}\n    fix: {}", f.code, f.title, f.evidence, f.fix.replace('\n', "\n    "));
+                    }
+                }
+                Err(e) => println!("\n(The account was not checked: {e}. Run `bedbatch-doctor check` to see which cause applies, and `bedbatch-doctor explain CODE` for each.)"),
+            }
         }
     }
     Ok(EXIT_OK)

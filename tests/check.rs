@@ -475,3 +475,24 @@ fn check_without_credentials_reports_credentials_missing() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"][0]["code"], "credentials-missing");
 }
+
+#[tokio::test]
+async fn explain_runs_the_checks_behind_a_pasted_message() {
+    require_emulator();
+    let mut s = Setup::new("explain");
+    s.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/EC2-roles-for-XYZ-*")},
+        {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    s.build().await;
+    let msg = format!("User: {} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.caller_arn(), s.role);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["explain".to_string(), msg, "--output".into(), "json".into()];
+    args.extend(s.args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(emulator_command(dir.path()), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["checked"], true, "{v:#}");
+    assert_eq!(v["findings"][0]["code"], "caller-cannot-pass-role", "{v:#}");
+}

@@ -122,4 +122,5 @@ fn explain_maps_a_pasted_message() {
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["codes"], serde_json::json!(["caller-cannot-pass-role"]));
+    assert_eq!(v["checked"], false, "no settings and no credentials here: nothing to check");
 }

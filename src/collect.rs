@@ -340,15 +340,25 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let account = identity.account.clone();
     let failures = std::sync::Mutex::new(Vec::new());
 
+    let role_arn_for_sim = crate::render::role_arn(&identity.partition, &account, &settings.role_path, &role_name);
+    let sim_pairs = simulation_pairs(settings, &identity.partition, &account, &role_arn_for_sim);
     let caller_fut = async {
         match PrincipalArn::parse(&caller_arn) {
             Ok(p) => match raw_principal_documents(clients, &p).await {
-                Ok((docs, boundary)) => (Known::Value(docs), boundary),
-                Err(e) => (unknown("the caller's policies", &e, &failures), None),
+                Ok((docs, boundary)) => (Known::Value(docs), boundary, None),
+                Err(e) => {
+                    // Fall back to IAM's simulator where the caller may use it; else unknown.
+                    let sim = simulate(clients, &p, &sim_pairs).await;
+                    let why = match &sim {
+                        Ok(_) => Error::Aws(format!("{e}; decisions taken from iam:SimulatePrincipalPolicy instead")),
+                        Err(se) => Error::Aws(format!("{e}; iam:SimulatePrincipalPolicy also failed: {se}")),
+                    };
+                    (unknown("the caller's policies", &why, &failures), None, sim.ok())
+                }
             },
             Err(rule) => {
                 let e = Error::Usage(format!("the caller {caller_arn} is not an IAM user, role or assumed-role ARN ({rule}); set caller_arn"));
-                (unknown("the caller's policies", &e, &failures), None)
+                (unknown("the caller's policies", &e, &failures), None, None)
             }
         }
     };
@@ -388,7 +398,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             Err(e) => unknown("the batch jobs", &e, &failures),
         }
     };
-    let ((caller_policies, caller_boundary), role, buckets, input_objects, model_state, quotas, jobs) =
+    let ((caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, quotas, jobs) =
         tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
 
     Ok(Snapshot {
@@ -407,7 +417,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             }),
             caller_arn: Some(caller_arn.clone()),
         },
-        caller: PrincipalState { arn: caller_arn, policies: caller_policies, boundary: caller_boundary },
+        caller: PrincipalState { arn: caller_arn, policies: caller_policies, boundary: caller_boundary, simulated: caller_simulated },
         role,
         buckets,
         input_objects,
@@ -434,4 +444,53 @@ async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>)
         _ => {}
     }
     out
+}
+
+/// The (action, resource) pairs the caller checks need: PassRole on the role, and the job actions.
+pub fn simulation_pairs(settings: &Settings, partition: &str, account: &str, role_arn: &str) -> Vec<(String, String)> {
+    let region = settings.region.clone().unwrap_or_default();
+    let job = format!("arn:{partition}:bedrock:{region}:{account}:model-invocation-job/bedbatchdoctorprobe");
+    let mut pairs = vec![("iam:PassRole".to_string(), role_arn.to_string())];
+    if let Ok(m) = settings.model() {
+        let model_arn = if m.raw.starts_with("arn:") {
+            m.raw.clone()
+        } else if m.is_profile() {
+            format!("arn:{partition}:bedrock:{region}:{account}:inference-profile/{}", m.raw)
+        } else {
+            format!("arn:{partition}:bedrock:{region}::foundation-model/{}", m.raw)
+        };
+        pairs.push(("bedrock:CreateModelInvocationJob".into(), model_arn));
+    }
+    for a in ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:StopModelInvocationJob"] {
+        pairs.push((a.into(), job.clone()));
+    }
+    pairs.push(("bedrock:ListModelInvocationJobs".into(), "*".into()));
+    pairs
+}
+
+/// iam:SimulatePrincipalPolicy for each pair (PassRole with iam:PassedToService = Bedrock).
+async fn simulate(clients: &Clients, principal: &PrincipalArn, pairs: &[(String, String)]) -> Result<Vec<crate::snapshot::SimulatedDecision>> {
+    use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum};
+    let source = match principal.kind {
+        PrincipalKind::AssumedRole => format!("arn:{}:iam::{}:role/{}", principal.partition, principal.account, principal.name),
+        _ => principal.arn.clone(),
+    };
+    let mut out = Vec::new();
+    for (action, resource) in pairs {
+        let mut req = clients.iam.simulate_principal_policy().policy_source_arn(&source).action_names(action).resource_arns(resource);
+        if action == "iam:PassRole" {
+            req = req.context_entries(
+                ContextEntry::builder().context_key_name("iam:PassedToService").context_key_values("bedrock.amazonaws.com").context_key_type(ContextKeyTypeEnum::String).build(),
+            );
+        }
+        let res = req.send().await.map_err(|e| sdk_error("iam", "SimulatePrincipalPolicy", e))?;
+        for r in res.evaluation_results() {
+            out.push(crate::snapshot::SimulatedDecision {
+                action: r.eval_action_name().to_string(),
+                resource: r.eval_resource_name().unwrap_or(resource).to_string(),
+                decision: r.eval_decision().as_str().to_string(),
+            });
+        }
+    }
+    Ok(out)
 }

@@ -61,6 +61,18 @@ pub struct PrincipalState {
     pub policies: Known<Vec<NamedDocument>>,
     #[serde(default)]
     pub boundary: Option<NamedDocument>,
+    /// When the policies could not be read: iam:SimulatePrincipalPolicy's decisions for the
+    /// actions the checks need, if the caller may simulate.
+    #[serde(default)]
+    pub simulated: Option<Vec<SimulatedDecision>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulatedDecision {
+    pub action: String,
+    pub resource: String,
+    /// allowed, explicitDeny or implicitDeny, as IAM answers.
+    pub decision: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

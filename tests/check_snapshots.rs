@@ -124,3 +124,12 @@ fn explain_maps_a_pasted_message() {
     assert_eq!(v["codes"], serde_json::json!(["caller-cannot-pass-role"]));
     assert_eq!(v["checked"], false, "no settings and no credentials here: nothing to check");
 }
+
+#[test]
+fn unreadable_caller_policies_fall_back_to_iams_simulator() {
+    let (code, r) = check_snapshot("simulated");
+    assert_eq!(code, 1);
+    assert_eq!(codes(&r), vec![pair("caller-cannot-pass-role", "error"), pair("read-denied", "warning")]);
+    let f = r["findings"].as_array().unwrap().iter().find(|f| f["code"] == "caller-cannot-pass-role").unwrap();
+    assert!(f["evidence"].as_str().unwrap().contains("implicitDeny (iam:SimulatePrincipalPolicy)"), "{f:#}");
+}

@@ -453,6 +453,10 @@ fn buckets(snap: &Snapshot, settings: &Settings, out: &mut Outcome) {
 
 fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Outcome) {
     let Known::Value(docs) = &snap.caller.policies else {
+        if let Some(sim) = &snap.caller.simulated {
+            simulated_caller(snap, sim, desired, out);
+            return;
+        }
         // Unknown is not a pass: the line shows the check could not run (read-denied says why).
         out.checks.push(CheckLine { family: "passrole", name: format!("{} may pass the role and create jobs: unknown, its policies could not be read", snap.caller.arn), passed: false });
         return;
@@ -538,6 +542,32 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
         ));
     }
     out.check("passrole", format!("{} may create, read, list and stop batch jobs", snap.caller.arn), f);
+}
+
+/// The caller checks from iam:SimulatePrincipalPolicy's decisions (the policies were unreadable).
+fn simulated_caller(snap: &Snapshot, sim: &[crate::snapshot::SimulatedDecision], desired: &Desired, out: &mut Outcome) {
+    let denied = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
+        sim.iter().filter(|d| pred(&d.action) && d.decision != "allowed").map(|d| format!("{} on {}: {} (iam:SimulatePrincipalPolicy)", d.action, d.resource, d.decision)).collect()
+    };
+    let pass = denied(&|a| a == "iam:PassRole");
+    let mut f = vec![];
+    if !pass.is_empty() {
+        f.push(Finding::new(
+            "caller-cannot-pass-role",
+            Severity::Error,
+            snap.caller.arn.clone(),
+            pass.join("; "),
+            format!("add to {}:\n{}", snap.caller.arn, Desired::statement(&desired.passrole_policy, "BedrockBatchPassRole")),
+        ));
+    }
+    out.check("passrole", format!("{} may pass the role to Bedrock (by IAM's simulator)", snap.caller.arn), f);
+    let jobs = denied(&|a| a.starts_with("bedrock:"));
+    let mut f = vec![];
+    if !jobs.is_empty() {
+        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"].iter().map(|s| Desired::statement(&desired.passrole_policy, s)).collect::<Vec<_>>().join(",\n");
+        f.push(Finding::new("caller-cannot-create-job", Severity::Error, snap.caller.arn.clone(), jobs.join("; "), format!("add to {}:\n{fix}", snap.caller.arn)));
+    }
+    out.check("passrole", format!("{} may create, read, list and stop batch jobs (by IAM's simulator)", snap.caller.arn), f);
 }
 
 // ------------------------------------------------------------------------------------ quotas and jobs

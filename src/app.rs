@@ -32,6 +32,16 @@ pub async fn load_settings(g: &GlobalArgs) -> Result<Settings> {
     config::load(g.config.as_deref(), &overrides(g), fallback)
 }
 
+/// Fails naming the first missing setting a batch setup needs (before any network call).
+pub fn require_job_settings(settings: &Settings) -> Result<()> {
+    settings.region()?;
+    settings.model()?;
+    settings.input()?;
+    settings.output()?;
+    settings.role_name()?;
+    Ok(())
+}
+
 /// SDK clients for the settings' region.
 pub async fn connect(g: &GlobalArgs, settings: &Settings) -> Result<Clients> {
     let region = settings.region()?;
@@ -91,11 +101,7 @@ async fn whoami(g: &GlobalArgs) -> Result<i32> {
 async fn render_cmd(g: &GlobalArgs, args: &RenderArgs) -> Result<i32> {
     let settings = load_settings(g).await?;
     // Check the settings the documents need before any network call.
-    settings.region()?;
-    settings.model()?;
-    settings.input()?;
-    settings.output()?;
-    settings.role_name()?;
+    require_job_settings(&settings)?;
     let renderer = Renderer::new(args.templates.as_deref())?;
     let mut caller_default = None;
     let account = match &args.account_id {
@@ -168,11 +174,7 @@ fn describe(d: &render::Rendered) -> String {
 /// Takes a snapshot of the live account for the settings.
 pub async fn take_snapshot(g: &GlobalArgs) -> Result<crate::snapshot::Snapshot> {
     let settings = load_settings(g).await?;
-    settings.region()?;
-    settings.model()?;
-    settings.input()?;
-    settings.output()?;
-    settings.role_name()?;
+    require_job_settings(&settings)?;
     let clients = connect(g, &settings).await?;
     let id = aws::whoami(&clients).await?;
     crate::collect::snapshot(&clients, &settings, &id).await
@@ -284,11 +286,7 @@ async fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
 /// Settings, clients, account and caller for plan and apply.
 async fn plan_inputs(g: &GlobalArgs) -> Result<(Settings, Clients, render::Account, String)> {
     let settings = load_settings(g).await?;
-    settings.region()?;
-    settings.model()?;
-    settings.input()?;
-    settings.output()?;
-    settings.role_name()?;
+    require_job_settings(&settings)?;
     let clients = connect(g, &settings).await?;
     let id = aws::whoami(&clients).await?;
     let caller = settings.caller_arn.as_ref().map(|c| c.arn.clone()).unwrap_or_else(|| id.arn.clone());

@@ -98,6 +98,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub bedrock: aws_sdk_bedrock::Client,
     pub quotas: aws_sdk_servicequotas::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -109,6 +110,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             bedrock: aws_sdk_bedrock::Client::new(&config),
             quotas: aws_sdk_servicequotas::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
             config,
         }
     }

@@ -401,6 +401,25 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let ((caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, quotas, jobs) =
         tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
 
+    // KMS keys: the buckets' default encryption keys and the configured one, each read once.
+    let mut keys: Vec<String> = buckets.iter().filter(|b| b.encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms"))).filter_map(|b| b.kms_key.clone()).collect();
+    if let Some(k) = &settings.kms_key {
+        keys.push(match k {
+            crate::config::KmsKey::Id(i) | crate::config::KmsKey::Arn(i) => i.clone(),
+        });
+    }
+    keys.sort();
+    keys.dedup();
+    let mut kms_keys = Vec::new();
+    for key in keys {
+        let arn = clients.kms.describe_key().key_id(&key).send().await.ok().and_then(|d| d.key_metadata().and_then(|m| m.arn().map(str::to_string)));
+        let policy = match clients.kms.get_key_policy().key_id(arn.as_deref().unwrap_or(&key)).policy_name("default").send().await {
+            Ok(p) => Known::Value(doc_value(p.policy().unwrap_or("{}"))),
+            Err(e) => unknown(&format!("the key policy of {key}"), &sdk_error("kms", "GetKeyPolicy", e), &failures),
+        };
+        kms_keys.push(crate::snapshot::KmsKeyState { key, arn, policy });
+    }
+
     Ok(Snapshot {
         version: SNAPSHOT_VERSION,
         account_id: account,
@@ -424,6 +443,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
         model: model_state,
         quotas,
         jobs,
+        kms_keys,
         read_failures: failures.into_inner().expect("lock"),
     })
 }

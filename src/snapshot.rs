@@ -171,8 +171,22 @@ pub struct Snapshot {
     pub quotas: Known<Vec<QuotaValue>>,
     /// Jobs (all models) in the account and region, most recent first.
     pub jobs: Known<Vec<JobSummary>>,
+    /// The KMS keys the buckets or the settings use, with their key policies.
+    #[serde(default)]
+    pub kms_keys: Vec<KmsKeyState>,
     #[serde(default)]
     pub read_failures: Vec<ReadFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmsKeyState {
+    /// The key as the bucket or the settings name it (id, ARN or alias).
+    pub key: String,
+    /// The key's ARN, when it could be resolved.
+    #[serde(default)]
+    pub arn: Option<String>,
+    /// The key policy (GetKeyPolicy "default").
+    pub policy: Known<Value>,
 }
 
 impl Snapshot {

@@ -26,6 +26,10 @@ struct Setup {
     role_boundary: Option<Value>,
     caller_policy: Option<Value>,
     caller_is_role: bool,
+    /// Encrypt both buckets with a new KMS key (SSE-KMS); with `kms_setting`, name it in the settings.
+    kms: bool,
+    kms_setting: bool,
+    kms_key_arn: std::cell::RefCell<Option<String>>,
 }
 
 impl Setup {
@@ -48,6 +52,9 @@ impl Setup {
             role_boundary: None,
             caller_policy: None,
             caller_is_role: false,
+            kms: false,
+            kms_setting: false,
+            kms_key_arn: std::cell::RefCell::new(None),
         }
     }
 
@@ -60,7 +67,13 @@ impl Setup {
     }
 
     fn args(&self) -> Vec<String> {
-        vec![
+        let mut extra = vec![];
+        if self.kms_setting {
+            if let Some(k) = self.kms_key_arn.borrow().clone() {
+                extra = vec!["--kms-key-id".to_string(), k];
+            }
+        }
+        let mut v = vec![
             "--model-id".into(),
             self.model.clone(),
             "--input-uri".into(),
@@ -73,7 +86,9 @@ impl Setup {
             "/service-role/".into(),
             "--caller-arn".into(),
             self.caller_arn(),
-        ]
+        ];
+        v.extend(extra);
+        v
     }
 
     fn rendered(&self) -> Value {
@@ -87,6 +102,11 @@ impl Setup {
     }
 
     async fn build(&self) -> Value {
+        if self.kms {
+            let kms = aws_sdk_kms::Client::new(&sdk_config().await);
+            let key = kms.create_key().description(&self.tag).send().await.unwrap();
+            *self.kms_key_arn.borrow_mut() = key.key_metadata().and_then(|m| m.arn()).map(str::to_string);
+        }
         let docs = self.rendered();
         let doc = |name: &str| docs["documents"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["document"].clone();
         let conf = sdk_config().await;
@@ -126,6 +146,14 @@ impl Setup {
                 );
             }
             b.send().await.unwrap();
+        }
+        if let Some(key) = self.kms_key_arn.borrow().clone() {
+            use aws_sdk_s3::types::*;
+            for b in [&self.input_bucket, &self.output_bucket] {
+                let d = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(&key).build().unwrap();
+                let conf = ServerSideEncryptionConfiguration::builder().rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(d).build()).build().unwrap();
+                s3.put_bucket_encryption().bucket(b).server_side_encryption_configuration(conf).send().await.unwrap();
+            }
         }
         if self.upload_input {
             s3.put_object().bucket(&self.input_bucket).key("jobs/in/records.jsonl").body(b"{}\n".to_vec().into()).send().await.unwrap();
@@ -495,4 +523,22 @@ async fn explain_runs_the_checks_behind_a_pasted_message() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["checked"], true, "{v:#}");
     assert_eq!(v["findings"][0]["code"], "caller-cannot-pass-role", "{v:#}");
+}
+
+#[tokio::test]
+async fn sse_kms_buckets_without_the_key_grant() {
+    let mut s = Setup::new("kmsno");
+    s.kms = true;
+    let r = expect_errors(s, &["role-cannot-use-kms-key"]).await;
+    let f = finding(&r, "role-cannot-use-kms-key");
+    assert!(f["fix"].as_str().unwrap().contains("BedrockBatchUseKmsKey"), "{f:#}");
+    assert!(!f["evidence"].as_str().unwrap().contains("could not be read"), "the key policy was read: {f:#}");
+}
+
+#[tokio::test]
+async fn sse_kms_buckets_with_kms_key_id_set_are_healthy() {
+    let mut s = Setup::new("kmsyes");
+    s.kms = true;
+    s.kms_setting = true;
+    expect_errors(s, &[]).await;
 }

@@ -43,7 +43,7 @@ fn kms_encrypted_buckets_need_the_key() {
     assert_eq!(code, 1);
     assert_eq!(codes(&r), vec![pair("role-cannot-use-kms-key", "error")]);
     let f = &r["findings"][0];
-    assert!(f["evidence"].as_str().unwrap().contains("key policy was not read"));
+    assert!(f["evidence"].as_str().unwrap().contains("the key policy could not be read"));
     assert!(f["resource"].as_str().unwrap().starts_with("arn:aws:kms:us-east-1:123456789012:key/"));
 }
 

@@ -365,28 +365,38 @@ fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: 
     }
     out.check("role_s3", format!("the role may write under {}", output.uri), f);
 
-    // SSE-KMS: the role needs the bucket's key (the key policy is not read).
+    // SSE-KMS: the role needs the bucket's key, through its identity policies (and boundary)
+    // and the key policy, which must allow by itself or delegate to the account.
     for (bucket, action) in [(&input.bucket, "kms:Decrypt"), (&output.bucket, "kms:GenerateDataKey")] {
         let Some(b) = snap.bucket(bucket) else { continue };
         if !b.encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms")) {
             continue;
         }
         let key = b.kms_key.clone().unwrap_or_else(|| "the bucket's KMS key".into());
-        let key_arn = if key.starts_with("arn:") { key.clone() } else { format!("arn:{}:kms:{}:{}:key/{key}", rctx.partition, rctx.region, rctx.account_id) };
+        let state = snap.kms_keys.iter().find(|k| k.key == key || k.arn.as_deref() == Some(key.as_str()));
+        let key_arn = state.and_then(|s| s.arn.clone()).unwrap_or_else(|| if key.starts_with("arn:") { key.clone() } else { format!("arn:{}:kms:{}:{}:key/{key}", rctx.partition, rctx.region, rctx.account_id) });
+        let key_policy = state.and_then(|s| s.policy.value()).and_then(|v| Policy::from_value(v, Kind::Resource).ok());
         let mut ctx = Context::default();
         ctx.set("kms:ViaService", &format!("s3.{}.amazonaws.com", rctx.region));
-        let set = PolicySet { identity: identity.clone(), boundary: boundary.clone(), ..Default::default() };
+        ctx.set("aws:PrincipalArn", &role.arn);
+        ctx.set("aws:PrincipalAccount", &rctx.account_id);
+        let (set, note) = match key_policy {
+            Some(p) => (
+                PolicySet { identity: identity.clone(), boundary: boundary.clone(), resource: Some(NamedPolicy { name: format!("key policy of {key_arn}"), policy: p }), resource_kind: ResourcePolicyKind::KmsKey, ..Default::default() },
+                String::new(),
+            ),
+            None => (PolicySet { identity: identity.clone(), boundary: boundary.clone(), ..Default::default() }, " (the key policy could not be read: it must allow the role too)".to_string()),
+        };
         let req = Request { principal: PrincipalId::from_arn(&session), action: action.into(), resource: key_arn.clone(), resource_account: rctx.account_id.clone(), context: ctx };
         let e = policy::evaluate(&req, &set);
         let mut f = vec![];
         if e.decision != Decision::Allow {
-            f.push(Finding::new(
-                "role-cannot-use-kms-key",
-                Severity::Error,
-                key_arn.clone(),
-                format!("s3://{bucket} uses SSE-KMS with {key}; {} (the key policy was not read: it must allow the role too)", e.reason),
-                format!("set kms_key_id = \"{key_arn}\" and add the rendered BedrockBatchUseKmsKey statement to the role's policy"),
-            ));
+            let fix = if e.reason.contains("key policy") {
+                format!("let the key policy of {key_arn} allow the account's IAM policies (a statement with Principal {{\"AWS\": \"arn:{}:iam::{}:root\"}} and Action kms:*), or the role directly, for {action}", rctx.partition, rctx.account_id)
+            } else {
+                format!("set kms_key_id = \"{key_arn}\" and add the rendered BedrockBatchUseKmsKey statement to the role's policy")
+            };
+            f.push(Finding::new("role-cannot-use-kms-key", Severity::Error, key_arn.clone(), format!("s3://{bucket} uses SSE-KMS with {key}; {action}: {}{note}", e.reason), fix));
         }
         out.check("kms", format!("the role may use {key} ({action})"), f);
     }

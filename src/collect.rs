@@ -214,7 +214,7 @@ async fn role_state(clients: &Clients, name: &str) -> Result<Option<RoleState>> 
 }
 
 async fn bucket_state(clients: &Clients, name: &str, account: &str) -> BucketState {
-    let mut b = BucketState { name: name.to_string(), exists: false, region: None, owned_by_account: true, policy: None, encryption: None, kms_key: None };
+    let mut b = BucketState { name: name.to_string(), exists: false, region: None, owned_by_account: true, policy: None, encryption: None, kms_key: None, public_access_blocked: None };
     match clients.s3.head_bucket().bucket(name).expected_bucket_owner(account).send().await {
         Ok(_) => b.exists = true,
         Err(e) => {
@@ -235,6 +235,11 @@ async fn bucket_state(clients: &Clients, name: &str, account: &str) -> BucketSta
     }
     if let Ok(p) = clients.s3.get_bucket_policy().bucket(name).send().await {
         b.policy = p.policy().map(doc_value);
+    }
+    if let Ok(pab) = clients.s3.get_public_access_block().bucket(name).send().await {
+        b.public_access_blocked = pab.public_access_block_configuration().map(|c| {
+            c.block_public_acls() == Some(true) && c.ignore_public_acls() == Some(true) && c.block_public_policy() == Some(true) && c.restrict_public_buckets() == Some(true)
+        });
     }
     if let Ok(enc) = clients.s3.get_bucket_encryption().bucket(name).send().await {
         if let Some(rule) = enc.server_side_encryption_configuration().and_then(|c| c.rules().first()) {

@@ -104,6 +104,9 @@ pub struct BucketState {
     pub encryption: Option<String>,
     #[serde(default)]
     pub kms_key: Option<String>,
+    /// GetPublicAccessBlock: all four settings on (None: none configured or unreadable).
+    #[serde(default)]
+    pub public_access_blocked: Option<bool>,
 }
 
 fn yes() -> bool {

@@ -131,6 +131,15 @@ async fn apply_on_an_empty_account_then_nothing_to_do() {
     let role = iam.get_role().role_name(&env.role).send().await.unwrap();
     assert!(role.role().unwrap().tags().iter().any(|t| t.key() == "managed-by"));
 
+    // The snapshot reads what apply set on the buckets.
+    let snap = env.dir.path().join("snap.json");
+    let out = env.run(&["snapshot", "-o", snap.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    for b in v["buckets"].as_array().unwrap() {
+        assert_eq!(b["public_access_blocked"], true, "{b:#}");
+        assert_eq!(b["encryption"], "AES256", "{b:#}");
+    }
     let before = env.writes().len();
     assert!(before >= 7, "the first apply's writes are counted: {:?}", env.writes());
     let again = env.run(&["apply", "--yes"]);

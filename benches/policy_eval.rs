@@ -15,11 +15,21 @@ fn policies() -> PolicySet {
         for s in 0..5 {
             let i = p * 5 + s;
             let st = match i % 5 {
-                0 => format!(r#"{{"Sid":"S3Read{i}","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::bucket-{i}","arn:aws:s3:::bucket-{i}/in/*"],"Condition":{{"StringEquals":{{"aws:ResourceAccount":"123456789012"}}}}}}"#),
-                1 => format!(r#"{{"Sid":"Pass{i}","Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/service-role/Role{i}","Condition":{{"StringEquals":{{"iam:PassedToService":"bedrock.amazonaws.com"}}}}}}"#),
-                2 => format!(r#"{{"Sid":"Jobs{i}","Effect":"Allow","Action":["bedrock:CreateModelInvocationJob","bedrock:Get*"],"Resource":["arn:aws:bedrock:us-east-1::foundation-model/anthropic.*","arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/*"],"Condition":{{"IpAddress":{{"aws:SourceIp":["10.0.0.0/8","203.0.113.0/24"]}},"Bool":{{"aws:SecureTransport":"true"}}}}}}"#),
-                3 => format!(r#"{{"Sid":"Tags{i}","Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"arn:aws:dynamodb:*:123456789012:table/t{i}","Condition":{{"ForAllValues:StringLike":{{"aws:TagKeys":["team","cost-*"]}},"StringEqualsIfExists":{{"aws:PrincipalTag/team":"ml"}}}}}}"#),
-                _ => format!(r#"{{"Sid":"Deny{i}","Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::*/${{aws:username}}/*","Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"2026-01-01T00:00:00Z"}},"NumericLessThan":{{"aws:MultiFactorAuthAge":"3600"}}}}}}"#),
+                0 => format!(
+                    r#"{{"Sid":"S3Read{i}","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::bucket-{i}","arn:aws:s3:::bucket-{i}/in/*"],"Condition":{{"StringEquals":{{"aws:ResourceAccount":"123456789012"}}}}}}"#
+                ),
+                1 => format!(
+                    r#"{{"Sid":"Pass{i}","Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/service-role/Role{i}","Condition":{{"StringEquals":{{"iam:PassedToService":"bedrock.amazonaws.com"}}}}}}"#
+                ),
+                2 => format!(
+                    r#"{{"Sid":"Jobs{i}","Effect":"Allow","Action":["bedrock:CreateModelInvocationJob","bedrock:Get*"],"Resource":["arn:aws:bedrock:us-east-1::foundation-model/anthropic.*","arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/*"],"Condition":{{"IpAddress":{{"aws:SourceIp":["10.0.0.0/8","203.0.113.0/24"]}},"Bool":{{"aws:SecureTransport":"true"}}}}}}"#
+                ),
+                3 => format!(
+                    r#"{{"Sid":"Tags{i}","Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"arn:aws:dynamodb:*:123456789012:table/t{i}","Condition":{{"ForAllValues:StringLike":{{"aws:TagKeys":["team","cost-*"]}},"StringEqualsIfExists":{{"aws:PrincipalTag/team":"ml"}}}}}}"#
+                ),
+                _ => format!(
+                    r#"{{"Sid":"Deny{i}","Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::*/${{aws:username}}/*","Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"2026-01-01T00:00:00Z"}},"NumericLessThan":{{"aws:MultiFactorAuthAge":"3600"}}}}}}"#
+                ),
             };
             statements.push(st);
         }
@@ -49,7 +59,13 @@ fn requests() -> Vec<Request> {
     ctx.set("iam:PassedToService", "bedrock.amazonaws.com");
     ctx.set_many("aws:TagKeys", vec!["team".into(), "cost-center".into()]);
     let who = PrincipalId::from_arn("arn:aws:iam::123456789012:user/analyst");
-    let mk = |action: &str, resource: &str| Request { principal: who.clone(), action: action.into(), resource: resource.into(), resource_account: String::new(), context: ctx.clone() };
+    let mk = |action: &str, resource: &str| Request {
+        principal: who.clone(),
+        action: action.into(),
+        resource: resource.into(),
+        resource_account: String::new(),
+        context: ctx.clone(),
+    };
     vec![
         mk("s3:GetObject", "arn:aws:s3:::bucket-20/in/part-0001.jsonl"),
         mk("iam:PassRole", "arn:aws:iam::123456789012:role/service-role/Role41"),
@@ -67,7 +83,10 @@ fn main() {
     let statements: usize = set.identity.iter().chain(set.boundary.iter()).map(|p| p.policy.statements.len()).sum();
     let policies = set.identity.len() + usize::from(set.boundary.is_some());
     let decisions: Vec<Decision> = reqs.iter().map(|r| evaluate(r, &set).decision).collect();
-    assert!(decisions.contains(&Decision::Allow) && decisions.contains(&Decision::ExplicitDeny) && decisions.contains(&Decision::ImplicitDeny), "{decisions:?}");
+    assert!(
+        decisions.contains(&Decision::Allow) && decisions.contains(&Decision::ExplicitDeny) && decisions.contains(&Decision::ImplicitDeny),
+        "{decisions:?}"
+    );
     let rounds = if measuring { 200_000 } else { 100 };
     for r in &reqs {
         assert_eq!(decide(r, &set), evaluate(r, &set).decision, "decide and evaluate agree");
@@ -94,5 +113,8 @@ fn main() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("policy_eval: {policies} policies, {statements} statements: evaluate {:>9.0} evaluations/s with trace (one core){note}", n as f64 / secs);
+    println!(
+        "policy_eval: {policies} policies, {statements} statements: evaluate {:>9.0} evaluations/s with trace (one core){note}",
+        n as f64 / secs
+    );
 }

@@ -71,7 +71,11 @@ fn measure(path: &Path) {
     let v = validate_reader(file, Validator::new(Family::Anthropic, limits, 20), |_| {}).unwrap();
     let report = v.finish(&path.display().to_string(), Some("x.jsonl"));
     let secs = start.elapsed().as_secs_f64();
-    assert!(report.problems.iter().all(|p| p.code == "too-many-records" || p.code == "too-many-records-per-job" || p.code == "too-few-records"), "{:?}", report.problems);
+    assert!(
+        report.problems.iter().all(|p| p.code == "too-many-records" || p.code == "too-many-records-per-job" || p.code == "too-few-records"),
+        "{:?}",
+        report.problems
+    );
     println!("{} {} {} {}", report.bytes, secs, report.records, peak_rss_kib());
 }
 

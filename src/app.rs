@@ -196,7 +196,10 @@ async fn check_cmd(g: &GlobalArgs, snapshot: Option<&std::path::Path>) -> Result
                     msg.clone(),
                     "set AWS_PROFILE or --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
                 );
-                let outcome = crate::checks::Outcome { checks: vec![crate::checks::CheckLine { family: "identity", name: "AWS credentials are available".into(), passed: false }], findings: vec![f] };
+                let outcome = crate::checks::Outcome {
+                    checks: vec![crate::checks::CheckLine { family: "identity", name: "AWS credentials are available".into(), passed: false }],
+                    findings: vec![f],
+                };
                 print_outcome(g, &outcome);
                 return Ok(crate::error::EXIT_AWS);
             }
@@ -231,7 +234,9 @@ async fn snapshot_cmd(g: &GlobalArgs, out: &std::path::Path, redact: bool, force
 async fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
     if let Some(code) = crate::findings::lookup(what.trim()) {
         match g.output {
-            OutputFormat::Json => println!("{}", serde_json::json!({"code": code.code, "family": code.family, "description": code.description, "long": code.long})),
+            OutputFormat::Json => {
+                println!("{}", serde_json::json!({"code": code.code, "family": code.family, "description": code.description, "long": code.long}))
+            }
             OutputFormat::Text => print!("{}", code.long),
         }
         return Ok(EXIT_OK);
@@ -259,7 +264,10 @@ async fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
                 Ok(f) => (true, serde_json::to_value(f).expect("serialises"), None),
                 Err(e) => (false, serde_json::Value::Null, Some(e.clone())),
             };
-            println!("{}", serde_json::json!({"message": what, "codes": codes, "checked": checked_flag, "findings": findings, "not_checked_because": why}));
+            println!(
+                "{}",
+                serde_json::json!({"message": what, "codes": codes, "checked": checked_flag, "findings": findings, "not_checked_because": why})
+            );
         }
         OutputFormat::Text => {
             println!("This message points at {}:", if codes.len() == 1 { "one cause" } else { "these causes" });

@@ -123,7 +123,12 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
         PrincipalKind::Role | PrincipalKind::AssumedRole => ("role", caller.name.clone()),
         PrincipalKind::Root => return Err(Error::Config("the account root submits the jobs: set caller_arn to an IAM user or role".into())),
     };
-    let target = Target::CallerPolicy { principal_arn: caller.arn.clone(), principal_kind: kind.into(), name: name.clone(), policy_name: CALLER_POLICY_NAME.into() };
+    let target = Target::CallerPolicy {
+        principal_arn: caller.arn.clone(),
+        principal_kind: kind.into(),
+        name: name.clone(),
+        policy_name: CALLER_POLICY_NAME.into(),
+    };
     let passrole = doc("passrole-policy");
     if kind == "role" && plan::is_sso_role(&name) {
         changes.push(Change {
@@ -233,7 +238,9 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage("standard input is not a terminal, so there is no one to confirm: pass --yes to proceed (nothing was changed)".into()));
+        return Err(Error::Usage(
+            "standard input is not a terminal, so there is no one to confirm: pass --yes to proceed (nothing was changed)".into(),
+        ));
     }
     print!("{question} [y/N] ");
     std::io::stdout().flush().ok();
@@ -260,7 +267,9 @@ async fn write_step(clients: &Clients, settings: &Settings, change: &Change) -> 
             let mut req = clients.s3.create_bucket().bucket(name);
             if region != "us-east-1" {
                 req = req.create_bucket_configuration(
-                    aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region)).build(),
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                        .build(),
                 );
             }
             req.send().await.map_err(|e| sdk_error("s3", "CreateBucket", e))?;
@@ -276,17 +285,40 @@ async fn write_step(clients: &Clients, settings: &Settings, change: &Change) -> 
             }
             .map_err(|e| crate::error::Error::Aws(format!("encryption configuration: {e}")))?;
             let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
-            let conf = ServerSideEncryptionConfiguration::builder().rules(rule).build().map_err(|e| crate::error::Error::Aws(format!("encryption configuration: {e}")))?;
-            clients.s3.put_bucket_encryption().bucket(name).server_side_encryption_configuration(conf).send().await.map_err(|e| sdk_error("s3", "PutBucketEncryption", e))?;
-            let block = PublicAccessBlockConfiguration::builder().block_public_acls(true).ignore_public_acls(true).block_public_policy(true).restrict_public_buckets(true).build();
-            clients.s3.put_public_access_block().bucket(name).public_access_block_configuration(block).send().await.map_err(|e| sdk_error("s3", "PutPublicAccessBlock", e))?;
+            let conf = ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| crate::error::Error::Aws(format!("encryption configuration: {e}")))?;
+            clients
+                .s3
+                .put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(conf)
+                .send()
+                .await
+                .map_err(|e| sdk_error("s3", "PutBucketEncryption", e))?;
+            let block = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            clients
+                .s3
+                .put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(block)
+                .send()
+                .await
+                .map_err(|e| sdk_error("s3", "PutPublicAccessBlock", e))?;
             let tagset: Vec<Tag> = tags(settings).into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
             let tagging = Tagging::builder().set_tag_set(Some(tagset)).build().map_err(|e| crate::error::Error::Aws(format!("tagging: {e}")))?;
             clients.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await.map_err(|e| sdk_error("s3", "PutBucketTagging", e))?;
         }
         Target::Role { name, path, .. } => {
             if change.action == Action::Create {
-                let t: Vec<aws_sdk_iam::types::Tag> = tags(settings).into_iter().filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok()).collect();
+                let t: Vec<aws_sdk_iam::types::Tag> =
+                    tags(settings).into_iter().filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok()).collect();
                 iam.create_role()
                     .role_name(name)
                     .path(path)
@@ -297,20 +329,43 @@ async fn write_step(clients: &Clients, settings: &Settings, change: &Change) -> 
                     .await
                     .map_err(|e| sdk_error("iam", "CreateRole", e))?;
             } else {
-                iam.update_assume_role_policy().role_name(name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
+                iam.update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(doc())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
             }
         }
         Target::RolePolicy { role, policy_name } => {
-            iam.put_role_policy().role_name(role).policy_name(policy_name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+            iam.put_role_policy()
+                .role_name(role)
+                .policy_name(policy_name)
+                .policy_document(doc())
+                .send()
+                .await
+                .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
         }
         Target::BucketPolicy { bucket } => {
             clients.s3.put_bucket_policy().bucket(bucket).policy(doc()).send().await.map_err(|e| sdk_error("s3", "PutBucketPolicy", e))?;
         }
         Target::CallerPolicy { principal_kind, name, policy_name, .. } => {
             if principal_kind == "user" {
-                iam.put_user_policy().user_name(name).policy_name(policy_name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
+                iam.put_user_policy()
+                    .user_name(name)
+                    .policy_name(policy_name)
+                    .policy_document(doc())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
             } else {
-                iam.put_role_policy().role_name(name).policy_name(policy_name).policy_document(doc()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+                iam.put_role_policy()
+                    .role_name(name)
+                    .policy_name(policy_name)
+                    .policy_document(doc())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
             }
         }
     }
@@ -331,7 +386,10 @@ pub async fn apply(clients: &Clients, settings: &Settings, account: &Account, ch
         version: 1,
         account: account.id.clone(),
         region: settings.region()?.to_string(),
-        steps: pending.iter().map(|c| Step { target: c.target.clone(), existed: c.action == Action::Update, before: c.before.clone(), done: false }).collect(),
+        steps: pending
+            .iter()
+            .map(|c| Step { target: c.target.clone(), existed: c.action == Action::Update, before: c.before.clone(), done: false })
+            .collect(),
     };
     write_manifest(&dir, &manifest)?;
     eprintln!("backup of the documents this apply replaces: {}", dir.display());
@@ -409,15 +467,27 @@ pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
                 iam.delete_role().role_name(name).send().await.map_err(|e| sdk_error("iam", "DeleteRole", e))?;
             }
             (Target::Role { name, .. }, true) => {
-                iam.update_assume_role_policy().role_name(name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
+                iam.update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(before())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
             }
-            (Target::RolePolicy { role, policy_name }, false) => match iam.delete_role_policy().role_name(role).policy_name(policy_name).send().await {
+            (Target::RolePolicy { role, policy_name }, false) => match iam.delete_role_policy().role_name(role).policy_name(policy_name).send().await
+            {
                 Ok(_) => {}
                 Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
                 Err(e) => return Err(sdk_error("iam", "DeleteRolePolicy", e)),
             },
             (Target::RolePolicy { role, policy_name }, true) => {
-                iam.put_role_policy().role_name(role).policy_name(policy_name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+                iam.put_role_policy()
+                    .role_name(role)
+                    .policy_name(policy_name)
+                    .policy_document(before())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
             }
             (Target::Bucket { name }, _) => {
                 let listed = clients.s3.list_objects_v2().bucket(name).max_keys(1).send().await.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
@@ -437,12 +507,29 @@ pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
                 let user = principal_kind == "user";
                 if existed {
                     if user {
-                        iam.put_user_policy().user_name(name).policy_name(policy_name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
+                        iam.put_user_policy()
+                            .user_name(name)
+                            .policy_name(policy_name)
+                            .policy_document(before())
+                            .send()
+                            .await
+                            .map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
                     } else {
-                        iam.put_role_policy().role_name(name).policy_name(policy_name).policy_document(before()).send().await.map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+                        iam.put_role_policy()
+                            .role_name(name)
+                            .policy_name(policy_name)
+                            .policy_document(before())
+                            .send()
+                            .await
+                            .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
                     }
                 } else if user {
-                    iam.delete_user_policy().user_name(name).policy_name(policy_name).send().await.map_err(|e| sdk_error("iam", "DeleteUserPolicy", e))?;
+                    iam.delete_user_policy()
+                        .user_name(name)
+                        .policy_name(policy_name)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("iam", "DeleteUserPolicy", e))?;
                 } else {
                     match iam.delete_role_policy().role_name(name).policy_name(policy_name).send().await {
                         Ok(_) => {}

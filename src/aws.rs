@@ -46,18 +46,13 @@ pub async fn load(opts: &AwsOptions, region: &str) -> Result<SdkConfig> {
     if !KNOWN_REGIONS.contains(&region) {
         return Err(Error::Config(format!("region {region:?} is not a known AWS region")));
     }
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .region(Region::new(region.to_string()))
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .build(),
-        );
+    let http = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).region(Region::new(region.to_string())).timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .build(),
+    );
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -71,9 +66,7 @@ pub async fn load(opts: &AwsOptions, region: &str) -> Result<SdkConfig> {
 
 async fn ensure_credentials(config: &SdkConfig, opts: &AwsOptions) -> Result<()> {
     use aws_credential_types::provider::ProvideCredentials;
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| Error::Credentials("no AWS credentials provider is configured".into()))?;
+    let provider = config.credentials_provider().ok_or_else(|| Error::Credentials("no AWS credentials provider is configured".into()))?;
     provider.provide_credentials().await.map(|_| ()).map_err(|e| {
         let profile = opts.profile.as_deref().map(|p| format!(" (profile {p:?})")).unwrap_or_default();
         Error::Credentials(format!(

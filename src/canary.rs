@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use aws_sdk_bedrock::types::{
-    ModelInvocationJobInputDataConfig, ModelInvocationJobOutputDataConfig, ModelInvocationJobS3InputDataConfig,
-    ModelInvocationJobS3OutputDataConfig, ModelInvocationJobStatus, Tag,
+    ModelInvocationJobInputDataConfig, ModelInvocationJobOutputDataConfig, ModelInvocationJobS3InputDataConfig, ModelInvocationJobS3OutputDataConfig,
+    ModelInvocationJobStatus, Tag,
 };
 use serde_json::{json, Value};
 
@@ -22,9 +22,13 @@ pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
     for i in 0..n {
         let prompt = format!("Reply with the single word OK. (bedbatch-doctor canary {stamp} #{i})");
         let input = match family {
-            Family::Anthropic => json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": prompt}]}),
+            Family::Anthropic => {
+                json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": prompt}]})
+            }
             Family::TitanEmbed => json!({"inputText": prompt}),
-            Family::Nova | Family::Converse => json!({"messages": [{"role": "user", "content": [{"text": prompt}]}], "inferenceConfig": {"maxTokens": 8}}),
+            Family::Nova | Family::Converse => {
+                json!({"messages": [{"role": "user", "content": [{"text": prompt}]}], "inferenceConfig": {"maxTokens": 8}})
+            }
             Family::Llama => json!({"prompt": prompt, "max_gen_len": 8}),
             Family::Unknown => return Err(Error::Usage("the model family is not known, so the canary cannot build a valid input for it".into())),
         };
@@ -116,7 +120,9 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         return Err(Error::Usage(format!("the canary input does not validate: {:?}", report.problems)));
     }
     let prices: Value = serde_json::from_str(jsonl::PRICES).expect("embedded price table");
-    let cost = jsonl::price(&report, &prices, &fm).map(|(lo, hi, _)| format!("${lo:.4} to ${hi:.4}")).unwrap_or_else(|| "unknown (no price for the model)".into());
+    let cost = jsonl::price(&report, &prices, &fm)
+        .map(|(lo, hi, _)| format!("${lo:.4} to ${hi:.4}"))
+        .unwrap_or_else(|| "unknown (no price for the model)".into());
     let key = format!("{}{file_name}", input.folder());
     println!("canary: {} records for {} ({:?} shape), estimated batch cost {cost}", report.records, model.raw, family);
     println!("  input:  s3://{}/{key}", input.bucket);
@@ -127,7 +133,15 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
 
-    clients.s3.put_object().bucket(&input.bucket).key(&key).body(body.into_bytes().into()).send().await.map_err(|e| sdk_error("s3", "PutObject", e))?;
+    clients
+        .s3
+        .put_object()
+        .bucket(&input.bucket)
+        .key(&key)
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .map_err(|e| sdk_error("s3", "PutObject", e))?;
     let job_name = format!("bedbatch-canary-{stamp}");
     let created = clients
         .bedrock
@@ -137,7 +151,10 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         .role_arn(&role_arn)
         .model_id(&model.raw)
         .input_data_config(ModelInvocationJobInputDataConfig::S3InputDataConfig(
-            ModelInvocationJobS3InputDataConfig::builder().s3_uri(format!("s3://{}/{key}", input.bucket)).build().map_err(|e| Error::Usage(e.to_string()))?,
+            ModelInvocationJobS3InputDataConfig::builder()
+                .s3_uri(format!("s3://{}/{key}", input.bucket))
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))?,
         ))
         .output_data_config(ModelInvocationJobOutputDataConfig::S3OutputDataConfig(
             ModelInvocationJobS3OutputDataConfig::builder().s3_uri(&output.uri).build().map_err(|e| Error::Usage(e.to_string()))?,
@@ -176,7 +193,13 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         None
     };
     let job = loop {
-        let job = clients.bedrock.get_model_invocation_job().job_identifier(&job_arn).send().await.map_err(|e| sdk_error("bedrock", "GetModelInvocationJob", e))?;
+        let job = clients
+            .bedrock
+            .get_model_invocation_job()
+            .job_identifier(&job_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("bedrock", "GetModelInvocationJob", e))?;
         let status = status_str(job.status());
         if status != last {
             let line = format!("  [{:>7.1}s] {status}", start.elapsed().as_secs_f64());
@@ -224,12 +247,17 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
                 let ids: Vec<String> = (0..report.records).map(|i| format!("CANARY{i:05}")).collect();
                 let problems = verify(&ids, &String::from_utf8_lossy(&o), &manifest);
                 if problems.is_empty() {
-                    Ok(format!("{} records, {} input and {} output tokens", manifest["totalRecordCount"], manifest["inputTokenCount"], manifest["outputTokenCount"]))
+                    Ok(format!(
+                        "{} records, {} input and {} output tokens",
+                        manifest["totalRecordCount"], manifest["inputTokenCount"], manifest["outputTokenCount"]
+                    ))
                 } else {
                     Err(problems.join("; "))
                 }
             }
-            (Err(e), _) | (_, Err(e)) => Err(format!("the output is missing: {e} (results live under {}{out_prefix})", format_args!("s3://{}/", output.bucket))),
+            (Err(e), _) | (_, Err(e)) => {
+                Err(format!("the output is missing: {e} (results live under {}{out_prefix})", format_args!("s3://{}/", output.bucket)))
+            }
         }
     } else {
         Err(format!("job ended {status}: {}", job.message().unwrap_or("(no message)")))
@@ -267,7 +295,14 @@ async fn related_checks(g: &GlobalArgs, codes: &[&str]) {
                 println!("  none of them is found now (run `bedbatch-doctor check` for everything)");
             }
             for f in found {
-                println!("  {}[{}]: {}\n    evidence: {}\n    fix: {}", serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(), f.code, f.title, f.evidence, f.fix.lines().next().unwrap_or(""));
+                println!(
+                    "  {}[{}]: {}\n    evidence: {}\n    fix: {}",
+                    serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    f.code,
+                    f.title,
+                    f.evidence,
+                    f.fix.lines().next().unwrap_or("")
+                );
             }
         }
         Err(e) => println!("  could not run the checks: {e}"),
@@ -299,7 +334,8 @@ async fn cleanup(clients: &Clients, bucket: &str, key: &str, output: Option<(&st
 pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<i32> {
     let settings = app::load_settings(g).await?;
     let clients = app::connect(g, &settings).await?;
-    let out = clients.bedrock.list_model_invocation_jobs().max_results(max).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
+    let out =
+        clients.bedrock.list_model_invocation_jobs().max_results(max).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
     let rows: Vec<Value> = out
         .invocation_job_summaries()
         .iter()
@@ -325,7 +361,12 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<i32> {
                     (Some(t), Some(s), Some(e)) => format!("{s}/{t} ok, {e} failed"),
                     _ => "-".into(),
                 };
-                println!("{:<20} {:<36} {:<40} {counts}", r["status"].as_str().unwrap_or(""), r["name"].as_str().unwrap_or(""), r["model_id"].as_str().unwrap_or(""));
+                println!(
+                    "{:<20} {:<36} {:<40} {counts}",
+                    r["status"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or(""),
+                    r["model_id"].as_str().unwrap_or("")
+                );
                 if r["status"] == "Failed" {
                     println!("    {}", r["message"].as_str().unwrap_or(""));
                     let codes: Vec<&str> = r["codes"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();

@@ -32,9 +32,7 @@ const EMBEDDED: &str = include_str!("../policies/models.json");
 
 pub fn models() -> &'static [CatalogueModel] {
     static CELL: OnceLock<Vec<CatalogueModel>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        serde_json::from_str::<File>(EMBEDDED).expect("the embedded catalogue parses (a unit test checks it)").models
-    })
+    CELL.get_or_init(|| serde_json::from_str::<File>(EMBEDDED).expect("the embedded catalogue parses (a unit test checks it)").models)
 }
 
 pub fn model(id: &str) -> Option<&'static CatalogueModel> {

@@ -24,13 +24,7 @@ pub struct PrincipalPolicies {
 async fn managed(iam: &Iam, arn: &str) -> Result<NamedPolicy> {
     let p = iam.get_policy().policy_arn(arn).send().await.map_err(|e| sdk_error("iam", "GetPolicy", e))?;
     let version = p.policy().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
-    let v = iam
-        .get_policy_version()
-        .policy_arn(arn)
-        .version_id(&version)
-        .send()
-        .await
-        .map_err(|e| sdk_error("iam", "GetPolicyVersion", e))?;
+    let v = iam.get_policy_version().policy_arn(arn).version_id(&version).send().await.map_err(|e| sdk_error("iam", "GetPolicyVersion", e))?;
     let doc = v.policy_version().and_then(|v| v.document()).unwrap_or("{}");
     parse(format!("managed:{arn}"), doc, Kind::Identity)
 }
@@ -52,7 +46,8 @@ pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> 
                 let p = iam.get_user_policy().user_name(name).policy_name(pname).send().await.map_err(|e| sdk_error("iam", "GetUserPolicy", e))?;
                 out.identity.push(parse(format!("inline:user/{name}/{pname}"), p.policy_document(), Kind::Identity)?);
             }
-            let attached = iam.list_attached_user_policies().user_name(name).send().await.map_err(|e| sdk_error("iam", "ListAttachedUserPolicies", e))?;
+            let attached =
+                iam.list_attached_user_policies().user_name(name).send().await.map_err(|e| sdk_error("iam", "ListAttachedUserPolicies", e))?;
             for a in attached.attached_policies() {
                 if let Some(arn) = a.policy_arn() {
                     out.identity.push(managed(iam, arn).await?);
@@ -63,10 +58,21 @@ pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> 
                 let gname = g.group_name();
                 let names = iam.list_group_policies().group_name(gname).send().await.map_err(|e| sdk_error("iam", "ListGroupPolicies", e))?;
                 for pname in names.policy_names() {
-                    let p = iam.get_group_policy().group_name(gname).policy_name(pname).send().await.map_err(|e| sdk_error("iam", "GetGroupPolicy", e))?;
+                    let p = iam
+                        .get_group_policy()
+                        .group_name(gname)
+                        .policy_name(pname)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("iam", "GetGroupPolicy", e))?;
                     out.identity.push(parse(format!("inline:group/{gname}/{pname}"), p.policy_document(), Kind::Identity)?);
                 }
-                let attached = iam.list_attached_group_policies().group_name(gname).send().await.map_err(|e| sdk_error("iam", "ListAttachedGroupPolicies", e))?;
+                let attached = iam
+                    .list_attached_group_policies()
+                    .group_name(gname)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam", "ListAttachedGroupPolicies", e))?;
                 for a in attached.attached_policies() {
                     if let Some(arn) = a.policy_arn() {
                         out.identity.push(managed(iam, arn).await?);
@@ -85,7 +91,8 @@ pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> 
                 let p = iam.get_role_policy().role_name(name).policy_name(pname).send().await.map_err(|e| sdk_error("iam", "GetRolePolicy", e))?;
                 out.identity.push(parse(format!("inline:role/{name}/{pname}"), p.policy_document(), Kind::Identity)?);
             }
-            let attached = iam.list_attached_role_policies().role_name(name).send().await.map_err(|e| sdk_error("iam", "ListAttachedRolePolicies", e))?;
+            let attached =
+                iam.list_attached_role_policies().role_name(name).send().await.map_err(|e| sdk_error("iam", "ListAttachedRolePolicies", e))?;
             for a in attached.attached_policies() {
                 if let Some(arn) = a.policy_arn() {
                     out.identity.push(managed(iam, arn).await?);
@@ -119,8 +126,8 @@ pub async fn trust_policy(clients: &Clients, role_name: &str) -> Result<NamedPol
 
 use crate::config::Settings;
 use crate::snapshot::{
-    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, QuotaValue, RoleState, Snapshot,
-    SnapshotSettings, SNAPSHOT_VERSION,
+    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, QuotaValue, RoleState, Snapshot, SnapshotSettings,
+    SNAPSHOT_VERSION,
 };
 
 fn doc_value(text: &str) -> serde_json::Value {
@@ -214,7 +221,16 @@ async fn role_state(clients: &Clients, name: &str) -> Result<Option<RoleState>> 
 }
 
 async fn bucket_state(clients: &Clients, name: &str, account: &str) -> BucketState {
-    let mut b = BucketState { name: name.to_string(), exists: false, region: None, owned_by_account: true, policy: None, encryption: None, kms_key: None, public_access_blocked: None };
+    let mut b = BucketState {
+        name: name.to_string(),
+        exists: false,
+        region: None,
+        owned_by_account: true,
+        policy: None,
+        encryption: None,
+        kms_key: None,
+        public_access_blocked: None,
+    };
     match clients.s3.head_bucket().bucket(name).expected_bucket_owner(account).send().await {
         Ok(_) => b.exists = true,
         Err(e) => {
@@ -238,7 +254,10 @@ async fn bucket_state(clients: &Clients, name: &str, account: &str) -> BucketSta
     }
     if let Ok(pab) = clients.s3.get_public_access_block().bucket(name).send().await {
         b.public_access_blocked = pab.public_access_block_configuration().map(|c| {
-            c.block_public_acls() == Some(true) && c.ignore_public_acls() == Some(true) && c.block_public_policy() == Some(true) && c.restrict_public_buckets() == Some(true)
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
         });
     }
     if let Ok(enc) = clients.s3.get_bucket_encryption().bucket(name).send().await {
@@ -277,7 +296,14 @@ async fn input_objects(clients: &Clients, loc: &crate::config::S3Location) -> Re
 async fn model_state(clients: &Clients, settings: &Settings) -> Result<ModelState> {
     let model = settings.model()?;
     let fm = model.foundation_model_id.clone();
-    let mut state = ModelState { found: false, foundation_model_id: fm.clone(), inference_types: vec![], authorization: None, entitlement: None, profiles: vec![] };
+    let mut state = ModelState {
+        found: false,
+        foundation_model_id: fm.clone(),
+        inference_types: vec![],
+        authorization: None,
+        entitlement: None,
+        profiles: vec![],
+    };
     let Some(fm) = fm else { return Ok(state) };
     match clients.bedrock.get_foundation_model().model_identifier(&fm).send().await {
         Ok(out) => {
@@ -311,7 +337,11 @@ async fn quotas(clients: &Clients, model_name: Option<&str>) -> Result<Vec<Quota
             let name = q.quota_name().unwrap_or_default();
             let relevant = name.to_ascii_lowercase().contains("batch inference") && model_name.is_none_or(|m| name.contains(m));
             if relevant {
-                out.push(QuotaValue { code: q.quota_code().unwrap_or_default().to_string(), name: name.to_string(), value: q.value().unwrap_or(0.0) });
+                out.push(QuotaValue {
+                    code: q.quota_code().unwrap_or_default().to_string(),
+                    name: name.to_string(),
+                    value: q.value().unwrap_or(0.0),
+                });
             }
         }
     }
@@ -319,7 +349,8 @@ async fn quotas(clients: &Clients, model_name: Option<&str>) -> Result<Vec<Quota
 }
 
 async fn jobs(clients: &Clients) -> Result<Vec<JobSummary>> {
-    let out = clients.bedrock.list_model_invocation_jobs().max_results(100).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
+    let out =
+        clients.bedrock.list_model_invocation_jobs().max_results(100).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
     Ok(out
         .invocation_job_summaries()
         .iter()
@@ -407,7 +438,8 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
         tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
 
     // KMS keys: the buckets' default encryption keys and the configured one, each read once.
-    let mut keys: Vec<String> = buckets.iter().filter(|b| b.encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms"))).filter_map(|b| b.kms_key.clone()).collect();
+    let mut keys: Vec<String> =
+        buckets.iter().filter(|b| b.encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms"))).filter_map(|b| b.kms_key.clone()).collect();
     if let Some(k) = &settings.kms_key {
         keys.push(match k {
             crate::config::KmsKey::Id(i) | crate::config::KmsKey::Arn(i) => i.clone(),
@@ -505,7 +537,11 @@ async fn simulate(clients: &Clients, principal: &PrincipalArn, pairs: &[(String,
         let mut req = clients.iam.simulate_principal_policy().policy_source_arn(&source).action_names(action).resource_arns(resource);
         if action == "iam:PassRole" {
             req = req.context_entries(
-                ContextEntry::builder().context_key_name("iam:PassedToService").context_key_values("bedrock.amazonaws.com").context_key_type(ContextKeyTypeEnum::String).build(),
+                ContextEntry::builder()
+                    .context_key_name("iam:PassedToService")
+                    .context_key_values("bedrock.amazonaws.com")
+                    .context_key_type(ContextKeyTypeEnum::String)
+                    .build(),
             );
         }
         let res = req.send().await.map_err(|e| sdk_error("iam", "SimulatePrincipalPolicy", e))?;

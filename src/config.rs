@@ -86,11 +86,9 @@ fn missing(key: &str) -> Error {
 
 impl Settings {
     pub fn region(&self) -> Result<&str> {
-        self.region.as_deref().ok_or_else(|| {
-            Error::Config(
-                "missing setting `region`: set it in bedbatch.toml, pass --region, or set AWS_REGION".into(),
-            )
-        })
+        self.region
+            .as_deref()
+            .ok_or_else(|| Error::Config("missing setting `region`: set it in bedbatch.toml, pass --region, or set AWS_REGION".into()))
     }
     pub fn partition(&self) -> Result<&'static str> {
         Ok(partition_of(self.region()?))
@@ -153,17 +151,10 @@ pub fn parse_file(text: &str, path: &Path) -> Result<FileSettings> {
 }
 
 /// Merges file, flags and the AWS region fallback, then validates each present value.
-pub fn resolve(
-    file: FileSettings,
-    path: Option<PathBuf>,
-    o: &Overrides,
-    aws_region: Option<(String, Source)>,
-) -> Result<Settings> {
+pub fn resolve(file: FileSettings, path: Option<PathBuf>, o: &Overrides, aws_region: Option<(String, Source)>) -> Result<Settings> {
     let file_src = Source::File(path.clone().unwrap_or_else(|| PathBuf::from("bedbatch.toml")));
     let pick = |flag: &Option<String>, file: &Option<String>| -> Option<(String, Source)> {
-        flag.clone()
-            .map(|v| (v, Source::Flag))
-            .or_else(|| file.clone().map(|v| (v, file_src.clone())))
+        flag.clone().map(|v| (v, Source::Flag)).or_else(|| file.clone().map(|v| (v, file_src.clone())))
     };
 
     let region = pick(&o.region, &file.region).or(aws_region);
@@ -223,18 +214,7 @@ pub fn resolve(
     let tags = file.tags.unwrap_or_default();
     validate_tags(&tags).map_err(|(k, v, rule)| bad(&file_src, &format!("tags.{k}"), &v, &rule))?;
 
-    Ok(Settings {
-        region,
-        model,
-        input,
-        output,
-        role_name,
-        role_path,
-        kms_key,
-        caller_arn,
-        tags,
-        file: path,
-    })
+    Ok(Settings { region, model, input, output, role_name, role_path, kms_key, caller_arn, tags, file: path })
 }
 
 fn bad(src: &Source, key: &str, value: &str, rule: &str) -> Error {
@@ -249,13 +229,43 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 
 /// Regions of the aws, aws-cn and aws-us-gov partitions.
 pub const KNOWN_REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1",
-    "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1",
-    "me-south-1", "me-central-1", "mx-central-1", "sa-east-1", "cn-north-1", "cn-northwest-1",
-    "us-gov-west-1", "us-gov-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
+    "sa-east-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-west-1",
+    "us-gov-east-1",
 ];
 
 pub fn partition_of(region: &str) -> &'static str {
@@ -501,7 +511,12 @@ impl ModelRef {
             return Err(format!("not a model id of any known form; {rule}"));
         }
         if let Some(base) = strip_profile_prefix(v) {
-            return Ok(ModelRef { raw: v.into(), kind: ModelKind::InferenceProfile, foundation_model_id: Some(base.into()), profile_id: Some(v.into()) });
+            return Ok(ModelRef {
+                raw: v.into(),
+                kind: ModelKind::InferenceProfile,
+                foundation_model_id: Some(base.into()),
+                profile_id: Some(v.into()),
+            });
         }
         Ok(ModelRef { raw: v.into(), kind: ModelKind::FoundationModel, foundation_model_id: Some(v.into()), profile_id: None })
     }
@@ -544,9 +559,15 @@ impl KmsKey {
         static ID: OnceLock<Regex> = OnceLock::new();
         static ARN: OnceLock<Regex> = OnceLock::new();
         let id = re(&ID, r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$");
-        let arn = re(&ARN, r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$");
+        let arn = re(
+            &ARN,
+            r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
+        );
         if v.starts_with("alias/") || v.contains(":alias/") {
-            return Err("an alias cannot be the Resource of a kms:Decrypt grant; give the key id or key ARN (aws kms describe-key --key-id ALIAS shows it)".into());
+            return Err(
+                "an alias cannot be the Resource of a kms:Decrypt grant; give the key id or key ARN (aws kms describe-key --key-id ALIAS shows it)"
+                    .into(),
+            );
         }
         if id.is_match(v) {
             Ok(KmsKey::Id(v.into()))
@@ -607,10 +628,24 @@ impl PrincipalArn {
             });
         }
         if let Some(c) = sts.captures(v) {
-            return Ok(PrincipalArn { arn: v.into(), partition: c[1].into(), account: c[2].into(), kind: PrincipalKind::AssumedRole, name: c[3].into(), path: "/".into() });
+            return Ok(PrincipalArn {
+                arn: v.into(),
+                partition: c[1].into(),
+                account: c[2].into(),
+                kind: PrincipalKind::AssumedRole,
+                name: c[3].into(),
+                path: "/".into(),
+            });
         }
         if let Some(c) = root.captures(v) {
-            return Ok(PrincipalArn { arn: v.into(), partition: c[1].into(), account: c[2].into(), kind: PrincipalKind::Root, name: "root".into(), path: "/".into() });
+            return Ok(PrincipalArn {
+                arn: v.into(),
+                partition: c[1].into(),
+                account: c[2].into(),
+                kind: PrincipalKind::Root,
+                name: "root".into(),
+                path: "/".into(),
+            });
         }
         Err("expected an IAM user or role ARN (arn:aws:iam::123456789012:user/NAME, arn:aws:iam::123456789012:role/PATH/NAME) or an assumed-role ARN (arn:aws:sts::123456789012:assumed-role/ROLE/SESSION)".into())
     }
@@ -679,10 +714,7 @@ mod tests {
         let p = ModelRef::parse("us.anthropic.claude-sonnet-4-20250514-v1:0").unwrap();
         assert_eq!(p.kind, ModelKind::InferenceProfile);
         assert_eq!(p.foundation_model_id.as_deref(), Some("anthropic.claude-sonnet-4-20250514-v1:0"));
-        assert_eq!(
-            ModelRef::parse("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0").unwrap().kind,
-            ModelKind::FoundationModelArn
-        );
+        assert_eq!(ModelRef::parse("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0").unwrap().kind, ModelKind::FoundationModelArn);
         assert!(ModelRef::parse("claude").is_err());
         assert!(ModelRef::parse("arn:aws:bedrock:us-east-1:123456789012:foundation-model/x.y").is_err());
     }

@@ -166,7 +166,10 @@ impl<'de> Deserialize<'de> for Messages {
                     if problem.is_none() {
                         let want = if i % 2 == 0 { "user" } else { "assistant" };
                         if m.role.as_deref() != Some(want) {
-                            problem = Some(format!("messages[{i}].role is {:?}; roles must alternate user, assistant, … starting with user", m.role.as_deref().unwrap_or("(missing)")));
+                            problem = Some(format!(
+                                "messages[{i}].role is {:?}; roles must alternate user, assistant, … starting with user",
+                                m.role.as_deref().unwrap_or("(missing)")
+                            ));
                         } else if let Content(Err(e)) = m.content {
                             problem = Some(format!("messages[{i}].content: {e}"));
                         }
@@ -539,7 +542,8 @@ impl Validator {
             return Err(("temperature-and-top-p", "temperature and topP are both set; this model accepts only one of them".into()));
         }
         let Some(max) = &c.max_tokens else { return Ok(0) };
-        let max = max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("inferenceConfig.maxTokens must be a positive integer, not {}", max.0)))?;
+        let max =
+            max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("inferenceConfig.maxTokens must be a positive integer, not {}", max.0)))?;
         if let Some(limit) = self.limits.max_output_tokens {
             if max > limit {
                 return Err(("max-tokens-over-limit", format!("maxTokens {max} is over the model's limit of {limit}")));
@@ -593,7 +597,12 @@ impl Validator {
             self.report("too-many-records", Level::Error, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
         }
         if self.records > l.max_records_per_job {
-            self.report("too-many-records-per-job", Level::Error, 0, format!("{} records; the quota is {} per job", self.records, l.max_records_per_job));
+            self.report(
+                "too-many-records-per-job",
+                Level::Error,
+                0,
+                format!("{} records; the quota is {} per job", self.records, l.max_records_per_job),
+            );
         }
         if self.bytes > l.max_file_bytes {
             self.report("file-too-large", Level::Error, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
@@ -602,7 +611,12 @@ impl Validator {
             self.report("job-too-large", Level::Error, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
         }
         if self.family == Family::Unknown {
-            self.report("unknown-family", Level::Note, 0, "the model family is not known: only the envelope (recordId, modelInput) was checked".into());
+            self.report(
+                "unknown-family",
+                Level::Note,
+                0,
+                "the model family is not known: only the envelope (recordId, modelInput) was checked".into(),
+            );
         }
         let mut problems: Vec<Problem> = self.problems.into_values().collect();
         problems.sort_by(|a, b| a.level.cmp(&b.level).then(a.code.cmp(b.code)));
@@ -701,7 +715,8 @@ mod tests {
         r.problems.iter().filter(|p| p.level == Level::Error).map(|p| p.code).collect()
     }
 
-    const OK: &str = r#"{"recordId":"a","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}"#;
+    const OK: &str =
+        r#"{"recordId":"a","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}"#;
 
     #[test]
     fn bom_crlf_blank_and_no_final_newline() {
@@ -732,7 +747,11 @@ mod tests {
         assert_eq!(codes(&run(Family::Anthropic, &bad)), vec!["wrong-shape"]);
         let bad = OK.replace("\"hi\"", "[{\"type\":\"audio\"}]");
         assert_eq!(codes(&run(Family::Anthropic, &bad)), vec!["wrong-shape"]);
-        let v = Validator::new(Family::Anthropic, Limits { min_records: 1, max_output_tokens: Some(5), forbids_temperature_with_top_p: true, ..Limits::default() }, 20);
+        let v = Validator::new(
+            Family::Anthropic,
+            Limits { min_records: 1, max_output_tokens: Some(5), forbids_temperature_with_top_p: true, ..Limits::default() },
+            20,
+        );
         let r = validate_reader(OK.as_bytes(), v, |_| {}).unwrap().finish("t", None);
         assert_eq!(codes(&r), vec!["max-tokens-over-limit"]);
     }
@@ -741,7 +760,11 @@ mod tests {
     fn other_families() {
         assert!(codes(&run(Family::TitanEmbed, r#"{"modelInput":{"inputText":"x"}}"#)).is_empty());
         assert_eq!(codes(&run(Family::TitanEmbed, r#"{"modelInput":{"texts":["x"]}}"#)), vec!["wrong-shape"]);
-        assert!(codes(&run(Family::Nova, r#"{"modelInput":{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":5}}}"#)).is_empty());
+        assert!(codes(&run(
+            Family::Nova,
+            r#"{"modelInput":{"messages":[{"role":"user","content":[{"text":"x"}]}],"inferenceConfig":{"maxTokens":5}}}"#
+        ))
+        .is_empty());
         assert_eq!(codes(&run(Family::Nova, r#"{"modelInput":{"messages":[{"role":"user","content":"x"}]}}"#)), vec!["wrong-shape"]);
         assert!(codes(&run(Family::Llama, r#"{"modelInput":{"prompt":"x","max_gen_len":5}}"#)).is_empty());
         assert_eq!(codes(&run(Family::Llama, r#"{"modelInput":{"messages":[]}}"#)), vec!["wrong-shape"]);
@@ -760,7 +783,14 @@ mod tests {
     #[test]
     fn arbitrary_bytes_never_panic() {
         let mut v = Validator::new(Family::Anthropic, Limits::default(), 3);
-        for s in [&b"\xff\xfe"[..], b"{\"modelInput\":", b"[]", b"{\"recordId\":1}", b"\"\\ud800\"", b"{\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":{}}]}}"] {
+        for s in [
+            &b"\xff\xfe"[..],
+            b"{\"modelInput\":",
+            b"[]",
+            b"{\"recordId\":1}",
+            b"\"\\ud800\"",
+            b"{\"modelInput\":{\"messages\":[{\"role\":\"user\",\"content\":{}}]}}",
+        ] {
             v.feed(s);
         }
         let _ = v.finish("x", None);

@@ -29,11 +29,27 @@ pub enum Action {
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Target {
     /// The service role (created with its trust policy) or its trust policy.
-    Role { name: String, path: String, arn: String },
-    RolePolicy { role: String, policy_name: String },
-    Bucket { name: String },
-    BucketPolicy { bucket: String },
-    CallerPolicy { principal_arn: String, principal_kind: String, name: String, policy_name: String },
+    Role {
+        name: String,
+        path: String,
+        arn: String,
+    },
+    RolePolicy {
+        role: String,
+        policy_name: String,
+    },
+    Bucket {
+        name: String,
+    },
+    BucketPolicy {
+        bucket: String,
+    },
+    CallerPolicy {
+        principal_arn: String,
+        principal_kind: String,
+        name: String,
+        policy_name: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

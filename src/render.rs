@@ -200,8 +200,7 @@ impl Renderer {
         hbs.register_escape_fn(json_escape);
         let mut origin = BTreeMap::new();
         for (name, text) in EMBEDDED {
-            hbs.register_template_string(name, *text)
-                .map_err(|e| Error::Template(format!("embedded template {name}.json.hbs: {e}")))?;
+            hbs.register_template_string(name, *text).map_err(|e| Error::Template(format!("embedded template {name}.json.hbs: {e}")))?;
             origin.insert(name.to_string(), format!("embedded template {name}.json.hbs"));
         }
         if let Some(dir) = templates_dir {
@@ -220,8 +219,7 @@ impl Renderer {
                 }
                 let path = entry.path();
                 let text = std::fs::read_to_string(&path).map_err(|e| Error::io(path.display(), e))?;
-                hbs.register_template_string(name, text)
-                    .map_err(|e| Error::Template(format!("template {}: {e}", path.display())))?;
+                hbs.register_template_string(name, text).map_err(|e| Error::Template(format!("template {}: {e}", path.display())))?;
                 origin.insert(name.to_string(), format!("template {}", path.display()));
                 found += 1;
             }

@@ -94,7 +94,14 @@ pub fn text(outcome: &Outcome) -> String {
         out.push_str(&format!("  (bedbatch-doctor explain {})\n\n", f.code));
     }
     let s = summary(&outcome.findings);
-    let line = format!("{} errors, {} warnings, {} notes; {} of {} checks passed", s.errors, s.warnings, s.notes, outcome.checks.iter().filter(|c| c.passed).count(), outcome.checks.len());
+    let line = format!(
+        "{} errors, {} warnings, {} notes; {} of {} checks passed",
+        s.errors,
+        s.warnings,
+        s.notes,
+        outcome.checks.iter().filter(|c| c.passed).count(),
+        outcome.checks.len()
+    );
     out.push_str(&if s.errors > 0 { p.c("31;1", &line) } else { p.c("32;1", &line) });
     out.push('\n');
     out

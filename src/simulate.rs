@@ -20,9 +20,7 @@ fn read_policy(path: &Path, kind: Kind) -> Result<NamedPolicy> {
 pub fn parse_context(pairs: &[String]) -> Result<Context> {
     let mut ctx = Context::default();
     for p in pairs {
-        let (k, v) = p
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--context {p:?}: expected KEY=VALUE, e.g. aws:SourceIp=203.0.113.5")))?;
+        let (k, v) = p.split_once('=').ok_or_else(|| Error::Usage(format!("--context {p:?}: expected KEY=VALUE, e.g. aws:SourceIp=203.0.113.5")))?;
         if k.is_empty() || !k.contains(':') {
             return Err(Error::Usage(format!("--context {p:?}: a condition key looks like service:Name, e.g. aws:SourceAccount")));
         }
@@ -121,7 +119,11 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<i32> {
 }
 
 async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, resource: &str) -> Result<Option<NamedPolicy>> {
-    if let Some(rest) = resource.strip_prefix("arn:aws:s3:::").or_else(|| resource.strip_prefix("arn:aws-cn:s3:::")).or_else(|| resource.strip_prefix("arn:aws-us-gov:s3:::")) {
+    if let Some(rest) = resource
+        .strip_prefix("arn:aws:s3:::")
+        .or_else(|| resource.strip_prefix("arn:aws-cn:s3:::"))
+        .or_else(|| resource.strip_prefix("arn:aws-us-gov:s3:::"))
+    {
         let bucket = rest.split('/').next().unwrap_or(rest);
         return collect::bucket_policy(clients, bucket).await;
     }
@@ -155,13 +157,7 @@ fn print_text(req: &Request, set: &PolicySet, eval: &policy::Evaluation) {
     println!("  statements matching the action and resource:");
     for t in &eval.trace {
         let layer = serde_json::to_value(t.layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        println!(
-            "    [{}] {:?} {} in {layer} policy {}",
-            if t.applies { "applies" } else { "no" },
-            t.effect,
-            t.statement,
-            t.policy
-        );
+        println!("    [{}] {:?} {} in {layer} policy {}", if t.applies { "applies" } else { "no" }, t.effect, t.statement, t.policy);
         if let Some(a) = &t.action_match {
             println!("        action   {a}");
         }

@@ -59,7 +59,11 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
         InvocationType::Converse => Family::Converse,
         InvocationType::InvokeModel => entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&model.raw)),
     };
-    let mut limits = Limits { max_output_tokens: entry.and_then(|e| e.max_output_tokens), forbids_temperature_with_top_p: entry.is_some_and(|e| e.forbids_temperature_with_top_p), ..Limits::default() };
+    let mut limits = Limits {
+        max_output_tokens: entry.and_then(|e| e.max_output_tokens),
+        forbids_temperature_with_top_p: entry.is_some_and(|e| e.forbids_temperature_with_top_p),
+        ..Limits::default()
+    };
     let prices: Value = match &args.prices {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
@@ -71,7 +75,9 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
     let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await?) } else { None };
     if !args.offline {
         let name = entry.map(|e| e.name.clone()).ok_or_else(|| {
-            Error::Usage(format!("{fm} is not in the model catalogue, so its quotas cannot be looked up by name: pass --offline to use AWS's defaults"))
+            Error::Usage(format!(
+                "{fm} is not in the model catalogue, so its quotas cannot be looked up by name: pass --offline to use AWS's defaults"
+            ))
         })?;
         limits = account_limits(clients.as_ref().expect("connected"), &name, limits).await?;
     }
@@ -93,7 +99,9 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
         let mut body = obj.body;
         let mut carry: Vec<u8> = Vec::new();
         let mut read = 0u64;
-        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject {}: reading the body failed: {e}", args.source)))? {
+        while let Some(chunk) =
+            body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject {}: reading the body failed: {e}", args.source)))?
+        {
             read += chunk.len() as u64;
             if let Some(pb) = &pb {
                 pb.set_position(read);
@@ -162,7 +170,10 @@ fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
             println!("  … and {} more", p.count as usize - p.examples.len());
         }
     }
-    println!("input tokens (estimate, characters / 4): {}; output tokens ceiling (sum of max_tokens): {}", r.input_tokens_estimate, r.output_tokens_ceiling);
+    println!(
+        "input tokens (estimate, characters / 4): {}; output tokens ceiling (sum of max_tokens): {}",
+        r.input_tokens_estimate, r.output_tokens_ceiling
+    );
     match cost {
         Some((lo, hi, asof)) => println!("estimated batch cost: ${lo:.4} to ${hi:.4} (prices as of {asof}, batch = half the on-demand price)"),
         None => println!("estimated batch cost: unknown (no price for {model} in the price table; pass --prices FILE)"),

@@ -37,13 +37,20 @@ impl Env {
 
     fn args(&self) -> Vec<String> {
         vec![
-            "--model-id", HAIKU,
-            "--input-uri", &format!("s3://{}/jobs/in/", self.input),
-            "--output-uri", &format!("s3://{}/jobs/out/", self.output),
-            "--role-name", &self.role,
-            "--role-path", "/service-role/",
-            "--caller-arn", &format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user),
-            "--backup-dir", self.backups.path().to_str().unwrap(),
+            "--model-id",
+            HAIKU,
+            "--input-uri",
+            &format!("s3://{}/jobs/in/", self.input),
+            "--output-uri",
+            &format!("s3://{}/jobs/out/", self.output),
+            "--role-name",
+            &self.role,
+            "--role-path",
+            "/service-role/",
+            "--caller-arn",
+            &format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user),
+            "--backup-dir",
+            self.backups.path().to_str().unwrap(),
         ]
         .into_iter()
         .map(String::from)
@@ -103,7 +110,16 @@ impl Env {
 
 fn fault(body: Value) {
     let out = std::process::Command::new("curl")
-        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body.to_string(), &format!("{}/_bedbatch/faults", emulator_url())])
+        .args([
+            "-fsS",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+            &format!("{}/_bedbatch/faults", emulator_url()),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -170,7 +186,12 @@ async fn foreign_bucket_policy_statements_are_kept_exactly() {
     // A backup of the replaced policy was written.
     let backup = std::fs::read_dir(env.backups.path()).unwrap().next().unwrap().unwrap().path();
     let manifest: Value = serde_json::from_str(&std::fs::read_to_string(backup.join("manifest.json")).unwrap()).unwrap();
-    let step = manifest["steps"].as_array().unwrap().iter().find(|s| s["target"]["kind"] == "bucket-policy" && s["target"]["bucket"] == env.input.as_str()).unwrap();
+    let step = manifest["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["target"]["kind"] == "bucket-policy" && s["target"]["bucket"] == env.input.as_str())
+        .unwrap();
     assert_eq!(step["before"]["Statement"], foreign);
 }
 
@@ -199,9 +220,13 @@ async fn walkthrough_setup_is_fixed_then_rolled_back_exactly() {
     let out = env.run(&["rollback", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
     let trust = iam.get_role().role_name(&env.role).send().await.unwrap();
-    let live: Value = serde_json::from_str(&bedbatch_doctor::policy::decode_document(trust.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
+    let live: Value =
+        serde_json::from_str(&bedbatch_doctor::policy::decode_document(trust.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
     assert_eq!(live, root_trust, "the trust policy is restored exactly");
-    assert!(iam.get_role_policy().role_name(&env.role).policy_name("bedbatch-doctor-service-role").send().await.is_err(), "the created inline policy is gone");
+    assert!(
+        iam.get_role_policy().role_name(&env.role).policy_name("bedbatch-doctor-service-role").send().await.is_err(),
+        "the created inline policy is gone"
+    );
     assert!(env.bucket_policy(&env.input).await.is_none(), "the created bucket policy is gone");
     assert!(iam.get_user_policy().user_name(&env.user).policy_name("bedbatch-doctor-passrole").send().await.is_err());
 }
@@ -209,7 +234,9 @@ async fn walkthrough_setup_is_fixed_then_rolled_back_exactly() {
 #[tokio::test]
 async fn a_write_that_fails_half_way_then_converges() {
     let env = Env::new("fault").await;
-    fault(json!({"service": "iam", "action": "PutUserPolicy", "target": env.user, "count": 1, "status": 403, "code": "AccessDenied", "message": "injected"}));
+    fault(
+        json!({"service": "iam", "action": "PutUserPolicy", "target": env.user, "count": 1, "status": 403, "code": "AccessDenied", "message": "injected"}),
+    );
     let out = env.run(&["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(3), "{}\n{}", stdout(&out), stderr(&out));
     let err = stderr(&out);
@@ -263,7 +290,13 @@ async fn key_order_and_list_form_are_no_change() {
     }
     let reshaped = reshape(&doc);
     assert_ne!(reshaped.to_string(), doc.to_string());
-    iam.put_role_policy().role_name(&env.role).policy_name("bedbatch-doctor-service-role").policy_document(reshaped.to_string()).send().await.unwrap();
+    iam.put_role_policy()
+        .role_name(&env.role)
+        .policy_name("bedbatch-doctor-service-role")
+        .policy_document(reshaped.to_string())
+        .send()
+        .await
+        .unwrap();
     let plan = env.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
     assert!(stdout(&plan).contains("0 to create, 0 to update, 7 unchanged"), "{}", stdout(&plan));

@@ -5,8 +5,8 @@ mod common;
 use common::*;
 
 use aws_sdk_bedrock::types::{
-    ModelInvocationJobInputDataConfig, ModelInvocationJobOutputDataConfig, ModelInvocationJobS3InputDataConfig,
-    ModelInvocationJobS3OutputDataConfig, ModelInvocationJobStatus,
+    ModelInvocationJobInputDataConfig, ModelInvocationJobOutputDataConfig, ModelInvocationJobS3InputDataConfig, ModelInvocationJobS3OutputDataConfig,
+    ModelInvocationJobStatus,
 };
 
 fn records(n: usize) -> String {
@@ -32,10 +32,19 @@ fn rendered(bucket: &str, role: &str) -> serde_json::Value {
     let out = run(
         emulator_command(dir.path()),
         &[
-            "render", "--output", "json", "--model-id", HAIKU,
-            "--input-uri", &format!("s3://{bucket}/jobs/in/"),
-            "--output-uri", &format!("s3://{bucket}/jobs/out/"),
-            "--role-name", role, "--role-path", "/service-role/",
+            "render",
+            "--output",
+            "json",
+            "--model-id",
+            HAIKU,
+            "--input-uri",
+            &format!("s3://{bucket}/jobs/in/"),
+            "--output-uri",
+            &format!("s3://{bucket}/jobs/out/"),
+            "--role-name",
+            role,
+            "--role-path",
+            "/service-role/",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -64,13 +73,7 @@ async fn setup(bucket: &str, role: &str, trust: &str, role_policy: &str) -> (aws
         .to_string();
     iam.put_role_policy().role_name(role).policy_name("bedbatch").policy_document(role_policy).send().await.unwrap();
     s3.create_bucket().bucket(bucket).send().await.unwrap();
-    s3.put_object()
-        .bucket(bucket)
-        .key("jobs/in/batch.jsonl")
-        .body(records(100).into_bytes().into())
-        .send()
-        .await
-        .unwrap();
+    s3.put_object().bucket(bucket).key("jobs/in/batch.jsonl").body(records(100).into_bytes().into()).send().await.unwrap();
     (conf, arn)
 }
 

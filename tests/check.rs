@@ -116,11 +116,24 @@ impl Setup {
             let mut trust = self.trust.clone().unwrap_or_else(|| doc("trust-policy"));
             if self.caller_is_role {
                 // One principal both caller and service role: it also trusts SageMaker.
-                trust["Statement"].as_array_mut().unwrap().push(json!({"Sid": "SageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}));
+                trust["Statement"].as_array_mut().unwrap().push(
+                    json!({"Sid": "SageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+                );
             }
             let mut create = iam.create_role().role_name(&self.role).path("/service-role/").assume_role_policy_document(trust.to_string());
             if let Some(b) = &self.role_boundary {
-                let arn = iam.create_policy().policy_name(format!("{}-boundary", self.role)).policy_document(b.to_string()).send().await.unwrap().policy().unwrap().arn().unwrap().to_string();
+                let arn = iam
+                    .create_policy()
+                    .policy_name(format!("{}-boundary", self.role))
+                    .policy_document(b.to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .policy()
+                    .unwrap()
+                    .arn()
+                    .unwrap()
+                    .to_string();
                 create = create.permissions_boundary(arn);
             }
             create.send().await.unwrap();
@@ -142,16 +155,22 @@ impl Setup {
             let mut b = s3.create_bucket().bucket(&self.output_bucket);
             if let Some(r) = &self.output_bucket_region {
                 b = b.create_bucket_configuration(
-                    aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(r.as_str())).build(),
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(r.as_str()))
+                        .build(),
                 );
             }
             b.send().await.unwrap();
         }
-        if let Some(key) = self.kms_key_arn.borrow().clone() {
+        let kms_key = self.kms_key_arn.borrow().clone();
+        if let Some(key) = kms_key {
             use aws_sdk_s3::types::*;
             for b in [&self.input_bucket, &self.output_bucket] {
                 let d = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(&key).build().unwrap();
-                let conf = ServerSideEncryptionConfiguration::builder().rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(d).build()).build().unwrap();
+                let conf = ServerSideEncryptionConfiguration::builder()
+                    .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(d).build())
+                    .build()
+                    .unwrap();
                 s3.put_bucket_encryption().bucket(b).server_side_encryption_configuration(conf).send().await.unwrap();
             }
         }
@@ -168,13 +187,20 @@ impl Setup {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = run(emulator_command(dir.path()), &args);
         let code = out.status.code().unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: check output is not JSON ({e}): {} {}", self.tag, stdout(&out), stderr(&out)));
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{}: check output is not JSON ({e}): {} {}", self.tag, stdout(&out), stderr(&out)));
         (code, v)
     }
 }
 
 fn codes(report: &Value, severity: &str) -> Vec<String> {
-    let mut c: Vec<String> = report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == severity).map(|f| f["code"].as_str().unwrap().to_string()).collect();
+    let mut c: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == severity)
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
     c.sort();
     c.dedup();
     c
@@ -195,7 +221,10 @@ async fn expect_errors(setup: Setup, expected: &[&str]) -> Value {
     assert_eq!(errors, want, "{}: errors differ; report: {report:#}", setup.tag);
     assert_eq!(code, if expected.is_empty() { 0 } else { 1 }, "{}: exit code", setup.tag);
     assert_eq!(report["version"], 1);
-    assert_eq!(report["summary"]["errors"].as_u64().unwrap() as usize, report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").count());
+    assert_eq!(
+        report["summary"]["errors"].as_u64().unwrap() as usize,
+        report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").count()
+    );
     report
 }
 
@@ -217,7 +246,9 @@ async fn role_missing() {
 #[tokio::test]
 async fn trust_names_the_account_root() {
     let mut s = Setup::new("root");
-    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}));
+    s.trust = Some(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}),
+    );
     let r = expect_errors(s, &["trust-wrong-principal"]).await;
     assert!(finding(&r, "trust-wrong-principal")["evidence"].as_str().unwrap().contains("root"));
 }
@@ -252,7 +283,9 @@ async fn trust_requires_an_external_id() {
 #[tokio::test]
 async fn trust_without_guard_is_a_warning() {
     let mut s = Setup::new("noguard");
-    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}]}));
+    s.trust = Some(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+    );
     let r = expect_errors(s, &[]).await;
     assert!(codes(&r, "warning").contains(&"trust-no-confused-deputy-guard".to_string()));
 }
@@ -439,10 +472,20 @@ async fn quota_full_and_failed_jobs() {
     let conf = sdk_config().await;
     let quotas = aws_sdk_servicequotas::Client::new(&conf);
     let q = quotas.list_service_quotas().service_code("bedrock").send().await.unwrap();
-    let code = q.quotas().iter().find(|q| q.quota_name().unwrap_or_default().starts_with("Sum of in-progress") && q.quota_name().unwrap_or_default().contains("Nova Lite")).unwrap().quota_code().unwrap().to_string();
+    let code = q
+        .quotas()
+        .iter()
+        .find(|q| q.quota_name().unwrap_or_default().starts_with("Sum of in-progress") && q.quota_name().unwrap_or_default().contains("Nova Lite"))
+        .unwrap()
+        .quota_code()
+        .unwrap()
+        .to_string();
     // The emulator's control sets the applied value (an increase request stays PENDING, as on AWS).
     let body = json!({"region": REGION, "quotaCode": code, "value": 1}).to_string();
-    let status = std::process::Command::new("curl").args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())]).output().unwrap();
+    let status = std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())])
+        .output()
+        .unwrap();
     assert!(status.status.success());
 
     // One job of the model, with a role Bedrock cannot assume: it stays Submitted until read.
@@ -453,8 +496,12 @@ async fn quota_full_and_failed_jobs() {
         .job_name(unique("quota"))
         .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/does-not-exist"))
         .model_id("amazon.nova-lite-v1:0")
-        .input_data_config(ModelInvocationJobInputDataConfig::S3InputDataConfig(ModelInvocationJobS3InputDataConfig::builder().s3_uri(format!("s3://{}/jobs/in/", s.input_bucket)).build().unwrap()))
-        .output_data_config(ModelInvocationJobOutputDataConfig::S3OutputDataConfig(ModelInvocationJobS3OutputDataConfig::builder().s3_uri(format!("s3://{}/jobs/out/", s.output_bucket)).build().unwrap()))
+        .input_data_config(ModelInvocationJobInputDataConfig::S3InputDataConfig(
+            ModelInvocationJobS3InputDataConfig::builder().s3_uri(format!("s3://{}/jobs/in/", s.input_bucket)).build().unwrap(),
+        ))
+        .output_data_config(ModelInvocationJobOutputDataConfig::S3OutputDataConfig(
+            ModelInvocationJobS3OutputDataConfig::builder().s3_uri(format!("s3://{}/jobs/out/", s.output_bucket)).build().unwrap(),
+        ))
         .send()
         .await
         .unwrap()
@@ -470,7 +517,12 @@ async fn quota_full_and_failed_jobs() {
     }
     let (code_after, after) = s.check();
     assert_eq!(code_after, 0, "{after:#}");
-    let failed = after["findings"].as_array().unwrap().iter().find(|f| f["code"] == "job-failed" && f["resource"] == arn.as_str()).unwrap_or_else(|| panic!("{after:#}"));
+    let failed = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "job-failed" && f["resource"] == arn.as_str())
+        .unwrap_or_else(|| panic!("{after:#}"));
     assert!(failed["fix"].as_str().unwrap().contains("role-missing"), "{failed:#}");
 }
 
@@ -478,7 +530,9 @@ async fn quota_full_and_failed_jobs() {
 async fn text_report_groups_and_prints_fixes() {
     require_emulator();
     let mut s = Setup::new("text");
-    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}));
+    s.trust = Some(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}),
+    );
     s.build().await;
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["check".to_string()];
@@ -497,7 +551,21 @@ fn check_without_credentials_reports_credentials_missing() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         bare_command(dir.path()),
-        &["check", "--output", "json", "--region", REGION, "--model-id", HAIKU, "--input-uri", "s3://a-in/in/", "--output-uri", "s3://a-in/out/", "--role-name", "R"],
+        &[
+            "check",
+            "--output",
+            "json",
+            "--region",
+            REGION,
+            "--model-id",
+            HAIKU,
+            "--input-uri",
+            "s3://a-in/in/",
+            "--output-uri",
+            "s3://a-in/out/",
+            "--role-name",
+            "R",
+        ],
     );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -513,7 +581,11 @@ async fn explain_runs_the_checks_behind_a_pasted_message() {
         {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
     ])));
     s.build().await;
-    let msg = format!("User: {} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.caller_arn(), s.role);
+    let msg = format!(
+        "User: {} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT}:role/service-role/{}",
+        s.caller_arn(),
+        s.role
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["explain".to_string(), msg, "--output".into(), "json".into()];
     args.extend(s.args());

@@ -13,7 +13,12 @@ fn check_snapshot(name: &str) -> (i32, Value) {
 }
 
 fn codes(report: &Value) -> Vec<(String, String)> {
-    let mut c: Vec<(String, String)> = report["findings"].as_array().unwrap().iter().map(|f| (f["code"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string())).collect();
+    let mut c: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap().to_string(), f["severity"].as_str().unwrap().to_string()))
+        .collect();
     c.sort();
     c.dedup();
     c

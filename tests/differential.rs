@@ -127,7 +127,8 @@ fn condition(r: &mut Rng) -> (String, String, Value) {
     let if_exists = |r: &mut Rng, op: &str| if r.chance(25) { format!("{op}IfExists") } else { op.to_string() };
     match r.below(9) {
         0 => {
-            let op = *r.pick(&["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike"]);
+            let op =
+                *r.pick(&["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike"]);
             let v = r.pick(&["ml", "ML", "data", "m*", "?l"]).to_string();
             (if_exists(r, op), "aws:PrincipalTag/team".into(), json!(v))
         }
@@ -136,12 +137,23 @@ fn condition(r: &mut Rng) -> (String, String, Value) {
             (if_exists(r, op), "aws:username".into(), json!([r.pick(&["alice", "bob"]), r.pick(&["carol", "al*"])]))
         }
         2 => {
-            let op = *r.pick(&["NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals"]);
+            let op = *r.pick(&[
+                "NumericEquals",
+                "NumericNotEquals",
+                "NumericLessThan",
+                "NumericLessThanEquals",
+                "NumericGreaterThan",
+                "NumericGreaterThanEquals",
+            ]);
             (if_exists(r, op), "aws:MultiFactorAuthAge".into(), json!(r.pick(&["100", "3600", "5000"]).to_string()))
         }
         3 => {
             let op = *r.pick(&["DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals"]);
-            (if_exists(r, op), "aws:CurrentTime".into(), json!(r.pick(&["2026-01-01T00:00:00Z", "2026-06-01T12:00:00Z", "2027-01-01T00:00:00Z"]).to_string()))
+            (
+                if_exists(r, op),
+                "aws:CurrentTime".into(),
+                json!(r.pick(&["2026-01-01T00:00:00Z", "2026-06-01T12:00:00Z", "2027-01-01T00:00:00Z"]).to_string()),
+            )
         }
         4 => (if_exists(r, "Bool"), "aws:SecureTransport".into(), json!(r.pick(&["true", "false"]).to_string())),
         5 => {
@@ -163,7 +175,14 @@ fn condition(r: &mut Rng) -> (String, String, Value) {
             json!(r.pick(&["true", "false"]).to_string()),
         ),
         _ => {
-            let op = *r.pick(&["ForAnyValue:StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringLike", "ForAllValues:StringLike", "ForAnyValue:StringNotEquals", "ForAllValues:StringNotEquals"]);
+            let op = *r.pick(&[
+                "ForAnyValue:StringEquals",
+                "ForAllValues:StringEquals",
+                "ForAnyValue:StringLike",
+                "ForAllValues:StringLike",
+                "ForAnyValue:StringNotEquals",
+                "ForAllValues:StringNotEquals",
+            ]);
             (op.into(), "aws:TagKeys".into(), json!([r.pick(&["a", "b", "c"]), r.pick(&["a", "d", "*"])]))
         }
     }
@@ -186,7 +205,13 @@ fn context(r: &mut Rng) -> Value {
         c.insert("aws:SourceIp".into(), json!(r.pick(&["10.1.2.3", "203.0.113.5", "192.0.2.7"])));
     }
     if r.chance(50) {
-        c.insert("aws:SourceArn".into(), json!(r.pick(&["arn:aws:bedrock:us-east-1:111111111111:model-invocation-job/abc", "arn:aws:bedrock:us-west-2:222222222222:model-invocation-job/x"])));
+        c.insert(
+            "aws:SourceArn".into(),
+            json!(r.pick(&[
+                "arn:aws:bedrock:us-east-1:111111111111:model-invocation-job/abc",
+                "arn:aws:bedrock:us-west-2:222222222222:model-invocation-job/x"
+            ])),
+        );
     }
     if r.chance(60) {
         let sets: &[&[&str]] = &[&["a"], &["a", "b"], &["c"], &[]];
@@ -319,10 +344,7 @@ fn oracle_dir() -> PathBuf {
 /// Runs the oracle over the cases; one decision (or error) per case.
 fn oracle(cases: &[Value]) -> Vec<Result<Decision, String>> {
     let dir = oracle_dir();
-    assert!(
-        dir.join("node_modules/@cloud-copilot/iam-simulate").exists(),
-        "the oracle is not installed: scripts/test runs `npm ci` in tests/oracle"
-    );
+    assert!(dir.join("node_modules/@cloud-copilot/iam-simulate").exists(), "the oracle is not installed: scripts/test runs `npm ci` in tests/oracle");
     let mut file = tempfile::NamedTempFile::new().unwrap();
     for c in cases {
         writeln!(file, "{c}").unwrap();

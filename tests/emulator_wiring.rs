@@ -30,8 +30,17 @@ fn render_online_uses_the_accounts_id() {
     let out = run(
         emulator_command(dir.path()),
         &[
-            "render", "--output", "json", "--model-id", HAIKU, "--input-uri", "s3://b-in/in/",
-            "--output-uri", "s3://b-in/out/", "--role-name", "BatchRole",
+            "render",
+            "--output",
+            "json",
+            "--model-id",
+            HAIKU,
+            "--input-uri",
+            "s3://b-in/in/",
+            "--output-uri",
+            "s3://b-in/out/",
+            "--role-name",
+            "BatchRole",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -125,7 +125,10 @@ fn template_producing_invalid_json_is_named() {
 
 #[test]
 fn template_producing_invalid_policy_is_named() {
-    let out = with_template("role-policy.json.hbs", r#"{"Version": "2012-10-17", "Statement": [{"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject"}]}"#);
+    let out = with_template(
+        "role-policy.json.hbs",
+        r#"{"Version": "2012-10-17", "Statement": [{"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject"}]}"#,
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("role-policy.json.hbs") && err.contains("statement 0 (Sid \"X\")") && err.contains("Resource"), "{err}");
@@ -158,21 +161,17 @@ fn unknown_template_file_is_an_error() {
 
 /// Findings Parliament reports on our documents that are wrong, each with the reason.
 /// Any other finding fails the test.
-const PARLIAMENT_ALLOWED: &[(&str, &str, &str)] = &[
-    (
-        "RESOURCE_MISMATCH",
-        "bedrock:CreateModelInvocationJob",
-        // AWS's service authorization reference lists model-invocation-job* as a required
-        // resource type of CreateModelInvocationJob, and inference-profile as an optional one;
-        // Parliament's action data predates both and knows only custom-model and foundation-model.
-        "Parliament's data lacks the model-invocation-job and inference-profile resource types",
-    ),
-];
+const PARLIAMENT_ALLOWED: &[(&str, &str, &str)] = &[(
+    "RESOURCE_MISMATCH",
+    "bedrock:CreateModelInvocationJob",
+    // AWS's service authorization reference lists model-invocation-job* as a required
+    // resource type of CreateModelInvocationJob, and inference-profile as an optional one;
+    // Parliament's action data predates both and knows only custom-model and foundation-model.
+    "Parliament's data lacks the model-invocation-job and inference-profile resource types",
+)];
 
 fn parliament() -> std::path::PathBuf {
-    let p = std::env::var_os("BEDBATCH_PARLIAMENT")
-        .map(Into::into)
-        .unwrap_or_else(|| project_root().join(".venv/bin/parliament"));
+    let p = std::env::var_os("BEDBATCH_PARLIAMENT").map(Into::into).unwrap_or_else(|| project_root().join(".venv/bin/parliament"));
     assert!(p.exists(), "{} not found: scripts/test installs it into .venv", p.display());
     p
 }
@@ -193,12 +192,9 @@ fn parliament_passes_identity_and_bucket_policies() {
             for line in report.lines().filter(|l| !l.trim().is_empty()) {
                 let finding: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("parliament output {line}: {e}"));
                 let issue = finding["issue"].as_str().unwrap_or_default();
-                let actions: Vec<&str> = finding["detail"]
-                    .as_array()
-                    .map(|d| d.iter().filter_map(|x| x["action"].as_str()).collect())
-                    .unwrap_or_default();
-                let allowed = !actions.is_empty()
-                    && actions.iter().all(|a| PARLIAMENT_ALLOWED.iter().any(|(i, act, _)| *i == issue && act == a));
+                let actions: Vec<&str> =
+                    finding["detail"].as_array().map(|d| d.iter().filter_map(|x| x["action"].as_str()).collect()).unwrap_or_default();
+                let allowed = !actions.is_empty() && actions.iter().all(|a| PARLIAMENT_ALLOWED.iter().any(|(i, act, _)| *i == issue && act == a));
                 assert!(allowed, "{setup} {} {}: Parliament finding not on the allow-list: {line}\n{text}", doc["name"], doc["target"]);
             }
             assert!(!String::from_utf8_lossy(&out.stderr).contains("Traceback"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -148,9 +148,21 @@ fn runs_with_no_file_at_all() {
     let out = run(
         bare_command(dir.path()),
         &[
-            "render", "--account-id", ACCOUNT, "--region", "eu-west-1", "--model-id", HAIKU,
-            "--input-uri", "s3://in-bucket/in/", "--output-uri", "s3://in-bucket/out/", "--role-name", "R",
-            "--document", "trust-policy",
+            "render",
+            "--account-id",
+            ACCOUNT,
+            "--region",
+            "eu-west-1",
+            "--model-id",
+            HAIKU,
+            "--input-uri",
+            "s3://in-bucket/in/",
+            "--output-uri",
+            "s3://in-bucket/out/",
+            "--role-name",
+            "R",
+            "--document",
+            "trust-policy",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -43,16 +43,43 @@ fn offline_allow_and_implicit_deny() {
     assert!(text.contains("FAIL iam:PassedToService = \"sagemaker.amazonaws.com\" fails StringEquals"), "{text}");
 
     // The role path left out of the pattern: no statement matches the resource.
-    let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "iam:PassRole", "--resource", "arn:aws:iam::123456789012:role/BedrockBatchRole", "--policy", &p]);
+    let out = sim(
+        dir.path(),
+        &["--principal", USER_ARN, "--action", "iam:PassRole", "--resource", "arn:aws:iam::123456789012:role/BedrockBatchRole", "--policy", &p],
+    );
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn offline_explicit_deny_names_the_statement() {
     let dir = tempfile::tempdir().unwrap();
-    let allow = write(dir.path(), "allow.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::batch-in/*"}]}"#);
-    let deny = write(dir.path(), "deny.json", r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoInput","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::batch-in/*"}]}"#);
-    let out = sim(dir.path(), &["--principal", ROLE_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::batch-in/in/a.jsonl", "--policy", &allow, "--policy", &deny, "--output", "json"]);
+    let allow = write(
+        dir.path(),
+        "allow.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::batch-in/*"}]}"#,
+    );
+    let deny = write(
+        dir.path(),
+        "deny.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoInput","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::batch-in/*"}]}"#,
+    );
+    let out = sim(
+        dir.path(),
+        &[
+            "--principal",
+            ROLE_ARN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::batch-in/in/a.jsonl",
+            "--policy",
+            &allow,
+            "--policy",
+            &deny,
+            "--output",
+            "json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["decision"], "ExplicitDeny");
@@ -62,32 +89,97 @@ fn offline_explicit_deny_names_the_statement() {
 #[test]
 fn offline_boundary_deny() {
     let dir = tempfile::tempdir().unwrap();
-    let allow = write(dir.path(), "allow.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}"#);
-    let boundary = write(dir.path(), "boundary.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
-    let args = ["--principal", ROLE_ARN, "--action", "s3:PutObject", "--resource", "arn:aws:s3:::batch-out/out/x", "--policy", &allow, "--boundary", &boundary];
+    let allow = write(
+        dir.path(),
+        "allow.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}"#,
+    );
+    let boundary =
+        write(dir.path(), "boundary.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
+    let args = [
+        "--principal",
+        ROLE_ARN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::batch-out/out/x",
+        "--policy",
+        &allow,
+        "--boundary",
+        &boundary,
+    ];
     let out = sim(dir.path(), &args);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("permissions boundary"), "{}", stdout(&out));
-    let out = sim(dir.path(), &["--principal", ROLE_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::batch-out/out/x", "--policy", &allow, "--boundary", &boundary]);
+    let out = sim(
+        dir.path(),
+        &[
+            "--principal",
+            ROLE_ARN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::batch-out/out/x",
+            "--policy",
+            &allow,
+            "--boundary",
+            &boundary,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn offline_resource_policy_grant_and_trust() {
     let dir = tempfile::tempdir().unwrap();
-    let none = write(dir.path(), "none.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}"#);
+    let none =
+        write(dir.path(), "none.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}"#);
     let bucket = write(
         dir.path(),
         "bucket.json",
-        &format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"ReadInput","Effect":"Allow","Principal":{{"AWS":"{USER_ARN}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::batch-in/*"}}]}}"#),
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"ReadInput","Effect":"Allow","Principal":{{"AWS":"{USER_ARN}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::batch-in/*"}}]}}"#
+        ),
     );
-    let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::batch-in/a", "--policy", &none, "--resource-policy", &bucket]);
+    let out = sim(
+        dir.path(),
+        &[
+            "--principal",
+            USER_ARN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::batch-in/a",
+            "--policy",
+            &none,
+            "--resource-policy",
+            &bucket,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("resource policy"), "{}", stdout(&out));
 
     // Bedrock assuming a role whose trust policy trusts the account root: denied.
-    let root = write(dir.path(), "trust.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#);
-    let out = sim(dir.path(), &["--principal", "bedrock.amazonaws.com", "--action", "sts:AssumeRole", "--resource", ROLE_ARN, "--resource-policy", &root, "--context", "aws:SourceAccount=123456789012"]);
+    let root = write(
+        dir.path(),
+        "trust.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    let out = sim(
+        dir.path(),
+        &[
+            "--principal",
+            "bedrock.amazonaws.com",
+            "--action",
+            "sts:AssumeRole",
+            "--resource",
+            ROLE_ARN,
+            "--resource-policy",
+            &root,
+            "--context",
+            "aws:SourceAccount=123456789012",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("trust policy does not allow"), "{}", stdout(&out));
 }
@@ -95,12 +187,19 @@ fn offline_resource_policy_grant_and_trust() {
 #[test]
 fn malformed_policy_file_names_statement_and_field() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = write(dir.path(), "bad.json", r#"{"Version":"2012-10-17","Statement":[{"Sid":"Ok","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Sid":"Broken","Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":"x"}}]}"#);
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Ok","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Sid":"Broken","Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":"x"}}]}"#,
+    );
     let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--policy", &bad]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("bad.json") && err.contains("statement 1 (Sid \"Broken\"), Condition.StringEquals"), "{err}");
-    let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--policy", &bad, "--context", "novalue"]);
+    let out = sim(
+        dir.path(),
+        &["--principal", USER_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--policy", &bad, "--context", "novalue"],
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -122,14 +221,32 @@ async fn online_reads_the_principals_policies() {
 
     let out = run(
         emulator_command(dir.path()),
-        &["simulate", "--principal", &user_arn, "--action", "iam:PassRole", "--resource", ROLE_ARN, "--context", "iam:PassedToService=bedrock.amazonaws.com"],
+        &[
+            "simulate",
+            "--principal",
+            &user_arn,
+            "--action",
+            "iam:PassRole",
+            "--resource",
+            ROLE_ARN,
+            "--context",
+            "iam:PassedToService=bedrock.amazonaws.com",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains(&format!("inline:group/{group}/pass")), "{}", stdout(&out));
 
     let out = run(
         emulator_command(dir.path()),
-        &["simulate", "--principal", &user_arn, "--action", "bedrock:StopModelInvocationJob", "--resource", "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc"],
+        &[
+            "simulate",
+            "--principal",
+            &user_arn,
+            "--action",
+            "bedrock:StopModelInvocationJob",
+            "--resource",
+            "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("explicit Deny") && stdout(&out).contains("NoStop"), "{}", stdout(&out));

@@ -82,7 +82,8 @@ fn wrong_shape_per_family() {
     let (_, v) = validate(dir.path(), HAIKU, &p, &[]);
     assert!(error_codes(&v).contains(&"wrong-shape".to_string()), "the Converse body is not an InvokeModel body");
     // max_tokens over the model's limit.
-    let over = json!({"modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100000, "messages": [{"role": "user", "content": "hi"}]}});
+    let over =
+        json!({"modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100000, "messages": [{"role": "user", "content": "hi"}]}});
     let p = file_of(dir.path(), "o.jsonl", &[over.to_string()]);
     let (_, v) = validate(dir.path(), HAIKU, &p, &[]);
     assert!(error_codes(&v).contains(&"max-tokens-over-limit".to_string()));
@@ -120,7 +121,9 @@ async fn online_quota_and_s3_key_characters() {
     let bucket = unique("vq").to_lowercase();
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     // Nova Pro: no other test touches its quotas.
-    let nova = |i: usize| json!({"recordId": format!("n{i}"), "modelInput": {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 10}}}).to_string();
+    let nova = |i: usize| {
+        json!({"recordId": format!("n{i}"), "modelInput": {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 10}}}).to_string()
+    };
     let body: String = (0..120).map(|i| nova(i) + "\n").collect();
     s3.put_object().bucket(&bucket).key("in/ok.jsonl").body(body.clone().into_bytes().into()).send().await.unwrap();
     s3.put_object().bucket(&bucket).key("in/my batch.jsonl").body(body.into_bytes().into()).send().await.unwrap();
@@ -133,9 +136,20 @@ async fn online_quota_and_s3_key_characters() {
     assert_eq!(code, 0, "{v:#}");
 
     let quotas = aws_sdk_servicequotas::Client::new(&conf).list_service_quotas().service_code("bedrock").send().await.unwrap();
-    let code = quotas.quotas().iter().find(|q| q.quota_name().unwrap_or_default() == "Records per input file per batch inference job for Nova Pro").unwrap().quota_code().unwrap().to_string();
+    let code = quotas
+        .quotas()
+        .iter()
+        .find(|q| q.quota_name().unwrap_or_default() == "Records per input file per batch inference job for Nova Pro")
+        .unwrap()
+        .quota_code()
+        .unwrap()
+        .to_string();
     let body = json!({"region": REGION, "quotaCode": code, "value": 100}).to_string();
-    assert!(std::process::Command::new("curl").args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())]).status().unwrap().success());
+    assert!(std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())])
+        .status()
+        .unwrap()
+        .success());
     let (code, v) = run_validate(format!("s3://{bucket}/in/ok.jsonl"));
     assert_eq!(code, 1);
     assert_eq!(error_codes(&v), vec!["too-many-records"], "{v:#}");
@@ -154,8 +168,18 @@ async fn applied(tag: &str) -> (tempfile::TempDir, Vec<String>, String) {
     aws_sdk_iam::Client::new(&conf).create_user().user_name(&user).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let args: Vec<String> = [
-        "--model-id", HAIKU, "--input-uri", &format!("s3://{u}-in/jobs/in/"), "--output-uri", &format!("s3://{u}-out/jobs/out/"),
-        "--role-name", &format!("R{u}"), "--role-path", "/service-role/", "--caller-arn", &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+        "--model-id",
+        HAIKU,
+        "--input-uri",
+        &format!("s3://{u}-in/jobs/in/"),
+        "--output-uri",
+        &format!("s3://{u}-out/jobs/out/"),
+        "--role-name",
+        &format!("R{u}"),
+        "--role-path",
+        "/service-role/",
+        "--caller-arn",
+        &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -200,7 +224,13 @@ async fn canary_completes_and_is_verified() {
 async fn canary_with_a_wrong_trust_policy_names_the_cause() {
     let (dir, args, u) = applied("canbad").await;
     let root = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
-    aws_sdk_iam::Client::new(&sdk_config().await).update_assume_role_policy().role_name(format!("R{u}")).policy_document(root.to_string()).send().await.unwrap();
+    aws_sdk_iam::Client::new(&sdk_config().await)
+        .update_assume_role_policy()
+        .role_name(format!("R{u}"))
+        .policy_document(root.to_string())
+        .send()
+        .await
+        .unwrap();
     let mut a: Vec<&str> = vec!["canary", "--yes", "--keep", "--poll-interval-ms", "10"];
     a.extend(args.iter().map(String::as_str));
     let out = run(emulator_command(dir.path()), &a);
@@ -214,7 +244,10 @@ async fn canary_with_a_wrong_trust_policy_names_the_cause() {
 fn canary_without_terminal_or_yes_submits_nothing() {
     require_emulator();
     let dir = tempfile::tempdir().unwrap();
-    let out = run(emulator_command(dir.path()), &["canary", "--model-id", HAIKU, "--input-uri", "s3://nothing-here-x/in/", "--output-uri", "s3://nothing-here-x/out/", "--role-name", "R"]);
+    let out = run(
+        emulator_command(dir.path()),
+        &["canary", "--model-id", HAIKU, "--input-uri", "s3://nothing-here-x/in/", "--output-uri", "s3://nothing-here-x/out/", "--role-name", "R"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--yes"));
 }

@@ -104,7 +104,7 @@ pub fn run(snap: &Snapshot) -> crate::error::Result<Outcome> {
     caller(snap, &rctx, &desired, &mut out);
     quotas(snap, &settings, &mut out);
     jobs(snap, &settings, &mut out);
-    out.findings.sort_by(|a, b| a.severity.cmp(&b.severity));
+    out.findings.sort_by_key(|a| a.severity);
     Ok(out)
 }
 
@@ -159,16 +159,27 @@ fn model(snap: &Snapshot, settings: &Settings, out: &mut Outcome) {
             "model-access-not-granted",
             Severity::Error,
             fm.clone(),
-            format!("GetFoundationModelAvailability: authorizationStatus {}, entitlementAvailability {}", state.authorization.clone().unwrap_or_default(), state.entitlement.clone().unwrap_or_default()),
+            format!(
+                "GetFoundationModelAvailability: authorizationStatus {}, entitlementAvailability {}",
+                state.authorization.clone().unwrap_or_default(),
+                state.entitlement.clone().unwrap_or_default()
+            ),
             "request access on the Bedrock console's Model access page, then re-run check",
         ));
     }
     out.check("model", "model access is granted", access);
-    let profile_only = entry.is_some_and(|e| e.profile_only) || (!state.inference_types.is_empty() && !state.inference_types.iter().any(|t| t == "ON_DEMAND"));
+    let profile_only =
+        entry.is_some_and(|e| e.profile_only) || (!state.inference_types.is_empty() && !state.inference_types.iter().any(|t| t == "ON_DEMAND"));
     let mut prof = vec![];
     if profile_only && !m.is_profile() {
         let geo = region.split('-').next().unwrap_or("us");
-        let suggestion = state.profiles.iter().find(|p| p.starts_with(&format!("{geo}."))).or(state.profiles.first()).cloned().unwrap_or_else(|| format!("{geo}.{fm}"));
+        let suggestion = state
+            .profiles
+            .iter()
+            .find(|p| p.starts_with(&format!("{geo}.")))
+            .or(state.profiles.first())
+            .cloned()
+            .unwrap_or_else(|| format!("{geo}.{fm}"));
         prof.push(Finding::new(
             "model-needs-inference-profile",
             Severity::Error,
@@ -218,7 +229,13 @@ fn trust(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Out
             out.check(
                 "trust",
                 "bedrock.amazonaws.com may assume the role",
-                vec![Finding::new("trust-wrong-principal", Severity::Error, role.arn.clone(), format!("the trust policy does not parse: {e}"), fix_trust)],
+                vec![Finding::new(
+                    "trust-wrong-principal",
+                    Severity::Error,
+                    role.arn.clone(),
+                    format!("the trust policy does not parse: {e}"),
+                    fix_trust,
+                )],
             );
             return;
         }
@@ -228,8 +245,18 @@ fn trust(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Out
     ctx.set("aws:SourceAccount", &rctx.account_id);
     ctx.set("aws:SourceArn", &job_arn);
     ctx.set("aws:PrincipalServiceName", "bedrock.amazonaws.com");
-    let req = Request { principal: PrincipalId::from_arn("bedrock.amazonaws.com"), action: "sts:AssumeRole".into(), resource: role.arn.clone(), resource_account: rctx.account_id.clone(), context: ctx };
-    let set = PolicySet { resource: Some(NamedPolicy { name: "trust policy".into(), policy: policy.clone() }), resource_kind: ResourcePolicyKind::RoleTrust, ..Default::default() };
+    let req = Request {
+        principal: PrincipalId::from_arn("bedrock.amazonaws.com"),
+        action: "sts:AssumeRole".into(),
+        resource: role.arn.clone(),
+        resource_account: rctx.account_id.clone(),
+        context: ctx,
+    };
+    let set = PolicySet {
+        resource: Some(NamedPolicy { name: "trust policy".into(), policy: policy.clone() }),
+        resource_kind: ResourcePolicyKind::RoleTrust,
+        ..Default::default()
+    };
     let eval = policy::evaluate(&req, &set);
     // Statements that would let Bedrock assume the role but for their conditions.
     let bedrock_statements: Vec<_> = policy
@@ -239,21 +266,28 @@ fn trust(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Out
         .filter(|s| s.action.iter().flatten().any(|a| policy::matching::action_matches(a, "sts:AssumeRole")))
         .filter(|s| match &s.principal {
             Some(policy::Principal::Any) => true,
-            Some(p) => p.values("Service").iter().any(|v| v.eq_ignore_ascii_case("bedrock.amazonaws.com")) || p.values("AWS").iter().any(|v| v == "*"),
+            Some(p) => {
+                p.values("Service").iter().any(|v| v.eq_ignore_ascii_case("bedrock.amazonaws.com")) || p.values("AWS").iter().any(|v| v == "*")
+            }
             None => false,
         })
         .collect();
     let mut findings = Vec::new();
     if eval.decision == Decision::Allow {
         out.check("trust", "bedrock.amazonaws.com may assume the role", vec![]);
-        let guarded = bedrock_statements.iter().any(|s| s.conditions.iter().any(|c| c.key.eq_ignore_ascii_case("aws:SourceAccount") || c.key.eq_ignore_ascii_case("aws:SourceArn")));
+        let guarded = bedrock_statements
+            .iter()
+            .any(|s| s.conditions.iter().any(|c| c.key.eq_ignore_ascii_case("aws:SourceAccount") || c.key.eq_ignore_ascii_case("aws:SourceArn")));
         let mut g = vec![];
         if !guarded {
             g.push(Finding::new(
                 "trust-no-confused-deputy-guard",
                 Severity::Warning,
                 role.arn.clone(),
-                format!("the statement trusting Bedrock has no aws:SourceAccount or aws:SourceArn condition:\n{}", serde_json::to_string_pretty(&role.trust_policy).unwrap_or_default()),
+                format!(
+                    "the statement trusting Bedrock has no aws:SourceAccount or aws:SourceArn condition:\n{}",
+                    serde_json::to_string_pretty(&role.trust_policy).unwrap_or_default()
+                ),
                 fix_trust,
             ));
         }
@@ -291,10 +325,19 @@ fn trust(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Out
                 if seen.insert(code) {
                     let supplied = match c.key.to_ascii_lowercase().as_str() {
                         "aws:sourceaccount" => format!("Bedrock supplies aws:SourceAccount = {}", rctx.account_id),
-                        "aws:sourcearn" => format!("Bedrock supplies aws:SourceArn = arn:{}:bedrock:{}:{}:model-invocation-job/JOB_ID", rctx.partition, rctx.region, rctx.account_id),
+                        "aws:sourcearn" => format!(
+                            "Bedrock supplies aws:SourceArn = arn:{}:bedrock:{}:{}:model-invocation-job/JOB_ID",
+                            rctx.partition, rctx.region, rctx.account_id
+                        ),
                         _ => format!("Bedrock supplies no {}", c.key),
                     };
-                    findings.push(Finding::new(code, Severity::Error, role.arn.clone(), format!("{} {}: {}; {supplied}", t.statement, c.operator, c.reason), fix_trust.clone()));
+                    findings.push(Finding::new(
+                        code,
+                        Severity::Error,
+                        role.arn.clone(),
+                        format!("{} {}: {}; {supplied}", t.statement, c.operator, c.reason),
+                        fix_trust.clone(),
+                    ));
                 }
             }
         }
@@ -310,7 +353,10 @@ fn trust(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Out
 fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: &Desired, out: &mut Outcome) {
     let Known::Value(Some(role)) = &snap.role else { return };
     let (identity, errors) = parse_docs(&role.policies, Kind::Identity);
-    let boundary = role.boundary.as_ref().and_then(|b| Policy::from_value(&b.document, Kind::Identity).ok().map(|p| NamedPolicy { name: b.name.clone(), policy: p }));
+    let boundary = role
+        .boundary
+        .as_ref()
+        .and_then(|b| Policy::from_value(&b.document, Kind::Identity).ok().map(|p| NamedPolicy { name: b.name.clone(), policy: p }));
     let (Ok(input), Ok(output)) = (settings.input(), settings.output()) else { return };
     let session = format!("arn:{}:sts::{}:assumed-role/{}/bedrock-batch", rctx.partition, rctx.account_id, rctx.role_name);
     let eval_s3 = |action: &str, bucket: &str, resource: String, prefix: Option<String>| {
@@ -329,15 +375,27 @@ fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: 
             resource: bucket_policy.map(|p| NamedPolicy { name: format!("bucket policy of {bucket}"), policy: p }),
             ..Default::default()
         };
-        let req = Request { principal: PrincipalId::from_arn(&session), action: action.into(), resource, resource_account: rctx.account_id.clone(), context: ctx };
+        let req = Request {
+            principal: PrincipalId::from_arn(&session),
+            action: action.into(),
+            resource,
+            resource_account: rctx.account_id.clone(),
+            context: ctx,
+        };
         policy::evaluate(&req, &set)
     };
     let unparsable = if errors.is_empty() { String::new() } else { format!(" (policies that do not parse were skipped: {})", errors.join("; ")) };
     let mk = |code: &str, what: &str, resource: &str, eval: &policy::Evaluation, sid: &str| {
         let fix = match eval.decision {
             Decision::ExplicitDeny => format!("remove or narrow the Deny ({}), which blocks {what}", eval.reason),
-            _ if eval.reason.contains("boundary") => format!("the permissions boundary must allow {what}; add it to the boundary, or add this statement to both:\n{}", Desired::statement(&desired.role_policy, sid)),
-            _ => format!("add to the role's policy (bedbatch-doctor render --document role-policy has it all):\n{}", Desired::statement(&desired.role_policy, sid)),
+            _ if eval.reason.contains("boundary") => format!(
+                "the permissions boundary must allow {what}; add it to the boundary, or add this statement to both:\n{}",
+                Desired::statement(&desired.role_policy, sid)
+            ),
+            _ => format!(
+                "add to the role's policy (bedbatch-doctor render --document role-policy has it all):\n{}",
+                Desired::statement(&desired.role_policy, sid)
+            ),
         };
         Finding::new(code, Severity::Error, resource.to_string(), format!("{}{unparsable}", eval.reason), fix)
     };
@@ -349,7 +407,13 @@ fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: 
     }
     out.check("role_s3", format!("the role may list {}", input.uri), f);
 
-    let key = snap.input_objects.value().and_then(|o| o.first()).map(|o| o.key.clone()).unwrap_or_else(|| if input.is_object { input.key.clone() } else { format!("{}input.jsonl", input.folder()) });
+    let key = snap.input_objects.value().and_then(|o| o.first()).map(|o| o.key.clone()).unwrap_or_else(|| {
+        if input.is_object {
+            input.key.clone()
+        } else {
+            format!("{}input.jsonl", input.folder())
+        }
+    });
     let read = eval_s3("s3:GetObject", &input.bucket, format!("arn:{}:s3:::{}/{}", rctx.partition, input.bucket, key), None);
     let mut f = vec![];
     if read.decision != Decision::Allow {
@@ -374,7 +438,13 @@ fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: 
         }
         let key = b.kms_key.clone().unwrap_or_else(|| "the bucket's KMS key".into());
         let state = snap.kms_keys.iter().find(|k| k.key == key || k.arn.as_deref() == Some(key.as_str()));
-        let key_arn = state.and_then(|s| s.arn.clone()).unwrap_or_else(|| if key.starts_with("arn:") { key.clone() } else { format!("arn:{}:kms:{}:{}:key/{key}", rctx.partition, rctx.region, rctx.account_id) });
+        let key_arn = state.and_then(|s| s.arn.clone()).unwrap_or_else(|| {
+            if key.starts_with("arn:") {
+                key.clone()
+            } else {
+                format!("arn:{}:kms:{}:{}:key/{key}", rctx.partition, rctx.region, rctx.account_id)
+            }
+        });
         let key_policy = state.and_then(|s| s.policy.value()).and_then(|v| Policy::from_value(v, Kind::Resource).ok());
         let mut ctx = Context::default();
         ctx.set("kms:ViaService", &format!("s3.{}.amazonaws.com", rctx.region));
@@ -382,12 +452,27 @@ fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: 
         ctx.set("aws:PrincipalAccount", &rctx.account_id);
         let (set, note) = match key_policy {
             Some(p) => (
-                PolicySet { identity: identity.clone(), boundary: boundary.clone(), resource: Some(NamedPolicy { name: format!("key policy of {key_arn}"), policy: p }), resource_kind: ResourcePolicyKind::KmsKey, ..Default::default() },
+                PolicySet {
+                    identity: identity.clone(),
+                    boundary: boundary.clone(),
+                    resource: Some(NamedPolicy { name: format!("key policy of {key_arn}"), policy: p }),
+                    resource_kind: ResourcePolicyKind::KmsKey,
+                    ..Default::default()
+                },
                 String::new(),
             ),
-            None => (PolicySet { identity: identity.clone(), boundary: boundary.clone(), ..Default::default() }, " (the key policy could not be read: it must allow the role too)".to_string()),
+            None => (
+                PolicySet { identity: identity.clone(), boundary: boundary.clone(), ..Default::default() },
+                " (the key policy could not be read: it must allow the role too)".to_string(),
+            ),
         };
-        let req = Request { principal: PrincipalId::from_arn(&session), action: action.into(), resource: key_arn.clone(), resource_account: rctx.account_id.clone(), context: ctx };
+        let req = Request {
+            principal: PrincipalId::from_arn(&session),
+            action: action.into(),
+            resource: key_arn.clone(),
+            resource_account: rctx.account_id.clone(),
+            context: ctx,
+        };
         let e = policy::evaluate(&req, &set);
         let mut f = vec![];
         if e.decision != Decision::Allow {
@@ -396,7 +481,13 @@ fn role_s3(snap: &Snapshot, settings: &Settings, rctx: &RenderContext, desired: 
             } else {
                 format!("set kms_key_id = \"{key_arn}\" and add the rendered BedrockBatchUseKmsKey statement to the role's policy")
             };
-            f.push(Finding::new("role-cannot-use-kms-key", Severity::Error, key_arn.clone(), format!("s3://{bucket} uses SSE-KMS with {key}; {action}: {}{note}", e.reason), fix));
+            f.push(Finding::new(
+                "role-cannot-use-kms-key",
+                Severity::Error,
+                key_arn.clone(),
+                format!("s3://{bucket} uses SSE-KMS with {key}; {action}: {}{note}", e.reason),
+                fix,
+            ));
         }
         out.check("kms", format!("the role may use {key} ({action})"), f);
     }
@@ -414,7 +505,11 @@ fn buckets(snap: &Snapshot, settings: &Settings, out: &mut Outcome) {
                 Severity::Error,
                 format!("s3://{}", b.name),
                 format!("HeadBucket: no bucket {}", b.name),
-                format!("aws s3api create-bucket --bucket {} --region {region}{} (or bedbatch-doctor apply)", b.name, if region == "us-east-1" { String::new() } else { format!(" --create-bucket-configuration LocationConstraint={region}") }),
+                format!(
+                    "aws s3api create-bucket --bucket {} --region {region}{} (or bedbatch-doctor apply)",
+                    b.name,
+                    if region == "us-east-1" { String::new() } else { format!(" --create-bucket-configuration LocationConstraint={region}") }
+                ),
             ));
             out.check("bucket", format!("s3://{} exists", b.name), f);
             continue;
@@ -468,11 +563,19 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
             return;
         }
         // Unknown is not a pass: the line shows the check could not run (read-denied says why).
-        out.checks.push(CheckLine { family: "passrole", name: format!("{} may pass the role and create jobs: unknown, its policies could not be read", snap.caller.arn), passed: false });
+        out.checks.push(CheckLine {
+            family: "passrole",
+            name: format!("{} may pass the role and create jobs: unknown, its policies could not be read", snap.caller.arn),
+            passed: false,
+        });
         return;
     };
     let (identity, errors) = parse_docs(docs, Kind::Identity);
-    let boundary = snap.caller.boundary.as_ref().and_then(|b| Policy::from_value(&b.document, Kind::Identity).ok().map(|p| NamedPolicy { name: b.name.clone(), policy: p }));
+    let boundary = snap
+        .caller
+        .boundary
+        .as_ref()
+        .and_then(|b| Policy::from_value(&b.document, Kind::Identity).ok().map(|p| NamedPolicy { name: b.name.clone(), policy: p }));
     let set = PolicySet { identity: identity.clone(), boundary, ..Default::default() };
     let role_arn = match &snap.role {
         Known::Value(Some(r)) => r.arn.clone(),
@@ -489,7 +592,8 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
 
     let mut pctx = ctx.clone();
     pctx.set("iam:PassedToService", "bedrock.amazonaws.com");
-    let req = Request { principal: who.clone(), action: "iam:PassRole".into(), resource: role_arn.clone(), resource_account: String::new(), context: pctx };
+    let req =
+        Request { principal: who.clone(), action: "iam:PassRole".into(), resource: role_arn.clone(), resource_account: String::new(), context: pctx };
     let e = policy::evaluate(&req, &set);
     let mut f = vec![];
     if e.decision != Decision::Allow {
@@ -513,7 +617,11 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
         let evidence = format!(
             "{}{}{}",
             e.reason,
-            if near.is_empty() { "; no statement of the caller allows iam:PassRole at all".to_string() } else { format!("; {} does not match {role_arn} passed to bedrock.amazonaws.com", near.join("; ")) },
+            if near.is_empty() {
+                "; no statement of the caller allows iam:PassRole at all".to_string()
+            } else {
+                format!("; {} does not match {role_arn} passed to bedrock.amazonaws.com", near.join("; "))
+            },
             unparsable
         );
         f.push(Finding::new(
@@ -521,20 +629,31 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
             Severity::Error,
             role_arn.clone(),
             evidence,
-            format!("add to {} (bedbatch-doctor render --document passrole-policy has it all):\n{}", snap.caller.arn, Desired::statement(&desired.passrole_policy, "BedrockBatchPassRole")),
+            format!(
+                "add to {} (bedbatch-doctor render --document passrole-policy has it all):\n{}",
+                snap.caller.arn,
+                Desired::statement(&desired.passrole_policy, "BedrockBatchPassRole")
+            ),
         ));
     }
     out.check("passrole", format!("{} may pass {role_arn} to Bedrock", snap.caller.arn), f);
 
     let mut denied = Vec::new();
-    let mut pairs: Vec<(&str, String)> = rctx.model_arns.iter().map(|m| ("bedrock:CreateModelInvocationJob", m.replace(":*::", &format!(":{}::", rctx.region)))).collect();
+    let mut pairs: Vec<(&str, String)> =
+        rctx.model_arns.iter().map(|m| ("bedrock:CreateModelInvocationJob", m.replace(":*::", &format!(":{}::", rctx.region)))).collect();
     let job = rctx.job_arn_pattern.replace("/*", "/bedbatchdoctorprobe");
     pairs.push(("bedrock:CreateModelInvocationJob", job.clone()));
     pairs.push(("bedrock:GetModelInvocationJob", job.clone()));
     pairs.push(("bedrock:StopModelInvocationJob", job.clone()));
     pairs.push(("bedrock:ListModelInvocationJobs", "*".into()));
     for (action, resource) in &pairs {
-        let req = Request { principal: who.clone(), action: action.to_string(), resource: resource.clone(), resource_account: String::new(), context: ctx.clone() };
+        let req = Request {
+            principal: who.clone(),
+            action: action.to_string(),
+            resource: resource.clone(),
+            resource_account: String::new(),
+            context: ctx.clone(),
+        };
         let e = policy::decide(&req, &set);
         if e != Decision::Allow {
             denied.push(format!("{action} on {resource}: {}", policy::evaluate(&req, &set).reason));
@@ -542,7 +661,11 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
     }
     let mut f = vec![];
     if !denied.is_empty() {
-        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"].iter().map(|s| Desired::statement(&desired.passrole_policy, s)).collect::<Vec<_>>().join(",\n");
+        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"]
+            .iter()
+            .map(|s| Desired::statement(&desired.passrole_policy, s))
+            .collect::<Vec<_>>()
+            .join(",\n");
         f.push(Finding::new(
             "caller-cannot-create-job",
             Severity::Error,
@@ -557,7 +680,10 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
 /// The caller checks from iam:SimulatePrincipalPolicy's decisions (the policies were unreadable).
 fn simulated_caller(snap: &Snapshot, sim: &[crate::snapshot::SimulatedDecision], desired: &Desired, out: &mut Outcome) {
     let denied = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
-        sim.iter().filter(|d| pred(&d.action) && d.decision != "allowed").map(|d| format!("{} on {}: {} (iam:SimulatePrincipalPolicy)", d.action, d.resource, d.decision)).collect()
+        sim.iter()
+            .filter(|d| pred(&d.action) && d.decision != "allowed")
+            .map(|d| format!("{} on {}: {} (iam:SimulatePrincipalPolicy)", d.action, d.resource, d.decision))
+            .collect()
     };
     let pass = denied(&|a| a == "iam:PassRole");
     let mut f = vec![];
@@ -574,8 +700,18 @@ fn simulated_caller(snap: &Snapshot, sim: &[crate::snapshot::SimulatedDecision],
     let jobs = denied(&|a| a.starts_with("bedrock:"));
     let mut f = vec![];
     if !jobs.is_empty() {
-        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"].iter().map(|s| Desired::statement(&desired.passrole_policy, s)).collect::<Vec<_>>().join(",\n");
-        f.push(Finding::new("caller-cannot-create-job", Severity::Error, snap.caller.arn.clone(), jobs.join("; "), format!("add to {}:\n{fix}", snap.caller.arn)));
+        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"]
+            .iter()
+            .map(|s| Desired::statement(&desired.passrole_policy, s))
+            .collect::<Vec<_>>()
+            .join(",\n");
+        f.push(Finding::new(
+            "caller-cannot-create-job",
+            Severity::Error,
+            snap.caller.arn.clone(),
+            jobs.join("; "),
+            format!("add to {}:\n{fix}", snap.caller.arn),
+        ));
     }
     out.check("passrole", format!("{} may create, read, list and stop batch jobs (by IAM's simulator)", snap.caller.arn), f);
 }
@@ -595,12 +731,19 @@ fn quotas(snap: &Snapshot, settings: &Settings, out: &mut Outcome) {
             out.check(
                 "quotas",
                 "the batch quotas can be read",
-                vec![Finding::new("quota-unreadable", Severity::Warning, "service-quotas:bedrock", why.clone(), "allow servicequotas:ListServiceQuotas to the caller")],
+                vec![Finding::new(
+                    "quota-unreadable",
+                    Severity::Warning,
+                    "service-quotas:bedrock",
+                    why.clone(),
+                    "allow servicequotas:ListServiceQuotas to the caller",
+                )],
             );
         }
         Known::Value(q) => {
             let limit = q.iter().find(|q| q.name.to_ascii_lowercase().starts_with("sum of in-progress and submitted batch inference jobs"));
-            let running = snap.jobs.value().map(|j| j.iter().filter(|j| ACTIVE.contains(&j.status.as_str()) && same_model(&j.model_id, settings)).count());
+            let running =
+                snap.jobs.value().map(|j| j.iter().filter(|j| ACTIVE.contains(&j.status.as_str()) && same_model(&j.model_id, settings)).count());
             let mut f = vec![];
             if let (Some(limit), Some(running)) = (limit, running) {
                 if running as f64 >= limit.value {
@@ -629,7 +772,11 @@ fn jobs(snap: &Snapshot, settings: &Settings, out: &mut Outcome) {
             Severity::Warning,
             j.arn.clone(),
             format!("job {} failed: {msg}", j.name),
-            if codes.is_empty() { "read the message; bedbatch-doctor explain \"<message>\" maps known messages to causes".to_string() } else { format!("the message points at: {} (see the checks above and bedbatch-doctor explain CODE)", codes.join(", ")) },
+            if codes.is_empty() {
+                "read the message; bedbatch-doctor explain \"<message>\" maps known messages to causes".to_string()
+            } else {
+                format!("the message points at: {} (see the checks above and bedbatch-doctor explain CODE)", codes.join(", "))
+            },
         ));
     }
     out.check("jobs", "no recent job of the model failed", f);

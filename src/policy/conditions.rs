@@ -180,13 +180,7 @@ fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context,
         return (matched, String::new());
     }
     let shown = if values.len() == 1 { format!("{:?}", values[0]) } else { format!("{values:?}") };
-    let reason = format!(
-        "{} = {shown} {} {} {:?}",
-        cond.key,
-        if matched { "satisfies" } else { "fails" },
-        cond.operator,
-        cond.values
-    );
+    let reason = format!("{} = {shown} {} {} {:?}", cond.key, if matched { "satisfies" } else { "fails" }, cond.operator, cond.values);
     (matched, reason)
 }
 
@@ -204,12 +198,10 @@ fn test(base: Base, policy: &str, value: &str, ctx: &Context) -> bool {
                 _ => false,
             }
         }
-        DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => {
-            match (parse_date(value), parse_date(policy)) {
-                (Some(v), Some(p)) => compare(base, v, p),
-                _ => false,
-            }
-        }
+        DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => match (parse_date(value), parse_date(policy)) {
+            (Some(v), Some(p)) => compare(base, v, p),
+            _ => false,
+        },
         Bool => value.eq_ignore_ascii_case(policy),
         BinaryEquals => value == policy,
         IpAddress => ip_in(value, policy),

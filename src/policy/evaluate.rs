@@ -183,15 +183,11 @@ fn principal_matches(p: &Principal, who: &PrincipalId) -> Option<PrincipalHow> {
                                 }
                             }
                         }
-                        "Service" => {
-                            if who.is_service() && v.eq_ignore_ascii_case(&who.arn) {
-                                return Some(PrincipalHow::Named);
-                            }
+                        "Service" if who.is_service() && v.eq_ignore_ascii_case(&who.arn) => {
+                            return Some(PrincipalHow::Named);
                         }
-                        "Federated" | "CanonicalUser" => {
-                            if v == &who.arn {
-                                return Some(PrincipalHow::Named);
-                            }
+                        "Federated" | "CanonicalUser" if v == &who.arn => {
+                            return Some(PrincipalHow::Named);
                         }
                         _ => {}
                     }
@@ -360,7 +356,11 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
 
     // 1. Explicit deny anywhere.
     if let Some(d) = all.iter().find(|t| t.statement.effect == Effect::Deny && t.applies) {
-        return decided(Decision::ExplicitDeny, &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()), &all);
+        return decided(
+            Decision::ExplicitDeny,
+            &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()),
+            &all,
+        );
     }
 
     let identity_allow = applies(Layer::Identity, Effect::Allow).next();
@@ -385,7 +385,11 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
 
     let grant: Box<dyn Fn() -> String + '_> = if cross_account {
         let Some(id) = identity_allow else {
-            return decided(Decision::ImplicitDeny, &|| format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action), &all);
+            return decided(
+                Decision::ImplicitDeny,
+                &|| format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action),
+                &all,
+            );
         };
         if !resource_allow {
             return decided(
@@ -442,7 +446,13 @@ mod tests {
     }
 
     fn req(principal: &str, action: &str, resource: &str) -> Request {
-        Request { principal: PrincipalId::from_arn(principal), action: action.into(), resource: resource.into(), resource_account: String::new(), context: Context::default() }
+        Request {
+            principal: PrincipalId::from_arn(principal),
+            action: action.into(),
+            resource: resource.into(),
+            resource_account: String::new(),
+            context: Context::default(),
+        }
     }
 
     const USER: &str = "arn:aws:iam::111111111111:user/alice";
@@ -453,7 +463,10 @@ mod tests {
         let deny = pol("d", r#"{"Statement":{"Effect":"Deny","Action":"s3:*","Resource":"*"}}"#, Kind::Identity);
         let r = req(USER, "s3:GetObject", "arn:aws:s3:::b/k");
         assert_eq!(evaluate(&r, &PolicySet { identity: vec![allow.clone()], ..Default::default() }).decision, Decision::Allow);
-        assert_eq!(evaluate(&req(USER, "s3:PutObject", "arn:aws:s3:::b/k"), &PolicySet { identity: vec![allow.clone()], ..Default::default() }).decision, Decision::ImplicitDeny);
+        assert_eq!(
+            evaluate(&req(USER, "s3:PutObject", "arn:aws:s3:::b/k"), &PolicySet { identity: vec![allow.clone()], ..Default::default() }).decision,
+            Decision::ImplicitDeny
+        );
         let e = evaluate(&r, &PolicySet { identity: vec![allow, deny], ..Default::default() });
         assert_eq!(e.decision, Decision::ExplicitDeny);
         assert!(e.reason.contains("policy d"), "{}", e.reason);
@@ -477,11 +490,19 @@ mod tests {
         assert_eq!(e.decision, Decision::ImplicitDeny);
         assert!(e.reason.contains("permissions boundary"));
         // Same account, a bucket policy naming the user grants without an identity policy.
-        let bucket = pol("bucket", &format!(r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#), Kind::Resource);
+        let bucket = pol(
+            "bucket",
+            &format!(r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#),
+            Kind::Resource,
+        );
         let set = PolicySet { resource: Some(bucket.clone()), ..Default::default() };
         assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &set).decision, Decision::Allow);
         // Naming the account root only delegates.
-        let root = pol("bucket", r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#, Kind::Resource);
+        let root = pol(
+            "bucket",
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#,
+            Kind::Resource,
+        );
         let set = PolicySet { resource: Some(root), ..Default::default() };
         assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &set).decision, Decision::ImplicitDeny);
         // Cross-account: both sides needed.
@@ -524,7 +545,8 @@ mod tests {
 
     #[test]
     fn wildcard_account_in_resource_arn() {
-        let p = pol("p", r#"{"Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/service-role/*"}}"#, Kind::Identity);
+        let p =
+            pol("p", r#"{"Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/service-role/*"}}"#, Kind::Identity);
         let set = PolicySet { identity: vec![p], ..Default::default() };
         assert_eq!(evaluate(&req(USER, "iam:PassRole", "arn:aws:iam::111111111111:role/service-role/Batch"), &set).decision, Decision::Allow);
         assert_eq!(evaluate(&req(USER, "iam:PassRole", "arn:aws:iam::111111111111:role/Batch"), &set).decision, Decision::ImplicitDeny);

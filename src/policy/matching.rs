@@ -201,7 +201,7 @@ fn resource_arn_matches_plain(pattern: &str, arn: &str) -> bool {
     match split {
         None => glob_bytes(res_pat.as_bytes(), res.as_bytes(), false),
         Some(i) => match res.strip_prefix(&res_pat[..=i]) {
-            Some(rest) => glob_bytes(res_pat[i + 1..].as_bytes(), rest.as_bytes(), false),
+            Some(rest) => glob_bytes(&res_pat.as_bytes()[i + 1..], rest.as_bytes(), false),
             None => false,
         },
     }
@@ -329,7 +329,11 @@ mod tests {
         assert!(arn_matches("arn:aws:iam::*:role/*", "arn:aws:iam::123456789012:role/service-role/X", None));
         // A star in the region does not span into the account.
         assert!(!arn_matches("arn:aws:kms:*:key/k", "arn:aws:kms:us-east-1:123456789012:key/k", None));
-        assert!(arn_matches("arn:aws:bedrock:*::foundation-model/anthropic.*", "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", None));
+        assert!(arn_matches(
+            "arn:aws:bedrock:*::foundation-model/anthropic.*",
+            "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+            None
+        ));
         assert!(!arn_matches("arn:aws:iam::123456789012:role/Batch", "arn:aws:iam::123456789012:role/service-role/Batch", None));
     }
 

@@ -130,8 +130,8 @@ impl Policy {
     /// Parses a policy from text (plain or URL-encoded JSON).
     pub fn parse_str(text: &str, kind: Kind) -> Result<Policy, PolicyError> {
         let decoded = decode_document(text);
-        let value: Value = serde_json::from_str(&decoded)
-            .map_err(|e| perr(format!("line {} column {}", e.line(), e.column()), format!("not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(&decoded).map_err(|e| perr(format!("line {} column {}", e.line(), e.column()), format!("not valid JSON: {e}")))?;
         Policy::from_value(&value, kind)
     }
 
@@ -203,7 +203,10 @@ fn parse_principal(v: &Value, at: &str, field: &str) -> Result<Principal, Policy
             let mut out = BTreeMap::new();
             for (k, vals) in m {
                 if !matches!(k.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
-                    return Err(perr(format!("{at}, {field}"), format!("unknown principal type {k:?} (expected AWS, Service, Federated or CanonicalUser)")));
+                    return Err(perr(
+                        format!("{at}, {field}"),
+                        format!("unknown principal type {k:?} (expected AWS, Service, Federated or CanonicalUser)"),
+                    ));
                 }
                 out.insert(k.clone(), string_list(vals, at, &format!("{field}.{k}"))?);
             }
@@ -212,7 +215,9 @@ fn parse_principal(v: &Value, at: &str, field: &str) -> Result<Principal, Policy
             }
             Ok(Principal::Map(out))
         }
-        other => Err(perr(format!("{at}, {field}"), format!("must be \"*\" or an object such as {{\"Service\": \"bedrock.amazonaws.com\"}}, not {other}"))),
+        other => {
+            Err(perr(format!("{at}, {field}"), format!("must be \"*\" or an object such as {{\"Service\": \"bedrock.amazonaws.com\"}}, not {other}")))
+        }
     }
 }
 
@@ -280,9 +285,7 @@ fn parse_statement(index: usize, v: &Value, kind: Kind) -> Result<Statement, Pol
     if let Some(c) = obj.get("Condition") {
         let ops = c.as_object().ok_or_else(|| perr(format!("{at}, Condition"), "must be an object of operator: {key: value}"))?;
         for (op, block) in ops {
-            let keys = block
-                .as_object()
-                .ok_or_else(|| perr(format!("{at}, Condition.{op}"), "must be an object of key: value"))?;
+            let keys = block.as_object().ok_or_else(|| perr(format!("{at}, Condition.{op}"), "must be an object of key: value"))?;
             for (key, vals) in keys {
                 let values = match vals {
                     Value::String(s) => vec![s.clone()],
@@ -294,7 +297,9 @@ fn parse_statement(index: usize, v: &Value, kind: Kind) -> Result<Statement, Pol
                             Value::String(s) => Ok(s.clone()),
                             Value::Bool(b) => Ok(b.to_string()),
                             Value::Number(n) => Ok(n.to_string()),
-                            other => Err(perr(format!("{at}, Condition.{op}.{key}"), format!("values must be strings, numbers or booleans, not {other}"))),
+                            other => {
+                                Err(perr(format!("{at}, Condition.{op}.{key}"), format!("values must be strings, numbers or booleans, not {other}")))
+                            }
                         })
                         .collect::<Result<_, _>>()?,
                     other => return Err(perr(format!("{at}, Condition.{op}.{key}"), format!("must be a value or a list of values, not {other}"))),

@@ -40,10 +40,7 @@ pub fn bare_command(dir: &Path) -> Command {
 /// The binary pointed at the emulator with its dummy credentials.
 pub fn emulator_command(dir: &Path) -> Command {
     let mut cmd = bare_command(dir);
-    cmd.env("AWS_ENDPOINT_URL", emulator_url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION);
+    cmd.env("AWS_ENDPOINT_URL", emulator_url()).env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").env("AWS_REGION", REGION);
     cmd
 }
 
@@ -75,9 +72,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .credentials_provider(creds)
         .http_client(
             aws_smithy_http_client::Builder::new()
-                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                ))
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring))
                 .build_https(),
         )
         .load()

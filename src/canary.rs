@@ -133,6 +133,9 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
 
+    // Listen for Ctrl-C from before the job exists, so an interrupt at any point after
+    // submission reaches the handler below rather than killing the process.
+    let mut interrupt = Interrupt::new()?;
     clients
         .s3
         .put_object()
@@ -217,7 +220,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 if let Some(s) = &spinner { s.finish_and_clear(); }
                 let stop = if std::io::stdin().is_terminal() { crate::apply::confirm("Interrupted: stop the job?", false).unwrap_or(true) } else { true };
                 if stop {
@@ -378,4 +381,31 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<i32> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// SIGINT, registered when created (tokio's `ctrl_c()` registers only when first polled).
+struct Interrupt(#[cfg(unix)] tokio::signal::unix::Signal);
+
+impl Interrupt {
+    fn new() -> Result<Interrupt> {
+        #[cfg(unix)]
+        {
+            let s = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| Error::Io(format!("cannot listen for Ctrl-C: {e}")))?;
+            Ok(Interrupt(s))
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupt())
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            self.0.recv().await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

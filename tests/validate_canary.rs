@@ -251,3 +251,37 @@ fn canary_without_terminal_or_yes_submits_nothing() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--yes"));
 }
+
+#[tokio::test]
+async fn ctrl_c_while_polling_stops_the_job_and_cleans_up() {
+    let (dir, args, u) = applied("canint").await;
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "60000"];
+    a.extend(args.iter().map(String::as_str));
+    let mut cmd = emulator_command(dir.path());
+    cmd.args(&a).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // Wait until the job is submitted (the canary then sleeps a minute before its next read).
+    let s3 = s3_client(&sdk_config().await);
+    let bedrock = aws_sdk_bedrock::Client::new(&sdk_config().await);
+    let mut submitted = false;
+    for _ in 0..100 {
+        let jobs = bedrock.list_model_invocation_jobs().max_results(100).send().await.unwrap();
+        if jobs.invocation_job_summaries().iter().any(|j| j.input_data_config().is_some_and(|c| format!("{c:?}").contains(&format!("{u}-in")))) {
+            submitted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(submitted, "the canary submitted its job");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(130), "{text}\n{}", stderr(&out));
+    assert!(text.contains("stopping arn:aws:bedrock:") && text.contains("INTERRUPTED"), "{text}");
+    let arn = text.lines().find_map(|l| l.strip_prefix("stopping ")).unwrap().trim().to_string();
+    let job = bedrock.get_model_invocation_job().job_identifier(&arn).send().await.unwrap();
+    assert_eq!(job.status().map(|s| s.as_str().to_string()).as_deref(), Some("Stopped"), "a stopped job reads Stopping, then Stopped");
+    let left = s3.list_objects_v2().bucket(format!("{u}-in")).send().await.unwrap();
+    assert_eq!(left.key_count().unwrap_or(0), 0, "the canary input was deleted");
+}

@@ -19,6 +19,7 @@ fn overrides(g: &GlobalArgs) -> Overrides {
         role_path: g.role_path.clone(),
         kms_key_id: g.kms_key_id.clone(),
         caller_arn: g.caller_arn.clone(),
+        tags: None,
     }
 }
 
@@ -291,18 +292,27 @@ async fn explain_cmd(g: &GlobalArgs, what: &str) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Settings, clients, account and caller for plan and apply.
-async fn plan_inputs(g: &GlobalArgs) -> Result<(Settings, Clients, render::Account, String)> {
+/// Settings, clients, the caller's identity, the account, and who submits jobs.
+struct PlanInputs {
+    settings: Settings,
+    clients: Clients,
+    identity: aws::Identity,
+    account: render::Account,
+    caller: String,
+}
+
+async fn plan_inputs(g: &GlobalArgs) -> Result<PlanInputs> {
     let settings = load_settings(g).await?;
     require_job_settings(&settings)?;
     let clients = connect(g, &settings).await?;
-    let id = aws::whoami(&clients).await?;
-    let caller = settings.caller_arn.as_ref().map(|c| c.arn.clone()).unwrap_or_else(|| id.arn.clone());
-    Ok((settings, clients, render::Account { id: id.account, partition: id.partition }, caller))
+    let identity = aws::whoami(&clients).await?;
+    let caller = settings.caller_arn.as_ref().map(|c| c.arn.clone()).unwrap_or_else(|| identity.arn.clone());
+    let account = render::Account { id: identity.account.clone(), partition: identity.partition.clone() };
+    Ok(PlanInputs { settings, clients, identity, account, caller })
 }
 
 async fn plan_cmd(g: &GlobalArgs, detailed: bool) -> Result<i32> {
-    let (settings, clients, account, caller) = match plan_inputs(g).await {
+    let PlanInputs { settings, clients, account, caller, .. } = match plan_inputs(g).await {
         Ok(x) => x,
         Err(e) if detailed => {
             eprintln!("error: {e}");
@@ -327,7 +337,7 @@ async fn plan_cmd(g: &GlobalArgs, detailed: bool) -> Result<i32> {
 }
 
 async fn apply_cmd(g: &GlobalArgs, yes: bool, dry_run: bool, backup_dir: Option<PathBuf>) -> Result<i32> {
-    let (settings, clients, account, caller) = plan_inputs(g).await?;
+    let PlanInputs { settings, clients, identity, account, caller } = plan_inputs(g).await?;
     let changes = crate::apply::compute(&clients, &settings, &caller, &account).await?;
     crate::apply::print_plan(&changes, true);
     let pending = changes.iter().filter(|c| matches!(c.action, crate::plan::Action::Create | crate::plan::Action::Update)).count();
@@ -349,9 +359,7 @@ async fn apply_cmd(g: &GlobalArgs, yes: bool, dry_run: bool, backup_dir: Option<
         println!("Applied {pending} changes.");
     }
     println!("\nChecking the result:");
-    let snap = crate::collect::snapshot(&clients, &settings, &aws::whoami(&clients).await?).await?;
-    let mut snap = snap;
-    snap.settings.caller_arn = Some(caller.clone());
+    let snap = crate::collect::snapshot(&clients, &settings, &identity).await?;
     let outcome = crate::checks::run(&snap)?;
     print!("{}", crate::report::text(&outcome));
     // apply's exit code is about its writes; `check` gives the verdict's own exit code.

@@ -85,15 +85,7 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
     }
 
     // The role's permissions: our own inline policy.
-    let live = if role.is_some() {
-        match iam.get_role_policy().role_name(&ctx.role_name).policy_name(ROLE_POLICY_NAME).send().await {
-            Ok(p) => Some(plan::parse_live(p.policy_document())),
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
-            Err(e) => return Err(sdk_error("iam", "GetRolePolicy", e)),
-        }
-    } else {
-        None
-    };
+    let live = if role.is_some() { get_inline(iam, "role", &ctx.role_name, ROLE_POLICY_NAME).await? } else { None };
     let exists = live.is_some();
     changes.push(plan::change(
         Target::RolePolicy { role: ctx.role_name.clone(), policy_name: ROLE_POLICY_NAME.into() },
@@ -141,20 +133,11 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
         });
         return Ok(changes);
     }
-    let live = if kind == "user" {
-        match iam.get_user_policy().user_name(&name).policy_name(CALLER_POLICY_NAME).send().await {
-            Ok(p) => Some(plan::parse_live(p.policy_document())),
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
-            Err(e) => return Err(sdk_error("iam", "GetUserPolicy", e)),
-        }
-    } else if name == ctx.role_name && role.is_none() {
+    let live = if kind == "role" && name == ctx.role_name && role.is_none() {
+        // The caller is the service role, which does not exist yet.
         None
     } else {
-        match iam.get_role_policy().role_name(&name).policy_name(CALLER_POLICY_NAME).send().await {
-            Ok(p) => Some(plan::parse_live(p.policy_document())),
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
-            Err(e) => return Err(sdk_error("iam", "GetRolePolicy", e)),
-        }
+        get_inline(iam, kind, &name, CALLER_POLICY_NAME).await?
     };
     let exists = live.is_some();
     changes.push(plan::change(target, format!("inline policy {CALLER_POLICY_NAME} of {kind} {name}"), live, passrole, exists));
@@ -337,37 +320,11 @@ async fn write_step(clients: &Clients, settings: &Settings, change: &Change) -> 
                     .map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
             }
         }
-        Target::RolePolicy { role, policy_name } => {
-            iam.put_role_policy()
-                .role_name(role)
-                .policy_name(policy_name)
-                .policy_document(doc())
-                .send()
-                .await
-                .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
-        }
+        Target::RolePolicy { role, policy_name } => put_inline(iam, "role", role, policy_name, doc()).await?,
         Target::BucketPolicy { bucket } => {
             clients.s3.put_bucket_policy().bucket(bucket).policy(doc()).send().await.map_err(|e| sdk_error("s3", "PutBucketPolicy", e))?;
         }
-        Target::CallerPolicy { principal_kind, name, policy_name, .. } => {
-            if principal_kind == "user" {
-                iam.put_user_policy()
-                    .user_name(name)
-                    .policy_name(policy_name)
-                    .policy_document(doc())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
-            } else {
-                iam.put_role_policy()
-                    .role_name(name)
-                    .policy_name(policy_name)
-                    .policy_document(doc())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
-            }
-        }
+        Target::CallerPolicy { principal_kind, name, policy_name, .. } => put_inline(iam, principal_kind, name, policy_name, doc()).await?,
     }
     Ok(())
 }
@@ -474,21 +431,8 @@ pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
                     .await
                     .map_err(|e| sdk_error("iam", "UpdateAssumeRolePolicy", e))?;
             }
-            (Target::RolePolicy { role, policy_name }, false) => match iam.delete_role_policy().role_name(role).policy_name(policy_name).send().await
-            {
-                Ok(_) => {}
-                Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
-                Err(e) => return Err(sdk_error("iam", "DeleteRolePolicy", e)),
-            },
-            (Target::RolePolicy { role, policy_name }, true) => {
-                iam.put_role_policy()
-                    .role_name(role)
-                    .policy_name(policy_name)
-                    .policy_document(before())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
-            }
+            (Target::RolePolicy { role, policy_name }, false) => delete_inline(iam, "role", role, policy_name).await?,
+            (Target::RolePolicy { role, policy_name }, true) => put_inline(iam, "role", role, policy_name, before()).await?,
             (Target::Bucket { name }, _) => {
                 let listed = clients.s3.list_objects_v2().bucket(name).max_keys(1).send().await.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
                 if listed.key_count().unwrap_or(0) > 0 {
@@ -503,42 +447,69 @@ pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
             (Target::BucketPolicy { bucket }, true) => {
                 clients.s3.put_bucket_policy().bucket(bucket).policy(before()).send().await.map_err(|e| sdk_error("s3", "PutBucketPolicy", e))?;
             }
-            (Target::CallerPolicy { principal_kind, name, policy_name, .. }, existed) => {
-                let user = principal_kind == "user";
-                if existed {
-                    if user {
-                        iam.put_user_policy()
-                            .user_name(name)
-                            .policy_name(policy_name)
-                            .policy_document(before())
-                            .send()
-                            .await
-                            .map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
-                    } else {
-                        iam.put_role_policy()
-                            .role_name(name)
-                            .policy_name(policy_name)
-                            .policy_document(before())
-                            .send()
-                            .await
-                            .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
-                    }
-                } else if user {
-                    iam.delete_user_policy()
-                        .user_name(name)
-                        .policy_name(policy_name)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("iam", "DeleteUserPolicy", e))?;
-                } else {
-                    match iam.delete_role_policy().role_name(name).policy_name(policy_name).send().await {
-                        Ok(_) => {}
-                        Err(e) if service_code(&e) == Some("NoSuchEntity") => {}
-                        Err(e) => return Err(sdk_error("iam", "DeleteRolePolicy", e)),
-                    }
-                }
+            (Target::CallerPolicy { principal_kind, name, policy_name, .. }, true) => {
+                put_inline(iam, principal_kind, name, policy_name, before()).await?
             }
+            (Target::CallerPolicy { principal_kind, name, policy_name, .. }, false) => delete_inline(iam, principal_kind, name, policy_name).await?,
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------------------------ inline policies
+
+/// An inline policy of a user or role (`holder` is "user" or "role"), or None when it has none.
+async fn get_inline(iam: &aws_sdk_iam::Client, holder: &str, name: &str, policy_name: &str) -> Result<Option<Value>> {
+    let text = if holder == "user" {
+        match iam.get_user_policy().user_name(name).policy_name(policy_name).send().await {
+            Ok(p) => p.policy_document().to_string(),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => return Ok(None),
+            Err(e) => return Err(sdk_error("iam", "GetUserPolicy", e)),
+        }
+    } else {
+        match iam.get_role_policy().role_name(name).policy_name(policy_name).send().await {
+            Ok(p) => p.policy_document().to_string(),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => return Ok(None),
+            Err(e) => return Err(sdk_error("iam", "GetRolePolicy", e)),
+        }
+    };
+    Ok(Some(plan::parse_live(&text)))
+}
+
+async fn put_inline(iam: &aws_sdk_iam::Client, holder: &str, name: &str, policy_name: &str, document: String) -> Result<()> {
+    if holder == "user" {
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| sdk_error("iam", "PutUserPolicy", e))?;
+    } else {
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| sdk_error("iam", "PutRolePolicy", e))?;
+    }
+    Ok(())
+}
+
+/// Deletes an inline policy; one already gone is not an error (rollback may run twice).
+async fn delete_inline(iam: &aws_sdk_iam::Client, holder: &str, name: &str, policy_name: &str) -> Result<()> {
+    if holder == "user" {
+        match iam.delete_user_policy().user_name(name).policy_name(policy_name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok(()),
+            Err(e) => Err(sdk_error("iam", "DeleteUserPolicy", e)),
+        }
+    } else {
+        match iam.delete_role_policy().role_name(name).policy_name(policy_name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok(()),
+            Err(e) => Err(sdk_error("iam", "DeleteRolePolicy", e)),
+        }
+    }
 }

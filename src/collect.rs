@@ -376,8 +376,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let account = identity.account.clone();
     let failures = std::sync::Mutex::new(Vec::new());
 
-    let role_arn_for_sim = crate::render::role_arn(&identity.partition, &account, &settings.role_path, &role_name);
-    let sim_pairs = simulation_pairs(settings, &identity.partition, &account, &role_arn_for_sim);
+    let sim_pairs = simulation_pairs(settings, &identity.partition, &account)?;
     let caller_fut = async {
         match PrincipalArn::parse(&caller_arn) {
             Ok(p) => match raw_principal_documents(clients, &p).await {
@@ -503,26 +502,13 @@ async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>)
     out
 }
 
-/// The (action, resource) pairs the caller checks need: PassRole on the role, and the job actions.
-pub fn simulation_pairs(settings: &Settings, partition: &str, account: &str, role_arn: &str) -> Vec<(String, String)> {
-    let region = settings.region.clone().unwrap_or_default();
-    let job = format!("arn:{partition}:bedrock:{region}:{account}:model-invocation-job/bedbatchdoctorprobe");
-    let mut pairs = vec![("iam:PassRole".to_string(), role_arn.to_string())];
-    if let Ok(m) = settings.model() {
-        let model_arn = if m.raw.starts_with("arn:") {
-            m.raw.clone()
-        } else if m.is_profile() {
-            format!("arn:{partition}:bedrock:{region}:{account}:inference-profile/{}", m.raw)
-        } else {
-            format!("arn:{partition}:bedrock:{region}::foundation-model/{}", m.raw)
-        };
-        pairs.push(("bedrock:CreateModelInvocationJob".into(), model_arn));
-    }
-    for a in ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:StopModelInvocationJob"] {
-        pairs.push((a.into(), job.clone()));
-    }
-    pairs.push(("bedrock:ListModelInvocationJobs".into(), "*".into()));
-    pairs
+/// The (action, resource) pairs the caller checks need: PassRole on the role, and the job
+/// actions the checks evaluate.
+fn simulation_pairs(settings: &Settings, partition: &str, account: &str) -> Result<Vec<(String, String)>> {
+    let rctx = crate::render::Context::new(settings, &crate::render::Account { id: account.to_string(), partition: partition.to_string() })?;
+    let mut pairs = vec![("iam:PassRole".to_string(), rctx.role_arn.clone())];
+    pairs.extend(crate::checks::job_requests(&rctx));
+    Ok(pairs)
 }
 
 /// iam:SimulatePrincipalPolicy for each pair (PassRole with iam:PassedToService = Bedrock).

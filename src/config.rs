@@ -27,18 +27,9 @@ pub struct FileSettings {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
-/// Values given on the command line; each wins over the file.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub region: Option<String>,
-    pub model_id: Option<String>,
-    pub input_uri: Option<String>,
-    pub output_uri: Option<String>,
-    pub role_name: Option<String>,
-    pub role_path: Option<String>,
-    pub kms_key_id: Option<String>,
-    pub caller_arn: Option<String>,
-}
+/// Values given on the command line, each winning over the file: the same keys as the file
+/// (`tags` has no flag and stays `None`).
+pub type Overrides = FileSettings;
 
 /// Where a setting's value came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -400,6 +400,12 @@ impl Validator {
         }
         self.records += 1;
         let n = self.line;
+        // UTF-8 is checked once for the whole line (fast), so the parser need not re-check
+        // each string; every family parses from &str.
+        let line = match std::str::from_utf8(line) {
+            Ok(t) => t,
+            Err(e) => return self.report("invalid-utf8", Level::Error, n, format!("not UTF-8: {e}")),
+        };
         let outcome = match self.family {
             Family::Anthropic => self.anthropic(line),
             Family::TitanEmbed => self.generic::<TitanEmbedInput>(line, Self::titan),
@@ -440,8 +446,8 @@ impl Validator {
     }
 
     /// Explains why a line failed to parse into the family's shape.
-    fn diagnose(&self, line: &[u8], err: serde_json::Error) -> (&'static str, String) {
-        let v: serde_json::Value = match serde_json::from_slice(line) {
+    fn diagnose(&self, line: &str, err: serde_json::Error) -> (&'static str, String) {
+        let v: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => return ("invalid-json", format!("not valid JSON: {e}")),
         };
@@ -458,10 +464,8 @@ impl Validator {
         }
     }
 
-    fn anthropic(&mut self, line: &[u8]) -> LineResult {
-        // UTF-8 is checked once for the whole line (fast), so strings are not re-checked one by one.
-        let text = std::str::from_utf8(line).map_err(|e| ("invalid-utf8", format!("not UTF-8: {e}")))?;
-        let rec: Envelope<AnthropicInput> = serde_json::from_str(text).map_err(|e| self.diagnose(line, e))?;
+    fn anthropic(&mut self, line: &str) -> LineResult {
+        let rec: Envelope<AnthropicInput> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
         let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
         self.input_chars += line.len() as u64;
@@ -495,8 +499,8 @@ impl Validator {
         Ok(max)
     }
 
-    fn generic<'a, M: Deserialize<'a>>(&mut self, line: &'a [u8], check: fn(&Validator, M) -> LineResult) -> LineResult {
-        let rec: Envelope<M> = serde_json::from_slice(line).map_err(|e| self.diagnose(line, e))?;
+    fn generic<'a, M: Deserialize<'a>>(&mut self, line: &'a str, check: fn(&Validator, M) -> LineResult) -> LineResult {
+        let rec: Envelope<M> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
         let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
         self.input_chars += line.len() as u64;

@@ -44,6 +44,7 @@ pub fn settings_of(snap: &Snapshot) -> crate::error::Result<Settings> {
         role_path: Some(s.role_path.clone()),
         kms_key_id: s.kms_key_id.clone(),
         caller_arn: None,
+        tags: None,
     };
     config::resolve(config::FileSettings::default(), None, &o, None)
 }
@@ -639,17 +640,11 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
     out.check("passrole", format!("{} may pass {role_arn} to Bedrock", snap.caller.arn), f);
 
     let mut denied = Vec::new();
-    let mut pairs: Vec<(&str, String)> =
-        rctx.model_arns.iter().map(|m| ("bedrock:CreateModelInvocationJob", m.replace(":*::", &format!(":{}::", rctx.region)))).collect();
-    let job = rctx.job_arn_pattern.replace("/*", "/bedbatchdoctorprobe");
-    pairs.push(("bedrock:CreateModelInvocationJob", job.clone()));
-    pairs.push(("bedrock:GetModelInvocationJob", job.clone()));
-    pairs.push(("bedrock:StopModelInvocationJob", job.clone()));
-    pairs.push(("bedrock:ListModelInvocationJobs", "*".into()));
+    let pairs = job_requests(rctx);
     for (action, resource) in &pairs {
         let req = Request {
             principal: who.clone(),
-            action: action.to_string(),
+            action: action.clone(),
             resource: resource.clone(),
             resource_account: String::new(),
             context: ctx.clone(),
@@ -661,20 +656,34 @@ fn caller(snap: &Snapshot, rctx: &RenderContext, desired: &Desired, out: &mut Ou
     }
     let mut f = vec![];
     if !denied.is_empty() {
-        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"]
-            .iter()
-            .map(|s| Desired::statement(&desired.passrole_policy, s))
-            .collect::<Vec<_>>()
-            .join(",\n");
-        f.push(Finding::new(
-            "caller-cannot-create-job",
-            Severity::Error,
-            snap.caller.arn.clone(),
-            format!("{}{unparsable}", denied.join("; ")),
-            format!("add to {}:\n{fix}", snap.caller.arn),
-        ));
+        f.push(create_job_finding(snap, desired, format!("{}{unparsable}", denied.join("; "))));
     }
     out.check("passrole", format!("{} may create, read, list and stop batch jobs", snap.caller.arn), f);
+}
+
+/// The job actions the caller needs, as (action, resource) requests: CreateModelInvocationJob
+/// on the model resources (a region wildcard in a rendered grant becomes the job's region) and on
+/// a job ARN, Get/Stop on a job ARN, List on "*". Shared by the checks and by collect's fallback
+/// to iam:SimulatePrincipalPolicy, so both ask the same questions.
+pub fn job_requests(rctx: &RenderContext) -> Vec<(String, String)> {
+    let create = "bedrock:CreateModelInvocationJob".to_string();
+    let mut pairs: Vec<(String, String)> =
+        rctx.model_arns.iter().map(|m| (create.clone(), m.replace(":*::", &format!(":{}::", rctx.region)))).collect();
+    let job = rctx.job_arn_pattern.replace("/*", "/bedbatchdoctorprobe");
+    pairs.push((create, job.clone()));
+    pairs.push(("bedrock:GetModelInvocationJob".into(), job.clone()));
+    pairs.push(("bedrock:StopModelInvocationJob".into(), job));
+    pairs.push(("bedrock:ListModelInvocationJobs".into(), "*".into()));
+    pairs
+}
+
+fn create_job_finding(snap: &Snapshot, desired: &Desired, evidence: String) -> Finding {
+    let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"]
+        .iter()
+        .map(|s| Desired::statement(&desired.passrole_policy, s))
+        .collect::<Vec<_>>()
+        .join(",\n");
+    Finding::new("caller-cannot-create-job", Severity::Error, snap.caller.arn.clone(), evidence, format!("add to {}:\n{fix}", snap.caller.arn))
 }
 
 /// The caller checks from iam:SimulatePrincipalPolicy's decisions (the policies were unreadable).
@@ -700,18 +709,7 @@ fn simulated_caller(snap: &Snapshot, sim: &[crate::snapshot::SimulatedDecision],
     let jobs = denied(&|a| a.starts_with("bedrock:"));
     let mut f = vec![];
     if !jobs.is_empty() {
-        let fix = ["BedrockBatchCreateJob", "BedrockBatchManageJobs", "BedrockBatchListJobs"]
-            .iter()
-            .map(|s| Desired::statement(&desired.passrole_policy, s))
-            .collect::<Vec<_>>()
-            .join(",\n");
-        f.push(Finding::new(
-            "caller-cannot-create-job",
-            Severity::Error,
-            snap.caller.arn.clone(),
-            jobs.join("; "),
-            format!("add to {}:\n{fix}", snap.caller.arn),
-        ));
+        f.push(create_job_finding(snap, desired, jobs.join("; ")));
     }
     out.check("passrole", format!("{} may create, read, list and stop batch jobs (by IAM's simulator)", snap.caller.arn), f);
 }

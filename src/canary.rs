@@ -108,7 +108,10 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         Some(e) => crate::validate::account_limits(&clients, &e.name, base).await?,
         None => base,
     };
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0).to_string();
+    // Unique per run, even for two canaries started in the same millisecond: it names the job,
+    // its client request token and the input file.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let stamp = format!("{}{:09}{}", now.as_secs(), now.subsec_nanos(), std::process::id());
     let body = canary_input(family, limits.min_records.max(1), &stamp)?;
     // Dogfood: the canary's own input must pass validate.
     let mut v = Validator::new(family, limits.clone(), 3);

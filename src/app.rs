@@ -225,7 +225,7 @@ async fn snapshot_cmd(g: &GlobalArgs, out: &std::path::Path, redact: bool, force
         return Err(Error::Usage(format!("{} exists; pass --force to overwrite it", out.display())));
     }
     let snap = take_snapshot(g).await?;
-    let snap = if redact { snap.redact() } else { snap };
+    let snap = if redact { snap.redact().map_err(Error::Usage)? } else { snap };
     let text = serde_json::to_string_pretty(&snap).expect("serialises");
     std::fs::write(out, text + "\n").map_err(|e| Error::io(format!("cannot write {}", out.display()), e))?;
     eprintln!("wrote {} ({} read failures){}", out.display(), snap.read_failures.len(), if redact { ", redacted" } else { "" });

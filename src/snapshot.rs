@@ -207,9 +207,10 @@ impl Snapshot {
         self.buckets.iter().find(|b| b.name == name)
     }
 
-    /// Replaces the account id, names and ARNs consistently, for sharing.
-    pub fn redact(&self) -> Snapshot {
-        let mut text = serde_json::to_string(self).expect("a snapshot serialises");
+    /// Replaces the account id, names and ARNs consistently, for sharing. The replacement walks
+    /// the parsed structure and rewrites string *values* only: object keys (`"role"`,
+    /// `"policy"`) are structure, never data, so a role called `role` cannot break the snapshot.
+    pub fn redact(&self) -> Result<Snapshot, String> {
         let mut map: Vec<(String, String)> = vec![(self.account_id.clone(), "111122223333".into())];
         let s = &self.settings;
         let mut names: Vec<String> = vec![s.role_name.clone()];
@@ -222,15 +223,61 @@ impl Snapshot {
         names.sort();
         names.dedup();
         for (i, n) in names.iter().enumerate() {
-            if n.len() >= 3 {
+            if !n.is_empty() {
                 map.push((n.clone(), format!("redacted{i}")));
             }
         }
-        // Longest first, so a name inside another is not replaced first.
-        map.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
-        for (from, to) in &map {
-            text = text.replace(from.as_str(), to);
-        }
-        serde_json::from_str(&text).expect("redaction keeps the JSON valid")
+        let mut value = serde_json::to_value(self).map_err(|e| format!("cannot redact the snapshot: {e}"))?;
+        redact_values(&mut value, &map);
+        // Only string values changed, so the structure still fits; were it ever not to, the
+        // snapshot is refused rather than shared half-redacted.
+        serde_json::from_value(value).map_err(|e| format!("cannot redact the snapshot: {e}"))
     }
+}
+
+/// Replaces names inside the string values of `v` (recursively), leaving object keys alone.
+fn redact_values(v: &mut Value, map: &[(String, String)]) {
+    match v {
+        Value::String(text) => *text = redact_str(text, map),
+        Value::Array(items) => items.iter_mut().for_each(|i| redact_values(i, map)),
+        Value::Object(fields) => fields.values_mut().for_each(|f| redact_values(f, map)),
+        _ => {}
+    }
+}
+
+/// Replaces whole tokens of `text` (split at `/ : * ? , = ' "`, spaces and brackets) that equal
+/// a name, so `role` the name is replaced and `role` inside `service-role` is not. In an ARN
+/// outside S3 the resource type (`role` in `arn:aws:iam::1:role/role`) is structure, not a
+/// name, and is kept.
+fn redact_str(text: &str, map: &[(String, String)]) -> String {
+    let is_delim = |c: char| matches!(c, '/' | ':' | '*' | '?' | ',' | '=' | '\'' | '"' | '{' | '}' | '[' | ']' | '(' | ')' | ';') || c.is_whitespace();
+    // The byte offset of an ARN's resource type, which is never replaced.
+    let keep_at = if text.starts_with("arn:") {
+        let fields: Vec<&str> = text.splitn(6, ':').collect();
+        if fields.len() == 6 && fields[2] != "s3" {
+            Some(text.len() - fields[5].len())
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    let mut flush = |out: &mut String, from: usize, to: usize| {
+        let token = &text[from..to];
+        match map.iter().find(|(name, _)| name == token) {
+            Some((_, replacement)) if keep_at != Some(from) => out.push_str(replacement),
+            _ => out.push_str(token),
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_delim(c) {
+            flush(&mut out, start, i);
+            out.push(c);
+            start = i + c.len_utf8();
+        }
+    }
+    flush(&mut out, start, text.len());
+    out
 }

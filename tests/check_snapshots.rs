@@ -97,7 +97,7 @@ fn redacted_snapshot_hides_the_account_and_checks_the_same() {
     // The walkthrough snapshot's facts, re-checked after redaction through the library.
     let text = std::fs::read_to_string(project_root().join("examples/walkthrough.snapshot.json")).unwrap();
     let snap = bedbatch_doctor::snapshot::Snapshot::from_json(&text).unwrap();
-    let red = snap.redact();
+    let red = snap.redact().unwrap();
     let red_text = serde_json::to_string(&red).unwrap();
     assert!(!red_text.contains("123456789012") && !red_text.contains("BedrockBatchRole") && !red_text.contains("demo-batch-in"), "{red_text}");
     std::fs::write(dir.path().join("red.json"), &red_text).unwrap();

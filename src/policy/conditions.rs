@@ -278,6 +278,11 @@ pub fn parse_date(s: &str) -> Option<f64> {
     if let Ok(n) = s.parse::<f64>() {
         return Some(n);
     }
+    // An ISO 8601 date is ASCII; anything else is not a date (and slicing below is by byte,
+    // which is only safe on ASCII).
+    if !s.is_ascii() {
+        return None;
+    }
     let b = s.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;

@@ -123,7 +123,10 @@ pub fn decode_document(text: &str) -> String {
     if t.starts_with('{') {
         return text.to_string();
     }
-    percent_encoding::percent_decode_str(text).decode_utf8_lossy().replace('+', " ").to_string()
+    // IAM returns documents "URL-encoded compliant with RFC 3986" (GetRolePolicy,
+    // GetPolicyVersion, GetRole's AssumeRolePolicyDocument): a space is %20 and `+` is a literal
+    // plus, so only percent-escapes are decoded (form encoding's `+` for space does not apply).
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 impl Policy {

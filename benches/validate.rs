@@ -72,7 +72,10 @@ fn measure(path: &Path) {
     let report = v.finish(&path.display().to_string(), Some("x.jsonl"));
     let secs = start.elapsed().as_secs_f64();
     assert!(
-        report.problems.iter().all(|p| p.code == "too-many-records" || p.code == "too-many-records-per-job" || p.code == "too-few-records"),
+        report
+            .problems
+            .iter()
+            .all(|p| p.code.as_str() == "too-many-records" || p.code.as_str() == "too-many-records-per-job" || p.code.as_str() == "too-few-records"),
         "{:?}",
         report.problems
     );

@@ -133,7 +133,14 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
         });
         return Ok(changes);
     }
-    let live = if kind == "role" && name == ctx.role_name && role.is_none() {
+    let caller_is_new_role = kind == "role" && name == ctx.role_name && role.is_none();
+    if !caller_is_new_role && !principal_exists(iam, kind, &name).await? {
+        return Err(Error::Config(format!(
+            "caller_arn {caller_arn} does not exist (iam:Get{} answered NoSuchEntity): plan and apply would write its PassRole policy, so nothing is planned or written; set caller_arn to the user or role that submits jobs (`bedbatch-doctor whoami` prints yours)",
+            if kind == "user" { "User" } else { "Role" }
+        )));
+    }
+    let live = if caller_is_new_role {
         // The caller is the service role, which does not exist yet.
         None
     } else {
@@ -146,6 +153,20 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
 
 // ------------------------------------------------------------------------------------ printing
 
+/// Whether the IAM user or role exists (GetUser / GetRole; NoSuchEntity is "no").
+async fn principal_exists(iam: &aws_sdk_iam::Client, kind: &str, name: &str) -> Result<bool> {
+    let r = if kind == "user" {
+        iam.get_user().user_name(name).send().await.map(|_| ()).map_err(|e| sdk_error("iam", "GetUser", e))
+    } else {
+        iam.get_role().role_name(name).send().await.map(|_| ()).map_err(|e| sdk_error("iam", "GetRole", e))
+    };
+    match r {
+        Ok(()) => Ok(true),
+        Err(Error::Missing(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn print_plan(changes: &[Change], full: bool) {
     for c in changes {
         let mark = match c.action {
@@ -154,22 +175,22 @@ pub fn print_plan(changes: &[Change], full: bool) {
             Action::Unchanged => "= unchanged",
             Action::Manual => "! by hand  ",
         };
-        println!("{mark} {}", c.title);
+        crate::say!("{mark} {}", c.title);
         if !c.diff.is_empty() {
             for line in c.diff.lines() {
-                println!("    {line}");
+                crate::say!("    {line}");
             }
         }
         if full && matches!(c.action, Action::Create | Action::Update | Action::Manual) {
             if let Some(after) = &c.after {
-                println!("    full document to write:");
+                crate::say!("    full document to write:");
                 for line in serde_json::to_string_pretty(after).expect("serialises").lines() {
-                    println!("    {line}");
+                    crate::say!("    {line}");
                 }
             }
         }
     }
-    println!("{}", plan::summary_line(changes));
+    crate::say!("{}", plan::summary_line(changes));
 }
 
 pub fn plan_json(changes: &[Change]) -> String {
@@ -225,8 +246,9 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
             "standard input is not a terminal, so there is no one to confirm: pass --yes to proceed (nothing was changed)".into(),
         ));
     }
-    print!("{question} [y/N] ");
-    std::io::stdout().flush().ok();
+    // Prompts go to stderr, so stdout stays one JSON document with --output json.
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::io("standard input", e))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
@@ -364,7 +386,7 @@ pub async fn apply(clients: &Clients, settings: &Settings, account: &Account, ch
         }
         manifest.steps[i].done = true;
         write_manifest(&dir, &manifest)?;
-        println!("  done: {}", c.title);
+        crate::say!("  done: {}", c.title);
     }
     Ok(Some(dir))
 }

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
@@ -20,6 +21,11 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    pub retry_mode: crate::cli::RetryMode,
+    /// Attempts per call, the first included; 0 means the default (3).
+    pub max_attempts: u32,
+    /// Seconds per attempt; 0 means the default (30).
+    pub call_timeout_secs: u64,
 }
 
 /// The region the AWS configuration would use when no setting names one: AWS_REGION,
@@ -47,12 +53,21 @@ pub async fn load(opts: &AwsOptions, region: &str) -> Result<SdkConfig> {
         return Err(Error::Config(format!("region {region:?} is not a known AWS region")));
     }
     let http = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).region(Region::new(region.to_string())).timeout_config(
-        aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(Duration::from_secs(30))
-            .build(),
-    );
+    // Retries are stated, not inherited from the environment: the mode and attempts come from
+    // --retry-mode / --max-attempts (standard, 3 by default: the first call and two retries with
+    // exponential backoff and jitter on throttling, 5xx and timeouts), each attempt bounded by
+    // --call-timeout, connecting by 5 s.
+    let attempts = if opts.max_attempts == 0 { 3 } else { opts.max_attempts };
+    let retry = match opts.retry_mode {
+        crate::cli::RetryMode::Standard => aws_config::retry::RetryConfig::standard(),
+        crate::cli::RetryMode::Adaptive => aws_config::retry::RetryConfig::adaptive(),
+    }
+    .with_max_attempts(attempts);
+    let attempt_timeout = Duration::from_secs(if opts.call_timeout_secs == 0 { 30 } else { opts.call_timeout_secs });
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(http).region(Region::new(region.to_string())).retry_config(retry).timeout_config(
+            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(attempt_timeout).build(),
+        );
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -139,13 +154,51 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// What an SDK error says about the thing asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The call was refused: AccessDenied (and its siblings), HTTP 403.
+    Denied,
+    /// The thing does not exist: `NoSuch*`, `NotFound`, `ResourceNotFoundException`, HTTP 404.
+    Missing,
+    /// Anything else: throttling, 5xx, timeouts, network errors, malformed answers.
+    Failed,
+}
+
+/// Classifies an SDK error by its service code and, for bodiless answers (HeadBucket,
+/// HeadObject), its HTTP status.
+pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> Class
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("");
+            let status = Some(se.raw().status().as_u16());
+            if matches!(code, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "Forbidden" | "AllAccessDisabled")
+                || status == Some(403)
+            {
+                Class::Denied
+            } else if code.starts_with("NoSuch")
+                || matches!(code, "NotFound" | "ResourceNotFoundException" | "NotFoundException")
+                || status == Some(404)
+            {
+                Class::Missing
+            } else {
+                Class::Failed
+            }
+        }
+        _ => Class::Failed,
+    }
+}
+
 /// Maps an SDK error to ours: unreachable endpoints and timeouts apart from service errors,
-/// each naming the service and operation.
-pub fn sdk_error<E, R>(service: &str, operation: &str, err: SdkError<E, R>) -> Error
+/// denials and missing things apart from other failures, each naming the service and operation.
+pub fn sdk_error<E>(service: &str, operation: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
+    let class = classify(&err);
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             let endpoint = std::env::var("AWS_ENDPOINT_URL").map(|e| format!(" at {e}")).unwrap_or_default();
@@ -153,9 +206,15 @@ where
         }
         SdkError::ServiceError(se) => {
             let inner = se.err();
+            let status = format!(" (HTTP {})", se.raw().status().as_u16());
             let code = inner.code().unwrap_or("UnknownError");
             let msg = inner.message().unwrap_or("");
-            Error::Aws(format!("{service}:{operation} failed: {code}: {msg}"))
+            let text = format!("{service}:{operation} failed: {code}: {msg}{status}");
+            match class {
+                Class::Denied => Error::Denied(text),
+                Class::Missing => Error::Missing(text),
+                Class::Failed => Error::Aws(text),
+            }
         }
         _ => Error::Aws(format!("{service}:{operation} failed: {}", error_chain(&err))),
     }

@@ -9,12 +9,12 @@ use aws_sdk_bedrock::types::{
 };
 use serde_json::{json, Value};
 
-use crate::app;
 use crate::aws::{sdk_error, Clients};
 use crate::cli::{CanaryArgs, GlobalArgs, OutputFormat};
-use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
+use crate::error::{Error, ExitCode, Result};
 use crate::findings::codes_for_message;
 use crate::jsonl::{self, Family, Limits, Validator};
+use crate::session as app;
 
 /// The smallest valid input for the model: `n` records, tiny prompts, small output ceilings.
 pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
@@ -90,7 +90,7 @@ pub fn verify(expected_ids: &[String], output: &str, manifest: &Value) -> Vec<St
     problems
 }
 
-pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
+pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     let settings = app::load_settings(g).await?;
     let model = settings.model()?.clone();
     let input = settings.input()?.clone();
@@ -127,13 +127,16 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
         .map(|(lo, hi, _)| format!("${lo:.4} to ${hi:.4}"))
         .unwrap_or_else(|| "unknown (no price for the model)".into());
     let key = format!("{}{file_name}", input.folder());
-    println!("canary: {} records for {} ({:?} shape), estimated batch cost {cost}", report.records, model.raw, family);
-    println!("  input:  s3://{}/{key}", input.bucket);
-    println!("  output: {}<job id>/", if output.uri.ends_with('/') { output.uri.clone() } else { format!("{}/", output.uri) });
-    println!("  role:   {role_arn}");
+    crate::say!("canary: {} records for {} ({:?} shape), estimated batch cost {cost}", report.records, model.raw, family);
+    crate::say!("  input:  s3://{}/{key}", input.bucket);
+    crate::say!("  output: {}<job id>/", if output.uri.ends_with('/') { output.uri.clone() } else { format!("{}/", output.uri) });
+    crate::say!("  role:   {role_arn}");
     if !crate::apply::confirm("Run this batch job?", args.yes)? {
-        println!("Nothing was submitted.");
-        return Ok(EXIT_OK);
+        crate::say!("Nothing was submitted.");
+        if g.output == OutputFormat::Json {
+            println!("{}", json!({"verdict": "not-submitted"}));
+        }
+        return Ok(ExitCode::Ok);
     }
 
     // Listen for Ctrl-C from before the job exists, so an interrupt at any point after
@@ -176,15 +179,16 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
             let err = sdk_error("bedrock", "CreateModelInvocationJob", e);
             cleanup(&clients, &input.bucket, &key, None, args.keep).await;
             let codes = codes_for_message(&err.to_string());
-            println!("FAILED: the job was not created: {err}");
-            if !codes.is_empty() {
-                related_checks(g, &codes).await;
+            crate::say!("FAILED: the job was not created: {err}");
+            let related = if codes.is_empty() { json!(null) } else { related_checks(g, &codes).await };
+            if g.output == OutputFormat::Json {
+                println!("{}", json!({"verdict": "not-created", "reason": err.to_string(), "codes": codes, "related": related}));
             }
-            return Ok(EXIT_CHECK_FAILED);
+            return Ok(ExitCode::Failed);
         }
     };
     let job_id = job_arn.rsplit('/').next().unwrap_or_default().to_string();
-    println!("submitted {job_arn}");
+    crate::say!("submitted {job_arn}");
 
     // Poll with backoff, showing each status transition and the elapsed time.
     let start = Instant::now();
@@ -211,7 +215,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
             let line = format!("  [{:>7.1}s] {status}", start.elapsed().as_secs_f64());
             match &spinner {
                 Some(s) => s.println(line),
-                None => println!("{line}"),
+                None => crate::say!("{line}"),
             }
             last = status.clone();
         }
@@ -228,13 +232,16 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
                 let stop = if std::io::stdin().is_terminal() { crate::apply::confirm("Interrupted: stop the job?", false).unwrap_or(true) } else { true };
                 if stop {
                     match clients.bedrock.stop_model_invocation_job().job_identifier(&job_arn).send().await {
-                        Ok(_) => println!("stopping {job_arn}"),
+                        Ok(_) => crate::say!("stopping {job_arn}"),
                         Err(e) => eprintln!("could not stop the job: {}", sdk_error("bedrock", "StopModelInvocationJob", e)),
                     }
                 }
                 cleanup(&clients, &input.bucket, &key, None, args.keep).await;
-                println!("INTERRUPTED: {job_arn}");
-                return Ok(130);
+                crate::say!("INTERRUPTED: {job_arn}");
+                if g.output == OutputFormat::Json {
+                    println!("{}", json!({"verdict": "interrupted", "job_arn": job_arn}));
+                }
+                return Ok(ExitCode::Interrupted);
             }
         }
         delay = (delay * 2).min(max_delay);
@@ -275,49 +282,61 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<i32> {
                 OutputFormat::Json => println!("{}", json!({"verdict": "verified", "job_arn": job_arn, "summary": summary})),
                 OutputFormat::Text => println!("VERIFIED: the batch path works ({summary}) — {job_arn}"),
             }
-            Ok(EXIT_OK)
+            Ok(ExitCode::Ok)
         }
         Err(why) => {
             let codes = codes_for_message(&why);
-            match g.output {
-                OutputFormat::Json => println!("{}", json!({"verdict": "failed", "job_arn": job_arn, "reason": why, "codes": codes})),
-                OutputFormat::Text => println!("FAILED: {why} — {job_arn}"),
+            if g.output == OutputFormat::Text {
+                println!("FAILED: {why} — {job_arn}");
             }
-            if !codes.is_empty() {
-                related_checks(g, &codes).await;
+            let related = if codes.is_empty() { json!(null) } else { related_checks(g, &codes).await };
+            if g.output == OutputFormat::Json {
+                println!("{}", json!({"verdict": "failed", "job_arn": job_arn, "reason": why, "codes": codes, "related": related}));
             }
-            Ok(EXIT_CHECK_FAILED)
+            Ok(ExitCode::Failed)
         }
     }
 }
 
-/// Runs check and prints the findings among `codes` (the causes the job's message points at).
-async fn related_checks(g: &GlobalArgs, codes: &[&str]) {
-    println!("The message points at: {}. Running the related checks:", codes.join(", "));
-    match app::take_snapshot(g).await.and_then(|s| crate::checks::run(&s)) {
+/// Runs check and shows the findings among `codes` (the causes the job's message points at);
+/// returns, for the JSON result, what each code's state is.
+async fn related_checks(g: &GlobalArgs, codes: &[crate::findings::Code]) -> Value {
+    let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    crate::say!("The message points at: {}. Running the related checks:", names.join(", "));
+    match app::take_snapshot(g).await.and_then(|s| crate::checks::run_snapshot(&s)) {
         Ok(outcome) => {
-            let found: Vec<_> = outcome.findings.iter().filter(|f| codes.contains(&f.code.as_str())).collect();
-            if found.is_empty() {
-                println!("  none of them is found now (run `bedbatch-doctor check` for everything)");
+            let found: Vec<_> = outcome.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect();
+            for c in codes {
+                match outcome.state_of(*c) {
+                    crate::checks::CodeState::Present => {}
+                    crate::checks::CodeState::Absent => crate::say!("  {c}: not found now"),
+                    crate::checks::CodeState::Unknown => crate::say!("  {c}: unknown (a check behind it could not run)"),
+                    crate::checks::CodeState::NotChecked => crate::say!("  {c}: not checked"),
+                }
             }
-            for f in found {
-                println!(
+            for f in &found {
+                crate::say!(
                     "  {}[{}]: {}\n    evidence: {}\n    fix: {}",
-                    serde_json::to_value(f.severity).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    f.severity.as_str(),
                     f.code,
                     f.title,
                     f.evidence,
                     f.fix.lines().next().unwrap_or("")
                 );
             }
+            let states: serde_json::Map<String, Value> = codes.iter().map(|c| (c.as_str().to_string(), json!(outcome.state_of(*c)))).collect();
+            json!({"states": states, "findings": found})
         }
-        Err(e) => println!("  could not run the checks: {e}"),
+        Err(e) => {
+            crate::say!("  could not run the checks: {e}");
+            json!({"error": e.to_string()})
+        }
     }
 }
 
 async fn cleanup(clients: &Clients, bucket: &str, key: &str, output: Option<(&str, &str)>, keep: bool) {
     if keep {
-        println!("kept s3://{bucket}/{key}{}", output.map(|(b, p)| format!(" and s3://{b}/{p}")).unwrap_or_default());
+        crate::say!("kept s3://{bucket}/{key}{}", output.map(|(b, p)| format!(" and s3://{b}/{p}")).unwrap_or_default());
         return;
     }
     if let Err(e) = clients.s3.delete_object().bucket(bucket).key(key).send().await {
@@ -337,7 +356,7 @@ async fn cleanup(clients: &Clients, bucket: &str, key: &str, output: Option<(&st
 }
 
 /// `jobs`: recent jobs with status, record counts and, for failures, the explained cause.
-pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<i32> {
+pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
     let settings = app::load_settings(g).await?;
     let clients = app::connect(g, &settings).await?;
     let out =
@@ -383,7 +402,7 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<i32> {
             }
         }
     }
-    Ok(EXIT_OK)
+    Ok(ExitCode::Ok)
 }
 
 /// SIGINT, registered when created (tokio's `ctrl_c()` registers only when first polled).

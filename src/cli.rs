@@ -27,6 +27,15 @@ pub enum OutputFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RetryMode {
+    /// The SDK's standard mode: exponential backoff with jitter on throttling and 5xx.
+    #[default]
+    Standard,
+    /// Standard plus client-side rate limiting after throttling.
+    Adaptive,
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// Settings file [default: ./bedbatch.toml when it exists]
@@ -41,6 +50,16 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// How AWS calls are retried: standard (exponential backoff with jitter) or adaptive (also
+    /// rate-limits the client after throttling)
+    #[arg(long, global = true, value_enum, default_value_t = RetryMode::Standard)]
+    pub retry_mode: RetryMode,
+    /// Attempts per AWS call, the first included (1 = no retry)
+    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// Seconds one attempt of an AWS call may take before it is abandoned (and retried)
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub call_timeout: u64,
 
     /// Region the jobs run in (setting `region`)
     #[arg(long, global = true)]

@@ -126,7 +126,7 @@ pub async fn trust_policy(clients: &Clients, role_name: &str) -> Result<NamedPol
 
 use crate::config::Settings;
 use crate::snapshot::{
-    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, QuotaValue, RoleState, Snapshot, SnapshotSettings,
+    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, QuotaValue, ReadError, ReadErrorKind, RoleState, Snapshot,
     SNAPSHOT_VERSION,
 };
 
@@ -196,9 +196,35 @@ pub fn policy_to_value(p: &Policy) -> serde_json::Value {
     Value::Object(top)
 }
 
-fn unknown<T>(what: &str, e: &Error, failures: &std::sync::Mutex<Vec<crate::snapshot::ReadFailure>>) -> Known<T> {
-    failures.lock().expect("lock").push(crate::snapshot::ReadFailure { what: what.to_string(), error: e.to_string() });
-    Known::Unknown(e.to_string())
+/// The kind of read failure an error is: a refusal, or anything else that left the fact unknown.
+pub fn read_error(e: &Error) -> ReadError {
+    let kind = match e {
+        Error::Denied(_) => ReadErrorKind::Denied,
+        _ => ReadErrorKind::Failed,
+    };
+    ReadError::new(kind, e.to_string())
+}
+
+type Failures = std::sync::Mutex<Vec<crate::snapshot::ReadFailure>>;
+
+fn record(what: &str, err: &ReadError, failures: &Failures) {
+    failures.lock().expect("lock").push(crate::snapshot::ReadFailure { what: what.to_string(), kind: Some(err.kind), error: err.error.clone() });
+}
+
+fn unknown<T>(what: &str, e: &Error, failures: &Failures) -> Known<T> {
+    let err = read_error(e);
+    record(what, &err, failures);
+    Known::Unknown(err)
+}
+
+/// A sub-read of a bucket: the answer, `None` for the `NoSuch*` that means "not configured",
+/// or unknown with the error.
+fn bucket_read<T>(bucket: &str, what: &str, r: std::result::Result<Option<T>, Error>, failures: &Failures) -> Known<Option<T>> {
+    match r {
+        Ok(v) => Known::Value(v),
+        Err(Error::Missing(_)) => Known::Value(None),
+        Err(e) => unknown(&format!("the {what} of s3://{bucket}"), &e, failures),
+    }
 }
 
 async fn role_state(clients: &Clients, name: &str) -> Result<Option<RoleState>> {
@@ -220,54 +246,102 @@ async fn role_state(clients: &Clients, name: &str) -> Result<Option<RoleState>> 
     }))
 }
 
-async fn bucket_state(clients: &Clients, name: &str, account: &str) -> BucketState {
+/// Marks a bucket's configuration unknown when HeadBucket did not let it be read.
+fn not_read(b: &mut BucketState, kind: ReadErrorKind, why: String) {
+    let e = ReadError::new(kind, why);
+    b.region = Known::Unknown(e.clone());
+    b.policy = Known::Unknown(e.clone());
+    b.encryption = Known::Unknown(e.clone());
+    b.public_access_blocked = Known::Unknown(e);
+}
+
+async fn bucket_state(clients: &Clients, name: &str, account: &str, failures: &Failures) -> BucketState {
     let mut b = BucketState {
         name: name.to_string(),
-        exists: false,
-        region: None,
-        owned_by_account: true,
-        policy: None,
-        encryption: None,
+        exists: Known::Value(false),
+        region: Known::Value(None),
+        owned_by_account: Known::Value(true),
+        policy: Known::Value(None),
+        encryption: Known::Value(None),
         kms_key: None,
-        public_access_blocked: None,
+        public_access_blocked: Known::Value(None),
     };
     match clients.s3.head_bucket().bucket(name).expected_bucket_owner(account).send().await {
-        Ok(_) => b.exists = true,
-        Err(e) => {
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            match status {
-                Some(404) => return b,
-                Some(403) => {
-                    b.exists = true;
-                    b.owned_by_account = false;
-                    return b;
+        Ok(_) => b.exists = Known::Value(true),
+        Err(e) => match crate::aws::classify(&e) {
+            // 404: no such bucket. That is the fact "missing", not a read failure.
+            crate::aws::Class::Missing => return b,
+            // 403 with ExpectedBucketOwner: another account's bucket, or the caller may not
+            // read it. Asking again without the owner tells them apart.
+            crate::aws::Class::Denied => {
+                match clients.s3.head_bucket().bucket(name).send().await {
+                    Ok(_) => {
+                        b.exists = Known::Value(true);
+                        b.owned_by_account = Known::Value(false);
+                        not_read(&mut b, ReadErrorKind::Denied, format!("s3://{name} belongs to another account; its configuration was not read"));
+                    }
+                    Err(e2) => {
+                        let err = sdk_error("s3", "HeadBucket", e2);
+                        match err {
+                            Error::Missing(_) => {}
+                            // Refused both ways: the bucket exists (S3 answers 404 otherwise)
+                            // but who owns it is unknown.
+                            Error::Denied(_) => {
+                                b.exists = Known::Value(true);
+                                b.owned_by_account = unknown(&format!("the owner of s3://{name}"), &err, failures);
+                                not_read(&mut b, ReadErrorKind::Denied, format!("not read: HeadBucket on s3://{name} was refused ({err})"));
+                            }
+                            other => {
+                                b.exists = unknown(&format!("s3://{name}"), &other, failures);
+                                not_read(&mut b, read_error(&other).kind, format!("not read: HeadBucket on s3://{name} failed ({other})"));
+                            }
+                        }
+                    }
                 }
-                _ => return b,
+                return b;
             }
-        }
+            crate::aws::Class::Failed => {
+                let err = sdk_error("s3", "HeadBucket", e);
+                b.exists = unknown(&format!("s3://{name}"), &err, failures);
+                not_read(&mut b, ReadErrorKind::Failed, format!("not read: HeadBucket on s3://{name} failed ({err})"));
+                return b;
+            }
+        },
     }
-    if let Ok(loc) = clients.s3.get_bucket_location().bucket(name).send().await {
-        b.region = Some(loc.location_constraint().map(|c| c.as_str().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "us-east-1".into()));
-    }
-    if let Ok(p) = clients.s3.get_bucket_policy().bucket(name).send().await {
-        b.policy = p.policy().map(doc_value);
-    }
-    if let Ok(pab) = clients.s3.get_public_access_block().bucket(name).send().await {
-        b.public_access_blocked = pab.public_access_block_configuration().map(|c| {
+    let region =
+        clients.s3.get_bucket_location().bucket(name).send().await.map_err(|e| sdk_error("s3", "GetBucketLocation", e)).map(|loc| {
+            Some(loc.location_constraint().map(|c| c.as_str().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "us-east-1".into()))
+        });
+    b.region = bucket_read(name, "region", region, failures);
+    let policy = clients.s3.get_bucket_policy().bucket(name).send().await.map(|p| p.policy().map(doc_value));
+    let policy = match policy {
+        Err(e) if service_code(&e) == Some("NoSuchBucketPolicy") => Ok(None),
+        other => other.map_err(|e| sdk_error("s3", "GetBucketPolicy", e)),
+    };
+    b.policy = bucket_read(name, "policy", policy, failures);
+    let pab = clients.s3.get_public_access_block().bucket(name).send().await.map_err(|e| sdk_error("s3", "GetPublicAccessBlock", e)).map(|pab| {
+        pab.public_access_block_configuration().map(|c| {
             c.block_public_acls() == Some(true)
                 && c.ignore_public_acls() == Some(true)
                 && c.block_public_policy() == Some(true)
                 && c.restrict_public_buckets() == Some(true)
-        });
-    }
-    if let Ok(enc) = clients.s3.get_bucket_encryption().bucket(name).send().await {
-        if let Some(rule) = enc.server_side_encryption_configuration().and_then(|c| c.rules().first()) {
-            if let Some(d) = rule.apply_server_side_encryption_by_default() {
-                b.encryption = Some(d.sse_algorithm().as_str().to_string());
+        })
+    });
+    b.public_access_blocked = bucket_read(name, "public access block", pab, failures);
+    let enc = match clients.s3.get_bucket_encryption().bucket(name).send().await {
+        Ok(enc) => Ok(enc
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| {
                 b.kms_key = d.kms_master_key_id().map(str::to_string);
-            }
-        }
-    }
+                d.sse_algorithm().as_str().to_string()
+            })),
+        // S3 answers this code (not NoSuch*) when a bucket has no default encryption.
+        Err(e) if service_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => Ok(None),
+        Err(e) => Err(sdk_error("s3", "GetBucketEncryption", e)),
+    };
+    b.encryption = bucket_read(name, "default encryption", enc, failures);
     b
 }
 
@@ -275,14 +349,22 @@ async fn input_objects(clients: &Clients, loc: &crate::config::S3Location) -> Re
     if loc.is_object {
         return match clients.s3.head_object().bucket(&loc.bucket).key(&loc.key).send().await {
             Ok(h) => Ok(vec![ObjectInfo { key: loc.key.clone(), size: h.content_length().unwrap_or(0) }]),
-            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(vec![]),
-            Err(e) => Err(sdk_error("s3", "HeadObject", e)),
+            Err(e) => match sdk_error("s3", "HeadObject", e) {
+                // No such object, or no such bucket: nothing there (bucket-missing says which).
+                Error::Missing(_) => Ok(vec![]),
+                other => Err(other),
+            },
         };
     }
     let mut out = Vec::new();
     let mut pages = clients.s3.list_objects_v2().bucket(&loc.bucket).prefix(loc.folder()).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
+        let page = match page.map_err(|e| sdk_error("s3", "ListObjectsV2", e)) {
+            Ok(p) => p,
+            // NoSuchBucket: nothing there (bucket-missing reports the bucket).
+            Err(Error::Missing(_)) => return Ok(vec![]),
+            Err(e) => return Err(e),
+        };
         for o in page.contents() {
             let key = o.key().unwrap_or_default();
             if key.ends_with(".jsonl") {
@@ -293,7 +375,7 @@ async fn input_objects(clients: &Clients, loc: &crate::config::S3Location) -> Re
     Ok(out)
 }
 
-async fn model_state(clients: &Clients, settings: &Settings) -> Result<ModelState> {
+async fn model_state(clients: &Clients, settings: &Settings, failures: &Failures) -> Result<ModelState> {
     let model = settings.model()?;
     let fm = model.foundation_model_id.clone();
     let mut state = ModelState {
@@ -303,6 +385,7 @@ async fn model_state(clients: &Clients, settings: &Settings) -> Result<ModelStat
         authorization: None,
         entitlement: None,
         profiles: vec![],
+        availability_error: None,
     };
     let Some(fm) = fm else { return Ok(state) };
     match clients.bedrock.get_foundation_model().model_identifier(&fm).send().await {
@@ -315,9 +398,16 @@ async fn model_state(clients: &Clients, settings: &Settings) -> Result<ModelStat
         Err(e) if service_code(&e) == Some("ResourceNotFoundException") || service_code(&e) == Some("ValidationException") => return Ok(state),
         Err(e) => return Err(sdk_error("bedrock", "GetFoundationModel", e)),
     }
-    if let Ok(a) = clients.bedrock.get_foundation_model_availability().model_id(&fm).send().await {
-        state.authorization = Some(a.authorization_status().as_str().to_string());
-        state.entitlement = Some(a.entitlement_availability().as_str().to_string());
+    match clients.bedrock.get_foundation_model_availability().model_id(&fm).send().await {
+        Ok(a) => {
+            state.authorization = Some(a.authorization_status().as_str().to_string());
+            state.entitlement = Some(a.entitlement_availability().as_str().to_string());
+        }
+        Err(e) => {
+            let err = read_error(&sdk_error("bedrock", "GetFoundationModelAvailability", e));
+            record("the model's availability", &err, failures);
+            state.availability_error = Some(err);
+        }
     }
     let profiles = clients.bedrock.list_inference_profiles().send().await.map_err(|e| sdk_error("bedrock", "ListInferenceProfiles", e))?;
     for p in profiles.inference_profile_summaries() {
@@ -367,7 +457,6 @@ async fn jobs(clients: &Clients) -> Result<Vec<JobSummary>> {
 /// Reads everything `check` needs, concurrently, each resource once. A read that fails is
 /// recorded as unknown (and in `read_failures`), never guessed.
 pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::aws::Identity) -> Result<Snapshot> {
-    let region = settings.region()?.to_string();
     let input = settings.input()?.clone();
     let output = settings.output()?.clone();
     let role_name = settings.role_name()?.to_string();
@@ -380,20 +469,30 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let caller_fut = async {
         match PrincipalArn::parse(&caller_arn) {
             Ok(p) => match raw_principal_documents(clients, &p).await {
-                Ok((docs, boundary)) => (Known::Value(docs), boundary, None),
+                Ok((docs, boundary)) => (Known::Value(true), Known::Value(docs), boundary, None),
+                // GetUser / GetRole answered NoSuchEntity: the caller does not exist.
+                Err(Error::Missing(m)) if m.starts_with("iam:GetUser ") || m.starts_with("iam:GetRole ") => {
+                    (Known::Value(false), Known::Value(vec![]), None, None)
+                }
                 Err(e) => {
                     // Fall back to IAM's simulator where the caller may use it; else unknown.
                     let sim = simulate(clients, &p, &sim_pairs).await;
                     let why = match &sim {
-                        Ok(_) => Error::Aws(format!("{e}; decisions taken from iam:SimulatePrincipalPolicy instead")),
-                        Err(se) => Error::Aws(format!("{e}; iam:SimulatePrincipalPolicy also failed: {se}")),
+                        Ok(_) => match &e {
+                            Error::Denied(m) => Error::Denied(format!("{m}; decisions taken from iam:SimulatePrincipalPolicy instead")),
+                            other => Error::Aws(format!("{other}; decisions taken from iam:SimulatePrincipalPolicy instead")),
+                        },
+                        Err(se) => match &e {
+                            Error::Denied(m) => Error::Denied(format!("{m}; iam:SimulatePrincipalPolicy also failed: {se}")),
+                            other => Error::Aws(format!("{other}; iam:SimulatePrincipalPolicy also failed: {se}")),
+                        },
                     };
-                    (unknown("the caller's policies", &why, &failures), None, sim.ok())
+                    (Known::Unknown(read_error(&e)), unknown("the caller's policies", &why, &failures), None, sim.ok())
                 }
             },
             Err(rule) => {
                 let e = Error::Usage(format!("the caller {caller_arn} is not an IAM user, role or assumed-role ARN ({rule}); set caller_arn"));
-                (unknown("the caller's policies", &e, &failures), None, None)
+                (Known::Unknown(read_error(&e)), unknown("the caller's policies", &e, &failures), None, None)
             }
         }
     };
@@ -407,7 +506,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     if output.bucket != input.bucket {
         bucket_names.push(output.bucket.clone());
     }
-    let buckets_fut = futures_join_all(bucket_names.iter().map(|b| bucket_state(clients, b, &account)));
+    let buckets_fut = futures_join_all(bucket_names.iter().map(|b| bucket_state(clients, b, &account, &failures)));
     let objects_fut = async {
         match input_objects(clients, &input).await {
             Ok(o) => Known::Value(o),
@@ -415,7 +514,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
         }
     };
     let model_fut = async {
-        match model_state(clients, settings).await {
+        match model_state(clients, settings, &failures).await {
             Ok(m) => Known::Value(m),
             Err(e) => unknown("the model", &e, &failures),
         }
@@ -433,12 +532,11 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             Err(e) => unknown("the batch jobs", &e, &failures),
         }
     };
-    let ((caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, quotas, jobs) =
+    let ((caller_exists, caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, quotas, jobs) =
         tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
 
     // KMS keys: the buckets' default encryption keys and the configured one, each read once.
-    let mut keys: Vec<String> =
-        buckets.iter().filter(|b| b.encryption.as_deref().is_some_and(|e| e.starts_with("aws:kms"))).filter_map(|b| b.kms_key.clone()).collect();
+    let mut keys: Vec<String> = buckets.iter().filter(|b| b.uses_kms()).filter_map(|b| b.kms_key.clone()).collect();
     if let Some(k) = &settings.kms_key {
         keys.push(match k {
             crate::config::KmsKey::Id(i) | crate::config::KmsKey::Arn(i) => i.clone(),
@@ -460,19 +558,14 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
         version: SNAPSHOT_VERSION,
         account_id: account,
         partition: identity.partition.clone(),
-        settings: SnapshotSettings {
-            region,
-            model_id: model.raw.clone(),
-            input_uri: input.uri.clone(),
-            output_uri: output.uri.clone(),
-            role_name,
-            role_path: settings.role_path.clone(),
-            kms_key_id: settings.kms_key.as_ref().map(|k| match k {
-                crate::config::KmsKey::Id(i) | crate::config::KmsKey::Arn(i) => i.clone(),
-            }),
-            caller_arn: Some(caller_arn.clone()),
+        settings: crate::config::to_snapshot(settings, &caller_arn)?,
+        caller: PrincipalState {
+            arn: caller_arn,
+            exists: caller_exists,
+            policies: caller_policies,
+            boundary: caller_boundary,
+            simulated: caller_simulated,
         },
-        caller: PrincipalState { arn: caller_arn, policies: caller_policies, boundary: caller_boundary, simulated: caller_simulated },
         role,
         buckets,
         input_objects,

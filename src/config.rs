@@ -38,6 +38,8 @@ pub enum Source {
     Flag,
     Environment(&'static str),
     Profile,
+    /// The settings recorded in a snapshot file.
+    Snapshot,
 }
 
 impl Source {
@@ -47,6 +49,7 @@ impl Source {
             Source::Flag => format!("--{}", key.replace('_', "-")),
             Source::Environment(var) => format!("{var} (environment)"),
             Source::Profile => format!("{key} (AWS config file)"),
+            Source::Snapshot => format!("{key} (snapshot settings)"),
         }
     }
 }
@@ -206,6 +209,39 @@ pub fn resolve(file: FileSettings, path: Option<PathBuf>, o: &Overrides, aws_reg
     validate_tags(&tags).map_err(|(k, v, rule)| bad(&file_src, &format!("tags.{k}"), &v, &rule))?;
 
     Ok(Settings { region, model, input, output, role_name, role_path, kms_key, caller_arn, tags, file: path })
+}
+
+/// Settings back from a snapshot's record of them, validated as the file and flags are (the
+/// same merge: the snapshot's values are the only layer).
+pub fn from_snapshot(s: &crate::snapshot::SnapshotSettings) -> Result<Settings> {
+    let layer = FileSettings {
+        region: Some(s.region.clone()),
+        model_id: Some(s.model_id.clone()),
+        input_uri: Some(s.input_uri.clone()),
+        output_uri: Some(s.output_uri.clone()),
+        role_name: Some(s.role_name.clone()),
+        role_path: Some(s.role_path.clone()),
+        kms_key_id: s.kms_key_id.clone(),
+        caller_arn: None,
+        tags: None,
+    };
+    resolve(layer, None, &Overrides::default(), None).map_err(|e| Error::Usage(format!("the snapshot's settings: {e}")))
+}
+
+/// The record of the settings a snapshot keeps (the inverse of [`from_snapshot`]).
+pub fn to_snapshot(settings: &Settings, caller_arn: &str) -> Result<crate::snapshot::SnapshotSettings> {
+    Ok(crate::snapshot::SnapshotSettings {
+        region: settings.region()?.to_string(),
+        model_id: settings.model()?.raw.clone(),
+        input_uri: settings.input()?.uri.clone(),
+        output_uri: settings.output()?.uri.clone(),
+        role_name: settings.role_name()?.to_string(),
+        role_path: settings.role_path.clone(),
+        kms_key_id: settings.kms_key.as_ref().map(|k| match k {
+            KmsKey::Id(i) | KmsKey::Arn(i) => i.clone(),
+        }),
+        caller_arn: Some(caller_arn.to_string()),
+    })
 }
 
 fn bad(src: &Source, key: &str, value: &str, rule: &str) -> Error {

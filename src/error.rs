@@ -1,9 +1,43 @@
 //! Errors and the exit codes they map to.
 //!
-//! Exit codes are part of the public interface (see README): 0 all pass, 1 a check failed,
-//! 2 usage or config error, 3 AWS unreachable, credentials missing or an AWS call failed.
+//! Exit codes are part of the public interface, documented once here and in the README:
+//! 0 all pass, 1 a check failed, 2 usage or config error, 3 AWS unreachable, credentials
+//! missing or an AWS call failed, 4 incomplete (a check could not run and nothing failed).
 
 use std::fmt;
+
+/// The process exit status of every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitCode {
+    /// 0: everything passed (or the command did what it was asked).
+    Ok,
+    /// 1: a check failed (a finding of severity error, a denied simulation, a failed canary).
+    Failed,
+    /// 2: bad usage, a bad setting, a bad file or template.
+    Usage,
+    /// 3: AWS could not be reached, credentials are missing, or an AWS call failed.
+    Aws,
+    /// 4: a check could not run (a read failed) and nothing failed.
+    Incomplete,
+    /// 2 for `plan --detailed-exitcode` only: changes are pending (Terraform's convention).
+    ChangesPending,
+    /// 130: `canary` was interrupted (Ctrl-C), as shells report SIGINT.
+    Interrupted,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitCode::Ok => 0,
+            ExitCode::Failed => 1,
+            ExitCode::Usage | ExitCode::ChangesPending => 2,
+            ExitCode::Aws => 3,
+            ExitCode::Incomplete => 4,
+            ExitCode::Interrupted => 130,
+        }
+    }
+}
 
 /// Exit code: everything passed.
 pub const EXIT_OK: i32 = 0;
@@ -13,6 +47,8 @@ pub const EXIT_CHECK_FAILED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code: AWS could not be reached, credentials are missing, or an AWS call failed.
 pub const EXIT_AWS: i32 = 3;
+/// Exit code: a check could not run and nothing failed.
+pub const EXIT_INCOMPLETE: i32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -31,19 +67,44 @@ pub enum Error {
     /// The endpoint did not answer (connection refused, DNS, timeout).
     #[error("{0}")]
     Unreachable(String),
-    /// An AWS call answered with an error.
+    /// An AWS call answered with an error (throttling, 5xx, a validation error, …).
     #[error("{0}")]
     Aws(String),
+    /// An AWS call was refused (AccessDenied, HTTP 403).
+    #[error("{0}")]
+    Denied(String),
+    /// An AWS call answered that the thing does not exist (NoSuch*, NotFound, HTTP 404).
+    #[error("{0}")]
+    Missing(String),
     /// A local file could not be read or written.
     #[error("{0}")]
     Io(String),
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> ExitCode {
         match self {
-            Error::Config(_) | Error::Usage(_) | Error::Template(_) | Error::Io(_) => EXIT_USAGE,
-            Error::Credentials(_) | Error::Unreachable(_) | Error::Aws(_) => EXIT_AWS,
+            Error::Config(_) | Error::Usage(_) | Error::Template(_) | Error::Io(_) => ExitCode::Usage,
+            Error::Credentials(_) | Error::Unreachable(_) | Error::Aws(_) | Error::Denied(_) | Error::Missing(_) => ExitCode::Aws,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.exit().code()
+    }
+
+    /// The error's kind, as `--output json` names it: `{"error": {"kind", "message"}}`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::Usage(_) => "usage",
+            Error::Template(_) => "template",
+            Error::Credentials(_) => "credentials",
+            Error::Unreachable(_) => "unreachable",
+            Error::Aws(_) => "aws",
+            Error::Denied(_) => "denied",
+            Error::Missing(_) => "missing",
+            Error::Io(_) => "io",
         }
     }
 

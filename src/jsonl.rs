@@ -12,6 +12,8 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+pub use crate::validate::diags::Code;
+
 /// The shape `modelInput` must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -99,7 +101,7 @@ pub struct Example {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
-    pub code: &'static str,
+    pub code: Code,
     pub level: Level,
     pub count: u64,
     pub examples: Vec<Example>,
@@ -339,7 +341,7 @@ pub struct Validator {
     max_examples: usize,
     /// recordId hash → first line. 16 bytes a record whatever the id's length.
     ids: HashMap<u64, u64>,
-    problems: BTreeMap<&'static str, Problem>,
+    problems: BTreeMap<Code, Problem>,
     hasher: std::collections::hash_map::RandomState,
     line: u64,
     records: u64,
@@ -350,7 +352,7 @@ pub struct Validator {
 }
 
 /// One record's verdict: Ok(output ceiling) or the problem.
-type LineResult = Result<u64, (&'static str, String)>;
+type LineResult = Result<u64, (Code, String)>;
 
 impl Validator {
     pub fn new(family: Family, limits: Limits, max_examples: usize) -> Validator {
@@ -371,11 +373,11 @@ impl Validator {
     }
 
     /// Records a problem found outside the lines (the object's key, say).
-    pub fn add_problem(&mut self, code: &'static str, level: Level, line: u64, message: String) {
+    pub fn add_problem(&mut self, code: Code, level: Level, line: u64, message: String) {
         self.report(code, level, line, message);
     }
 
-    fn report(&mut self, code: &'static str, level: Level, line: u64, message: String) {
+    fn report(&mut self, code: Code, level: Level, line: u64, message: String) {
         let p = self.problems.entry(code).or_insert_with(|| Problem { code, level, count: 0, examples: Vec::new() });
         p.count += 1;
         if p.examples.len() < self.max_examples {
@@ -404,7 +406,7 @@ impl Validator {
         // each string; every family parses from &str.
         let line = match std::str::from_utf8(line) {
             Ok(t) => t,
-            Err(e) => return self.report("invalid-utf8", Level::Error, n, format!("not UTF-8: {e}")),
+            Err(e) => return self.report(Code::InvalidUtf8, Level::Error, n, format!("not UTF-8: {e}")),
         };
         let outcome = match self.family {
             Family::Anthropic => self.anthropic(line),
@@ -416,7 +418,7 @@ impl Validator {
                 if m.get().starts_with('{') {
                     Ok(0)
                 } else {
-                    Err(("bad-model-input", format!("modelInput must be an object, not {}", m.get().chars().take(40).collect::<String>())))
+                    Err((Code::BadModelInput, format!("modelInput must be an object, not {}", m.get().chars().take(40).collect::<String>())))
                 }
             }),
         };
@@ -436,7 +438,7 @@ impl Validator {
             match self.ids.entry(key) {
                 std::collections::hash_map::Entry::Occupied(first) => {
                     let first = *first.get();
-                    self.report("duplicate-record-id", Level::Error, line, format!("recordId {id:?} also on line {first}"));
+                    self.report(Code::DuplicateRecordId, Level::Error, line, format!("recordId {id:?} also on line {first}"));
                 }
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(line);
@@ -446,55 +448,55 @@ impl Validator {
     }
 
     /// Explains why a line failed to parse into the family's shape.
-    fn diagnose(&self, line: &str, err: serde_json::Error) -> (&'static str, String) {
+    fn diagnose(&self, line: &str, err: serde_json::Error) -> (Code, String) {
         let v: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
-            Err(e) => return ("invalid-json", format!("not valid JSON: {e}")),
+            Err(e) => return (Code::InvalidJson, format!("not valid JSON: {e}")),
         };
-        let Some(obj) = v.as_object() else { return ("not-an-object", "each line must be a JSON object".into()) };
+        let Some(obj) = v.as_object() else { return (Code::NotAnObject, "each line must be a JSON object".into()) };
         if let Some(id) = obj.get("recordId") {
             if !id.is_string() {
-                return ("bad-record-id", format!("recordId must be a string, not {id}"));
+                return (Code::BadRecordId, format!("recordId must be a string, not {id}"));
             }
         }
         match obj.get("modelInput") {
-            None => ("missing-model-input", "no modelInput".into()),
-            Some(m) if !m.is_object() => ("bad-model-input", format!("modelInput must be an object, not {}", kind(m))),
-            Some(_) => ("wrong-shape", format!("modelInput does not have the {:?} shape: {err}", self.family)),
+            None => (Code::MissingModelInput, "no modelInput".into()),
+            Some(m) if !m.is_object() => (Code::BadModelInput, format!("modelInput must be an object, not {}", kind(m))),
+            Some(_) => (Code::WrongShape, format!("modelInput does not have the {:?} shape: {err}", self.family)),
         }
     }
 
     fn anthropic(&mut self, line: &str) -> LineResult {
         let rec: Envelope<AnthropicInput> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
-        let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
+        let m = rec.model_input.ok_or((Code::MissingModelInput, "no modelInput".to_string()))?;
         self.input_chars += line.len() as u64;
         match m.anthropic_version.as_deref() {
             Some(ANTHROPIC_VERSION) => {}
-            Some(v) => return Err(("wrong-shape", format!("anthropic_version is {v:?}; Bedrock needs {ANTHROPIC_VERSION:?}"))),
-            None => return Err(("wrong-shape", format!("anthropic_version is missing; Bedrock needs {ANTHROPIC_VERSION:?}"))),
+            Some(v) => return Err((Code::WrongShape, format!("anthropic_version is {v:?}; Bedrock needs {ANTHROPIC_VERSION:?}"))),
+            None => return Err((Code::WrongShape, format!("anthropic_version is missing; Bedrock needs {ANTHROPIC_VERSION:?}"))),
         }
-        let max = m.max_tokens.as_ref().ok_or(("wrong-shape", "max_tokens is missing".to_string()))?;
-        let max = max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("max_tokens must be a positive integer, not {}", max.0)))?;
+        let max = m.max_tokens.as_ref().ok_or((Code::WrongShape, "max_tokens is missing".to_string()))?;
+        let max = max.as_positive_int().ok_or_else(|| (Code::WrongShape, format!("max_tokens must be a positive integer, not {}", max.0)))?;
         if let Some(limit) = self.limits.max_output_tokens {
             if max > limit {
-                return Err(("max-tokens-over-limit", format!("max_tokens {max} is over the model's limit of {limit}")));
+                return Err((Code::MaxTokensOverLimit, format!("max_tokens {max} is over the model's limit of {limit}")));
             }
         }
         if self.limits.forbids_temperature_with_top_p && m.temperature.is_some() && m.top_p.is_some() {
-            return Err(("temperature-and-top-p", "temperature and top_p are both set; this model accepts only one of them".into()));
+            return Err((Code::TemperatureAndTopP, "temperature and top_p are both set; this model accepts only one of them".into()));
         }
         let count = match m.messages {
-            None => return Err(("wrong-shape", "messages is missing".into())),
-            Some(Messages(Err(p))) => return Err(("wrong-shape", p)),
+            None => return Err((Code::WrongShape, "messages is missing".into())),
+            Some(Messages(Err(p))) => return Err((Code::WrongShape, p)),
             Some(Messages(Ok(n))) => n,
         };
         if count == 0 {
-            return Err(("wrong-shape", "messages must be a non-empty list".into()));
+            return Err((Code::WrongShape, "messages must be a non-empty list".into()));
         }
         if count % 2 == 0 {
             // Ending with an assistant turn is a prefill: allowed, but worth a note once.
-            self.report("assistant-prefill", Level::Note, self.line, "the last message is the assistant's (a prefill)".into());
+            self.report(Code::AssistantPrefill, Level::Note, self.line, "the last message is the assistant's (a prefill)".into());
         }
         Ok(max)
     }
@@ -502,7 +504,7 @@ impl Validator {
     fn generic<'a, M: Deserialize<'a>>(&mut self, line: &'a str, check: fn(&Validator, M) -> LineResult) -> LineResult {
         let rec: Envelope<M> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
-        let m = rec.model_input.ok_or(("missing-model-input", "no modelInput".to_string()))?;
+        let m = rec.model_input.ok_or((Code::MissingModelInput, "no modelInput".to_string()))?;
         self.input_chars += line.len() as u64;
         check(self, m)
     }
@@ -510,30 +512,30 @@ impl Validator {
     fn titan(&self, m: TitanEmbedInput) -> LineResult {
         match m.input_text.as_deref() {
             Some(t) if !t.is_empty() => {}
-            _ => return Err(("wrong-shape", "inputText must be a non-empty string".into())),
+            _ => return Err((Code::WrongShape, "inputText must be a non-empty string".into())),
         }
         if let Some(d) = &m.dimensions {
             if !matches!(d.0.as_u64(), Some(256 | 512 | 1024)) {
-                return Err(("wrong-shape", format!("dimensions must be 256, 512 or 1024, not {}", d.0)));
+                return Err((Code::WrongShape, format!("dimensions must be 256, 512 or 1024, not {}", d.0)));
             }
         }
         Ok(0)
     }
 
-    fn messages_blocks(messages: &[NovaMessage], blocks: &[&str]) -> Result<(), (&'static str, String)> {
+    fn messages_blocks(messages: &[NovaMessage], blocks: &[&str]) -> Result<(), (Code, String)> {
         if messages.is_empty() {
-            return Err(("wrong-shape", "messages must be a non-empty list".into()));
+            return Err((Code::WrongShape, "messages must be a non-empty list".into()));
         }
         for (i, msg) in messages.iter().enumerate() {
             if msg.role != "user" && msg.role != "assistant" {
-                return Err(("wrong-shape", format!("messages[{i}].role must be user or assistant, not {:?}", msg.role)));
+                return Err((Code::WrongShape, format!("messages[{i}].role must be user or assistant, not {:?}", msg.role)));
             }
             if msg.content.is_empty() {
-                return Err(("wrong-shape", format!("messages[{i}].content must be a non-empty list of blocks")));
+                return Err((Code::WrongShape, format!("messages[{i}].content must be a non-empty list of blocks")));
             }
             for (j, b) in msg.content.iter().enumerate() {
                 if !b.keys().any(|k| blocks.contains(&k.as_str())) {
-                    return Err(("wrong-shape", format!("messages[{i}].content[{j}] has none of {blocks:?}")));
+                    return Err((Code::WrongShape, format!("messages[{i}].content[{j}] has none of {blocks:?}")));
                 }
             }
         }
@@ -543,14 +545,15 @@ impl Validator {
     fn inference(&self, c: &Option<InferenceConfig>) -> LineResult {
         let Some(c) = c else { return Ok(0) };
         if self.limits.forbids_temperature_with_top_p && c.temperature.is_some() && c.top_p.is_some() {
-            return Err(("temperature-and-top-p", "temperature and topP are both set; this model accepts only one of them".into()));
+            return Err((Code::TemperatureAndTopP, "temperature and topP are both set; this model accepts only one of them".into()));
         }
         let Some(max) = &c.max_tokens else { return Ok(0) };
-        let max =
-            max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("inferenceConfig.maxTokens must be a positive integer, not {}", max.0)))?;
+        let max = max
+            .as_positive_int()
+            .ok_or_else(|| (Code::WrongShape, format!("inferenceConfig.maxTokens must be a positive integer, not {}", max.0)))?;
         if let Some(limit) = self.limits.max_output_tokens {
             if max > limit {
-                return Err(("max-tokens-over-limit", format!("maxTokens {max} is over the model's limit of {limit}")));
+                return Err((Code::MaxTokensOverLimit, format!("maxTokens {max} is over the model's limit of {limit}")));
             }
         }
         Ok(max)
@@ -569,13 +572,13 @@ impl Validator {
     fn llama(&self, m: LlamaInput) -> LineResult {
         match m.prompt.as_deref() {
             Some(p) if !p.is_empty() => {}
-            _ => return Err(("wrong-shape", "prompt must be a non-empty string".into())),
+            _ => return Err((Code::WrongShape, "prompt must be a non-empty string".into())),
         }
         let Some(max) = &m.max_gen_len else { return Ok(0) };
-        let max = max.as_positive_int().ok_or_else(|| ("wrong-shape", format!("max_gen_len must be a positive integer, not {}", max.0)))?;
+        let max = max.as_positive_int().ok_or_else(|| (Code::WrongShape, format!("max_gen_len must be a positive integer, not {}", max.0)))?;
         if let Some(limit) = self.limits.max_output_tokens {
             if max > limit {
-                return Err(("max-tokens-over-limit", format!("max_gen_len {max} is over the model's limit of {limit}")));
+                return Err((Code::MaxTokensOverLimit, format!("max_gen_len {max} is over the model's limit of {limit}")));
             }
         }
         Ok(max)
@@ -590,40 +593,40 @@ impl Validator {
     pub fn finish(mut self, source: &str, key_name: Option<&str>) -> Report {
         if let Some(name) = key_name {
             if !name.ends_with(".jsonl") {
-                self.report("not-jsonl", Level::Error, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
+                self.report(Code::NotJsonl, Level::Error, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
             }
         }
         let l = self.limits.clone();
         if self.records < l.min_records {
-            self.report("too-few-records", Level::Error, 0, format!("{} records; the model's minimum per job is {}", self.records, l.min_records));
+            self.report(Code::TooFewRecords, Level::Error, 0, format!("{} records; the model's minimum per job is {}", self.records, l.min_records));
         }
         if self.records > l.max_records_per_file {
-            self.report("too-many-records", Level::Error, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
+            self.report(Code::TooManyRecords, Level::Error, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
         }
         if self.records > l.max_records_per_job {
             self.report(
-                "too-many-records-per-job",
+                Code::TooManyRecordsPerJob,
                 Level::Error,
                 0,
                 format!("{} records; the quota is {} per job", self.records, l.max_records_per_job),
             );
         }
         if self.bytes > l.max_file_bytes {
-            self.report("file-too-large", Level::Error, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
+            self.report(Code::FileTooLarge, Level::Error, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
         }
         if self.bytes > l.max_job_bytes {
-            self.report("job-too-large", Level::Error, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
+            self.report(Code::JobTooLarge, Level::Error, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
         }
         if self.family == Family::Unknown {
             self.report(
-                "unknown-family",
+                Code::UnknownFamily,
                 Level::Note,
                 0,
                 "the model family is not known: only the envelope (recordId, modelInput) was checked".into(),
             );
         }
         let mut problems: Vec<Problem> = self.problems.into_values().collect();
-        problems.sort_by(|a, b| a.level.cmp(&b.level).then(a.code.cmp(b.code)));
+        problems.sort_by(|a, b| a.level.cmp(&b.level).then(a.code.as_str().cmp(b.code.as_str())));
         Report {
             source: source.to_string(),
             family: self.family,
@@ -716,7 +719,7 @@ mod tests {
     }
 
     fn codes(r: &Report) -> Vec<&'static str> {
-        r.problems.iter().filter(|p| p.level == Level::Error).map(|p| p.code).collect()
+        r.problems.iter().filter(|p| p.level == Level::Error).map(|p| p.code.as_str()).collect()
     }
 
     const OK: &str =
@@ -736,7 +739,7 @@ mod tests {
         let text = format!("{OK}\n{{broken\n{OK}\n");
         let r = run(Family::Anthropic, &text);
         assert_eq!(codes(&r), vec!["duplicate-record-id", "invalid-json"]);
-        let dup = r.problems.iter().find(|p| p.code == "duplicate-record-id").unwrap();
+        let dup = r.problems.iter().find(|p| p.code.as_str() == "duplicate-record-id").unwrap();
         assert_eq!(dup.examples[0].line, 3);
         assert!(dup.examples[0].message.contains("line 1"));
     }
@@ -773,7 +776,7 @@ mod tests {
         assert!(codes(&run(Family::Llama, r#"{"modelInput":{"prompt":"x","max_gen_len":5}}"#)).is_empty());
         assert_eq!(codes(&run(Family::Llama, r#"{"modelInput":{"messages":[]}}"#)), vec!["wrong-shape"]);
         let r = run(Family::Unknown, r#"{"modelInput":{"anything":1}}"#);
-        assert!(codes(&r).is_empty() && r.problems.iter().any(|p| p.code == "unknown-family"));
+        assert!(codes(&r).is_empty() && r.problems.iter().any(|p| p.code.as_str() == "unknown-family"));
         assert_eq!(codes(&run(Family::Unknown, r#"{"modelInput":"text"}"#)), vec!["bad-model-input"]);
     }
 

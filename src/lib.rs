@@ -4,7 +4,6 @@
 //! modules below do the work. I/O stays at the edges (`aws`); rendering and policy parsing are
 //! pure functions over values.
 
-pub mod app;
 pub mod apply;
 pub mod aws;
 pub mod canary;
@@ -12,14 +11,18 @@ pub mod catalogue;
 pub mod checks;
 pub mod cli;
 pub mod collect;
+pub mod commands;
 pub mod config;
+pub mod desired;
 pub mod error;
 pub mod findings;
 pub mod jsonl;
+pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod report;
+pub mod session;
 pub mod simulate;
 pub mod snapshot;
 pub mod validate;

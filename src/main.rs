@@ -1,24 +1,22 @@
-//! The `bedbatch-doctor` binary: parse arguments, run, map errors to exit codes.
+//! The `bedbatch-doctor` binary: parse arguments, run, map the typed exit code.
 
 use clap::Parser;
 
 fn main() {
     let cli = bedbatch_doctor::cli::Cli::parse();
+    bedbatch_doctor::output::set_format(cli.global.output);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            std::process::exit(bedbatch_doctor::error::EXIT_USAGE);
+            let err = bedbatch_doctor::error::Error::Io(format!("cannot start the async runtime: {e}"));
+            std::process::exit(bedbatch_doctor::output::error(&err).code());
         }
     };
     let code = runtime.block_on(async {
-        match bedbatch_doctor::app::run(cli).await {
+        match bedbatch_doctor::commands::run(cli).await {
             Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e}");
-                e.exit_code()
-            }
+            Err(e) => bedbatch_doctor::output::error(&e),
         }
     });
-    std::process::exit(code);
+    std::process::exit(code.code());
 }

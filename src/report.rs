@@ -5,8 +5,9 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use crate::checks::Outcome;
-use crate::findings::{Finding, Severity, FAMILIES};
+use crate::checks::{Outcome, Status};
+use crate::findings::registry::FAMILIES;
+use crate::findings::{Finding, Severity};
 
 pub const REPORT_VERSION: u32 = 1;
 
@@ -24,17 +25,23 @@ pub fn summary(findings: &[Finding]) -> Summary {
     }
 }
 
-/// `{"version":1,"findings":[{"code","severity","title","resource","evidence","fix"}],"summary":{"errors","warnings","notes"}}`
-/// plus `checks`: every check that ran, `{"family","name","passed"}`.
-pub fn json(outcome: &Outcome) -> String {
+/// `{"version":1,"findings":[{"code","severity","title","resource","evidence","fix","consequences"?}],
+/// "summary":{"errors","warnings","notes","checks","passed","failed","unknown","complete"},"checks":[…],"exit_code"}`;
+/// each check is `{"family","name","passed","status":"pass|fail|unknown","codes":[…],"reason"?}`.
+pub fn json(outcome: &Outcome) -> serde_json::Value {
     let s = summary(&outcome.findings);
-    let v = json!({
+    let count = |st: Status| outcome.checks.iter().filter(|c| c.status == st).count();
+    json!({
         "version": REPORT_VERSION,
         "findings": outcome.findings,
-        "summary": {"errors": s.errors, "warnings": s.warnings, "notes": s.notes},
+        "summary": {
+            "errors": s.errors, "warnings": s.warnings, "notes": s.notes,
+            "checks": outcome.checks.len(), "passed": count(Status::Pass), "failed": count(Status::Fail), "unknown": count(Status::Unknown),
+            "complete": !outcome.incomplete(),
+        },
         "checks": outcome.checks,
-    });
-    serde_json::to_string_pretty(&v).expect("serialises")
+        "exit_code": outcome.exit_code().code(),
+    })
 }
 
 struct Paint(bool);
@@ -61,15 +68,22 @@ pub fn text(outcome: &Outcome) -> String {
     let mut out = String::new();
     for (family, heading) in FAMILIES {
         let checks: Vec<_> = outcome.checks.iter().filter(|c| c.family == *family).collect();
-        let loose: Vec<_> = outcome.findings.iter().filter(|f| f.family() == *family && f.code == "read-denied").collect();
+        let loose: Vec<_> = outcome.findings.iter().filter(|f| f.family() == *family && is_read_failure(f)).collect();
         if checks.is_empty() && loose.is_empty() {
             continue;
         }
         out.push_str(&p.c("1", heading));
         out.push('\n');
         for c in &checks {
-            let mark = if c.passed { p.c("32", "✓") } else { p.c("31", "✗") };
+            let mark = match c.status {
+                Status::Pass => p.c("32", "✓"),
+                Status::Fail => p.c("31", "✗"),
+                Status::Unknown => p.c("33", "?"),
+            };
             out.push_str(&format!("  {mark} {}\n", c.name));
+            if let Some(r) = &c.reason {
+                out.push_str(&format!("      unknown: {}\n", r.replace('\n', "\n      ")));
+            }
         }
         for f in &loose {
             out.push_str(&format!("  {} {} — {}\n", p.c("33", "!"), f.code, f.resource));
@@ -77,7 +91,7 @@ pub fn text(outcome: &Outcome) -> String {
             out.push('\n');
         }
     }
-    let shown: Vec<_> = outcome.findings.iter().filter(|f| f.code != "read-denied").collect();
+    let shown: Vec<_> = outcome.findings.iter().filter(|f| !is_read_failure(f)).collect();
     if !shown.is_empty() {
         out.push('\n');
     }
@@ -91,18 +105,34 @@ pub fn text(outcome: &Outcome) -> String {
         out.push_str(&format!("  resource: {}\n", f.resource));
         out.push_str(&format!("  evidence:\n{}\n", indent(&f.evidence, "    ")));
         out.push_str(&format!("  fix:\n{}\n", indent(&f.fix, "    ")));
+        for c in &f.consequences {
+            out.push_str(&format!("  consequence: {}[{}] {} — {}\n", c.severity.as_str(), c.code, c.title, c.resource));
+        }
         out.push_str(&format!("  (bedbatch-doctor explain {})\n\n", f.code));
     }
     let s = summary(&outcome.findings);
+    let unknown = outcome.checks.iter().filter(|c| c.status == Status::Unknown).count();
     let line = format!(
-        "{} errors, {} warnings, {} notes; {} of {} checks passed",
+        "{} errors, {} warnings, {} notes; {} of {} checks passed{}",
         s.errors,
         s.warnings,
         s.notes,
-        outcome.checks.iter().filter(|c| c.passed).count(),
-        outcome.checks.len()
+        outcome.checks.iter().filter(|c| c.status == Status::Pass).count(),
+        outcome.checks.len(),
+        if unknown > 0 { format!(", {unknown} unknown") } else { String::new() }
     );
-    out.push_str(&if s.errors > 0 { p.c("31;1", &line) } else { p.c("32;1", &line) });
+    let line = if s.errors == 0 && outcome.incomplete() { format!("{line}: INCOMPLETE, not a pass (exit 4)") } else { line };
+    out.push_str(&if s.errors > 0 {
+        p.c("31;1", &line)
+    } else if unknown > 0 {
+        p.c("33;1", &line)
+    } else {
+        p.c("32;1", &line)
+    });
     out.push('\n');
     out
+}
+
+fn is_read_failure(f: &Finding) -> bool {
+    matches!(f.code.as_str(), "read-denied" | "read-failed")
 }

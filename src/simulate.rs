@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
-use crate::app;
 use crate::cli::{GlobalArgs, OutputFormat, SimulateArgs};
 use crate::collect;
 use crate::config::PrincipalArn;
-use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
+use crate::error::{Error, ExitCode, Result};
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
+use crate::session as app;
 
 fn read_policy(path: &Path, kind: Kind) -> Result<NamedPolicy> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read policy file {}: {e}", path.display())))?;
@@ -50,7 +50,7 @@ fn derive_context(ctx: &mut Context, who: &PrincipalId) {
     }
 }
 
-pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<i32> {
+pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
     if !args.action.contains(':') || args.action.contains('*') {
         return Err(Error::Usage(format!("--action {:?}: one action of the form service:Action, without wildcards", args.action)));
     }
@@ -115,7 +115,7 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<i32> {
         }
         OutputFormat::Text => print_text(&request, &set, &eval),
     }
-    Ok(if eval.decision == Decision::Allow { EXIT_OK } else { EXIT_CHECK_FAILED })
+    Ok(if eval.decision == Decision::Allow { ExitCode::Ok } else { ExitCode::Failed })
 }
 
 async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, resource: &str) -> Result<Option<NamedPolicy>> {

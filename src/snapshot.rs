@@ -8,14 +8,74 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// Version 2 records why a read failed (`denied` or `failed`) and keeps every bucket fact as
+/// known or unknown; version 1 files are read too (their bare facts count as known, and the
+/// kind of a failure is taken from its text).
+pub const SNAPSHOT_VERSION: u32 = 2;
+
+/// Why a read gave no answer about the resource. A `NoSuch*` answer is not a read failure: it
+/// is the fact "missing".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadErrorKind {
+    /// AWS refused the read (AccessDenied, HTTP 403).
+    Denied,
+    /// Throttling, a 5xx, a timeout or a network error (after the SDK's retries).
+    Failed,
+}
+
+impl ReadErrorKind {
+    /// The kind of a failure known only by its text (version 1 snapshots).
+    pub fn from_text(text: &str) -> ReadErrorKind {
+        let t = text.to_ascii_lowercase();
+        if ["accessdenied", "not authorized", "unauthorizedoperation", "forbidden", "403"].iter().any(|w| t.contains(w)) {
+            ReadErrorKind::Denied
+        } else {
+            ReadErrorKind::Failed
+        }
+    }
+}
+
+/// A read that failed, with AWS's error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadError {
+    pub kind: ReadErrorKind,
+    pub error: String,
+}
+
+impl ReadError {
+    pub fn new(kind: ReadErrorKind, error: impl Into<String>) -> ReadError {
+        ReadError { kind, error: error.into() }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReadError, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Text(String),
+            Full { kind: ReadErrorKind, error: String },
+        }
+        Ok(match Repr::deserialize(d)? {
+            Repr::Text(t) => ReadError { kind: ReadErrorKind::from_text(&t), error: t },
+            Repr::Full { kind, error } => ReadError { kind, error },
+        })
+    }
+}
 
 /// A fact that was read, or why it could not be.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Known<T> {
     Value(T),
-    Unknown(String),
+    Unknown(ReadError),
 }
 
 impl<T> Known<T> {
@@ -25,6 +85,39 @@ impl<T> Known<T> {
             Known::Unknown(_) => None,
         }
     }
+
+    pub fn unknown(&self) -> Option<&ReadError> {
+        match self {
+            Known::Value(_) => None,
+            Known::Unknown(e) => Some(e),
+        }
+    }
+}
+
+/// Reads `{"value": x}` / `{"unknown": …}`, or a bare `x` as version 1 wrote some facts.
+fn lenient<'de, D, T>(d: D) -> Result<Known<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr<T> {
+        Tagged(Known<T>),
+        Bare(T),
+    }
+    Ok(match Repr::deserialize(d)? {
+        Repr::Tagged(k) => k,
+        Repr::Bare(v) => Known::Value(v),
+    })
+}
+
+fn known_true() -> Known<bool> {
+    Known::Value(true)
+}
+
+fn known_none<T>() -> Known<Option<T>> {
+    Known::Value(None)
 }
 
 /// The settings the snapshot was taken with (so it can be checked elsewhere).
@@ -57,6 +150,9 @@ pub struct NamedDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrincipalState {
     pub arn: String,
+    /// False when IAM answered NoSuchEntity for the user or role.
+    #[serde(default = "known_true", deserialize_with = "lenient")]
+    pub exists: Known<bool>,
     /// Identity policies: inline, attached managed (default version), groups'.
     pub policies: Known<Vec<NamedDocument>>,
     #[serde(default)]
@@ -90,27 +186,44 @@ pub struct RoleState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BucketState {
     pub name: String,
-    pub exists: bool,
+    /// HeadBucket: true, false (404), or unknown (403 from the caller's own account, 5xx, …).
+    #[serde(deserialize_with = "lenient")]
+    pub exists: Known<bool>,
     /// The bucket's region (GetBucketLocation; empty answer = us-east-1).
-    #[serde(default)]
-    pub region: Option<String>,
-    /// False when HeadBucket with ExpectedBucketOwner = the account was refused.
-    #[serde(default = "yes")]
-    pub owned_by_account: bool,
-    #[serde(default)]
-    pub policy: Option<Value>,
-    /// Default encryption: "AES256", "aws:kms" or "aws:kms:dsse", with the key.
-    #[serde(default)]
-    pub encryption: Option<String>,
+    #[serde(default = "known_none", deserialize_with = "lenient")]
+    pub region: Known<Option<String>>,
+    /// False when HeadBucket with ExpectedBucketOwner = the account was refused but the bucket
+    /// answers without it.
+    #[serde(default = "known_true", deserialize_with = "lenient")]
+    pub owned_by_account: Known<bool>,
+    /// The bucket policy; `null` when it has none (NoSuchBucketPolicy).
+    #[serde(default = "known_none", deserialize_with = "lenient")]
+    pub policy: Known<Option<Value>>,
+    /// Default encryption: "AES256", "aws:kms" or "aws:kms:dsse"; `null` when none is configured.
+    #[serde(default = "known_none", deserialize_with = "lenient")]
+    pub encryption: Known<Option<String>>,
     #[serde(default)]
     pub kms_key: Option<String>,
-    /// GetPublicAccessBlock: all four settings on (None: none configured or unreadable).
-    #[serde(default)]
-    pub public_access_blocked: Option<bool>,
+    /// GetPublicAccessBlock: all four settings on; `null` when none is configured.
+    #[serde(default = "known_none", deserialize_with = "lenient")]
+    pub public_access_blocked: Known<Option<bool>>,
 }
 
-fn yes() -> bool {
-    true
+impl BucketState {
+    /// The bucket is known to exist.
+    pub fn present(&self) -> bool {
+        self.exists.value() == Some(&true)
+    }
+
+    /// The bucket is known not to exist.
+    pub fn missing(&self) -> bool {
+        self.exists.value() == Some(&false)
+    }
+
+    /// SSE-KMS is the bucket's default encryption.
+    pub fn uses_kms(&self) -> bool {
+        self.encryption.value().and_then(|e| e.as_deref()).is_some_and(|e| e.starts_with("aws:kms"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +243,9 @@ pub struct ModelState {
     pub entitlement: Option<String>,
     /// The ids of system-defined inference profiles that contain the model.
     pub profiles: Vec<String>,
+    /// Why GetFoundationModelAvailability could not be read (then access is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_error: Option<ReadError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,11 +265,20 @@ pub struct JobSummary {
     pub message: Option<String>,
 }
 
-/// A read the caller was not allowed (or not able) to make.
+/// A read that failed: what it was for, and AWS's error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadFailure {
     pub what: String,
+    /// `denied` or `failed`; absent in version 1 (then taken from the error's text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ReadErrorKind>,
     pub error: String,
+}
+
+impl ReadFailure {
+    pub fn kind(&self) -> ReadErrorKind {
+        self.kind.unwrap_or_else(|| ReadErrorKind::from_text(&self.error))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,11 +321,13 @@ impl Snapshot {
     pub fn from_json(text: &str) -> Result<Snapshot, String> {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         match v.get("version").and_then(Value::as_u64) {
-            Some(n) if n == u64::from(SNAPSHOT_VERSION) => {}
-            Some(n) => return Err(format!("snapshot version {n} is not supported (this build reads version {SNAPSHOT_VERSION})")),
+            Some(n) if n == 1 || n == u64::from(SNAPSHOT_VERSION) => {}
+            Some(n) => return Err(format!("snapshot version {n} is not supported (this build reads versions 1 and {SNAPSHOT_VERSION})")),
             None => return Err("missing \"version\": not a bedbatch-doctor snapshot".into()),
         }
-        serde_json::from_value(v).map_err(|e| format!("{e}"))
+        let mut snap: Snapshot = serde_json::from_value(v).map_err(|e| format!("{e}"))?;
+        snap.version = SNAPSHOT_VERSION;
+        Ok(snap)
     }
 
     pub fn bucket(&self, name: &str) -> Option<&BucketState> {
@@ -250,7 +377,8 @@ fn redact_values(v: &mut Value, map: &[(String, String)]) {
 /// outside S3 the resource type (`role` in `arn:aws:iam::1:role/role`) is structure, not a
 /// name, and is kept.
 fn redact_str(text: &str, map: &[(String, String)]) -> String {
-    let is_delim = |c: char| matches!(c, '/' | ':' | '*' | '?' | ',' | '=' | '\'' | '"' | '{' | '}' | '[' | ']' | '(' | ')' | ';') || c.is_whitespace();
+    let is_delim =
+        |c: char| matches!(c, '/' | ':' | '*' | '?' | ',' | '=' | '\'' | '"' | '{' | '}' | '[' | ']' | '(' | ')' | ';') || c.is_whitespace();
     // The byte offset of an ARN's resource type, which is never replaced.
     let keep_at = if text.starts_with("arn:") {
         let fields: Vec<&str> = text.splitn(6, ':').collect();
@@ -264,7 +392,7 @@ fn redact_str(text: &str, map: &[(String, String)]) -> String {
     };
     let mut out = String::with_capacity(text.len());
     let mut start = 0;
-    let mut flush = |out: &mut String, from: usize, to: usize| {
+    let flush = |out: &mut String, from: usize, to: usize| {
         let token = &text[from..to];
         match map.iter().find(|(name, _)| name == token) {
             Some((_, replacement)) if keep_at != Some(from) => out.push_str(replacement),

@@ -153,8 +153,8 @@ async fn apply_on_an_empty_account_then_nothing_to_do() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
     for b in v["buckets"].as_array().unwrap() {
-        assert_eq!(b["public_access_blocked"], true, "{b:#}");
-        assert_eq!(b["encryption"], "AES256", "{b:#}");
+        assert_eq!(b["public_access_blocked"]["value"], true, "{b:#}");
+        assert_eq!(b["encryption"]["value"], "AES256", "{b:#}");
     }
     let before = env.writes().len();
     assert!(before >= 7, "the first apply's writes are counted: {:?}", env.writes());

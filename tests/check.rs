@@ -614,3 +614,150 @@ async fn sse_kms_buckets_with_kms_key_id_set_are_healthy() {
     s.kms_setting = true;
     expect_errors(s, &[]).await;
 }
+
+// ------------------------------------------------------------------------------------ unknown is never a pass (issue 9)
+
+fn fault(body: Value) {
+    let out = std::process::Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+            &format!("{}/_bedbatch/faults", emulator_url()),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn check_with(s: &Setup, replace_caller: Option<&str>) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["check".to_string(), "--output".into(), "json".into()];
+    let mut rest = s.args();
+    if let Some(c) = replace_caller {
+        let i = rest.iter().position(|a| a == "--caller-arn").unwrap();
+        rest[i + 1] = c.to_string();
+    }
+    args.extend(rest);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(emulator_command(dir.path()), &args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap(), v)
+}
+
+fn check_line<'a>(report: &'a Value, name_contains: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains(name_contains))
+        .unwrap_or_else(|| panic!("no check {name_contains}: {report:#}"))
+}
+
+#[tokio::test]
+async fn a_persistent_server_error_on_a_bucket_is_unknown_never_missing() {
+    require_emulator();
+    let s = Setup::new("f503");
+    s.build().await;
+    // Every S3 request on the output bucket answers 503 SlowDown (more than the retries).
+    fault(
+        json!({"service": "s3", "target": format!("/{}", s.output_bucket), "count": 200, "status": 503, "code": "SlowDown", "message": "Please reduce your request rate."}),
+    );
+    let (code, r) = check_with(&s, None);
+    assert_eq!(code, 4, "incomplete, not missing and not a pass: {r:#}");
+    assert!(codes(&r, "error").is_empty(), "no guessed error: {r:#}");
+    assert!(codes(&r, "warning").contains(&"read-failed".to_string()), "{r:#}");
+    let line = check_line(&r, &format!("s3://{} exists", s.output_bucket));
+    assert_eq!(line["status"], "unknown", "{line}");
+    assert!(line["reason"].as_str().unwrap().contains("503"), "the real error is carried: {line}");
+    assert_eq!(check_line(&r, "may write under")["status"], "unknown", "the bucket policy was not read, so the write check is unknown");
+}
+
+#[tokio::test]
+async fn a_persistent_server_error_on_get_role_makes_the_role_checks_unknown_and_exits_4() {
+    require_emulator();
+    let s = Setup::new("f500");
+    s.build().await;
+    fault(
+        json!({"service": "iam", "action": "GetRole", "target": format!("RoleName={}", s.role), "count": 200, "status": 500, "code": "ServiceFailure"}),
+    );
+    let (code, r) = check_with(&s, None);
+    assert_eq!(code, 4, "{r:#}");
+    let failed: Vec<_> = r["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "read-failed").collect();
+    assert!(
+        !failed.is_empty() && r["findings"].as_array().unwrap().iter().all(|f| f["code"] != "read-denied"),
+        "a 500 is read-failed, not read-denied: {r:#}"
+    );
+    assert_eq!(check_line(&r, "may assume the role")["status"], "unknown");
+    assert_eq!(r["summary"]["complete"], false);
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_one_error_with_its_consequences_folded_under_it() {
+    require_emulator();
+    let mut s = Setup::new("fold");
+    s.create_output_bucket = false;
+    let (code, r) = {
+        s.build().await;
+        check_with(&s, None)
+    };
+    assert_eq!(code, 1);
+    assert_eq!(codes(&r, "error"), vec!["bucket-missing"], "one cause, one error: {r:#}");
+    assert!(
+        r["findings"].as_array().unwrap().iter().all(|f| f["code"] != "read-failed" && f["code"] != "read-denied"),
+        "NoSuchBucket is not a read failure: {r:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_caller_that_does_not_exist_is_an_error_and_plan_apply_refuse_before_writing() {
+    require_emulator();
+    let s = Setup::new("nocaller");
+    s.build().await;
+    let ghost = format!("arn:aws:iam::{ACCOUNT}:user/ghost-{}", s.user);
+    let (code, r) = check_with(&s, Some(&ghost));
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(codes(&r, "error"), vec!["caller-missing"], "{r:#}");
+
+    // apply on a fresh role name would create it first: it must refuse before any write.
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["apply".into(), "--yes".into(), "--backup-dir".into(), dir.path().join("b").display().to_string()];
+    let mut rest = s.args();
+    let i = rest.iter().position(|a| a == "--caller-arn").unwrap();
+    rest[i + 1] = ghost.clone();
+    let j = rest.iter().position(|a| a == "--role-name").unwrap();
+    let fresh_role = format!("{}x", s.role);
+    rest[j + 1] = fresh_role.clone();
+    args.extend(rest);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(emulator_command(dir.path()), &args);
+    assert_eq!(out.status.code(), Some(2), "{} {}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    let iam = aws_sdk_iam::Client::new(&sdk_config().await);
+    assert!(iam.get_role().role_name(&fresh_role).send().await.is_err(), "no role was created");
+}
+
+#[tokio::test]
+async fn explain_says_unknown_when_the_checks_behind_a_message_could_not_run() {
+    require_emulator();
+    let s = Setup::new("explunk");
+    s.build().await;
+    fault(json!({"service": "iam", "target": format!("UserName={}", s.user), "count": 400, "status": 500, "code": "ServiceFailure"}));
+    let msg = format!(
+        "User: {} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT}:role/service-role/{}",
+        s.caller_arn(),
+        s.role
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["explain".to_string(), msg, "--output".into(), "json".into()];
+    args.extend(s.args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(emulator_command(dir.path()), &args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
+    assert_eq!(v["checked"], true, "{v:#}");
+    assert_eq!(v["states"]["caller-cannot-pass-role"], "unknown", "never 'not present' for a check that could not run: {v:#}");
+}

@@ -58,7 +58,11 @@ fn redaction_of_a_name_that_is_also_a_json_key_keeps_the_snapshot_whole() {
     assert!(v.get("role").is_some(), "the \"role\" key survives");
     assert!(red.settings.role_name.starts_with("redacted"), "the role's name is replaced: {}", red.settings.role_name);
     let role = red.role.value().unwrap().as_ref().unwrap();
-    assert!(role.arn.ends_with(":role/service-role/redacted0") || role.arn.contains(":role/service-role/redacted"), "the ARN keeps its type and path: {}", role.arn);
+    assert!(
+        role.arn.ends_with(":role/service-role/redacted0") || role.arn.contains(":role/service-role/redacted"),
+        "the ARN keeps its type and path: {}",
+        role.arn
+    );
     assert!(!red.caller.arn.contains("123456789012"));
     assert!(!red.settings.input_uri.contains("policy"), "{}", red.settings.input_uri);
     assert!(red.buckets.iter().all(|b| b.name != "policy"));

@@ -138,11 +138,32 @@ pub struct StatementTrace {
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
     pub decision: Decision,
+    /// For a denial: the layer that decided it (typed, so callers pick fixes without reading
+    /// `reason`).
+    pub denied_by: Option<DeniedBy>,
     /// One line saying which layer decided and why.
     pub reason: String,
     /// Statements that applied, and those that matched the action and resource but failed on
     /// a condition or principal (the "nearly matched").
     pub trace: Vec<StatementTrace>,
+}
+
+/// The layer that denied a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeniedBy {
+    /// An explicit Deny in any policy.
+    ExplicitDeny,
+    /// A trust or key policy, which must allow by itself, does not.
+    ResourcePolicy,
+    /// No identity or resource policy allows the request.
+    NoAllow,
+    /// Cross-account: the identity side or the resource policy does not allow.
+    CrossAccount,
+    /// The permissions boundary does not allow.
+    Boundary,
+    /// The session policy does not allow.
+    Session,
 }
 
 enum PrincipalHow {
@@ -346,18 +367,23 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     }
     let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.statement.effect == effect && t.applies);
 
-    let decided = |decision: Decision, reason: &dyn Fn() -> String, all: &[Hit]| {
+    let decided = |denied_by: Option<DeniedBy>, reason: &dyn Fn() -> String, all: &[Hit]| {
+        let decision = match denied_by {
+            None => Decision::Allow,
+            Some(DeniedBy::ExplicitDeny) => Decision::ExplicitDeny,
+            Some(_) => Decision::ImplicitDeny,
+        };
         if !explain {
-            return Evaluation { decision, reason: String::new(), trace: Vec::new() };
+            return Evaluation { decision, denied_by, reason: String::new(), trace: Vec::new() };
         }
         let trace = all.iter().filter(|h| h.target).map(|h| trace_statement(h.statement, &h.policy.name, h.layer, req)).collect();
-        Evaluation { decision, reason: reason(), trace }
+        Evaluation { decision, denied_by, reason: reason(), trace }
     };
 
     // 1. Explicit deny anywhere.
     if let Some(d) = all.iter().find(|t| t.statement.effect == Effect::Deny && t.applies) {
         return decided(
-            Decision::ExplicitDeny,
+            Some(DeniedBy::ExplicitDeny),
             &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()),
             &all,
         );
@@ -374,7 +400,7 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     // Trust and key policies must allow by themselves.
     if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         let what = if set.resource_kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
-        return decided(Decision::ImplicitDeny, &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), &all);
+        return decided(Some(DeniedBy::ResourcePolicy), &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), &all);
     }
 
     // A resource policy naming a user or a role session by its own ARN (or "*") is not limited
@@ -386,14 +412,14 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     let grant: Box<dyn Fn() -> String + '_> = if cross_account {
         let Some(id) = identity_allow else {
             return decided(
-                Decision::ImplicitDeny,
+                Some(DeniedBy::CrossAccount),
                 &|| format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action),
                 &all,
             );
         };
         if !resource_allow {
             return decided(
-                Decision::ImplicitDeny,
+                Some(DeniedBy::CrossAccount),
                 &|| format!("cross-account request: the resource policy does not allow {} for account {}", req.action, req.principal.account),
                 &all,
             );
@@ -409,22 +435,22 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
         } else {
             "no policy allows it"
         };
-        return decided(Decision::ImplicitDeny, &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource), &all);
+        return decided(Some(DeniedBy::NoAllow), &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource), &all);
     };
 
     if !direct {
         if let Some(b) = &set.boundary {
             if applies(Layer::Boundary, Effect::Allow).next().is_none() {
-                return decided(Decision::ImplicitDeny, &|| format!("the permissions boundary {} does not allow {}", b.name, req.action), &all);
+                return decided(Some(DeniedBy::Boundary), &|| format!("the permissions boundary {} does not allow {}", b.name, req.action), &all);
             }
         }
         if let Some(s) = &set.session {
             if applies(Layer::Session, Effect::Allow).next().is_none() {
-                return decided(Decision::ImplicitDeny, &|| format!("the session policy {} does not allow {}", s.name, req.action), &all);
+                return decided(Some(DeniedBy::Session), &|| format!("the session policy {} does not allow {}", s.name, req.action), &all);
             }
         }
     }
-    decided(Decision::Allow, &|| format!("allowed by {}", grant()), &all)
+    decided(None, &|| format!("allowed by {}", grant()), &all)
 }
 
 fn layer_name(l: Layer) -> &'static str {

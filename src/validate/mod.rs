@@ -1,14 +1,16 @@
 //! `validate FILE|s3://BUCKET/KEY`: streams a JSONL input file through the validator.
 
+pub mod diags;
+
 use std::io::IsTerminal;
 
 use serde_json::Value;
 
-use crate::app;
 use crate::aws::sdk_error;
 use crate::cli::{GlobalArgs, InvocationType, OutputFormat, ValidateArgs};
-use crate::error::{Error, Result, EXIT_CHECK_FAILED, EXIT_OK};
+use crate::error::{Error, ExitCode, Result};
 use crate::jsonl::{self, Family, Level, Limits, Report, Validator};
+use crate::session as app;
 
 /// Reads the batch quotas for the model from the account.
 pub async fn account_limits(clients: &crate::aws::Clients, model_name: &str, base: Limits) -> Result<Limits> {
@@ -50,7 +52,7 @@ fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
-pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
+pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     let settings = app::load_settings(g).await?;
     let model = settings.model()?.clone();
     let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
@@ -90,7 +92,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
         let mut v = validator;
         if let Err(rule) = crate::config::S3Location::parse(&args.source) {
             // S3 stores the object, but Bedrock refuses the URI: the job cannot name it.
-            v.add_problem("bad-s3-uri", Level::Error, 0, format!("{}: {rule}", args.source));
+            v.add_problem(diags::Code::BadS3Uri, Level::Error, 0, format!("{}: {rule}", args.source));
         }
         let loc = crate::config::S3Location { uri: args.source.clone(), bucket: bucket.to_string(), key: key.to_string(), is_object: true };
         let clients = clients.as_ref().expect("connected");
@@ -147,7 +149,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
         }
         OutputFormat::Text => print_text(&report, cost, &fm),
     }
-    Ok(if report.errors() > 0 { EXIT_CHECK_FAILED } else { EXIT_OK })
+    Ok(if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok })
 }
 
 fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
@@ -158,7 +160,7 @@ fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
             Level::Warning => "warning",
             Level::Note => "note",
         };
-        println!("{level}[{}]: {} occurrence{}", p.code, p.count, if p.count == 1 { "" } else { "s" });
+        println!("{level}[{}]: {} occurrence{}", p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
         for e in &p.examples {
             if e.line > 0 {
                 println!("  line {}: {}", e.line, e.message);

@@ -1,0 +1,73 @@
+//! `explain CODE` (the long form) and `explain "MESSAGE"` (the codes a pasted AWS message
+//! points at, and, where the account is reachable, what the checks behind them say now: found,
+//! not found, or unknown — never "not found" for a check that could not run).
+
+use serde_json::json;
+
+use crate::checks::CodeState;
+use crate::cli::GlobalArgs;
+use crate::error::{Error, ExitCode, Result};
+use crate::findings::{codes_for_message, Code};
+use crate::output::{emit, Plain};
+
+pub async fn run(g: &GlobalArgs, what: &str) -> Result<ExitCode> {
+    if let Some(code) = Code::parse(what.trim()) {
+        return Ok(emit(&Plain {
+            text: code.long().to_string(),
+            json: json!({"code": code, "family": code.family(), "severity": code.severity(), "description": code.description(), "long": code.long()}),
+            exit: ExitCode::Ok,
+        }));
+    }
+    let codes = codes_for_message(what);
+    if codes.is_empty() {
+        if what.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            let known: Vec<_> = Code::all().iter().map(|c| c.as_str()).collect();
+            return Err(Error::Usage(format!("unknown code {what:?}; codes: {}", known.join(", "))));
+        }
+        return Err(Error::Usage("no known cause matches this message; run `bedbatch-doctor check` to look for every cause".into()));
+    }
+    // Where an account is reachable (settings complete, credentials present), run the checks
+    // behind those codes and say what each found.
+    let checked = match crate::session::take_snapshot(g).await {
+        Ok(snap) => crate::checks::run_snapshot(&snap).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let mut text = format!("This message points at {}:\n", if codes.len() == 1 { "one cause" } else { "these causes" });
+    for c in &codes {
+        text.push_str(&format!("  {} — {}\n", c, c.description()));
+    }
+    let json = match &checked {
+        Ok(outcome) => {
+            let states: serde_json::Map<String, serde_json::Value> = codes.iter().map(|c| (c.to_string(), json!(outcome.state_of(*c)))).collect();
+            let found: Vec<_> = outcome.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect();
+            text.push_str("\nThe account was checked:\n");
+            for c in &codes {
+                let state = match outcome.state_of(*c) {
+                    CodeState::Present => "FOUND (below)",
+                    CodeState::Absent => "not present now",
+                    CodeState::Unknown => "unknown: a check behind it could not run (see `bedbatch-doctor check`)",
+                    CodeState::NotChecked => "not checked (an earlier failure made it moot)",
+                };
+                text.push_str(&format!("  {c}: {state}\n"));
+            }
+            for f in &found {
+                text.push_str(&format!(
+                    "\n{}[{}]: {}\n  evidence: {}\n  fix: {}\n",
+                    f.severity.as_str(),
+                    f.code,
+                    f.title,
+                    f.evidence,
+                    f.fix.replace('\n', "\n    ")
+                ));
+            }
+            json!({"message": what, "codes": codes, "checked": true, "states": states, "findings": found, "not_checked_because": null})
+        }
+        Err(e) => {
+            text.push_str(&format!(
+                "\n(The account was not checked: {e}. Run `bedbatch-doctor check` to see which cause applies, and `bedbatch-doctor explain CODE` for each.)\n"
+            ));
+            json!({"message": what, "codes": codes, "checked": false, "states": null, "findings": null, "not_checked_because": e})
+        }
+    };
+    Ok(emit(&Plain { text, json, exit: ExitCode::Ok }))
+}

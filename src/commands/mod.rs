@@ -1,0 +1,31 @@
+//! One file per command: gather the inputs, call the core, return a typed result that
+//! `output` prints as text or JSON, and an [`ExitCode`].
+
+mod apply;
+mod check;
+mod explain;
+mod render;
+mod simple;
+mod snapshot;
+
+use crate::cli::{Cli, Command};
+use crate::error::{ExitCode, Result};
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Init { path } => simple::init(g, path.clone()),
+        Command::Whoami => simple::whoami(g).await,
+        Command::Render(args) => render::run(g, args).await,
+        Command::Simulate(args) => crate::simulate::run(g, args).await,
+        Command::Check { snapshot } => check::run(g, snapshot.as_deref()).await,
+        Command::Snapshot { out, redact, force } => snapshot::run(g, out, *redact, *force).await,
+        Command::Explain { what } => explain::run(g, what).await,
+        Command::Validate(args) => crate::validate::run(g, args).await,
+        Command::Canary(args) => crate::canary::run(g, args).await,
+        Command::Jobs { max } => crate::canary::jobs(g, *max).await,
+        Command::Plan { detailed_exitcode } => apply::plan(g, *detailed_exitcode).await,
+        Command::Apply { yes, dry_run, backup_dir } => apply::apply(g, *yes, *dry_run, backup_dir.clone()).await,
+        Command::Rollback { backup, yes, backup_dir } => apply::rollback(g, backup.clone(), *yes, backup_dir.clone()).await,
+    }
+}

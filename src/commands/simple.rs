@@ -1,0 +1,31 @@
+//! `init` and `whoami`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::GlobalArgs;
+use crate::error::{Error, ExitCode, Result};
+use crate::output::{emit, Plain};
+use crate::session::{connect, load_settings};
+
+pub fn init(g: &GlobalArgs, path: Option<PathBuf>) -> Result<ExitCode> {
+    let path = path.or_else(|| g.config.clone()).unwrap_or_else(|| PathBuf::from("bedbatch.toml"));
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Usage(format!("{} already exists; init never overwrites a settings file", path.display()))
+        } else {
+            Error::io(format!("cannot create {}", path.display()), e)
+        }
+    })?;
+    file.write_all(crate::config::STARTER.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
+    eprintln!("wrote {}; edit it, then run `bedbatch-doctor render`", path.display());
+    Ok(emit(&Plain { text: String::new(), json: serde_json::json!({"wrote": path.display().to_string()}), exit: ExitCode::Ok }))
+}
+
+pub async fn whoami(g: &GlobalArgs) -> Result<ExitCode> {
+    let settings = load_settings(g).await?;
+    let clients = connect(g, &settings).await?;
+    let id = crate::aws::whoami(&clients).await?;
+    let text = format!("arn:       {}\naccount:   {}\nuser id:   {}\npartition: {}\n", id.arn, id.account, id.user_id, id.partition);
+    Ok(emit(&Plain { text, json: serde_json::to_value(&id).unwrap_or_default(), exit: ExitCode::Ok }))
+}

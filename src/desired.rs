@@ -1,0 +1,138 @@
+//! What a correct setup has: the settings, the render context and the rendered documents,
+//! computed once and handed to the checks (which use them for the fixes they print).
+
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::render::{Account, Context, Rendered, Renderer};
+use crate::snapshot::Snapshot;
+
+/// The stable Sids of the statements our templates write. A unit test renders every template
+/// and proves each Sid is there, so a fix can never print an empty statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sid {
+    /// passrole-policy
+    PassRole,
+    CreateJob,
+    ManageJobs,
+    ListJobs,
+    /// role-policy
+    ListInput,
+    ReadInput,
+    ListOutput,
+    WriteOutput,
+    UseKmsKey,
+    /// trust-policy
+    AssumeRole,
+}
+
+impl Sid {
+    pub const ALL: &'static [Sid] = &[
+        Sid::PassRole,
+        Sid::CreateJob,
+        Sid::ManageJobs,
+        Sid::ListJobs,
+        Sid::ListInput,
+        Sid::ReadInput,
+        Sid::ListOutput,
+        Sid::WriteOutput,
+        Sid::UseKmsKey,
+        Sid::AssumeRole,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sid::PassRole => "BedrockBatchPassRole",
+            Sid::CreateJob => "BedrockBatchCreateJob",
+            Sid::ManageJobs => "BedrockBatchManageJobs",
+            Sid::ListJobs => "BedrockBatchListJobs",
+            Sid::ListInput => "BedrockBatchListInput",
+            Sid::ReadInput => "BedrockBatchReadInput",
+            Sid::ListOutput => "BedrockBatchListOutput",
+            Sid::WriteOutput => "BedrockBatchWriteOutput",
+            Sid::UseKmsKey => "BedrockBatchUseKmsKey",
+            Sid::AssumeRole => "BedrockBatchAssumeRole",
+        }
+    }
+
+    /// The document that holds the statement.
+    pub fn document(self) -> &'static str {
+        match self {
+            Sid::PassRole | Sid::CreateJob | Sid::ManageJobs | Sid::ListJobs => "passrole-policy",
+            Sid::ListInput | Sid::ReadInput | Sid::ListOutput | Sid::WriteOutput | Sid::UseKmsKey => "role-policy",
+            Sid::AssumeRole => "trust-policy",
+        }
+    }
+}
+
+/// The desired state for one setup.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub settings: Settings,
+    pub rctx: Context,
+    pub documents: Vec<Rendered>,
+}
+
+impl Desired {
+    /// Renders the documents for `settings` in `account`, with `caller` as the submitter.
+    pub fn new(settings: Settings, account: &Account, caller: Option<String>) -> Result<Desired> {
+        let mut rctx = Context::new(&settings, account)?;
+        if caller.is_some() {
+            rctx.caller_arn = caller;
+        }
+        let documents = Renderer::new(None)?.render(&rctx, None)?;
+        Ok(Desired { settings, rctx, documents })
+    }
+
+    /// The desired state for the setup a snapshot was taken with.
+    pub fn for_snapshot(snap: &Snapshot) -> Result<Desired> {
+        let settings = crate::config::from_snapshot(&snap.settings)?;
+        let account = Account { id: snap.account_id.clone(), partition: snap.partition.clone() };
+        Desired::new(settings, &account, Some(snap.caller.arn.clone()))
+    }
+
+    pub fn document(&self, name: &str) -> Option<&Value> {
+        self.documents.iter().find(|d| d.name == name).map(|d| &d.document)
+    }
+
+    /// One of our statements, pretty-printed, for a fix. A statement the setup does not render
+    /// (the KMS statement without `kms_key_id`) is described instead of printed empty.
+    pub fn statement(&self, sid: Sid) -> String {
+        self.document(sid.document())
+            .and_then(|doc| doc["Statement"].as_array())
+            .and_then(|a| a.iter().find(|s| s["Sid"] == sid.as_str()))
+            .and_then(|s| serde_json::to_string_pretty(s).ok())
+            .unwrap_or_else(|| format!("(the {} statement of `bedbatch-doctor render --document {}`)", sid.as_str(), sid.document()))
+    }
+
+    /// A whole document, pretty-printed.
+    pub fn pretty(&self, name: &str) -> String {
+        self.document(name).and_then(|d| serde_json::to_string_pretty(d).ok()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sid_is_rendered_by_its_template() {
+        let o = crate::config::Overrides {
+            region: Some("us-east-1".into()),
+            model_id: Some("anthropic.claude-3-haiku-20240307-v1:0".into()),
+            input_uri: Some("s3://in-bucket/in/".into()),
+            output_uri: Some("s3://out-bucket/out/".into()),
+            role_name: Some("R".into()),
+            kms_key_id: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()),
+            caller_arn: Some("arn:aws:iam::123456789012:user/u".into()),
+            ..Default::default()
+        };
+        let settings = crate::config::resolve(Default::default(), None, &o, None).unwrap();
+        let d = Desired::new(settings, &Account { id: "123456789012".into(), partition: "aws".into() }, None).unwrap();
+        for sid in Sid::ALL {
+            let text = d.statement(*sid);
+            assert!(text.starts_with('{') && text.contains(sid.as_str()), "{sid:?}: {text}");
+        }
+    }
+}

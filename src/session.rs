@@ -1,0 +1,66 @@
+//! What every command that talks to AWS starts with: the settings (file, flags, the AWS region
+//! fallback, merged once by `config`), the SDK clients, the caller's identity, a snapshot.
+//! Commands and the modules they call (canary, validate, simulate) share these, so no command
+//! module imports another.
+
+use crate::aws::{self, AwsOptions, Clients};
+use crate::cli::GlobalArgs;
+use crate::config::{self, Overrides, Settings};
+use crate::error::Result;
+
+pub fn overrides(g: &GlobalArgs) -> Overrides {
+    Overrides {
+        region: g.region.clone(),
+        model_id: g.model_id.clone(),
+        input_uri: g.input_uri.clone(),
+        output_uri: g.output_uri.clone(),
+        role_name: g.role_name.clone(),
+        role_path: g.role_path.clone(),
+        kms_key_id: g.kms_key_id.clone(),
+        caller_arn: g.caller_arn.clone(),
+        tags: None,
+    }
+}
+
+pub fn aws_options(g: &GlobalArgs) -> AwsOptions {
+    AwsOptions {
+        profile: g.profile.clone(),
+        region: g.region.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+        retry_mode: g.retry_mode,
+        max_attempts: g.max_attempts,
+        call_timeout_secs: g.call_timeout,
+    }
+}
+
+/// Settings from the file, the flags, and the AWS region fallbacks.
+pub async fn load_settings(g: &GlobalArgs) -> Result<Settings> {
+    let fallback = aws::fallback_region(g.profile.as_deref()).await;
+    config::load(g.config.as_deref(), &overrides(g), fallback)
+}
+
+/// Fails naming the first missing setting a batch setup needs (before any network call).
+pub fn require_job_settings(settings: &Settings) -> Result<()> {
+    settings.region()?;
+    settings.model()?;
+    settings.input()?;
+    settings.output()?;
+    settings.role_name()?;
+    Ok(())
+}
+
+/// SDK clients for the settings' region.
+pub async fn connect(g: &GlobalArgs, settings: &Settings) -> Result<Clients> {
+    let region = settings.region()?;
+    let conf = aws::load(&aws_options(g), region).await?;
+    Ok(Clients::new(conf))
+}
+
+/// Takes a snapshot of the live account for the settings.
+pub async fn take_snapshot(g: &GlobalArgs) -> Result<crate::snapshot::Snapshot> {
+    let settings = load_settings(g).await?;
+    require_job_settings(&settings)?;
+    let clients = connect(g, &settings).await?;
+    let id = aws::whoami(&clients).await?;
+    crate::collect::snapshot(&clients, &settings, &id).await
+}

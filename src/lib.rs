@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod builder;
 pub mod canary;
 pub mod catalogue;
 pub mod checks;

@@ -320,3 +320,14 @@ async fn identity_center_roles_get_the_policy_printed() {
     assert_eq!(manual["after"]["Statement"][0]["Sid"], "BedrockBatchPassRole");
     assert_eq!(v["summary"]["manual"], 1);
 }
+
+#[tokio::test]
+async fn apply_output_json_is_one_document_with_the_plan_shown_on_stderr() {
+    let env = Env::new("applyjson").await;
+    let out = env.run(&["apply", "--dry-run", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is one JSON document ({e}): {}", stdout(&out)));
+    assert_eq!(v["dry_run"], true);
+    assert!(v["plan"].is_object() || v["plan"].is_array(), "{v:#}");
+    assert!(stderr(&out).contains("create"), "the plan is shown to people on stderr: {}", stderr(&out));
+}

@@ -150,3 +150,30 @@ fn unreadable_caller_policies_fall_back_to_iams_simulator() {
     let f = r["findings"].as_array().unwrap().iter().find(|f| f["code"] == "caller-cannot-pass-role").unwrap();
     assert!(f["evidence"].as_str().unwrap().contains("implicitDeny (iam:SimulatePrincipalPolicy)"), "{f:#}");
 }
+
+#[test]
+fn output_json_errors_are_one_json_document_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(bare_command(dir.path()), &["check", "--output", "json", "--snapshot", "nope.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    assert_eq!(v["error"]["kind"], "usage", "{v:#}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("nope.json"), "{v:#}");
+    // A missing setting, in JSON too.
+    let out = run(bare_command(dir.path()), &["render", "--output", "json", "--account-id", "123456789012"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    assert_eq!(v["error"]["kind"], "config", "{v:#}");
+}
+
+#[test]
+fn check_json_reports_status_codes_and_exit_per_check() {
+    let (code, r) = check_snapshot("healthy");
+    assert_eq!(code, 0);
+    assert_eq!(r["exit_code"], 0);
+    assert_eq!(r["summary"]["complete"], true);
+    for c in r["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "pass", "{c}");
+        assert!(!c["codes"].as_array().unwrap().is_empty(), "every check names the codes it guards: {c}");
+    }
+}

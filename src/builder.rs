@@ -1,0 +1,230 @@
+//! `SnapshotBuilder`: snapshots made in process, for tests of the checks without the emulator.
+//! It starts from a healthy setup (the one in `examples/healthy.snapshot.json`: Claude 3 Haiku in
+//! us-east-1, two buckets, the rendered role, trust and caller policies) and has one method per
+//! break. Every method changes exactly the facts that break, as a live account would show them.
+
+use serde_json::{json, Value};
+
+use crate::snapshot::{JobSummary, Known, ReadError, ReadErrorKind, ReadFailure, Snapshot};
+
+const HEALTHY: &str = include_str!("../examples/healthy.snapshot.json");
+
+pub struct SnapshotBuilder {
+    snap: Snapshot,
+}
+
+fn denied(what: &str) -> ReadError {
+    ReadError::new(ReadErrorKind::Denied, format!("{what}: AccessDenied: User is not authorized to perform this read (HTTP 403)"))
+}
+
+fn failed(what: &str) -> ReadError {
+    ReadError::new(ReadErrorKind::Failed, format!("{what}: InternalFailure: injected (HTTP 500)"))
+}
+
+impl Default for SnapshotBuilder {
+    fn default() -> Self {
+        SnapshotBuilder::healthy()
+    }
+}
+
+impl SnapshotBuilder {
+    /// The healthy setup: `check` finds no error and every check passes.
+    pub fn healthy() -> SnapshotBuilder {
+        SnapshotBuilder { snap: Snapshot::from_json(HEALTHY).expect("the embedded example snapshot loads") }
+    }
+
+    pub fn build(self) -> Snapshot {
+        self.snap
+    }
+
+    fn role(&mut self) -> &mut crate::snapshot::RoleState {
+        match &mut self.snap.role {
+            Known::Value(Some(r)) => r,
+            _ => panic!("this break needs the role to exist"),
+        }
+    }
+
+    fn record(&mut self, what: &str, e: &ReadError) {
+        self.snap.read_failures.push(ReadFailure { what: what.into(), kind: Some(e.kind), error: e.error.clone() });
+    }
+
+    // ---------------------------------------------------------------- model
+    pub fn model_not_found(mut self) -> Self {
+        if let Known::Value(m) = &mut self.snap.model {
+            m.found = false;
+        }
+        self
+    }
+    pub fn model_not_in_region(mut self, region: &str) -> Self {
+        self.snap.settings.region = region.into();
+        self
+    }
+    pub fn model_not_authorized(mut self) -> Self {
+        if let Known::Value(m) = &mut self.snap.model {
+            m.authorization = Some("NOT_AUTHORIZED".into());
+        }
+        self
+    }
+    pub fn model_profile_only(mut self) -> Self {
+        if let Known::Value(m) = &mut self.snap.model {
+            m.inference_types = vec!["INFERENCE_PROFILE".into()];
+        }
+        self
+    }
+    /// Another foundation model (bare id), found and authorised, with on-demand inference.
+    pub fn model(mut self, id: &str) -> Self {
+        self.snap.settings.model_id = id.into();
+        if let Known::Value(m) = &mut self.snap.model {
+            m.foundation_model_id = Some(id.into());
+        }
+        self
+    }
+    pub fn model_unknown_to_catalogue(mut self) -> Self {
+        let id = "anthropic.claude-nonexistent-20990101-v1:0";
+        self.snap.settings.model_id = id.into();
+        if let Known::Value(m) = &mut self.snap.model {
+            m.foundation_model_id = Some(id.into());
+        }
+        self
+    }
+
+    // ---------------------------------------------------------------- trust
+    pub fn role_missing(mut self) -> Self {
+        self.snap.role = Known::Value(None);
+        self
+    }
+    pub fn role_unreadable(mut self) -> Self {
+        let e = failed("iam:GetRole failed");
+        self.record("the service role", &e);
+        self.snap.role = Known::Unknown(e);
+        self
+    }
+    pub fn trust(mut self, statement: Value) -> Self {
+        self.role().trust_policy = json!({"Version": "2012-10-17", "Statement": [statement]});
+        self
+    }
+    pub fn trust_account_root(self) -> Self {
+        let acct = self.snap.account_id.clone();
+        self.trust(json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{acct}:root")}, "Action": "sts:AssumeRole"}))
+    }
+    pub fn trust_condition(self, operator: &str, key: &str, value: &str) -> Self {
+        self.trust(json!({"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {operator: {key: value}}}))
+    }
+    pub fn trust_unguarded(self) -> Self {
+        self.trust(json!({"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}))
+    }
+
+    // ---------------------------------------------------------------- role → S3, KMS
+    /// Replaces the role's policies with one inline policy of these statements.
+    pub fn role_statements(mut self, statements: Value) -> Self {
+        let r = self.role();
+        r.policies =
+            vec![crate::snapshot::NamedDocument { name: "inline:test".into(), document: json!({"Version": "2012-10-17", "Statement": statements}) }];
+        self
+    }
+    pub fn bucket_kms(mut self, bucket_index: usize, key_arn: &str, key_policy: Option<Value>) -> Self {
+        let b = &mut self.snap.buckets[bucket_index];
+        b.encryption = Known::Value(Some("aws:kms".into()));
+        b.kms_key = Some(key_arn.into());
+        self.snap.kms_keys.retain(|k| k.key != key_arn);
+        self.snap.kms_keys.push(crate::snapshot::KmsKeyState {
+            key: key_arn.into(),
+            arn: Some(key_arn.into()),
+            policy: match key_policy {
+                Some(p) => Known::Value(p),
+                None => Known::Unknown(denied("kms:GetKeyPolicy failed")),
+            },
+        });
+        self
+    }
+
+    // ---------------------------------------------------------------- buckets
+    pub fn bucket_missing(mut self, bucket_index: usize) -> Self {
+        let b = &mut self.snap.buckets[bucket_index];
+        b.exists = Known::Value(false);
+        b.region = Known::Value(None);
+        b.policy = Known::Value(None);
+        b.encryption = Known::Value(None);
+        self
+    }
+    pub fn bucket_unreadable(mut self, bucket_index: usize) -> Self {
+        let name = self.snap.buckets[bucket_index].name.clone();
+        let e = failed("s3:HeadBucket failed");
+        self.record(&format!("s3://{name}"), &e);
+        let b = &mut self.snap.buckets[bucket_index];
+        b.exists = Known::Unknown(e.clone());
+        b.region = Known::Unknown(e.clone());
+        b.policy = Known::Unknown(e.clone());
+        b.encryption = Known::Unknown(e);
+        self
+    }
+    pub fn bucket_region(mut self, bucket_index: usize, region: &str) -> Self {
+        self.snap.buckets[bucket_index].region = Known::Value(Some(region.into()));
+        self
+    }
+    pub fn bucket_other_account(mut self, bucket_index: usize) -> Self {
+        self.snap.buckets[bucket_index].owned_by_account = Known::Value(false);
+        self
+    }
+    pub fn no_input_objects(mut self) -> Self {
+        self.snap.input_objects = Known::Value(vec![]);
+        self
+    }
+
+    // ---------------------------------------------------------------- caller
+    pub fn caller_missing(mut self) -> Self {
+        self.snap.caller.exists = Known::Value(false);
+        self.snap.caller.policies = Known::Value(vec![]);
+        self
+    }
+    pub fn caller_statements(mut self, statements: Value) -> Self {
+        self.snap.caller.policies = Known::Value(vec![crate::snapshot::NamedDocument {
+            name: "inline:user/analyst/test".into(),
+            document: json!({"Version": "2012-10-17", "Statement": statements}),
+        }]);
+        self
+    }
+    pub fn caller_policies_denied(mut self) -> Self {
+        let e = denied("iam:ListUserPolicies failed");
+        self.record("the caller's policies", &e);
+        self.snap.caller.policies = Known::Unknown(e);
+        self
+    }
+
+    // ---------------------------------------------------------------- quotas and jobs
+    pub fn quotas_denied(mut self) -> Self {
+        let e = denied("service-quotas:ListServiceQuotas failed");
+        self.record(crate::checks::quotas::READ_WHAT, &e);
+        self.snap.quotas = Known::Unknown(e);
+        self
+    }
+    /// `n` jobs of the model in progress (the healthy quota is listed in the snapshot).
+    pub fn jobs_in_progress(mut self, n: usize) -> Self {
+        let model = self.snap.settings.model_id.clone();
+        if let Known::Value(jobs) = &mut self.snap.jobs {
+            for i in 0..n {
+                jobs.push(JobSummary {
+                    arn: format!("arn:aws:bedrock:us-east-1:{}:model-invocation-job/busy{i}", self.snap.account_id),
+                    name: format!("busy{i}"),
+                    model_id: model.clone(),
+                    status: "InProgress".into(),
+                    message: None,
+                });
+            }
+        }
+        self
+    }
+    pub fn failed_job(mut self, message: &str) -> Self {
+        let model = self.snap.settings.model_id.clone();
+        if let Known::Value(jobs) = &mut self.snap.jobs {
+            jobs.push(JobSummary {
+                arn: format!("arn:aws:bedrock:us-east-1:{}:model-invocation-job/failed1", self.snap.account_id),
+                name: "failed1".into(),
+                model_id: model,
+                status: "Failed".into(),
+                message: Some(message.into()),
+            });
+        }
+        self
+    }
+}

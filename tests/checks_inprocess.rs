@@ -1,0 +1,138 @@
+//! The checks in process, over snapshots made by `SnapshotBuilder`: a healthy setup passes,
+//! and each break yields its code (and no other error), with the whole finding pinned by an
+//! insta snapshot under tests/snapshots/. The emulator scenarios (tests/check.rs) stay as the
+//! end-to-end layer.
+
+use bedbatch_doctor::builder::SnapshotBuilder as B;
+use bedbatch_doctor::checks::{self, Outcome, Status};
+use bedbatch_doctor::findings::{Code, Severity};
+use serde_json::{json, Value};
+
+fn run(b: B) -> Outcome {
+    checks::run_snapshot(&b.build()).expect("the snapshot's settings are valid")
+}
+
+fn errors(o: &Outcome) -> Vec<&'static str> {
+    let mut v: Vec<_> = o.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code.as_str()).collect();
+    v.sort();
+    v
+}
+
+fn pinned(o: &Outcome) -> Value {
+    json!({"exit": o.exit_code().code(), "findings": o.findings, "unknown": o.checks.iter().filter(|c| c.status == Status::Unknown).map(|c| (&c.name, &c.reason)).collect::<Vec<_>>()})
+}
+
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// Each case: the code it is for, the break.
+fn cases() -> Vec<(&'static str, B)> {
+    let s3_only = json!([{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": ["arn:aws:s3:::demo-batch-in", "arn:aws:s3:::demo-batch-out"]},
+                         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-batch-in/jobs/in/*"},
+                         {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::demo-batch-out/jobs/out/*"}]);
+    let key_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]});
+    vec![
+        ("model-not-found", B::healthy().model_not_found()),
+        // The catalogue lists Titan Text Express in no batch Region (AWS's batch table omits it).
+        ("model-no-batch", B::healthy().model("amazon.titan-text-express-v1").caller_statements(json!([
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/service-role/BedrockBatchRole", "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}},
+            {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}]))),
+        ("model-access-not-granted", B::healthy().model_not_authorized()),
+        ("model-needs-inference-profile", B::healthy().model_profile_only()),
+        ("model-batch-support-unknown", B::healthy().model_unknown_to_catalogue()),
+        ("role-missing", B::healthy().role_missing()),
+        ("trust-wrong-principal", B::healthy().trust_account_root()),
+        ("trust-source-account-mismatch", B::healthy().trust_condition("StringEquals", "aws:SourceAccount", "999999999999")),
+        ("trust-source-arn-mismatch", B::healthy().trust_condition("ArnLike", "aws:SourceArn", "arn:aws:bedrock:eu-west-1:123456789012:model-invocation-job/*")),
+        ("trust-unsatisfiable-condition", B::healthy().trust_condition("StringEquals", "sts:ExternalId", "x")),
+        ("trust-no-confused-deputy-guard", B::healthy().trust_unguarded()),
+        ("role-cannot-list-input", B::healthy().role_statements(json!([s3_only[1], s3_only[2]]))),
+        ("role-cannot-read-input", B::healthy().role_statements(json!([s3_only[0], {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-batch-in"}, s3_only[2]]))),
+        ("role-cannot-write-output", B::healthy().role_statements(json!([s3_only[0], s3_only[1], {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::demo-batch-out/elsewhere/*"}]))),
+        ("role-cannot-use-kms-key", B::healthy().bucket_kms(0, KEY, Some(key_policy))),
+        ("bucket-missing", B::healthy().bucket_missing(1)),
+        ("bucket-wrong-region", B::healthy().bucket_region(1, "us-west-2")),
+        ("bucket-other-account", B::healthy().bucket_other_account(1)),
+        ("input-object-missing", B::healthy().no_input_objects()),
+        ("caller-missing", B::healthy().caller_missing()),
+        ("caller-cannot-pass-role", B::healthy().caller_statements(json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/EC2-roles-for-XYZ-*"},
+            {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}]))),
+        ("caller-cannot-create-job", B::healthy().caller_statements(json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/service-role/BedrockBatchRole"}]))),
+        ("quota-jobs-full", B::healthy().jobs_in_progress(20)),
+        ("quota-unreadable", B::healthy().quotas_denied()),
+        ("job-failed", B::healthy().failed_job("User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: s3:GetObject")),
+        ("read-denied", B::healthy().caller_policies_denied()),
+        ("read-failed", B::healthy().role_unreadable()),
+    ]
+}
+
+#[test]
+fn the_healthy_snapshot_passes_every_check() {
+    let o = run(B::healthy());
+    assert!(o.findings.is_empty(), "{:#?}", o.findings);
+    assert!(o.checks.iter().all(|c| c.status == Status::Pass), "{:#?}", o.checks);
+    assert_eq!(o.exit_code().code(), 0);
+}
+
+#[test]
+fn every_check_code_is_produced_by_a_break_and_pinned() {
+    let cases = cases();
+    for c in Code::all() {
+        if c.family() == "validate" || c.as_str() == "credentials-missing" {
+            continue; // validate's codes: tests/validate_canary.rs; credentials: tests/check.rs
+        }
+        assert!(cases.iter().any(|(code, _)| *code == c.as_str()), "no in-process case for {c}");
+    }
+    for (code, b) in cases {
+        let o = run(b);
+        assert!(o.all_findings().any(|f| f.code.as_str() == code), "{code}: not reported: {:#?}", o.findings);
+        let f = o.all_findings().find(|f| f.code.as_str() == code).unwrap();
+        let wanted_exit = if o.errors() > 0 {
+            1
+        } else if o.incomplete() {
+            4
+        } else {
+            0
+        };
+        assert_eq!(o.exit_code().code(), wanted_exit, "{code}");
+        if f.severity == Severity::Error {
+            assert_eq!(o.exit_code().code(), 1, "{code}: an error finding exits 1");
+            assert_eq!(errors(&o), vec![code], "{code}: one break, one error");
+        }
+        insta::assert_json_snapshot!(code, pinned(&o));
+    }
+}
+
+#[test]
+fn unknown_checks_are_never_passes_and_make_the_verdict_incomplete() {
+    for (what, b) in
+        [("bucket", B::healthy().bucket_unreadable(1)), ("role", B::healthy().role_unreadable()), ("caller", B::healthy().caller_policies_denied())]
+    {
+        let o = run(b);
+        assert!(o.errors() == 0, "{what}: nothing guessed as an error: {:#?}", o.findings);
+        assert!(o.checks.iter().any(|c| c.status == Status::Unknown && !c.passed), "{what}");
+        assert_eq!(o.exit_code().code(), 4, "{what}: incomplete");
+    }
+}
+
+#[test]
+fn a_missing_bucket_folds_the_access_findings_on_it() {
+    // The output bucket is missing and the role may not write there either: one error.
+    let o = run(B::healthy().bucket_missing(1).role_statements(json!([
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": ["arn:aws:s3:::demo-batch-in", "arn:aws:s3:::demo-batch-out"]},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-batch-in/jobs/in/*"}
+    ])));
+    assert_eq!(errors(&o), vec!["bucket-missing"]);
+    let cause = o.findings.iter().find(|f| f.code.as_str() == "bucket-missing").unwrap();
+    assert_eq!(cause.consequences.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), vec!["role-cannot-write-output"]);
+}
+
+#[test]
+fn explain_states_follow_the_checks() {
+    let o = run(B::healthy().role_unreadable());
+    let c = Code::parse("trust-wrong-principal").unwrap();
+    assert_eq!(o.state_of(c), checks::CodeState::Unknown);
+    let o = run(B::healthy());
+    assert_eq!(o.state_of(c), checks::CodeState::Absent);
+    let o = run(B::healthy().trust_account_root());
+    assert_eq!(o.state_of(c), checks::CodeState::Present);
+}

@@ -134,7 +134,7 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
         return Ok(changes);
     }
     let caller_is_new_role = kind == "role" && name == ctx.role_name && role.is_none();
-    if !caller_is_new_role && !principal_exists(iam, kind, &name).await? {
+    if !caller_is_new_role && !crate::collect::principal_exists(iam, kind, &name).await? {
         return Err(Error::Config(format!(
             "caller_arn {caller_arn} does not exist (iam:Get{} answered NoSuchEntity): plan and apply would write its PassRole policy, so nothing is planned or written; set caller_arn to the user or role that submits jobs (`bedbatch-doctor whoami` prints yours)",
             if kind == "user" { "User" } else { "Role" }
@@ -152,20 +152,6 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
 }
 
 // ------------------------------------------------------------------------------------ printing
-
-/// Whether the IAM user or role exists (GetUser / GetRole; NoSuchEntity is "no").
-async fn principal_exists(iam: &aws_sdk_iam::Client, kind: &str, name: &str) -> Result<bool> {
-    let r = if kind == "user" {
-        iam.get_user().user_name(name).send().await.map(|_| ()).map_err(|e| sdk_error("iam", "GetUser", e))
-    } else {
-        iam.get_role().role_name(name).send().await.map(|_| ()).map_err(|e| sdk_error("iam", "GetRole", e))
-    };
-    match r {
-        Ok(()) => Ok(true),
-        Err(Error::Missing(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
 
 pub fn print_plan(changes: &[Change], full: bool) {
     for c in changes {
@@ -193,8 +179,9 @@ pub fn print_plan(changes: &[Change], full: bool) {
     crate::say!("{}", plan::summary_line(changes));
 }
 
-pub fn plan_json(changes: &[Change]) -> String {
-    serde_json::to_string_pretty(&serde_json::json!({"changes": changes, "summary": plan::counts(changes)})).expect("serialises")
+/// `{"changes": [...], "summary": {...}}`, the plan for `--output json`.
+pub fn plan_json(changes: &[Change]) -> Value {
+    serde_json::json!({"changes": changes, "summary": plan::counts(changes)})
 }
 
 // ------------------------------------------------------------------------------------ backups

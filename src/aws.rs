@@ -166,7 +166,10 @@ pub enum Class {
 }
 
 /// Classifies an SDK error by its service code and, for bodiless answers (HeadBucket,
-/// HeadObject), its HTTP status.
+/// HeadObject), its HTTP status. The codes are AWS's: "Amazon S3 error responses" (AccessDenied
+/// 403, AllAccessDisabled, NoSuchBucket/NoSuchKey/NoSuchBucketPolicy 404; HEAD answers carry
+/// only the status), the IAM API's "Common errors" (AccessDenied, NoSuchEntity), and the Bedrock
+/// and Service Quotas API references (AccessDeniedException, ResourceNotFoundException).
 pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> Class
 where
     E: ProvideErrorMetadata,
@@ -174,15 +177,11 @@ where
     match err {
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("");
-            let status = Some(se.raw().status().as_u16());
-            if matches!(code, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "Forbidden" | "AllAccessDisabled")
-                || status == Some(403)
+            let status = se.raw().status().as_u16();
+            if matches!(code, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "Forbidden" | "AllAccessDisabled") || status == 403
             {
                 Class::Denied
-            } else if code.starts_with("NoSuch")
-                || matches!(code, "NotFound" | "ResourceNotFoundException" | "NotFoundException")
-                || status == Some(404)
-            {
+            } else if code.starts_with("NoSuch") || matches!(code, "NotFound" | "ResourceNotFoundException" | "NotFoundException") || status == 404 {
                 Class::Missing
             } else {
                 Class::Failed

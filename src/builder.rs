@@ -45,7 +45,7 @@ impl SnapshotBuilder {
     }
 
     fn record(&mut self, what: &str, e: &ReadError) {
-        self.snap.read_failures.push(ReadFailure { what: what.into(), kind: Some(e.kind), error: e.error.clone() });
+        self.snap.read_failures.push(ReadFailure { what: what.into(), error: e.clone() });
     }
 
     // ---------------------------------------------------------------- model

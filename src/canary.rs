@@ -14,6 +14,7 @@ use crate::cli::{CanaryArgs, GlobalArgs, OutputFormat};
 use crate::error::{Error, ExitCode, Result};
 use crate::findings::codes_for_message;
 use crate::jsonl::{self, Family, Limits, Validator};
+use crate::output::{emit, Plain};
 use crate::session as app;
 
 /// The smallest valid input for the model: `n` records, tiny prompts, small output ceilings.
@@ -133,10 +134,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     crate::say!("  role:   {role_arn}");
     if !crate::apply::confirm("Run this batch job?", args.yes)? {
         crate::say!("Nothing was submitted.");
-        if g.output == OutputFormat::Json {
-            println!("{}", json!({"verdict": "not-submitted"}));
-        }
-        return Ok(ExitCode::Ok);
+        return Ok(verdict(json!({"verdict": "not-submitted"}), ExitCode::Ok));
     }
 
     // Listen for Ctrl-C from before the job exists, so an interrupt at any point after
@@ -181,10 +179,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
             let codes = codes_for_message(&err.to_string());
             crate::say!("FAILED: the job was not created: {err}");
             let related = if codes.is_empty() { json!(null) } else { related_checks(g, &codes).await };
-            if g.output == OutputFormat::Json {
-                println!("{}", json!({"verdict": "not-created", "reason": err.to_string(), "codes": codes, "related": related}));
-            }
-            return Ok(ExitCode::Failed);
+            return Ok(verdict(json!({"verdict": "not-created", "reason": err.to_string(), "codes": codes, "related": related}), ExitCode::Failed));
         }
     };
     let job_id = job_arn.rsplit('/').next().unwrap_or_default().to_string();
@@ -238,10 +233,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
                 }
                 cleanup(&clients, &input.bucket, &key, None, args.keep).await;
                 crate::say!("INTERRUPTED: {job_arn}");
-                if g.output == OutputFormat::Json {
-                    println!("{}", json!({"verdict": "interrupted", "job_arn": job_arn}));
-                }
-                return Ok(ExitCode::Interrupted);
+                return Ok(verdict(json!({"verdict": "interrupted", "job_arn": job_arn}), ExitCode::Interrupted));
             }
         }
         delay = (delay * 2).min(max_delay);
@@ -277,55 +269,35 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     };
     cleanup(&clients, &input.bucket, &key, Some((&output.bucket, &out_prefix)), args.keep).await;
     match result {
-        Ok(summary) => {
-            match g.output {
-                OutputFormat::Json => println!("{}", json!({"verdict": "verified", "job_arn": job_arn, "summary": summary})),
-                OutputFormat::Text => println!("VERIFIED: the batch path works ({summary}) — {job_arn}"),
-            }
-            Ok(ExitCode::Ok)
-        }
+        Ok(summary) => Ok(emit(&Plain {
+            text: format!("VERIFIED: the batch path works ({summary}) — {job_arn}"),
+            json: json!({"verdict": "verified", "job_arn": job_arn, "summary": summary}),
+            exit: ExitCode::Ok,
+        })),
         Err(why) => {
             let codes = codes_for_message(&why);
-            if g.output == OutputFormat::Text {
-                println!("FAILED: {why} — {job_arn}");
-            }
+            crate::say!("FAILED: {why} — {job_arn}");
             let related = if codes.is_empty() { json!(null) } else { related_checks(g, &codes).await };
-            if g.output == OutputFormat::Json {
-                println!("{}", json!({"verdict": "failed", "job_arn": job_arn, "reason": why, "codes": codes, "related": related}));
-            }
-            Ok(ExitCode::Failed)
+            Ok(verdict(json!({"verdict": "failed", "job_arn": job_arn, "reason": why, "codes": codes, "related": related}), ExitCode::Failed))
         }
     }
 }
 
-/// Runs check and shows the findings among `codes` (the causes the job's message points at);
-/// returns, for the JSON result, what each code's state is.
+/// The canary's verdict: its JSON document (with --output json; the text was said already).
+fn verdict(json: Value, exit: ExitCode) -> ExitCode {
+    emit(&Plain { text: String::new(), json, exit })
+}
+
+/// Runs check and shows what it says of `codes` (the causes the job's message points at);
+/// returns the same for the JSON result.
 async fn related_checks(g: &GlobalArgs, codes: &[crate::findings::Code]) -> Value {
     let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
     crate::say!("The message points at: {}. Running the related checks:", names.join(", "));
     match app::take_snapshot(g).await.and_then(|s| crate::checks::run_snapshot(&s)) {
         Ok(outcome) => {
-            let found: Vec<_> = outcome.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect();
-            for c in codes {
-                match outcome.state_of(*c) {
-                    crate::checks::CodeState::Present => {}
-                    crate::checks::CodeState::Absent => crate::say!("  {c}: not found now"),
-                    crate::checks::CodeState::Unknown => crate::say!("  {c}: unknown (a check behind it could not run)"),
-                    crate::checks::CodeState::NotChecked => crate::say!("  {c}: not checked"),
-                }
-            }
-            for f in &found {
-                crate::say!(
-                    "  {}[{}]: {}\n    evidence: {}\n    fix: {}",
-                    f.severity.as_str(),
-                    f.code,
-                    f.title,
-                    f.evidence,
-                    f.fix.lines().next().unwrap_or("")
-                );
-            }
-            let states: serde_json::Map<String, Value> = codes.iter().map(|c| (c.as_str().to_string(), json!(outcome.state_of(*c)))).collect();
-            json!({"states": states, "findings": found})
+            let related = outcome.related(codes);
+            crate::say!("{}", related.text().trim_end());
+            json!(related)
         }
         Err(e) => {
             crate::say!("  could not run the checks: {e}");

@@ -29,15 +29,37 @@ async fn managed(iam: &Iam, arn: &str) -> Result<NamedPolicy> {
     parse(format!("managed:{arn}"), doc, Kind::Identity)
 }
 
+/// The first answer about a principal: `None` when IAM says NoSuchEntity (the fact "missing").
+fn found<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Missing(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an IAM user (`kind` "user") or role exists: GetUser / GetRole, NoSuchEntity is "no".
+pub async fn principal_exists(iam: &Iam, kind: &str, name: &str) -> Result<bool> {
+    let r = if kind == "user" {
+        iam.get_user().user_name(name).send().await.map(|_| ()).map_err(|e| sdk_error("iam", "GetUser", e))
+    } else {
+        iam.get_role().role_name(name).send().await.map(|_| ()).map_err(|e| sdk_error("iam", "GetRole", e))
+    };
+    Ok(found(r)?.is_some())
+}
+
 /// Collects the identity policies (inline, attached managed, and for users the groups') and the
 /// permissions boundary of an IAM user or role (an assumed-role session uses its role's).
-pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> Result<PrincipalPolicies> {
+/// `None`: the user or role does not exist.
+pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> Result<Option<PrincipalPolicies>> {
     let iam = &clients.iam;
     let mut out = PrincipalPolicies::default();
     match principal.kind {
         PrincipalKind::User => {
             let name = &principal.name;
-            let user = iam.get_user().user_name(name).send().await.map_err(|e| sdk_error("iam", "GetUser", e))?;
+            let Some(user) = found(iam.get_user().user_name(name).send().await.map_err(|e| sdk_error("iam", "GetUser", e)))? else {
+                return Ok(None);
+            };
             if let Some(b) = user.user().and_then(|u| u.permissions_boundary()).and_then(|b| b.permissions_boundary_arn()) {
                 out.boundary = Some(managed(iam, b).await?);
             }
@@ -82,7 +104,9 @@ pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> 
         }
         PrincipalKind::Role | PrincipalKind::AssumedRole => {
             let name = &principal.name;
-            let role = iam.get_role().role_name(name).send().await.map_err(|e| sdk_error("iam", "GetRole", e))?;
+            let Some(role) = found(iam.get_role().role_name(name).send().await.map_err(|e| sdk_error("iam", "GetRole", e)))? else {
+                return Ok(None);
+            };
             if let Some(b) = role.role().and_then(|r| r.permissions_boundary()).and_then(|b| b.permissions_boundary_arn()) {
                 out.boundary = Some(managed(iam, b).await?);
             }
@@ -103,7 +127,7 @@ pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> 
             return Err(Error::Usage("the account root user is not governed by identity policies; simulate an IAM user or role".into()));
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// A bucket's policy, or None when it has none.
@@ -135,11 +159,15 @@ fn doc_value(text: &str) -> serde_json::Value {
     serde_json::from_str(&decoded).unwrap_or(serde_json::Value::String(decoded))
 }
 
-/// Raw documents of a principal, by name (kept as the account has them, for the snapshot).
-async fn raw_principal_documents(clients: &Clients, principal: &PrincipalArn) -> Result<(Vec<NamedDocument>, Option<NamedDocument>)> {
-    let found = principal_policies(clients, principal).await?;
+/// The identity documents and the boundary of a principal.
+type Documents = (Vec<NamedDocument>, Option<NamedDocument>);
+
+/// Raw documents of a principal, by name (kept as the account has them, for the snapshot);
+/// `None` when the principal does not exist.
+async fn raw_principal_documents(clients: &Clients, principal: &PrincipalArn) -> Result<Option<Documents>> {
+    let Some(found) = principal_policies(clients, principal).await? else { return Ok(None) };
     let to_doc = |p: &NamedPolicy| NamedDocument { name: p.name.clone(), document: policy_to_value(&p.policy) };
-    Ok((found.identity.iter().map(to_doc).collect(), found.boundary.as_ref().map(to_doc)))
+    Ok(Some((found.identity.iter().map(to_doc).collect(), found.boundary.as_ref().map(to_doc))))
 }
 
 /// A parsed policy back to JSON (the parsed model keeps every element).
@@ -208,7 +236,7 @@ pub fn read_error(e: &Error) -> ReadError {
 type Failures = std::sync::Mutex<Vec<crate::snapshot::ReadFailure>>;
 
 fn record(what: &str, err: &ReadError, failures: &Failures) {
-    failures.lock().expect("lock").push(crate::snapshot::ReadFailure { what: what.to_string(), kind: Some(err.kind), error: err.error.clone() });
+    failures.lock().expect("lock").push(crate::snapshot::ReadFailure { what: what.to_string(), error: err.clone() });
 }
 
 fn unknown<T>(what: &str, e: &Error, failures: &Failures) -> Known<T> {
@@ -235,7 +263,8 @@ async fn role_state(clients: &Clients, name: &str) -> Result<Option<RoleState>> 
     };
     let r = role.role().ok_or_else(|| Error::Aws("iam:GetRole answered without a role".into()))?;
     let principal = PrincipalArn::parse(r.arn()).map_err(|e| Error::Aws(format!("role ARN {}: {e}", r.arn())))?;
-    let (policies, boundary) = raw_principal_documents(clients, &principal).await?;
+    // Deleted between the two reads: as missing as if GetRole had said so.
+    let Some((policies, boundary)) = raw_principal_documents(clients, &principal).await? else { return Ok(None) };
     Ok(Some(RoleState {
         arn: r.arn().to_string(),
         path: r.path().to_string(),
@@ -271,8 +300,9 @@ async fn bucket_state(clients: &Clients, name: &str, account: &str, failures: &F
         Err(e) => match crate::aws::classify(&e) {
             // 404: no such bucket. That is the fact "missing", not a read failure.
             crate::aws::Class::Missing => return b,
-            // 403 with ExpectedBucketOwner: another account's bucket, or the caller may not
-            // read it. Asking again without the owner tells them apart.
+            // 403 with ExpectedBucketOwner: another account's bucket ("Verifying bucket ownership
+            // with bucket owner condition": a mismatch is 403 Access Denied), or the caller may
+            // not read it. Asking again without the owner tells them apart.
             crate::aws::Class::Denied => {
                 match clients.s3.head_bucket().bucket(name).send().await {
                     Ok(_) => {
@@ -337,7 +367,8 @@ async fn bucket_state(clients: &Clients, name: &str, account: &str, failures: &F
                 b.kms_key = d.kms_master_key_id().map(str::to_string);
                 d.sse_algorithm().as_str().to_string()
             })),
-        // S3 answers this code (not NoSuch*) when a bucket has no default encryption.
+        // S3 answers this code (not NoSuch*) when a bucket has no default encryption (Amazon S3
+        // API reference, GetBucketEncryption).
         Err(e) if service_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => Ok(None),
         Err(e) => Err(sdk_error("s3", "GetBucketEncryption", e)),
     };
@@ -469,25 +500,20 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let caller_fut = async {
         match PrincipalArn::parse(&caller_arn) {
             Ok(p) => match raw_principal_documents(clients, &p).await {
-                Ok((docs, boundary)) => (Known::Value(true), Known::Value(docs), boundary, None),
+                Ok(Some((docs, boundary))) => (Known::Value(true), Known::Value(docs), boundary, None),
                 // GetUser / GetRole answered NoSuchEntity: the caller does not exist.
-                Err(Error::Missing(m)) if m.starts_with("iam:GetUser ") || m.starts_with("iam:GetRole ") => {
-                    (Known::Value(false), Known::Value(vec![]), None, None)
-                }
+                Ok(None) => (Known::Value(false), Known::Value(vec![]), None, None),
                 Err(e) => {
                     // Fall back to IAM's simulator where the caller may use it; else unknown.
                     let sim = simulate(clients, &p, &sim_pairs).await;
+                    let first = read_error(&e);
                     let why = match &sim {
-                        Ok(_) => match &e {
-                            Error::Denied(m) => Error::Denied(format!("{m}; decisions taken from iam:SimulatePrincipalPolicy instead")),
-                            other => Error::Aws(format!("{other}; decisions taken from iam:SimulatePrincipalPolicy instead")),
-                        },
-                        Err(se) => match &e {
-                            Error::Denied(m) => Error::Denied(format!("{m}; iam:SimulatePrincipalPolicy also failed: {se}")),
-                            other => Error::Aws(format!("{other}; iam:SimulatePrincipalPolicy also failed: {se}")),
-                        },
+                        Ok(_) => format!("{e}; decisions taken from iam:SimulatePrincipalPolicy instead"),
+                        Err(se) => format!("{e}; iam:SimulatePrincipalPolicy also failed: {se}"),
                     };
-                    (Known::Unknown(read_error(&e)), unknown("the caller's policies", &why, &failures), None, sim.ok())
+                    let policies = ReadError::new(first.kind, why);
+                    record("the caller's policies", &policies, &failures);
+                    (Known::Unknown(first), Known::Unknown(policies), None, sim.ok())
                 }
             },
             Err(rule) => {
@@ -538,9 +564,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     // KMS keys: the buckets' default encryption keys and the configured one, each read once.
     let mut keys: Vec<String> = buckets.iter().filter(|b| b.uses_kms()).filter_map(|b| b.kms_key.clone()).collect();
     if let Some(k) = &settings.kms_key {
-        keys.push(match k {
-            crate::config::KmsKey::Id(i) | crate::config::KmsKey::Arn(i) => i.clone(),
-        });
+        keys.push(k.as_str().to_string());
     }
     keys.sort();
     keys.dedup();

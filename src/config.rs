@@ -237,9 +237,7 @@ pub fn to_snapshot(settings: &Settings, caller_arn: &str) -> Result<crate::snaps
         output_uri: settings.output()?.uri.clone(),
         role_name: settings.role_name()?.to_string(),
         role_path: settings.role_path.clone(),
-        kms_key_id: settings.kms_key.as_ref().map(|k| match k {
-            KmsKey::Id(i) | KmsKey::Arn(i) => i.clone(),
-        }),
+        kms_key_id: settings.kms_key.as_ref().map(|k| k.as_str().to_string()),
         caller_arn: Some(caller_arn.to_string()),
     })
 }
@@ -582,6 +580,13 @@ pub enum KmsKey {
 }
 
 impl KmsKey {
+    /// The key as it was given (id or ARN).
+    pub fn as_str(&self) -> &str {
+        match self {
+            KmsKey::Id(i) | KmsKey::Arn(i) => i,
+        }
+    }
+
     pub fn parse(v: &str) -> std::result::Result<Self, String> {
         static ID: OnceLock<Regex> = OnceLock::new();
         static ARN: OnceLock<Regex> = OnceLock::new();

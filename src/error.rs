@@ -39,17 +39,6 @@ impl ExitCode {
     }
 }
 
-/// Exit code: everything passed.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: a check failed (a finding of severity error, a denied simulation).
-pub const EXIT_CHECK_FAILED: i32 = 1;
-/// Exit code: bad usage, a bad setting, a bad file or template.
-pub const EXIT_USAGE: i32 = 2;
-/// Exit code: AWS could not be reached, credentials are missing, or an AWS call failed.
-pub const EXIT_AWS: i32 = 3;
-/// Exit code: a check could not run and nothing failed.
-pub const EXIT_INCOMPLETE: i32 = 4;
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A setting in bedbatch.toml or a flag is wrong. The message names the key, value and rule.
@@ -87,10 +76,6 @@ impl Error {
             Error::Config(_) | Error::Usage(_) | Error::Template(_) | Error::Io(_) => ExitCode::Usage,
             Error::Credentials(_) | Error::Unreachable(_) | Error::Aws(_) | Error::Denied(_) | Error::Missing(_) => ExitCode::Aws,
         }
-    }
-
-    pub fn exit_code(&self) -> i32 {
-        self.exit().code()
     }
 
     /// The error's kind, as `--output json` names it: `{"error": {"kind", "message"}}`.

@@ -84,13 +84,8 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-    Note,
-}
+/// A problem's level: its code's severity (each code owns one, in `validate::diags`).
+pub use crate::findings::Severity as Level;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Example {
@@ -373,11 +368,12 @@ impl Validator {
     }
 
     /// Records a problem found outside the lines (the object's key, say).
-    pub fn add_problem(&mut self, code: Code, level: Level, line: u64, message: String) {
-        self.report(code, level, line, message);
+    pub fn add_problem(&mut self, code: Code, line: u64, message: String) {
+        self.report(code, line, message);
     }
 
-    fn report(&mut self, code: Code, level: Level, line: u64, message: String) {
+    fn report(&mut self, code: Code, line: u64, message: String) {
+        let level = code.severity();
         let p = self.problems.entry(code).or_insert_with(|| Problem { code, level, count: 0, examples: Vec::new() });
         p.count += 1;
         if p.examples.len() < self.max_examples {
@@ -406,7 +402,7 @@ impl Validator {
         // each string; every family parses from &str.
         let line = match std::str::from_utf8(line) {
             Ok(t) => t,
-            Err(e) => return self.report(Code::InvalidUtf8, Level::Error, n, format!("not UTF-8: {e}")),
+            Err(e) => return self.report(Code::InvalidUtf8, n, format!("not UTF-8: {e}")),
         };
         let outcome = match self.family {
             Family::Anthropic => self.anthropic(line),
@@ -424,7 +420,7 @@ impl Validator {
         };
         match outcome {
             Ok(ceiling) => self.output_ceiling += ceiling,
-            Err((code, msg)) => self.report(code, Level::Error, n, msg),
+            Err((code, msg)) => self.report(code, n, msg),
         }
     }
 
@@ -438,7 +434,7 @@ impl Validator {
             match self.ids.entry(key) {
                 std::collections::hash_map::Entry::Occupied(first) => {
                     let first = *first.get();
-                    self.report(Code::DuplicateRecordId, Level::Error, line, format!("recordId {id:?} also on line {first}"));
+                    self.report(Code::DuplicateRecordId, line, format!("recordId {id:?} also on line {first}"));
                 }
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(line);
@@ -496,7 +492,7 @@ impl Validator {
         }
         if count % 2 == 0 {
             // Ending with an assistant turn is a prefill: allowed, but worth a note once.
-            self.report(Code::AssistantPrefill, Level::Note, self.line, "the last message is the assistant's (a prefill)".into());
+            self.report(Code::AssistantPrefill, self.line, "the last message is the assistant's (a prefill)".into());
         }
         Ok(max)
     }
@@ -593,37 +589,27 @@ impl Validator {
     pub fn finish(mut self, source: &str, key_name: Option<&str>) -> Report {
         if let Some(name) = key_name {
             if !name.ends_with(".jsonl") {
-                self.report(Code::NotJsonl, Level::Error, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
+                self.report(Code::NotJsonl, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
             }
         }
         let l = self.limits.clone();
         if self.records < l.min_records {
-            self.report(Code::TooFewRecords, Level::Error, 0, format!("{} records; the model's minimum per job is {}", self.records, l.min_records));
+            self.report(Code::TooFewRecords, 0, format!("{} records; the model's minimum per job is {}", self.records, l.min_records));
         }
         if self.records > l.max_records_per_file {
-            self.report(Code::TooManyRecords, Level::Error, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
+            self.report(Code::TooManyRecords, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
         }
         if self.records > l.max_records_per_job {
-            self.report(
-                Code::TooManyRecordsPerJob,
-                Level::Error,
-                0,
-                format!("{} records; the quota is {} per job", self.records, l.max_records_per_job),
-            );
+            self.report(Code::TooManyRecordsPerJob, 0, format!("{} records; the quota is {} per job", self.records, l.max_records_per_job));
         }
         if self.bytes > l.max_file_bytes {
-            self.report(Code::FileTooLarge, Level::Error, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
+            self.report(Code::FileTooLarge, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
         }
         if self.bytes > l.max_job_bytes {
-            self.report(Code::JobTooLarge, Level::Error, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
+            self.report(Code::JobTooLarge, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
         }
         if self.family == Family::Unknown {
-            self.report(
-                Code::UnknownFamily,
-                Level::Note,
-                0,
-                "the model family is not known: only the envelope (recordId, modelInput) was checked".into(),
-            );
+            self.report(Code::UnknownFamily, 0, "the model family is not known: only the envelope (recordId, modelInput) was checked".into());
         }
         let mut problems: Vec<Problem> = self.problems.into_values().collect();
         problems.sort_by(|a, b| a.level.cmp(&b.level).then(a.code.as_str().cmp(b.code.as_str())));

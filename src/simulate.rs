@@ -88,7 +88,9 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         let principal = PrincipalArn::parse(&args.principal).map_err(|rule| Error::Usage(format!("--principal {:?}: {rule}", args.principal)))?;
         let settings = app::load_settings(g).await?;
         let clients = app::connect(g, &settings).await?;
-        let found = collect::principal_policies(&clients, &principal).await?;
+        let found = collect::principal_policies(&clients, &principal)
+            .await?
+            .ok_or_else(|| Error::Missing(format!("--principal {}: IAM has no such user or role (NoSuchEntity)", args.principal)))?;
         set.identity = found.identity;
         if set.boundary.is_none() {
             set.boundary = found.boundary;

@@ -61,12 +61,14 @@ impl<'de> Deserialize<'de> for ReadError {
         #[serde(untagged)]
         enum Repr {
             Text(String),
-            Full { kind: ReadErrorKind, error: String },
+            Full { kind: Option<ReadErrorKind>, error: String },
         }
-        Ok(match Repr::deserialize(d)? {
-            Repr::Text(t) => ReadError { kind: ReadErrorKind::from_text(&t), error: t },
-            Repr::Full { kind, error } => ReadError { kind, error },
-        })
+        // Version 1 wrote the error's text alone (or, in read_failures, no `kind`).
+        let (kind, error) = match Repr::deserialize(d)? {
+            Repr::Text(t) => (None, t),
+            Repr::Full { kind, error } => (kind, error),
+        };
+        Ok(ReadError { kind: kind.unwrap_or_else(|| ReadErrorKind::from_text(&error)), error })
     }
 }
 
@@ -265,20 +267,13 @@ pub struct JobSummary {
     pub message: Option<String>,
 }
 
-/// A read that failed: what it was for, and AWS's error.
+/// A read that failed: what it was for, and AWS's error (`{"what", "kind", "error"}`; version 1
+/// wrote no `kind`, which is then taken from the error's text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadFailure {
     pub what: String,
-    /// `denied` or `failed`; absent in version 1 (then taken from the error's text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<ReadErrorKind>,
-    pub error: String,
-}
-
-impl ReadFailure {
-    pub fn kind(&self) -> ReadErrorKind {
-        self.kind.unwrap_or_else(|| ReadErrorKind::from_text(&self.error))
-    }
+    #[serde(flatten)]
+    pub error: ReadError,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -108,23 +108,6 @@ impl Env {
     }
 }
 
-fn fault(body: Value) {
-    let out = std::process::Command::new("curl")
-        .args([
-            "-fsS",
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            &body.to_string(),
-            &format!("{}/_bedbatch/faults", emulator_url()),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-}
-
 #[tokio::test]
 async fn apply_on_an_empty_account_then_nothing_to_do() {
     let env = Env::new("empty").await;

@@ -91,12 +91,22 @@ impl Setup {
         v
     }
 
-    fn rendered(&self) -> Value {
+    /// Runs the binary with `lead` (the command and its own flags) and this setup's flags, each
+    /// `(flag, value)` of `set` replacing that flag's value.
+    fn invoke(&self, lead: &[&str], set: &[(&str, &str)]) -> std::process::Output {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = vec!["render".to_string(), "--output".into(), "json".into()];
-        args.extend(self.args());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run(emulator_command(dir.path()), &args);
+        let mut rest = self.args();
+        for (flag, value) in set {
+            let i = rest.iter().position(|a| a == flag).unwrap_or_else(|| panic!("the setup has no {flag}"));
+            rest[i + 1] = value.to_string();
+        }
+        let mut args: Vec<&str> = lead.to_vec();
+        args.extend(rest.iter().map(String::as_str));
+        run(emulator_command(dir.path()), &args)
+    }
+
+    fn rendered(&self) -> Value {
+        let out = self.invoke(&["render", "--output", "json"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         serde_json::from_slice(&out.stdout).unwrap()
     }
@@ -181,15 +191,7 @@ impl Setup {
     }
 
     fn check(&self) -> (i32, Value) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut args = vec!["check".to_string(), "--output".into(), "json".into()];
-        args.extend(self.args());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run(emulator_command(dir.path()), &args);
-        let code = out.status.code().unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{}: check output is not JSON ({e}): {} {}", self.tag, stdout(&out), stderr(&out)));
-        (code, v)
+        check_with(self, None)
     }
 }
 
@@ -534,11 +536,7 @@ async fn text_report_groups_and_prints_fixes() {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}),
     );
     s.build().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["check".to_string()];
-    args.extend(s.args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(emulator_command(dir.path()), &args);
+    let out = s.invoke(&["check"], &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("Service role trust\n") && text.contains("✗ bedrock.amazonaws.com may assume the role"), "{text}");
@@ -586,11 +584,7 @@ async fn explain_runs_the_checks_behind_a_pasted_message() {
         s.caller_arn(),
         s.role
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["explain".to_string(), msg, "--output".into(), "json".into()];
-    args.extend(s.args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(emulator_command(dir.path()), &args);
+    let out = s.invoke(&["explain", &msg, "--output", "json"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["checked"], true, "{v:#}");
@@ -617,35 +611,11 @@ async fn sse_kms_buckets_with_kms_key_id_set_are_healthy() {
 
 // ------------------------------------------------------------------------------------ unknown is never a pass (issue 9)
 
-fn fault(body: Value) {
-    let out = std::process::Command::new("curl")
-        .args([
-            "-fsS",
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            &body.to_string(),
-            &format!("{}/_bedbatch/faults", emulator_url()),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn check_with(s: &Setup, replace_caller: Option<&str>) -> (i32, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["check".to_string(), "--output".into(), "json".into()];
-    let mut rest = s.args();
-    if let Some(c) = replace_caller {
-        let i = rest.iter().position(|a| a == "--caller-arn").unwrap();
-        rest[i + 1] = c.to_string();
-    }
-    args.extend(rest);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(emulator_command(dir.path()), &args);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
+    let set: Vec<(&str, &str)> = replace_caller.map(|c| ("--caller-arn", c)).into_iter().collect();
+    let out = s.invoke(&["check", "--output", "json"], &set);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: check output is not JSON ({e}): {} {}", s.tag, stdout(&out), stderr(&out)));
     (out.status.code().unwrap(), v)
 }
 
@@ -724,17 +694,10 @@ async fn a_caller_that_does_not_exist_is_an_error_and_plan_apply_refuse_before_w
     assert_eq!(codes(&r, "error"), vec!["caller-missing"], "{r:#}");
 
     // apply on a fresh role name would create it first: it must refuse before any write.
-    let dir = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = vec!["apply".into(), "--yes".into(), "--backup-dir".into(), dir.path().join("b").display().to_string()];
-    let mut rest = s.args();
-    let i = rest.iter().position(|a| a == "--caller-arn").unwrap();
-    rest[i + 1] = ghost.clone();
-    let j = rest.iter().position(|a| a == "--role-name").unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let backup_dir = backups.path().join("b").display().to_string();
     let fresh_role = format!("{}x", s.role);
-    rest[j + 1] = fresh_role.clone();
-    args.extend(rest);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(emulator_command(dir.path()), &args);
+    let out = s.invoke(&["apply", "--yes", "--backup-dir", &backup_dir], &[("--caller-arn", &ghost), ("--role-name", &fresh_role)]);
     assert_eq!(out.status.code(), Some(2), "{} {}", stdout(&out), stderr(&out));
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
     let iam = aws_sdk_iam::Client::new(&sdk_config().await);
@@ -752,11 +715,7 @@ async fn explain_says_unknown_when_the_checks_behind_a_message_could_not_run() {
         s.caller_arn(),
         s.role
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["explain".to_string(), msg, "--output".into(), "json".into()];
-    args.extend(s.args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(emulator_command(dir.path()), &args);
+    let out = s.invoke(&["explain", &msg, "--output", "json"], &[]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
     assert_eq!(v["checked"], true, "{v:#}");
     assert_eq!(v["states"]["caller-cannot-pass-role"], "unknown", "never 'not present' for a check that could not run: {v:#}");

@@ -34,22 +34,40 @@ pub enum Status {
     Unknown,
 }
 
-/// One check, its result, and the codes it can report.
-#[derive(Debug, Clone, Serialize)]
+/// One check, its result, and the codes it can report. Serialised with `passed` (true only for a
+/// pass), derived from `status`, for report version 1 readers.
+#[derive(Debug, Clone)]
 pub struct CheckLine {
     pub family: &'static str,
     pub name: String,
-    /// True only for a pass (kept for report version 1 readers).
-    pub passed: bool,
     pub status: Status,
     /// The codes this check reports when it fails.
     pub codes: Vec<Code>,
     /// Why the check is unknown (the read that failed).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
+impl Serialize for CheckLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("CheckLine", 6)?;
+        st.serialize_field("family", self.family)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("passed", &self.passed())?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("codes", &self.codes)?;
+        if let Some(r) = &self.reason {
+            st.serialize_field("reason", r)?;
+        }
+        st.end()
+    }
+}
+
 impl CheckLine {
+    pub fn passed(&self) -> bool {
+        self.status == Status::Pass
+    }
+
     /// The check guards at least one error-level code.
     pub fn guards_errors(&self) -> bool {
         self.codes.iter().any(|c| c.severity() == Severity::Error)
@@ -76,31 +94,67 @@ pub enum CodeState {
     NotChecked,
 }
 
+impl CodeState {
+    /// One line for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CodeState::Present => "found",
+            CodeState::Absent => "not present now",
+            CodeState::Unknown => "unknown: a check behind it could not run (see `bedbatch-doctor check`)",
+            CodeState::NotChecked => "not checked (an earlier failure made it moot)",
+        }
+    }
+}
+
+/// What the checks say of some codes (the ones a message points at): each code's state, and
+/// the findings with those codes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    pub states: std::collections::BTreeMap<Code, CodeState>,
+    pub findings: Vec<Finding>,
+}
+
+impl Related {
+    /// A line per code, then each finding with its evidence and fix.
+    pub fn text(&self) -> String {
+        let mut t = String::new();
+        for (c, st) in &self.states {
+            t.push_str(&format!("  {c}: {}\n", st.describe()));
+        }
+        for f in &self.findings {
+            t.push_str(&format!(
+                "\n{}[{}]: {}\n  evidence: {}\n  fix: {}\n",
+                f.severity.as_str(),
+                f.code,
+                f.title,
+                f.evidence,
+                f.fix.replace('\n', "\n    ")
+            ));
+        }
+        t
+    }
+}
+
 impl Outcome {
+    /// The states of `codes` and the findings among them.
+    pub fn related(&self, codes: &[Code]) -> Related {
+        Related {
+            states: codes.iter().map(|c| (*c, self.state_of(*c))).collect(),
+            findings: self.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect(),
+        }
+    }
+
     /// Records a check that ran: it fails when any finding is above a note.
     pub(crate) fn check(&mut self, family: &'static str, name: impl Into<String>, codes: &[Code], findings: Vec<Finding>) {
         let passed = findings.iter().all(|f| f.severity == Severity::Note);
-        self.checks.push(CheckLine {
-            family,
-            name: name.into(),
-            passed,
-            status: if passed { Status::Pass } else { Status::Fail },
-            codes: codes.to_vec(),
-            reason: None,
-        });
+        let status = if passed { Status::Pass } else { Status::Fail };
+        self.checks.push(CheckLine { family, name: name.into(), status, codes: codes.to_vec(), reason: None });
         self.findings.extend(findings);
     }
 
     /// Records a check that could not run, and why.
     pub(crate) fn unknown(&mut self, family: &'static str, name: impl Into<String>, codes: &[Code], reason: impl Into<String>) {
-        self.checks.push(CheckLine {
-            family,
-            name: name.into(),
-            passed: false,
-            status: Status::Unknown,
-            codes: codes.to_vec(),
-            reason: Some(reason.into()),
-        });
+        self.checks.push(CheckLine { family, name: name.into(), status: Status::Unknown, codes: codes.to_vec(), reason: Some(reason.into()) });
     }
 
     pub fn errors(&self) -> usize {

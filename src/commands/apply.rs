@@ -9,7 +9,6 @@ use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, is_json, Plain};
-use crate::plan::Action;
 use crate::render;
 use crate::session::{connect, load_settings, require_job_settings};
 
@@ -32,8 +31,10 @@ async fn plan_inputs(g: &GlobalArgs) -> Result<PlanInputs> {
     Ok(PlanInputs { settings, clients, identity, account, caller })
 }
 
+/// The writes a plan makes (creates and updates).
 fn pending(changes: &[crate::plan::Change]) -> usize {
-    changes.iter().filter(|c| matches!(c.action, Action::Create | Action::Update)).count()
+    let c = crate::plan::counts(changes);
+    c.create + c.update
 }
 
 pub async fn plan(g: &GlobalArgs, detailed: bool) -> Result<ExitCode> {
@@ -55,7 +56,7 @@ pub async fn plan(g: &GlobalArgs, detailed: bool) -> Result<ExitCode> {
         crate::apply::print_plan(&changes, false);
     }
     let exit = if detailed && pending(&changes) > 0 { ExitCode::ChangesPending } else { ExitCode::Ok };
-    let json: serde_json::Value = serde_json::from_str(&crate::apply::plan_json(&changes)).unwrap_or_default();
+    let json = crate::apply::plan_json(&changes);
     Ok(emit(&Plain { text: String::new(), json, exit }))
 }
 
@@ -65,7 +66,7 @@ pub async fn apply(g: &GlobalArgs, yes: bool, dry_run: bool, backup_dir: Option<
     // The plan and every document are shown before anything is written (on stderr with --output json).
     crate::apply::print_plan(&changes, true);
     let n = pending(&changes);
-    let plan: serde_json::Value = serde_json::from_str(&crate::apply::plan_json(&changes)).unwrap_or_default();
+    let plan = crate::apply::plan_json(&changes);
     let mut backup = None;
     if n == 0 {
         crate::say!("Nothing to do: the account is set up (no write call made).");

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::checks::{self, CheckLine, Desired, Outcome, Status};
+use crate::checks::{self, Desired, Outcome};
 use crate::cli::GlobalArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, Report};
@@ -31,17 +31,13 @@ pub async fn run(g: &GlobalArgs, snapshot: Option<&Path>) -> Result<ExitCode> {
         None => match crate::session::take_snapshot(g).await {
             Ok(s) => s,
             Err(Error::Credentials(msg)) => {
-                let outcome = Outcome {
-                    checks: vec![CheckLine {
-                        family: checks::identity::Code::FAMILY,
-                        name: "AWS credentials are available".into(),
-                        passed: false,
-                        status: Status::Fail,
-                        codes: vec![checks::identity::Code::CredentialsMissing.into()],
-                        reason: None,
-                    }],
-                    findings: vec![checks::identity::diags::credentials_missing(&msg)],
-                };
+                let mut outcome = Outcome::default();
+                outcome.check(
+                    checks::identity::Code::FAMILY,
+                    "AWS credentials are available",
+                    &[checks::identity::Code::CredentialsMissing.into()],
+                    vec![checks::identity::diags::credentials_missing(&msg)],
+                );
                 emit(&outcome);
                 return Ok(ExitCode::Aws);
             }

@@ -4,7 +4,6 @@
 
 use serde_json::json;
 
-use crate::checks::CodeState;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::findings::{codes_for_message, Code};
@@ -38,29 +37,10 @@ pub async fn run(g: &GlobalArgs, what: &str) -> Result<ExitCode> {
     }
     let json = match &checked {
         Ok(outcome) => {
-            let states: serde_json::Map<String, serde_json::Value> = codes.iter().map(|c| (c.to_string(), json!(outcome.state_of(*c)))).collect();
-            let found: Vec<_> = outcome.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect();
+            let related = outcome.related(&codes);
             text.push_str("\nThe account was checked:\n");
-            for c in &codes {
-                let state = match outcome.state_of(*c) {
-                    CodeState::Present => "FOUND (below)",
-                    CodeState::Absent => "not present now",
-                    CodeState::Unknown => "unknown: a check behind it could not run (see `bedbatch-doctor check`)",
-                    CodeState::NotChecked => "not checked (an earlier failure made it moot)",
-                };
-                text.push_str(&format!("  {c}: {state}\n"));
-            }
-            for f in &found {
-                text.push_str(&format!(
-                    "\n{}[{}]: {}\n  evidence: {}\n  fix: {}\n",
-                    f.severity.as_str(),
-                    f.code,
-                    f.title,
-                    f.evidence,
-                    f.fix.replace('\n', "\n    ")
-                ));
-            }
-            json!({"message": what, "codes": codes, "checked": true, "states": states, "findings": found, "not_checked_because": null})
+            text.push_str(&related.text());
+            json!({"message": what, "codes": codes, "checked": true, "states": related.states, "findings": related.findings, "not_checked_because": null})
         }
         Err(e) => {
             text.push_str(&format!(

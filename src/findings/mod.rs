@@ -105,7 +105,7 @@ impl Finding {
 
 /// Maps an AWS error message or a failed job's message to the codes that explain it.
 pub fn codes_for_message(text: &str) -> Vec<Code> {
-    use crate::checks::{bucket, jobs, kms, model, passrole, quotas, role_s3, trust};
+    use crate::checks::{bucket, kms, model, passrole, quotas, role_s3, trust};
     let t = text.to_ascii_lowercase();
     let mut out: Vec<Code> = Vec::new();
     let mut add = |c: Code| {
@@ -161,7 +161,6 @@ pub fn codes_for_message(text: &str) -> Vec<Code> {
     if t.contains("servicequotaexceeded") || t.contains("maximum number of in-progress") {
         add(quotas::Code::QuotaJobsFull.into());
     }
-    let _ = jobs::Code::JobFailed;
     out
 }
 

@@ -71,9 +71,3 @@ impl<'de> Deserialize<'de> for Code {
         Code::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown finding code {s:?}")))
     }
 }
-
-impl PartialEq<&str> for Code {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}

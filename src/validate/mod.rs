@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::aws::sdk_error;
 use crate::cli::{GlobalArgs, InvocationType, OutputFormat, ValidateArgs};
 use crate::error::{Error, ExitCode, Result};
-use crate::jsonl::{self, Family, Level, Limits, Report, Validator};
+use crate::jsonl::{self, Family, Limits, Report, Validator};
 use crate::session as app;
 
 /// Reads the batch quotas for the model from the account.
@@ -92,7 +92,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         let mut v = validator;
         if let Err(rule) = crate::config::S3Location::parse(&args.source) {
             // S3 stores the object, but Bedrock refuses the URI: the job cannot name it.
-            v.add_problem(diags::Code::BadS3Uri, Level::Error, 0, format!("{}: {rule}", args.source));
+            v.add_problem(diags::Code::BadS3Uri, 0, format!("{}: {rule}", args.source));
         }
         let loc = crate::config::S3Location { uri: args.source.clone(), bucket: bucket.to_string(), key: key.to_string(), is_object: true };
         let clients = clients.as_ref().expect("connected");
@@ -155,12 +155,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
 fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
     println!("{}: {} records on {} lines ({} blank), {} bytes, {:?} shape", r.source, r.records, r.lines, r.blank_lines, r.bytes, r.family);
     for p in &r.problems {
-        let level = match p.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-        };
-        println!("{level}[{}]: {} occurrence{}", p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
+        println!("{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
         for e in &p.examples {
             if e.line > 0 {
                 println!("  line {}: {}", e.line, e.message);

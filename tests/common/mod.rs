@@ -91,3 +91,21 @@ pub fn require_emulator() {
         panic!("the emulator does not answer at {url}: run the tests with scripts/test (or scripts/emulator start first)");
     }
 }
+
+/// Arms an emulator fault (`POST /_bedbatch/faults`): the next `count` matching calls fail.
+pub fn fault(body: serde_json::Value) {
+    let out = Command::new("curl")
+        .args([
+            "-fsS",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+            &format!("{}/_bedbatch/faults", emulator_url()),
+        ])
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -20,17 +20,17 @@ pub fn credentials_missing(message: &str) -> Finding {
 
 /// A failed read: `read-denied` for a refusal, `read-failed` for anything else.
 pub fn read_failure(f: &ReadFailure) -> Finding {
-    match f.kind() {
+    match f.error.kind {
         ReadErrorKind::Denied => Finding::new(
             Code::ReadDenied,
             f.what.clone(),
-            f.error.clone(),
+            f.error.error.clone(),
             "give the caller read access to it (or share a snapshot taken by someone who has it); the checks that need it are unknown",
         ),
         ReadErrorKind::Failed => Finding::new(
             Code::ReadFailed,
             f.what.clone(),
-            f.error.clone(),
+            f.error.error.clone(),
             "run check again (raise --max-attempts or use --retry-mode adaptive on a busy account); the checks that need it are unknown",
         ),
     }

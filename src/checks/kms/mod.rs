@@ -6,7 +6,7 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{parse_boundary, parse_docs, Desired, Outcome, Sid};
+use super::{parse_boundary, parse_docs, Desired, Outcome};
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
 use crate::snapshot::{Known, Snapshot};
 
@@ -86,9 +86,7 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         let e = policy::evaluate(&req, &set);
         let mut f = vec![];
         if e.decision != Decision::Allow {
-            let statement_fix =
-                format!("set kms_key_id = \"{key_arn}\" and add the rendered {} statement to the role's policy", Sid::UseKmsKey.as_str());
-            f.push(diags::cannot_use_key(&key_arn, bucket, &key, action, &e, &statement_fix, &rctx.partition, &rctx.account_id));
+            f.push(diags::cannot_use_key(&key_arn, bucket, &key, action, &e, rctx));
         }
         out.check(F, name, &codes, f);
     }

@@ -22,6 +22,9 @@ use crate::render::{Account, Context, Renderer};
 pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, account: &Account) -> Result<Vec<Change>> {
     let mut ctx = Context::new(settings, account)?;
     ctx.caller_arn = Some(caller_arn.to_string());
+    if let Some(p) = crate::session::routes_or_note(clients, settings).await? {
+        ctx.set_routes(&p.arn, &p.models);
+    }
     let docs = Renderer::new(None)?.render(&ctx, None)?;
     let doc = |n: &str| docs.iter().find(|d| d.name == n).map(|d| d.document.clone()).expect("rendered");
     let iam = &clients.iam;

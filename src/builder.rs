@@ -79,6 +79,46 @@ impl SnapshotBuilder {
         }
         self
     }
+    /// A system-defined inference profile (`us.…`, `eu.…`, `global.…`) for a foundation model,
+    /// routing to `regions`, as GetInferenceProfile describes it. The role keeps its S3 grants
+    /// only (add [`SnapshotBuilder::rendered`] for the grants `apply` writes).
+    pub fn profile(mut self, profile_id: &str, regions: &[&str]) -> Self {
+        let (_, fm) = profile_id.split_once('.').expect("a profile id is GEO.MODEL");
+        let (acct, region) = (self.snap.account_id.clone(), self.snap.settings.region.clone());
+        self.snap.settings.model_id = profile_id.into();
+        if let Known::Value(m) = &mut self.snap.model {
+            m.foundation_model_id = Some(fm.into());
+            m.inference_types = vec!["INFERENCE_PROFILE".into()];
+            m.profile = Some(crate::snapshot::ProfileState {
+                id: profile_id.into(),
+                arn: format!("arn:aws:bedrock:{region}:{acct}:inference-profile/{profile_id}"),
+                kind: "SYSTEM_DEFINED".into(),
+                status: "ACTIVE".into(),
+                models: regions.iter().map(|r| format!("arn:aws:bedrock:{r}::foundation-model/{fm}")).collect(),
+            });
+        }
+        self
+    }
+    /// GetInferenceProfile failed: the routed models are unknown.
+    pub fn profile_unreadable(mut self) -> Self {
+        let e = denied("bedrock:GetInferenceProfile failed");
+        self.record("the inference profile", &e);
+        if let Known::Value(m) = &mut self.snap.model {
+            m.profile = None;
+            m.profile_error = Some(e);
+        }
+        self
+    }
+    /// The role's and the caller's policies become exactly what `render` produces for the
+    /// snapshot's settings (what `apply` writes).
+    pub fn rendered(mut self) -> Self {
+        let desired = crate::desired::Desired::for_snapshot(&self.snap).expect("the snapshot's settings are valid");
+        let doc = |n: &str| desired.document(n).cloned().expect("rendered");
+        self.role().policies = vec![crate::snapshot::NamedDocument { name: "inline:BedrockBatch".into(), document: doc("role-policy") }];
+        self.snap.caller.policies =
+            Known::Value(vec![crate::snapshot::NamedDocument { name: "inline:BedrockBatchSubmit".into(), document: doc("passrole-policy") }]);
+        self
+    }
     pub fn model_unknown_to_catalogue(mut self) -> Self {
         let id = "anthropic.claude-nonexistent-20990101-v1:0";
         self.snap.settings.model_id = id.into();
@@ -120,6 +160,32 @@ impl SnapshotBuilder {
         let r = self.role();
         r.policies =
             vec![crate::snapshot::NamedDocument { name: "inline:test".into(), document: json!({"Version": "2012-10-17", "Statement": statements}) }];
+        self
+    }
+    /// Drops every statement that mentions bedrock:InvokeModel from the role's policies.
+    pub fn role_without_invoke(mut self) -> Self {
+        for p in &mut self.role().policies {
+            if let Some(st) = p.document["Statement"].as_array_mut() {
+                st.retain(|s| !s.to_string().contains("bedrock:InvokeModel"));
+            }
+        }
+        self
+    }
+    /// As [`Self::role_without_invoke`], keeping the statements added by `role_extra_statement`.
+    pub fn role_without_invoke_except_extra(mut self) -> Self {
+        for p in self.role().policies.iter_mut().filter(|p| p.name != "inline:extra") {
+            if let Some(st) = p.document["Statement"].as_array_mut() {
+                st.retain(|s| !s.to_string().contains("bedrock:InvokeModel"));
+            }
+        }
+        self
+    }
+    /// Adds one statement to the role, in its own inline policy `extra`.
+    pub fn role_extra_statement(mut self, statement: Value) -> Self {
+        self.role().policies.push(crate::snapshot::NamedDocument {
+            name: "inline:extra".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [statement]}),
+        });
         self
     }
     pub fn bucket_kms(mut self, bucket_index: usize, key_arn: &str, key_policy: Option<Value>) -> Self {

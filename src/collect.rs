@@ -150,8 +150,8 @@ pub async fn trust_policy(clients: &Clients, role_name: &str) -> Result<NamedPol
 
 use crate::config::Settings;
 use crate::snapshot::{
-    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, QuotaValue, ReadError, ReadErrorKind, RoleState, Snapshot,
-    SNAPSHOT_VERSION,
+    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, ProfileState, QuotaValue, ReadError, ReadErrorKind,
+    RoleState, Snapshot, SNAPSHOT_VERSION,
 };
 
 fn doc_value(text: &str) -> serde_json::Value {
@@ -406,24 +406,87 @@ async fn input_objects(clients: &Clients, loc: &crate::config::S3Location) -> Re
     Ok(out)
 }
 
+/// GetInferenceProfile for a profile id or ARN: None when it does not exist.
+async fn inference_profile(clients: &Clients, ident: &str) -> Result<Option<ProfileState>> {
+    match clients.bedrock.get_inference_profile().inference_profile_identifier(ident).send().await {
+        Ok(p) => Ok(Some(ProfileState {
+            id: p.inference_profile_id().to_string(),
+            arn: p.inference_profile_arn().to_string(),
+            kind: p.r#type().as_str().to_string(),
+            status: p.status().as_str().to_string(),
+            models: p.models().iter().filter_map(|m| m.model_arn().map(str::to_string)).collect(),
+        })),
+        Err(e) if service_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(sdk_error("bedrock", "GetInferenceProfile", e)),
+    }
+}
+
+/// The profile's routes for rendering and applying: `Ok(None)` for a bare foundation-model
+/// id; `Err(Missing)` when the profile does not exist; a read that fails leaves the caller to
+/// render the offline grant (every Region, `*`) and say so.
+pub async fn profile_routes(clients: &Clients, settings: &Settings) -> Result<Option<ProfileState>> {
+    let model = settings.model()?;
+    if !model.is_profile() {
+        return Ok(None);
+    }
+    let ident =
+        if model.kind == crate::config::ModelKind::InferenceProfile { model.profile_id.clone().unwrap_or_default() } else { model.raw.clone() };
+    match inference_profile(clients, &ident).await? {
+        Some(p) => Ok(Some(p)),
+        None => Err(Error::Missing(format!("the inference profile {} does not exist in {} (GetInferenceProfile)", model.raw, settings.region()?))),
+    }
+}
+
+/// The model as the account sees it: the profile (GetInferenceProfile) when the id is one, the
+/// foundation model behind it (GetFoundationModel: name, provider, inference types, lifecycle),
+/// its availability (GetFoundationModelAvailability) and the system-defined profiles that
+/// contain it (ListInferenceProfiles).
 async fn model_state(clients: &Clients, settings: &Settings, failures: &Failures) -> Result<ModelState> {
     let model = settings.model()?;
-    let fm = model.foundation_model_id.clone();
     let mut state = ModelState {
         found: false,
-        foundation_model_id: fm.clone(),
+        foundation_model_id: model.foundation_model_id.clone(),
         inference_types: vec![],
         authorization: None,
         entitlement: None,
         profiles: vec![],
         availability_error: None,
+        name: None,
+        provider: None,
+        lifecycle: None,
+        agreement: None,
+        region_availability: None,
+        profile: None,
+        profile_error: None,
     };
-    let Some(fm) = fm else { return Ok(state) };
+    if model.is_profile() {
+        let ident =
+            model.profile_id.clone().filter(|_| model.kind == crate::config::ModelKind::InferenceProfile).unwrap_or_else(|| model.raw.clone());
+        match inference_profile(clients, &ident).await {
+            // The profile does not exist: the model id names nothing.
+            Ok(None) => return Ok(state),
+            Ok(Some(p)) => {
+                if let Some(fm) = p.foundation_model_id() {
+                    state.foundation_model_id = Some(fm);
+                }
+                state.profile = Some(p);
+            }
+            Err(e) => {
+                let err = read_error(&e);
+                record("the inference profile", &err, failures);
+                state.profile_error = Some(err);
+            }
+        }
+    }
+    let Some(fm) = state.foundation_model_id.clone() else { return Ok(state) };
     match clients.bedrock.get_foundation_model().model_identifier(&fm).send().await {
         Ok(out) => {
             state.found = true;
             if let Some(d) = out.model_details() {
                 state.inference_types = d.inference_types_supported().iter().map(|t| t.as_str().to_string()).collect();
+                state.name = d.model_name().map(str::to_string);
+                state.provider = d.provider_name().map(str::to_string);
+                state.lifecycle = d.model_lifecycle().map(|l| l.status().as_str().to_string());
             }
         }
         Err(e) if service_code(&e) == Some("ResourceNotFoundException") || service_code(&e) == Some("ValidationException") => return Ok(state),
@@ -433,6 +496,8 @@ async fn model_state(clients: &Clients, settings: &Settings, failures: &Failures
         Ok(a) => {
             state.authorization = Some(a.authorization_status().as_str().to_string());
             state.entitlement = Some(a.entitlement_availability().as_str().to_string());
+            state.agreement = a.agreement_availability().map(|g| g.status().as_str().to_string());
+            state.region_availability = Some(a.region_availability().as_str().to_string());
         }
         Err(e) => {
             let err = read_error(&sdk_error("bedrock", "GetFoundationModelAvailability", e));

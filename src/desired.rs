@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::config::Settings;
 use crate::error::Result;
 use crate::render::{Account, Context, Rendered, Renderer};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{ProfileState, Snapshot};
 
 /// The stable Sids of the statements our templates write. A unit test renders every template
 /// and proves each Sid is there, so a fix can never print an empty statement.
@@ -23,6 +23,7 @@ pub enum Sid {
     ListOutput,
     WriteOutput,
     UseKmsKey,
+    InvokeModel,
     /// trust-policy
     AssumeRole,
 }
@@ -38,6 +39,7 @@ impl Sid {
         Sid::ListOutput,
         Sid::WriteOutput,
         Sid::UseKmsKey,
+        Sid::InvokeModel,
         Sid::AssumeRole,
     ];
 
@@ -52,6 +54,7 @@ impl Sid {
             Sid::ListOutput => "BedrockBatchListOutput",
             Sid::WriteOutput => "BedrockBatchWriteOutput",
             Sid::UseKmsKey => "BedrockBatchUseKmsKey",
+            Sid::InvokeModel => "BedrockBatchInvokeModel",
             Sid::AssumeRole => "BedrockBatchAssumeRole",
         }
     }
@@ -60,7 +63,7 @@ impl Sid {
     pub fn document(self) -> &'static str {
         match self {
             Sid::PassRole | Sid::CreateJob | Sid::ManageJobs | Sid::ListJobs => "passrole-policy",
-            Sid::ListInput | Sid::ReadInput | Sid::ListOutput | Sid::WriteOutput | Sid::UseKmsKey => "role-policy",
+            Sid::ListInput | Sid::ReadInput | Sid::ListOutput | Sid::WriteOutput | Sid::UseKmsKey | Sid::InvokeModel => "role-policy",
             Sid::AssumeRole => "trust-policy",
         }
     }
@@ -77,9 +80,18 @@ pub struct Desired {
 impl Desired {
     /// Renders the documents for `settings` in `account`, with `caller` as the submitter.
     pub fn new(settings: Settings, account: &Account, caller: Option<String>) -> Result<Desired> {
+        Desired::with_profile(settings, account, caller, None)
+    }
+
+    /// As `new`, with the inference profile as GetInferenceProfile described it (its routed
+    /// Regions then replace the offline `*`).
+    pub fn with_profile(settings: Settings, account: &Account, caller: Option<String>, profile: Option<&ProfileState>) -> Result<Desired> {
         let mut rctx = Context::new(&settings, account)?;
         if caller.is_some() {
             rctx.caller_arn = caller;
+        }
+        if let Some(p) = profile.filter(|p| !p.models.is_empty()) {
+            rctx.set_routes(&p.arn, &p.models);
         }
         let documents = Renderer::new(None)?.render(&rctx, None)?;
         Ok(Desired { settings, rctx, documents })
@@ -89,7 +101,8 @@ impl Desired {
     pub fn for_snapshot(snap: &Snapshot) -> Result<Desired> {
         let settings = crate::config::from_snapshot(&snap.settings)?;
         let account = Account { id: snap.account_id.clone(), partition: snap.partition.clone() };
-        Desired::new(settings, &account, Some(snap.caller.arn.clone()))
+        let profile = snap.model.value().and_then(|m| m.profile.as_ref());
+        Desired::with_profile(settings, &account, Some(snap.caller.arn.clone()), profile)
     }
 
     pub fn document(&self, name: &str) -> Option<&Value> {
@@ -120,7 +133,7 @@ mod tests {
     fn every_sid_is_rendered_by_its_template() {
         let o = crate::config::Overrides {
             region: Some("us-east-1".into()),
-            model_id: Some("anthropic.claude-3-haiku-20240307-v1:0".into()),
+            model_id: Some("us.anthropic.claude-haiku-4-5-20251001-v1:0".into()),
             input_uri: Some("s3://in-bucket/in/".into()),
             output_uri: Some("s3://out-bucket/out/".into()),
             role_name: Some("R".into()),

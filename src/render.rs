@@ -72,6 +72,13 @@ pub struct Context {
     pub model_id: String,
     /// The model resources CreateModelInvocationJob is authorised on.
     pub model_arns: Vec<String>,
+    /// What the service role must be allowed to invoke (`bedrock:InvokeModel`): the inference
+    /// profile and the foundation model in every Region it routes to. Empty for a bare
+    /// foundation-model id, for which AWS documents no invoke grant.
+    pub invoke_arns: Vec<String>,
+    /// Where the routed Regions came from: `GetInferenceProfile` (exact) or `offline` (every
+    /// Region, `*`, scoped to the one model id).
+    pub routes_from: String,
     pub input: LocationContext,
     pub output: LocationContext,
     pub kms_key_arn: Option<String>,
@@ -126,11 +133,18 @@ impl Context {
                 ]
             }
         };
+        // AWS, "Create a custom service role for batch inference", section "(Optional)
+        // Permissions to run batch inference with inference profiles": the service role must be
+        // allowed bedrock:InvokeModel on the profile and on the model in each Region the profile
+        // routes to. Offline the Regions are unknown: `*`, for the one model id.
+        let invoke_arns = if model.is_profile() { model_arns.clone() } else { vec![] };
         Ok(Context {
             role_arn: role_arn(&partition, acct, &settings.role_path, &role_name),
             job_arn_pattern: format!("arn:{partition}:bedrock:{region}:{acct}:model-invocation-job/*"),
             model_id: model.raw.clone(),
             model_arns,
+            invoke_arns,
+            routes_from: "offline".into(),
             input: location(&partition, input),
             output: location(&partition, output),
             kms_key_arn: settings.kms_key.as_ref().map(|k| k.arn(&partition, &region, acct)),
@@ -143,6 +157,17 @@ impl Context {
             region,
             bucket: None,
         })
+    }
+
+    /// Sets the profile's routes as GetInferenceProfile answered: the profile's ARN and the
+    /// foundation-model ARN in each destination Region. Used for the role's invoke grant and
+    /// for the submitter's CreateModelInvocationJob resources.
+    pub fn set_routes(&mut self, profile_arn: &str, model_arns: &[String]) {
+        let mut arns = vec![profile_arn.to_string()];
+        arns.extend(model_arns.iter().cloned());
+        self.invoke_arns = arns.clone();
+        self.model_arns = arns;
+        self.routes_from = "GetInferenceProfile".into();
     }
 
     /// The buckets that get a bucket policy: the input bucket and the output bucket (one when

@@ -64,3 +64,19 @@ pub async fn take_snapshot(g: &GlobalArgs) -> Result<crate::snapshot::Snapshot> 
     let id = aws::whoami(&clients).await?;
     crate::collect::snapshot(&clients, &settings, &id).await
 }
+
+/// The profile's routes from GetInferenceProfile. A profile that does not exist is an error; a
+/// read that fails is said on the way (the grant then names every Region, `*`).
+pub async fn routes_or_note(
+    clients: &crate::aws::Clients,
+    settings: &crate::config::Settings,
+) -> crate::error::Result<Option<crate::snapshot::ProfileState>> {
+    match crate::collect::profile_routes(clients, settings).await {
+        Ok(p) => Ok(p),
+        Err(e @ crate::error::Error::Missing(_)) => Err(e),
+        Err(e) => {
+            crate::say!("note: {e}; the role's invoke grant names the model in every Region (*) instead of the profile's Regions");
+            Ok(None)
+        }
+    }
+}

@@ -248,6 +248,53 @@ pub struct ModelState {
     /// Why GetFoundationModelAvailability could not be read (then access is unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_error: Option<ReadError>,
+    /// GetFoundationModel's `modelName` (the name Service Quotas uses in the model's quotas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// GetFoundationModel's `modelLifecycle.status`: ACTIVE or LEGACY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    /// GetFoundationModelAvailability's `agreementAvailability.status` (AVAILABLE,
+    /// PENDING, NOT_AVAILABLE, ERROR) and `regionAvailability`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_availability: Option<String>,
+    /// When the model id is an inference profile: GetInferenceProfile's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileState>,
+    /// Why GetInferenceProfile could not be read (then the routed models are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_error: Option<ReadError>,
+}
+
+/// An inference profile as GetInferenceProfile describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileState {
+    pub id: String,
+    pub arn: String,
+    /// SYSTEM_DEFINED (cross-Region) or APPLICATION.
+    pub kind: String,
+    pub status: String,
+    /// The foundation-model ARNs the profile routes to, one per destination Region.
+    pub models: Vec<String>,
+}
+
+impl ProfileState {
+    /// The destination Regions, from the routed model ARNs (`arn:P:bedrock:REGION::…`).
+    pub fn regions(&self) -> Vec<String> {
+        let mut r: Vec<String> = self.models.iter().filter_map(|a| a.split(':').nth(3)).filter(|r| !r.is_empty()).map(str::to_string).collect();
+        r.sort();
+        r.dedup();
+        r
+    }
+
+    /// The foundation model id behind the profile (the last path segment of its model ARNs).
+    pub fn foundation_model_id(&self) -> Option<String> {
+        self.models.first().and_then(|a| a.rsplit_once('/')).map(|(_, id)| id.to_string())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,8 @@ struct Setup {
     trust: Option<Value>,
     role_policy: Option<Value>,
     role_extra_policy: Option<Value>,
+    /// Drop the rendered role policy's bedrock:InvokeModel statement.
+    role_without_invoke: bool,
     role_boundary: Option<Value>,
     caller_policy: Option<Value>,
     caller_is_role: bool,
@@ -49,6 +51,7 @@ impl Setup {
             trust: None,
             role_policy: None,
             role_extra_policy: None,
+            role_without_invoke: false,
             role_boundary: None,
             caller_policy: None,
             caller_is_role: false,
@@ -147,7 +150,10 @@ impl Setup {
                 create = create.permissions_boundary(arn);
             }
             create.send().await.unwrap();
-            let policy = self.role_policy.clone().unwrap_or_else(|| doc("role-policy"));
+            let mut policy = self.role_policy.clone().unwrap_or_else(|| doc("role-policy"));
+            if self.role_without_invoke {
+                policy["Statement"].as_array_mut().unwrap().retain(|s| s["Sid"] != "BedrockBatchInvokeModel");
+            }
             iam.put_role_policy().role_name(&self.role).policy_name("bedbatch").policy_document(policy.to_string()).send().await.unwrap();
             if let Some(extra) = &self.role_extra_policy {
                 iam.put_role_policy().role_name(&self.role).policy_name("extra").policy_document(extra.to_string()).send().await.unwrap();
@@ -445,6 +451,40 @@ async fn through_the_profile_it_is_healthy() {
     let mut s = Setup::new("viaprof");
     s.model = "us.anthropic.claude-sonnet-4-20250514-v1:0".into();
     expect_errors(s, &[]).await;
+}
+
+const HAIKU45_US: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+
+#[tokio::test]
+async fn a_current_profile_only_model_is_healthy() {
+    let mut s = Setup::new("haiku45");
+    s.model = HAIKU45_US.into();
+    let r = expect_errors(s, &[]).await;
+    let line = r["checks"].as_array().unwrap().iter().find(|c| c["family"] == "role_invoke").expect("an invoke line");
+    assert_eq!(line["status"], "pass", "{r:#}");
+}
+
+#[tokio::test]
+async fn role_without_invoke_grants() {
+    let mut s = Setup::new("noinvoke");
+    s.model = HAIKU45_US.into();
+    s.role_without_invoke = true;
+    let r = expect_errors(s, &["role-cannot-invoke-model"]).await;
+    let f = finding(&r, "role-cannot-invoke-model");
+    assert!(f["evidence"].as_str().unwrap().contains(&format!("inference-profile/{HAIKU45_US}")), "{f:#}");
+    assert!(f["fix"].as_str().unwrap().contains("us-west-2::foundation-model/anthropic.claude-haiku-4-5"), "{f:#}");
+}
+
+#[tokio::test]
+async fn role_may_invoke_the_profile_only() {
+    let mut s = Setup::new("profonly");
+    s.model = HAIKU45_US.into();
+    s.role_without_invoke = true;
+    s.role_extra_policy = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:InvokeModel",
+        "Resource": format!("arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{HAIKU45_US}")}]}));
+    let r = expect_errors(s, &["role-cannot-invoke-model"]).await;
+    let f = finding(&r, "role-cannot-invoke-model");
+    assert!(f["evidence"].as_str().unwrap().contains("::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0"), "{f:#}");
 }
 
 #[tokio::test]

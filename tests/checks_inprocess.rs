@@ -48,6 +48,7 @@ fn cases() -> Vec<(&'static str, B)> {
         ("role-cannot-list-input", B::healthy().role_statements(json!([s3_only[1], s3_only[2]]))),
         ("role-cannot-read-input", B::healthy().role_statements(json!([s3_only[0], {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::demo-batch-in"}, s3_only[2]]))),
         ("role-cannot-write-output", B::healthy().role_statements(json!([s3_only[0], s3_only[1], {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::demo-batch-out/elsewhere/*"}]))),
+        ("role-cannot-invoke-model", B::healthy().profile("us.anthropic.claude-haiku-4-5-20251001-v1:0", &["us-east-1", "us-east-2", "us-west-2"]).rendered().role_without_invoke()),
         ("role-cannot-use-kms-key", B::healthy().bucket_kms(0, KEY, Some(key_policy))),
         ("bucket-missing", B::healthy().bucket_missing(1)),
         ("bucket-wrong-region", B::healthy().bucket_region(1, "us-west-2")),
@@ -100,6 +101,54 @@ fn every_check_code_is_produced_by_a_break_and_pinned() {
         }
         insta::assert_json_snapshot!(code, pinned(&o));
     }
+}
+
+const HAIKU45: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+const US: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
+
+#[test]
+fn a_profile_setup_with_the_rendered_grants_passes() {
+    let o = run(B::healthy().profile(HAIKU45, US).rendered());
+    assert!(errors(&o).is_empty(), "{:#?}", o.findings);
+    let line = o.checks.iter().find(|c| c.family == "role_invoke").expect("an invoke line for a profile");
+    assert_eq!(line.status, Status::Pass);
+    assert_eq!(o.exit_code().code(), 0, "{:#?}", o.checks);
+}
+
+#[test]
+fn invoke_on_the_profile_only_names_the_first_routed_model() {
+    let profile = format!("arn:aws:bedrock:us-east-1:123456789012:inference-profile/{HAIKU45}");
+    let o = run(B::healthy()
+        .profile(HAIKU45, US)
+        .rendered()
+        .role_extra_statement(json!({"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": profile}))
+        .role_without_invoke_except_extra());
+    let f = o.findings.iter().find(|f| f.code.as_str() == "role-cannot-invoke-model").expect("reported");
+    assert!(f.evidence.contains("arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0"), "{}", f.evidence);
+    assert!(f.evidence.contains("3 of the 4"), "{}", f.evidence);
+    assert!(f.fix.contains("BedrockBatchInvokeModel") && f.fix.contains("us-west-2::foundation-model"), "{}", f.fix);
+}
+
+#[test]
+fn a_region_lock_deny_on_a_routed_region_is_named() {
+    let deny =
+        json!({"Effect": "Deny", "Action": "bedrock:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}});
+    let o = run(B::healthy().profile(HAIKU45, US).rendered().role_extra_statement(deny));
+    let f = o.findings.iter().find(|f| f.code.as_str() == "role-cannot-invoke-model").expect("reported");
+    assert!(f.evidence.contains("us-east-2") && f.evidence.contains("explicit Deny"), "{}", f.evidence);
+}
+
+#[test]
+fn an_unreadable_profile_makes_the_invoke_check_unknown() {
+    let o = run(B::healthy().profile(HAIKU45, US).rendered().profile_unreadable());
+    let line = o.checks.iter().find(|c| c.family == "role_invoke").expect("an invoke line");
+    assert_eq!(line.status, Status::Unknown);
+    assert_eq!(o.exit_code().code(), 4);
+}
+
+#[test]
+fn bare_model_ids_have_no_invoke_line() {
+    assert!(run(B::healthy()).checks.iter().all(|c| c.family != "role_invoke"));
 }
 
 #[test]

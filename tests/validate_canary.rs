@@ -166,6 +166,10 @@ async fn online_quota_and_s3_key_characters() {
 
 /// A healthy setup made by `apply`, for the canary.
 async fn applied(tag: &str) -> (tempfile::TempDir, Vec<String>, String) {
+    applied_with(tag, HAIKU).await
+}
+
+async fn applied_with(tag: &str, model: &str) -> (tempfile::TempDir, Vec<String>, String) {
     require_emulator();
     let u = unique(tag).to_lowercase();
     let conf = sdk_config().await;
@@ -174,7 +178,7 @@ async fn applied(tag: &str) -> (tempfile::TempDir, Vec<String>, String) {
     let dir = tempfile::tempdir().unwrap();
     let args: Vec<String> = [
         "--model-id",
-        HAIKU,
+        model,
         "--input-uri",
         &format!("s3://{u}-in/jobs/in/"),
         "--output-uri",
@@ -223,6 +227,30 @@ async fn canary_completes_and_is_verified() {
     let job = v["jobs"].as_array().unwrap().iter().find(|x| x["job_arn"] == arn).unwrap_or_else(|| panic!("{arn} in {v:#}"));
     assert_eq!(job["status"], "Completed");
     assert_eq!(job["success_records"], 100);
+}
+
+/// The common modern setup: a Claude 4.x model through its `us.` profile. `apply` writes the
+/// invoke grant on the profile and each routed Region, and the job completes.
+#[tokio::test]
+async fn canary_through_a_profile_completes() {
+    let (dir, args, u) = applied_with("canprof", "us.anthropic.claude-haiku-4-5-20251001-v1:0").await;
+    let policy = aws_sdk_iam::Client::new(&sdk_config().await)
+        .get_role_policy()
+        .role_name(format!("R{u}"))
+        .policy_name("bedbatch-doctor-service-role")
+        .send()
+        .await
+        .unwrap();
+    let doc = bedbatch_doctor::policy::decode_document(policy.policy_document());
+    for r in ["us-east-1", "us-east-2", "us-west-2"] {
+        assert!(doc.contains(&format!("arn:aws:bedrock:{r}::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0")), "{doc}");
+    }
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10"];
+    a.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &a);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.contains("VERIFIED"), "{text}");
 }
 
 #[tokio::test]

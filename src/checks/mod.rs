@@ -13,6 +13,7 @@ pub mod kms;
 pub mod model;
 pub mod passrole;
 pub mod quotas;
+pub mod role_invoke;
 pub mod role_s3;
 pub mod trust;
 
@@ -229,6 +230,7 @@ pub fn run(snap: &Snapshot, desired: &Desired) -> Outcome {
     model::check(snap, desired, &mut out);
     trust::check(snap, desired, &mut out);
     role_s3::check(snap, desired, &mut out);
+    role_invoke::check(snap, desired, &mut out);
     kms::check(snap, desired, &mut out);
     bucket::check(snap, desired, &mut out);
     passrole::check(snap, desired, &mut out);

@@ -12,6 +12,7 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
     require_job_settings(&settings)?;
     let renderer = Renderer::new(args.templates.as_deref())?;
     let mut caller_default = None;
+    let mut profile = None;
     let account = match &args.account_id {
         Some(id) => {
             if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
@@ -23,6 +24,7 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
             let clients = connect(g, &settings).await?;
             let id = crate::aws::whoami(&clients).await?;
             caller_default = Some(id.arn.clone());
+            profile = crate::session::routes_or_note(&clients, &settings).await?;
             Account { id: id.account, partition: id.partition }
         }
     };
@@ -30,6 +32,14 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
     if ctx.caller_arn.is_none() {
         // Online, the caller defaults to whoever runs the tool.
         ctx.caller_arn = caller_default;
+    }
+    match &profile {
+        Some(p) => ctx.set_routes(&p.arn, &p.models),
+        None if !ctx.invoke_arns.is_empty() => crate::say!(
+            "note: the inference profile's Regions are not known offline; the role's invoke grant names {} in every Region (*). Run without --account-id to take them from GetInferenceProfile.",
+            settings.model()?.foundation_model_id.clone().unwrap_or_else(|| "the model".into())
+        ),
+        None => {}
     }
     let mut docs = renderer.render(&ctx, args.document.as_deref())?;
     if let Some(bucket) = &args.bucket {
@@ -54,7 +64,7 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
     } else {
         docs.iter().map(|d| format!("# {} — {}\n{}", d.name, describe(d), d.pretty())).collect::<Vec<_>>().join("\n\n")
     };
-    let json = serde_json::json!({ "account_id": account.id, "partition": account.partition, "documents": docs });
+    let json = serde_json::json!({ "account_id": account.id, "partition": account.partition, "routes_from": ctx.routes_from, "documents": docs });
     Ok(emit(&Plain { text, json, exit: ExitCode::Ok }))
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::checks::{bucket, identity, jobs, kms, model, passrole, quotas, role_s3, trust};
+use crate::checks::{bucket, identity, jobs, kms, model, passrole, quotas, role_invoke, role_s3, trust};
 use crate::findings::Severity;
 use crate::validate::diags as input;
 
@@ -38,6 +38,7 @@ registry! {
     Model => model::Code,
     Trust => trust::Code,
     RoleS3 => role_s3::Code,
+    RoleInvoke => role_invoke::Code,
     Kms => kms::Code,
     Bucket => bucket::Code,
     Passrole => passrole::Code,

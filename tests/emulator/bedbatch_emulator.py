@@ -81,6 +81,7 @@ def _reset_admin() -> None:
     with _admin_lock:
         _admin["requests"] = []
         _admin["faults"] = []
+        catalogue.ADDED.clear()
 
 
 def _credential_service(environ: dict[str, Any]) -> str:
@@ -127,7 +128,11 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """`/_bedbatch/requests` (GET: the request log; DELETE: clear it) and `/_bedbatch/faults`
     (POST {"service", "action", "target", "count", "status", "code", "message"}: answer the next `count`
     matching requests with that error; DELETE: clear them), `/_bedbatch/quotas` (POST {"region",
-    "quotaCode", "value", "account"?}: set an applied quota value)."""
+    "quotaCode", "value", "account"?}: set an applied quota value), `/_bedbatch/models` (POST a
+    catalogue entry: a model the account has that the tool's catalogue may not), and
+    `/_bedbatch/jobs` (POST {"jobName", "modelId", "roleArn", "inputUri", "outputUri", "status",
+    "message"?, "inputRecordCount"?, "successRecordCount"?, "errorRecordCount"?, "region"?,
+    "account"?}: a job in any status; terminal ones get their manifest.json.out and .out records)."""
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -149,6 +154,18 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
             elif method == "DELETE":
                 _admin["faults"] = []
             payload = {"faults": list(_admin["faults"])}
+        elif path == "/_bedbatch/models" and method == "POST":
+            model = json.loads(body or b"{}")
+            for field, default in (("provider", "Example"), ("family", "anthropic"), ("input", ["TEXT"]), ("output", ["TEXT"]),
+                                   ("inference_types", ["ON_DEMAND"]), ("batch", True), ("access", True), ("geos", [])):
+                model.setdefault(field, default)
+            catalogue.ADDED.append(model)
+            payload = {"ok": True}
+        elif path == "/_bedbatch/jobs" and method == "POST":
+            try:
+                payload = {"jobArn": inject_job(json.loads(body or b"{}"))}
+            except (KeyError, ValueError) as e:
+                status, payload = "400 Bad Request", {"error": str(e)}
         elif path == "/_bedbatch/quotas" and method == "POST":
             req = json.loads(body or b"{}")
             set_quota_value(req.get("account", "123456789012"), req["region"], req["quotaCode"], float(req["value"]))
@@ -253,21 +270,18 @@ def _enforcing() -> bool:
 
 
 def _resolve_model(model_id: str, region: str, account: str):
-    """-> (catalogue entry, via_profile) or (None, False)."""
+    """-> (catalogue entry, profile geo or None) or (None, None)."""
     ident = unquote(model_id)
     m = re.match(r"^arn:aws(?:-[a-z-]+)?:bedrock:([a-z0-9-]+):(\d{12})?:(foundation-model|inference-profile)/(.+)$", ident)
     if m:
         kind, ident = m.group(3), m.group(4)
         if kind == "inference-profile":
-            return catalogue.model_by_profile(ident), True
-        return catalogue.model_by_id(ident), False
+            return catalogue.model_by_profile(ident)
+        return catalogue.model_by_id(ident), None
     model = catalogue.model_by_id(ident)
     if model:
-        return model, False
-    model = catalogue.model_by_profile(ident)
-    if model:
-        return model, True
-    return None, False
+        return model, None
+    return catalogue.model_by_profile(ident)
 
 
 def _model_arn(partition: str, region: str, model_id: str) -> str:
@@ -289,14 +303,22 @@ def _model_summary(model: dict[str, Any], partition: str, region: str) -> dict[s
     }
 
 
-def _profile_summary(model: dict[str, Any], partition: str, region: str, account: str):
-    pid = model["profile"]
+def _profile_arn(partition: str, region: str, account: str, model: dict[str, Any], geo: str) -> str:
+    return f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{geo}.{model['id']}"
+
+
+def _profile_routes(partition: str, model: dict[str, Any], geo: str) -> list[str]:
+    return [_model_arn(partition, r, model["id"]) for r in catalogue.PROFILE_REGIONS[geo]]
+
+
+def _profile_summary(model: dict[str, Any], geo: str, partition: str, region: str, account: str):
+    regions = catalogue.PROFILE_REGIONS[geo]
     return {
-        "inferenceProfileName": f"US {model['name']}",
-        "description": f"Routes requests to {model['name']} in {', '.join(catalogue.US_PROFILE_REGIONS)}.",
-        "inferenceProfileArn": f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{pid}",
-        "inferenceProfileId": pid,
-        "models": [{"modelArn": _model_arn(partition, r, model["id"])} for r in catalogue.US_PROFILE_REGIONS],
+        "inferenceProfileName": f"{catalogue.GEO_NAMES[geo]} {model['name']}",
+        "description": f"Routes requests to {model['name']} in {', '.join(regions)}.",
+        "inferenceProfileArn": _profile_arn(partition, region, account, model, geo),
+        "inferenceProfileId": f"{geo}.{model['id']}",
+        "models": [{"modelArn": a} for a in _profile_routes(partition, model, geo)],
         "status": "ACTIVE",
         "type": "SYSTEM_DEFINED",
     }
@@ -492,6 +514,19 @@ def _validate_job(job: dict[str, Any]) -> str | None:
     probe = out_key + ("" if not out_key or out_key.endswith("/") else "/") + job["_job_id"] + "/manifest.json.out"
     if not _policy_allows(docs, "s3:PutObject", f"{arn}{out_bucket}/{probe}"):
         return f"Access denied when writing to the output location {out_uri} with role {job['roleArn']} (s3:PutObject)."
+    geo = job.get("_geo")
+    if geo:
+        # AWS, "Create a custom service role for batch inference": with an inference profile the
+        # role must be allowed bedrock:InvokeModel on the profile and on the model in every
+        # Region the profile routes to.
+        model = job["_model"]
+        for resource in [_profile_arn(partition, region, account, model, geo)] + _profile_routes(partition, model, geo):
+            if not _policy_allows(docs, "bedrock:InvokeModel", resource):
+                return (
+                    f"Access denied for the role {job['roleArn']} to perform bedrock:InvokeModel on {resource}. "
+                    "When the model is an inference profile, the service role needs bedrock:InvokeModel on the profile "
+                    "and on the foundation model in each Region the profile routes to."
+                )
     model = job["_model"]
     min_records = _quota_value(account, region, model, "min-records")
     per_file = _quota_value(account, region, model, "records-per-file")
@@ -617,7 +652,92 @@ def _complete_job(job: dict[str, Any]) -> None:
         job["message"] = "All records failed: check the modelInput of each record."
 
 
+TERMINAL = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
+
+
+def inject_job(req: dict[str, Any]) -> str:
+    """The `/_bedbatch/jobs` control: a job in any status, as ListModelInvocationJobs and
+    GetModelInvocationJob show it. For terminal states with processed records it writes what
+    Bedrock writes: `<output>/<job id>/manifest.json.out` and `<input file>.out`, with the
+    success records' modelOutput and the error records' `error` objects (`errors` cycles
+    through the given {errorCode, errorMessage} pairs)."""
+    from moto.bedrock.models import bedrock_backends
+
+    account = req.get("account", "123456789012")
+    region = req.get("region", "us-east-1")
+    partition = get_partition(region)
+    status = req["status"]
+    if status not in (*ACTIVE, *TERMINAL, "Stopping"):
+        raise ValueError(f"unknown status {status}")
+    model, geo = _resolve_model(req["modelId"], region, account)
+    if model is None:
+        raise ValueError(f"unknown model {req['modelId']}")
+    job_id = uuid.uuid4().hex[:12]
+    arn = f"arn:{partition}:bedrock:{region}:{account}:model-invocation-job/{job_id}"
+    now = _now()
+    success = int(req.get("successRecordCount", 0))
+    errors = int(req.get("errorRecordCount", 0))
+    total = int(req.get("inputRecordCount", success + errors))
+    job = {
+        "jobArn": arn,
+        "jobName": req["jobName"],
+        "modelId": req["modelId"],
+        "clientRequestToken": None,
+        "roleArn": req["roleArn"],
+        "status": status,
+        "message": req.get("message"),
+        "submitTime": now - 3600,
+        "lastModifiedTime": now,
+        "endTime": now if status in TERMINAL else None,
+        "inputDataConfig": {"s3InputDataConfig": {"s3InputFormat": "JSONL", "s3Uri": req["inputUri"]}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": req["outputUri"]}},
+        "timeoutDurationInHours": int(req.get("timeoutDurationInHours", 24)),
+        "jobExpirationTime": now - 60 if status == "Expired" else now + 24 * 3600,
+        "modelInvocationType": "InvokeModel",
+        "_job_id": job_id,
+        "_account": account,
+        "_region": region,
+        "_partition": partition,
+        "_model": model,
+        "_geo": geo,
+        "_tags": [],
+        "_injected": True,
+    }
+    if status in TERMINAL and success + errors > 0:
+        job.update(totalRecordCount=total, processedRecordCount=success + errors, successRecordCount=success, errorRecordCount=errors)
+        s3 = _s3_backend(account, partition)
+        out_bucket, out_key = _parse_s3_uri(req["outputUri"])
+        if not _bucket_exists(s3, out_bucket):
+            raise ValueError(f"the output bucket {out_bucket} does not exist")
+        base = out_key + ("" if not out_key or out_key.endswith("/") else "/") + job_id + "/"
+        in_name = _parse_s3_uri(req["inputUri"])[1].rsplit("/", 1)[-1]
+        in_name = in_name if in_name.endswith(".jsonl") else "input.jsonl"
+        kinds = req.get("errors") or [{"errorCode": 400, "errorMessage": "Malformed input request: #: required key [messages] not found"}]
+        lines = []
+        for i in range(success + errors):
+            record: dict[str, Any] = {"recordId": f"{i:011d}", "modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 16}}
+            if i < success:
+                record["modelOutput"] = {"type": "message", "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn"}
+            else:
+                record["error"] = kinds[(i - success) % len(kinds)]
+            lines.append(json.dumps(record))
+        s3.put_object(out_bucket, f"{base}{in_name}.out", ("\n".join(lines) + "\n").encode())
+        manifest = {
+            "totalRecordCount": total,
+            "processedRecordCount": success + errors,
+            "successRecordCount": success,
+            "errorRecordCount": errors,
+            "inputTokenCount": 10 * success,
+            "outputTokenCount": 2 * success,
+        }
+        s3.put_object(out_bucket, f"{base}manifest.json.out", json.dumps(manifest).encode())
+    _jobs(bedrock_backends[account][region])[arn] = job
+    return arn
+
+
 def _advance(job: dict[str, Any]) -> None:
+    if job.get("_injected"):
+        return
     status = job["status"]
     nxt = NEXT_STATUS.get(status)
     if not nxt:
@@ -692,7 +812,8 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
                 f"1 validation error detected: Value '{uri}' at '{where}' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/[-!_*'().a-zA-Z0-9]+)*/?"
             )
-    model, via_profile = _resolve_model(params["modelId"], region, account)
+    model, geo = _resolve_model(params["modelId"], region, account)
+    via_profile = geo is not None
     if model is None:
         raise validation(f"The provided model identifier is invalid: {params['modelId']}")
     if not model["access"]:
@@ -747,6 +868,7 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
         "_region": region,
         "_partition": partition,
         "_model": model,
+        "_geo": geo,
         "_tags": params.get("tags") or [],
     }
     jobs[arn] = job
@@ -821,7 +943,7 @@ def _model_ident_from_path(self: BedrockResponse, marker: str) -> str:
 def list_foundation_models(self: BedrockResponse) -> str:
     partition = get_partition(self.region)
     q = self.querystring
-    models = catalogue.MODELS
+    models = catalogue.all_models()
     if q.get("byProvider"):
         models = [m for m in models if m["provider"].lower() == q["byProvider"][0].lower()]
     if q.get("byOutputModality"):
@@ -833,8 +955,8 @@ def list_foundation_models(self: BedrockResponse) -> str:
 
 def get_foundation_model(self: BedrockResponse) -> str:
     ident = _model_ident_from_path(self, "/foundation-models/")
-    model, via_profile = _resolve_model(ident, self.region, self.current_account)
-    if model is None or via_profile:
+    model, geo = _resolve_model(ident, self.region, self.current_account)
+    if model is None or geo:
         raise not_found(f"The model {ident} does not exist.")
     return json.dumps({"modelDetails": _model_summary(model, get_partition(self.region), self.region)})
 
@@ -862,17 +984,19 @@ def list_inference_profiles(self: BedrockResponse) -> str:
     partition = get_partition(self.region)
     profiles = []
     if kind == "SYSTEM_DEFINED":
-        profiles = [_profile_summary(m, partition, self.region, self.current_account) for m in catalogue.MODELS if m["profile"]]
+        profiles = [
+            _profile_summary(m, geo, partition, self.region, self.current_account) for m in catalogue.all_models() for geo in m.get("geos", [])
+        ]
     return json.dumps({"inferenceProfileSummaries": profiles})
 
 
 def get_inference_profile(self: BedrockResponse) -> str:
     ident = _model_ident_from_path(self, "/inference-profiles/")
     ident = ident.rsplit("/", 1)[-1] if ident.startswith("arn:") else ident
-    model = catalogue.model_by_profile(ident)
+    model, geo = catalogue.model_by_profile(ident)
     if model is None:
         raise not_found(f"The inference profile {ident} does not exist.")
-    return json.dumps(_profile_summary(model, get_partition(self.region), self.region, self.current_account))
+    return json.dumps(_profile_summary(model, geo, get_partition(self.region), self.region, self.current_account))
 
 
 # --------------------------------------------------------------------------- Service Quotas
@@ -882,7 +1006,7 @@ def _bedrock_quotas(self: ServiceQuotasResponse, applied: bool) -> list[dict[str
     account, region = self.current_account, self.region
     values = _quota_values(self.backend)
     out = []
-    for model in catalogue.MODELS:
+    for model in catalogue.all_models():
         if not model["batch"]:
             continue
         for kind, name, default, adjustable in catalogue.QUOTA_KINDS:

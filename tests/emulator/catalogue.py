@@ -4,6 +4,11 @@ Model ids are real Bedrock ids. `batch` says whether batch inference accepts the
 id* (AWS's "Supported Regions and models for batch inference" table); models whose
 `inference_types` is only INFERENCE_PROFILE must be reached through their `us.` system-defined
 inference profile. `access` is False for the one model whose access has not been granted.
+`geos` lists the system-defined (cross-Region) inference profiles that contain the model:
+`us.<id>`, `eu.<id>`, `global.<id>`, each routing to the Regions in `PROFILE_REGIONS` (AWS,
+"Supported Regions and models for inference profiles": a profile is named after its geography and
+routes to the Regions of that geography; `global.` to commercial Regions worldwide).
+`_bedbatch/models` adds models at run time (a model the tool's catalogue does not know).
 """
 
 MODELS = [
@@ -17,7 +22,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND"],
         "batch": True,
         "access": True,
-        "profile": "us.anthropic.claude-3-haiku-20240307-v1:0",
+        "geos": ["us"],
     },
     {
         "id": "anthropic.claude-3-5-sonnet-20240620-v1:0",
@@ -29,7 +34,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND"],
         "batch": True,
         "access": True,
-        "profile": "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "geos": ["us"],
     },
     {
         "id": "anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -41,7 +46,7 @@ MODELS = [
         "inference_types": ["INFERENCE_PROFILE"],
         "batch": True,
         "access": True,
-        "profile": "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "geos": ["us"],
     },
     {
         "id": "anthropic.claude-sonnet-4-20250514-v1:0",
@@ -53,7 +58,45 @@ MODELS = [
         "inference_types": ["INFERENCE_PROFILE"],
         "batch": True,
         "access": True,
-        "profile": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "geos": ["us"],
+    },
+    {
+        # Claude 3.5 Sonnet v2: its quotas' names end "… for Claude 3.5 Sonnet v2", which also
+        # contain "Claude 3.5 Sonnet" (the v1 model's name) as a substring.
+        "id": "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "name": "Claude 3.5 Sonnet v2",
+        "provider": "Anthropic",
+        "family": "anthropic",
+        "input": ["TEXT", "IMAGE"],
+        "output": ["TEXT"],
+        "inference_types": ["ON_DEMAND", "INFERENCE_PROFILE"],
+        "batch": True,
+        "access": True,
+        "geos": ["us"],
+    },
+    {
+        "id": "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "name": "Claude Sonnet 4.5",
+        "provider": "Anthropic",
+        "family": "anthropic",
+        "input": ["TEXT", "IMAGE"],
+        "output": ["TEXT"],
+        "inference_types": ["INFERENCE_PROFILE"],
+        "batch": True,
+        "access": True,
+        "geos": ["us", "eu", "global"],
+    },
+    {
+        "id": "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "name": "Claude Haiku 4.5",
+        "provider": "Anthropic",
+        "family": "anthropic",
+        "input": ["TEXT", "IMAGE"],
+        "output": ["TEXT"],
+        "inference_types": ["INFERENCE_PROFILE"],
+        "batch": True,
+        "access": True,
+        "geos": ["us", "eu", "global"],
     },
     {
         "id": "amazon.titan-embed-text-v2:0",
@@ -65,7 +108,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND"],
         "batch": True,
         "access": True,
-        "profile": None,
+        "geos": [],
     },
     {
         "id": "amazon.nova-lite-v1:0",
@@ -77,7 +120,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND", "INFERENCE_PROFILE"],
         "batch": True,
         "access": True,
-        "profile": "us.amazon.nova-lite-v1:0",
+        "geos": ["us"],
     },
     {
         "id": "amazon.nova-pro-v1:0",
@@ -89,7 +132,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND", "INFERENCE_PROFILE"],
         "batch": True,
         "access": True,
-        "profile": "us.amazon.nova-pro-v1:0",
+        "geos": ["us"],
     },
     {
         "id": "meta.llama3-1-8b-instruct-v1:0",
@@ -101,7 +144,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND", "INFERENCE_PROFILE"],
         "batch": True,
         "access": True,
-        "profile": "us.meta.llama3-1-8b-instruct-v1:0",
+        "geos": ["us"],
     },
     {
         # Access to this one has not been granted in the emulated account.
@@ -114,7 +157,7 @@ MODELS = [
         "inference_types": ["ON_DEMAND", "INFERENCE_PROFILE"],
         "batch": True,
         "access": False,
-        "profile": "us.meta.llama3-1-70b-instruct-v1:0",
+        "geos": ["us"],
     },
     {
         # On-demand only: batch inference rejects it.
@@ -127,12 +170,18 @@ MODELS = [
         "inference_types": ["ON_DEMAND"],
         "batch": False,
         "access": True,
-        "profile": None,
+        "geos": [],
     },
 ]
 
-# Regions a `us.` system-defined inference profile routes to.
-US_PROFILE_REGIONS = ["us-east-1", "us-east-2", "us-west-2"]
+# The Regions each geography's system-defined profiles route to.
+PROFILE_REGIONS = {
+    "us": ["us-east-1", "us-east-2", "us-west-2"],
+    "eu": ["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"],
+    "global": ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1"],
+}
+
+GEO_NAMES = {"us": "US", "eu": "EU", "global": "Global"}
 
 # (kind, name template, default value, adjustable). The model's name is in the quota name, as on AWS.
 QUOTA_KINDS = [
@@ -157,15 +206,29 @@ def quota_code(model_id: str, kind: str) -> str:
     return "L-%08X" % zlib.crc32(f"{model_id}|{kind}".encode())
 
 
+# Models added at run time by `POST /_bedbatch/models` (cleared by reset).
+ADDED: list = []
+
+
+def all_models() -> list:
+    return MODELS + ADDED
+
+
 def model_by_id(model_id: str):
-    for m in MODELS:
+    for m in all_models():
         if m["id"] == model_id:
             return m
     return None
 
 
+def profile_ids(model) -> list:
+    return [f"{geo}.{model['id']}" for geo in model.get("geos", [])]
+
+
 def model_by_profile(profile_id: str):
-    for m in MODELS:
-        if m["profile"] and m["profile"] == profile_id:
-            return m
-    return None
+    """-> (model, geo) for a system-defined profile id, or (None, None)."""
+    geo, _, base = profile_id.partition(".")
+    model = model_by_id(base)
+    if model and geo in model.get("geos", []):
+        return model, geo
+    return None, None

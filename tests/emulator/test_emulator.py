@@ -294,3 +294,84 @@ def test_fault_injection_and_request_log():
     iam.create_role(RoleName="x", AssumeRolePolicyDocument=json.dumps(TRUST))
     log = json.loads(urllib.request.urlopen(URL + "/_bedbatch/requests").read())["requests"]
     assert [r["action"] for r in log if r["service"] == "iam"] == ["CreateRole", "CreateRole"]
+
+
+HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+def invoke_policy(resources):
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": resources}]}
+    )
+
+
+def test_profile_job_needs_invoke_on_profile_and_every_routed_region():
+    bedrock, iam = client("bedrock"), client("iam")
+    role = setup_account()
+    profile = bedrock.get_inference_profile(inferenceProfileIdentifier=f"us.{HAIKU45}")
+    routed = [m["modelArn"] for m in profile["models"]]
+    assert sorted(a.split(":")[3] for a in routed) == ["us-east-1", "us-east-2", "us-west-2"]
+    # S3 grants only: the job is accepted and fails while validating, naming the denied resource.
+    job, _ = run_to_end(bedrock, create_job(bedrock, role, name="noinvoke", model=f"us.{HAIKU45}"))
+    assert job["status"] == "Failed" and "bedrock:InvokeModel" in job["message"] and profile["inferenceProfileArn"] in job["message"]
+    # The profile only: the first routed model is denied.
+    iam.put_role_policy(RoleName="BatchRole", PolicyName="invoke", PolicyDocument=invoke_policy([profile["inferenceProfileArn"]]))
+    job, _ = run_to_end(bedrock, create_job(bedrock, role, name="profileonly", model=f"us.{HAIKU45}"))
+    assert job["status"] == "Failed" and routed[0] in job["message"]
+    # The profile and every routed model: it completes.
+    iam.put_role_policy(RoleName="BatchRole", PolicyName="invoke", PolicyDocument=invoke_policy([profile["inferenceProfileArn"]] + routed))
+    job, _ = run_to_end(bedrock, create_job(bedrock, role, name="full", model=f"us.{HAIKU45}"))
+    assert job["status"] == "Completed", job.get("message")
+    # eu. and global. profiles route elsewhere.
+    eu = bedrock.get_inference_profile(inferenceProfileIdentifier=f"eu.{HAIKU45}")
+    assert all(m["modelArn"].split(":")[3].startswith("eu-") for m in eu["models"])
+
+
+def test_both_claude_3_5_sonnet_quota_names_exist():
+    names = [q["QuotaName"] for q in client("service-quotas").get_paginator("list_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]]
+    assert "Records per batch inference job for Claude 3.5 Sonnet" in names
+    assert "Records per batch inference job for Claude 3.5 Sonnet v2" in names
+
+
+def test_models_control_adds_a_live_model():
+    post("/_bedbatch/models", {"id": "example.brand-new-v1:0", "name": "Brand New", "provider": "Example"})
+    bedrock = client("bedrock")
+    assert bedrock.get_foundation_model(modelIdentifier="example.brand-new-v1:0")["modelDetails"]["modelName"] == "Brand New"
+    quotas = client("service-quotas").get_paginator("list_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]
+    assert any(q["QuotaName"].endswith(" for Brand New") for q in quotas)
+    post("/moto-api/reset")
+    with pytest.raises(ClientError):
+        bedrock.get_foundation_model(modelIdentifier="example.brand-new-v1:0")
+
+
+def test_jobs_control_injects_terminal_jobs_with_their_output():
+    s3, bedrock = client("s3"), client("bedrock")
+    s3.create_bucket(Bucket="batch-out")
+    arn = json.loads(
+        post(
+            "/_bedbatch/jobs",
+            {
+                "jobName": "partial",
+                "modelId": HAIKU,
+                "roleArn": f"arn:aws:iam::{ACCOUNT}:role/R",
+                "inputUri": "s3://batch-in/in/records.jsonl",
+                "outputUri": "s3://batch-out/out/",
+                "status": "PartiallyCompleted",
+                "successRecordCount": 3,
+                "errorRecordCount": 2,
+                "errors": [{"errorCode": 400, "errorMessage": "Malformed input request"}, {"errorCode": 429, "errorMessage": "Too many requests"}],
+            },
+        )
+    )["jobArn"]
+    job = bedrock.get_model_invocation_job(jobIdentifier=arn)
+    assert job["status"] == "PartiallyCompleted"
+    job_id = arn.rsplit("/", 1)[1]
+    manifest = json.loads(s3.get_object(Bucket="batch-out", Key=f"out/{job_id}/manifest.json.out")["Body"].read())
+    assert manifest["errorRecordCount"] == 2 and manifest["successRecordCount"] == 3
+    rows = [json.loads(x) for x in s3.get_object(Bucket="batch-out", Key=f"out/{job_id}/records.jsonl.out")["Body"].read().decode().splitlines()]
+    assert [r["error"]["errorCode"] for r in rows if "error" in r] == [400, 429]
+    summary = bedrock.list_model_invocation_jobs()["invocationJobSummaries"][0]
+    assert summary["errorRecordCount"] == 2
+    expired = json.loads(post("/_bedbatch/jobs", {"jobName": "old", "modelId": HAIKU, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/R",
+                                                  "inputUri": "s3://batch-in/in/", "outputUri": "s3://batch-out/out/", "status": "Expired"}))["jobArn"]
+    assert bedrock.get_model_invocation_job(jobIdentifier=expired)["status"] == "Expired"

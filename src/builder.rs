@@ -21,6 +21,27 @@ fn failed(what: &str) -> ReadError {
     ReadError::new(ReadErrorKind::Failed, format!("{what}: InternalFailure: injected (HTTP 500)"))
 }
 
+/// AWS's six batch quotas for a model, at their default values.
+fn default_quotas(name: &str) -> Vec<crate::snapshot::QuotaValue> {
+    [
+        ("Minimum number of records per batch inference job", 100.0),
+        ("Records per batch inference job", 50000.0),
+        ("Records per input file per batch inference job", 50000.0),
+        ("Batch inference input file size (in GB)", 1.0),
+        ("Batch inference job size (in GB)", 5.0),
+        ("Sum of in-progress and submitted batch inference jobs using a base model", 20.0),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (what, v))| crate::snapshot::QuotaValue {
+        code: format!("L-TEST000{i}"),
+        name: format!("{what} for {name}"),
+        value: *v,
+        source: crate::quotas::QuotaSource::Default,
+    })
+    .collect()
+}
+
 impl Default for SnapshotBuilder {
     fn default() -> Self {
         SnapshotBuilder::healthy()
@@ -71,12 +92,36 @@ impl SnapshotBuilder {
         }
         self
     }
-    /// Another foundation model (bare id), found and authorised, with on-demand inference.
+    /// Another foundation model (bare id), found and authorised, with on-demand inference. Its
+    /// name is the catalogue's; Service Quotas holds its batch quotas where the catalogue lists
+    /// batch for it in the region (none otherwise), as a live account would.
     pub fn model(mut self, id: &str) -> Self {
+        let entry = crate::catalogue::model(id);
+        let name = entry.map(|e| e.name.clone());
+        let region = self.snap.settings.region.clone();
+        let batch = entry.is_some_and(|e| e.batch_regions(false).iter().any(|r| *r == region));
         self.snap.settings.model_id = id.into();
         if let Known::Value(m) = &mut self.snap.model {
             m.foundation_model_id = Some(id.into());
+            m.name = name.clone();
         }
+        self.snap.quota_model_name = name.clone();
+        self.snap.quotas = Known::Value(match (batch, name) {
+            (true, Some(n)) => default_quotas(&n),
+            _ => vec![],
+        });
+        self
+    }
+    /// A model the account has (GetFoundationModel answers, its batch quotas exist) that the
+    /// dated catalogue does not list.
+    pub fn model_live_only(mut self, id: &str, name: &str) -> Self {
+        self.snap.settings.model_id = id.into();
+        if let Known::Value(m) = &mut self.snap.model {
+            m.foundation_model_id = Some(id.into());
+            m.name = Some(name.into());
+        }
+        self.snap.quota_model_name = Some(name.into());
+        self.snap.quotas = Known::Value(default_quotas(name));
         self
     }
     /// A system-defined inference profile (`us.…`, `eu.…`, `global.…`) for a foundation model,
@@ -86,8 +131,12 @@ impl SnapshotBuilder {
         let (_, fm) = profile_id.split_once('.').expect("a profile id is GEO.MODEL");
         let (acct, region) = (self.snap.account_id.clone(), self.snap.settings.region.clone());
         self.snap.settings.model_id = profile_id.into();
+        let name = crate::catalogue::model(fm).map(|e| e.name.clone()).unwrap_or_else(|| fm.to_string());
+        self.snap.quota_model_name = Some(name.clone());
+        self.snap.quotas = Known::Value(default_quotas(&name));
         if let Known::Value(m) = &mut self.snap.model {
             m.foundation_model_id = Some(fm.into());
+            m.name = Some(name);
             m.inference_types = vec!["INFERENCE_PROFILE".into()];
             m.profile = Some(crate::snapshot::ProfileState {
                 id: profile_id.into(),
@@ -119,12 +168,17 @@ impl SnapshotBuilder {
             Known::Value(vec![crate::snapshot::NamedDocument { name: "inline:BedrockBatchSubmit".into(), document: doc("passrole-policy") }]);
         self
     }
+    /// A model neither the account's quotas nor the catalogue know: its name is unknown (so no
+    /// quota can be matched) and the catalogue has no row.
     pub fn model_unknown_to_catalogue(mut self) -> Self {
         let id = "anthropic.claude-nonexistent-20990101-v1:0";
         self.snap.settings.model_id = id.into();
         if let Known::Value(m) = &mut self.snap.model {
             m.foundation_model_id = Some(id.into());
+            m.name = None;
         }
+        self.snap.quota_model_name = None;
+        self.snap.quotas = Known::Value(vec![]);
         self
     }
 
@@ -262,6 +316,11 @@ impl SnapshotBuilder {
         let e = denied("service-quotas:ListServiceQuotas failed");
         self.record(crate::checks::quotas::READ_WHAT, &e);
         self.snap.quotas = Known::Unknown(e);
+        self
+    }
+    /// Service Quotas lists no batch quota for the model (applied or default).
+    pub fn no_quotas(mut self) -> Self {
+        self.snap.quotas = Known::Value(vec![]);
         self
     }
     /// `n` jobs of the model in progress (the healthy quota is listed in the snapshot).

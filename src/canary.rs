@@ -105,10 +105,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     let entry = crate::catalogue::model(&fm);
     let family = entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&model.raw));
     let base = Limits { max_output_tokens: entry.and_then(|e| e.max_output_tokens), ..Limits::default() };
-    let limits = match entry {
-        Some(e) => crate::validate::account_limits(&clients, &e.name, base).await?,
-        None => base,
-    };
+    let limits = crate::quotas::model_limits(&clients, &fm, base).await?.limits;
     // Unique per run, even for two canaries started in the same millisecond: it names the job,
     // its client request token and the input file.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "bedbatch-doctor",
-    version,
+    version = crate::catalogue::VERSION_LINE,
     about = "Set up and diagnose Amazon Bedrock batch inference (CreateModelInvocationJob)",
     long_about = None
 )]

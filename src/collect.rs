@@ -150,8 +150,8 @@ pub async fn trust_policy(clients: &Clients, role_name: &str) -> Result<NamedPol
 
 use crate::config::Settings;
 use crate::snapshot::{
-    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, ProfileState, QuotaValue, ReadError, ReadErrorKind,
-    RoleState, Snapshot, SNAPSHOT_VERSION,
+    BucketState, JobSummary, Known, ModelState, NamedDocument, ObjectInfo, PrincipalState, ProfileState, ReadError, ReadErrorKind, RoleState,
+    Snapshot, SNAPSHOT_VERSION,
 };
 
 fn doc_value(text: &str) -> serde_json::Value {
@@ -514,26 +514,6 @@ async fn model_state(clients: &Clients, settings: &Settings, failures: &Failures
     Ok(state)
 }
 
-async fn quotas(clients: &Clients, model_name: Option<&str>) -> Result<Vec<QuotaValue>> {
-    let mut out = Vec::new();
-    let mut pages = clients.quotas.list_service_quotas().service_code("bedrock").into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("service-quotas", "ListServiceQuotas", e))?;
-        for q in page.quotas() {
-            let name = q.quota_name().unwrap_or_default();
-            let relevant = name.to_ascii_lowercase().contains("batch inference") && model_name.is_none_or(|m| name.contains(m));
-            if relevant {
-                out.push(QuotaValue {
-                    code: q.quota_code().unwrap_or_default().to_string(),
-                    name: name.to_string(),
-                    value: q.value().unwrap_or(0.0),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
 async fn jobs(clients: &Clients) -> Result<Vec<JobSummary>> {
     let out =
         clients.bedrock.list_model_invocation_jobs().max_results(100).send().await.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
@@ -610,9 +590,8 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             Err(e) => unknown("the model", &e, &failures),
         }
     };
-    let quota_name = crate::catalogue::model(model.foundation_model_id.as_deref().unwrap_or("")).map(|m| m.name.clone());
     let quotas_fut = async {
-        match quotas(clients, quota_name.as_deref()).await {
+        match crate::quotas::batch_quotas(clients).await {
             Ok(q) => Known::Value(q),
             Err(e) => unknown("the batch quotas", &e, &failures),
         }
@@ -623,8 +602,16 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             Err(e) => unknown("the batch jobs", &e, &failures),
         }
     };
-    let ((caller_exists, caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, quotas, jobs) =
+    let ((caller_exists, caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, all_quotas, jobs) =
         tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
+    // The model's quotas, by its live name (GetFoundationModel), else the catalogue's.
+    let fm = model_state.value().and_then(|m| m.foundation_model_id.clone()).or_else(|| model.foundation_model_id.clone());
+    let quota_model_name =
+        model_state.value().and_then(|m| m.name.clone()).or_else(|| fm.as_deref().and_then(crate::catalogue::model).map(|e| e.name.clone()));
+    let quotas = match all_quotas {
+        Known::Value(all) => Known::Value(quota_model_name.as_deref().map(|n| crate::quotas::for_model(&all, n)).unwrap_or_default()),
+        Known::Unknown(e) => Known::Unknown(e),
+    };
 
     // KMS keys: the buckets' default encryption keys and the configured one, each read once.
     let mut keys: Vec<String> = buckets.iter().filter(|b| b.uses_kms()).filter_map(|b| b.kms_key.clone()).collect();
@@ -660,6 +647,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
         input_objects,
         model: model_state,
         quotas,
+        quota_model_name,
         jobs,
         kms_keys,
         read_failures: failures.into_inner().expect("lock"),

@@ -21,6 +21,7 @@ pub mod jsonl;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod quotas;
 pub mod render;
 pub mod report;
 pub mod session;

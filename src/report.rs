@@ -26,7 +26,8 @@ pub fn summary(findings: &[Finding]) -> Summary {
 }
 
 /// `{"version":1,"findings":[{"code","severity","title","resource","evidence","fix","consequences"?}],
-/// "summary":{"errors","warnings","notes","checks","passed","failed","unknown","complete"},"checks":[…],"exit_code"}`;
+/// "summary":{"errors","warnings","notes","checks","passed","failed","unknown","complete"},"checks":[…],
+/// "catalogue":{"as_of","source"},"exit_code"}`;
 /// each check is `{"family","name","passed","status":"pass|fail|unknown","codes":[…],"reason"?}`.
 pub fn json(outcome: &Outcome) -> serde_json::Value {
     let s = summary(&outcome.findings);
@@ -40,6 +41,7 @@ pub fn json(outcome: &Outcome) -> serde_json::Value {
             "complete": !outcome.incomplete(),
         },
         "checks": outcome.checks,
+        "catalogue": {"as_of": crate::catalogue::as_of(), "source": crate::catalogue::source()},
         "exit_code": outcome.exit_code().code(),
     })
 }
@@ -82,7 +84,8 @@ pub fn text(outcome: &Outcome) -> String {
             };
             out.push_str(&format!("  {mark} {}\n", c.name));
             if let Some(r) = &c.reason {
-                out.push_str(&format!("      unknown: {}\n", r.replace('\n', "\n      ")));
+                let label = if c.status == Status::Unknown { "unknown" } else { "note" };
+                out.push_str(&format!("      {label}: {}\n", r.replace('\n', "\n      ")));
             }
         }
         for f in &loose {
@@ -130,6 +133,7 @@ pub fn text(outcome: &Outcome) -> String {
         p.c("32;1", &line)
     });
     out.push('\n');
+    out.push_str(&format!("(dated model catalogue as of {}, used only where the account cannot answer)\n", crate::catalogue::as_of()));
     out
 }
 

@@ -75,7 +75,7 @@ pub async fn routes_or_note(
         Ok(p) => Ok(p),
         Err(e @ crate::error::Error::Missing(_)) => Err(e),
         Err(e) => {
-            crate::say!("note: {e}; the role's invoke grant names the model in every Region (*) instead of the profile's Regions");
+            eprintln!("note: {e}; the role's invoke grant names the model in every Region (*) instead of the profile's Regions");
             Ok(None)
         }
     }

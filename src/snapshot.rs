@@ -302,6 +302,10 @@ pub struct QuotaValue {
     pub code: String,
     pub name: String,
     pub value: f64,
+    /// `applied` (ListServiceQuotas) or `default` (ListAWSDefaultServiceQuotas, where the
+    /// account has no applied value).
+    #[serde(default)]
+    pub source: crate::quotas::QuotaSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -337,8 +341,13 @@ pub struct Snapshot {
     /// The .jsonl objects under the input URI.
     pub input_objects: Known<Vec<ObjectInfo>>,
     pub model: Known<ModelState>,
-    /// Bedrock's batch quotas for the model (service code `bedrock`).
+    /// Bedrock's batch quotas for the model (service code `bedrock`): those whose name ends
+    /// with " for <quota_model_name>".
     pub quotas: Known<Vec<QuotaValue>>,
+    /// The model name the quotas were matched by (GetFoundationModel's, else the catalogue's);
+    /// None when neither knows the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_model_name: Option<String>,
     /// Jobs (all models) in the account and region, most recent first.
     pub jobs: Known<Vec<JobSummary>>,
     /// The KMS keys the buckets or the settings use, with their key policies.

@@ -501,6 +501,64 @@ async fn one_principal_is_both_caller_and_service_role() {
     expect_errors(s, &[]).await;
 }
 
+/// The code of the quota named exactly `name` (from ListAWSDefaultServiceQuotas, which lists
+/// every quota; ListServiceQuotas lists only applied values).
+async fn quota_code(quotas: &aws_sdk_servicequotas::Client, name: &str) -> String {
+    let mut pages = quotas.list_aws_default_service_quotas().service_code("bedrock").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        if let Some(q) = page.unwrap().quotas().iter().find(|q| q.quota_name() == Some(name)) {
+            return q.quota_code().unwrap().to_string();
+        }
+    }
+    panic!("no quota named {name}")
+}
+
+fn set_quota(code: &str, value: f64) {
+    let body = json!({"region": REGION, "quotaCode": code, "value": value}).to_string();
+    let status = std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())])
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+}
+
+/// Claude 3.5 Sonnet and Claude 3.5 Sonnet v2: v2's quota names contain v1's model name, so a
+/// substring match would give v1 the v2 quota. With v2's concurrent-jobs quota at 0 the v1
+/// setup still has room, and its line names v1's own quota.
+#[tokio::test]
+async fn quotas_of_claude_3_5_sonnet_v1_and_v2_are_told_apart() {
+    require_emulator();
+    let mut s = Setup::new("sonnetv1");
+    s.model = "anthropic.claude-3-5-sonnet-20240620-v1:0".into();
+    s.build().await;
+    let quotas = aws_sdk_servicequotas::Client::new(&sdk_config().await);
+    let v2 = quota_code(&quotas, "Sum of in-progress and submitted batch inference jobs using a base model for Claude 3.5 Sonnet v2").await;
+    set_quota(&v2, 0.0);
+    let (code, r) = s.check();
+    assert!(!codes(&r, "error").contains(&"quota-jobs-full".to_string()), "{r:#}");
+    assert_eq!(code, 0, "{r:#}");
+    let line = r["checks"].as_array().unwrap().iter().find(|c| c["family"] == "quotas").unwrap();
+    assert_eq!(line["status"], "pass", "{r:#}");
+    set_quota(&v2, 20.0);
+}
+
+/// A model the account has that the tool's catalogue lacks: found live, batch confirmed by its
+/// quotas, no error; `validate` takes its quotas by the live name instead of refusing it.
+#[tokio::test]
+async fn a_model_missing_from_the_catalogue_but_present_live() {
+    require_emulator();
+    let model = json!({"id": "example.fresh-model-v1:0", "name": "Fresh Model", "provider": "Example"}).to_string();
+    let added = std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &model, &format!("{}/_bedbatch/models", emulator_url())])
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    let mut s = Setup::new("fresh");
+    s.model = "example.fresh-model-v1:0".into();
+    let r = expect_errors(s, &[]).await;
+    assert!(!r["findings"].as_array().unwrap().iter().any(|f| f["code"] == "model-not-found" || f["code"] == "model-batch-support-unknown"), "{r:#}");
+}
+
 /// Jobs and quotas: a model no other test submits jobs for, so the quota change is local.
 #[tokio::test]
 async fn quota_full_and_failed_jobs() {
@@ -513,22 +571,9 @@ async fn quota_full_and_failed_jobs() {
 
     let conf = sdk_config().await;
     let quotas = aws_sdk_servicequotas::Client::new(&conf);
-    let q = quotas.list_service_quotas().service_code("bedrock").send().await.unwrap();
-    let code = q
-        .quotas()
-        .iter()
-        .find(|q| q.quota_name().unwrap_or_default().starts_with("Sum of in-progress") && q.quota_name().unwrap_or_default().contains("Nova Lite"))
-        .unwrap()
-        .quota_code()
-        .unwrap()
-        .to_string();
+    let code = quota_code(&quotas, "Sum of in-progress and submitted batch inference jobs using a base model for Nova Lite").await;
     // The emulator's control sets the applied value (an increase request stays PENDING, as on AWS).
-    let body = json!({"region": REGION, "quotaCode": code, "value": 1}).to_string();
-    let status = std::process::Command::new("curl")
-        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())])
-        .output()
-        .unwrap();
-    assert!(status.status.success());
+    set_quota(&code, 1.0);
 
     // One job of the model, with a role Bedrock cannot assume: it stays Submitted until read.
     let bedrock = aws_sdk_bedrock::Client::new(&conf);

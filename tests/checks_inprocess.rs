@@ -147,6 +147,22 @@ fn an_unreadable_profile_makes_the_invoke_check_unknown() {
 }
 
 #[test]
+fn a_model_the_account_has_but_the_catalogue_lacks_is_healthy() {
+    let o = run(B::healthy().model_live_only("example.brand-new-v1:0", "Brand New").rendered());
+    assert!(o.findings.is_empty(), "{:#?}", o.findings);
+    assert_eq!(o.exit_code().code(), 0, "{:#?}", o.checks);
+}
+
+#[test]
+fn live_quotas_and_the_catalogue_disagreeing_is_unknown_not_a_pass() {
+    // Claude 3 Haiku is in the catalogue for us-east-1, but the account lists no batch quota.
+    let o = run(B::healthy().model("anthropic.claude-3-haiku-20240307-v1:0").no_quotas());
+    let line = o.checks.iter().find(|c| c.name == "batch inference supports the model in the region").unwrap();
+    assert_eq!(line.status, Status::Unknown);
+    assert_eq!(o.exit_code().code(), 4);
+}
+
+#[test]
 fn bare_model_ids_have_no_invoke_line() {
     assert!(run(B::healthy()).checks.iter().all(|c| c.family != "role_invoke"));
 }

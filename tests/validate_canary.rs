@@ -132,9 +132,17 @@ async fn online_quota_and_s3_key_characters() {
         let out = run(emulator_command(dir.path()), &["validate", &uri, "--output", "json", "--model-id", "amazon.nova-pro-v1:0"]);
         (out.status.code().unwrap(), serde_json::from_slice::<Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out))))
     };
-    let quotas = aws_sdk_servicequotas::Client::new(&conf).list_service_quotas().service_code("bedrock").send().await.unwrap();
+    // Every quota is in ListAWSDefaultServiceQuotas (ListServiceQuotas lists applied values only).
+    let quotas = aws_sdk_servicequotas::Client::new(&conf)
+        .list_aws_default_service_quotas()
+        .service_code("bedrock")
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
     let code = quotas
-        .quotas()
         .iter()
         .find(|q| q.quota_name().unwrap_or_default() == "Records per input file per batch inference job for Nova Pro")
         .unwrap()
@@ -162,6 +170,29 @@ async fn online_quota_and_s3_key_characters() {
     let (code, v) = run_validate(format!("s3://{bucket}/in/my batch.jsonl"));
     assert_eq!(code, 1);
     assert!(error_codes(&v).contains(&"bad-s3-uri".to_string()), "{v:#}");
+}
+
+/// A model the account has but the dated catalogue lacks: validate looks its quotas up by the
+/// name GetFoundationModel gives, and says so, instead of refusing the model.
+#[test]
+fn validate_takes_a_live_only_model_by_its_live_name() {
+    require_emulator();
+    let model = json!({"id": "example.validate-live-v1:0", "name": "Validate Live", "provider": "Example"}).to_string();
+    assert!(std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &model, &format!("{}/_bedbatch/models", emulator_url())])
+        .status()
+        .unwrap()
+        .success());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("in.jsonl");
+    let body: String = (0..100).map(|i| json!({"recordId": format!("r{i}"), "modelInput": {"prompt": "hi"}}).to_string() + "\n").collect();
+    std::fs::write(&p, body).unwrap();
+    let out = run(emulator_command(dir.path()), &["validate", p.to_str().unwrap(), "--output", "json", "--model-id", "example.validate-live-v1:0"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    let notes = v["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect::<Vec<_>>().join(" | ");
+    assert!(notes.contains("GetFoundationModel") && notes.contains("Validate Live"), "{notes}");
+    assert!(notes.contains("6 batch quotas for Validate Live"), "{notes}");
 }
 
 /// A healthy setup made by `apply`, for the canary.

@@ -35,7 +35,8 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
     }
     match &profile {
         Some(p) => ctx.set_routes(&p.arn, &p.models),
-        None if !ctx.invoke_arns.is_empty() => crate::say!(
+        // stderr: stdout carries the documents (`render --document role-policy > file`).
+        None if !ctx.invoke_arns.is_empty() => eprintln!(
             "note: the inference profile's Regions are not known offline; the role's invoke grant names {} in every Region (*). Run without --account-id to take them from GetInferenceProfile.",
             settings.model()?.foundation_model_id.clone().unwrap_or_else(|| "the model".into())
         ),

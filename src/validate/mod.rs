@@ -13,35 +13,6 @@ use crate::jsonl::{self, Family, Limits, Report, Validator};
 use crate::session as app;
 
 /// Reads the batch quotas for the model from the account.
-pub async fn account_limits(clients: &crate::aws::Clients, model_name: &str, base: Limits) -> Result<Limits> {
-    let mut l = base;
-    let mut pages = clients.quotas.list_service_quotas().service_code("bedrock").into_paginator().send();
-    let gib = |v: f64| (v * (1u64 << 30) as f64) as u64;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("service-quotas", "ListServiceQuotas", e))?;
-        for q in page.quotas() {
-            let name = q.quota_name().unwrap_or_default();
-            if !name.contains(model_name) {
-                continue;
-            }
-            let v = q.value().unwrap_or(0.0);
-            let n = name.to_ascii_lowercase();
-            if n.starts_with("minimum number of records per batch inference job") {
-                l.min_records = v as u64;
-            } else if n.starts_with("records per input file per batch inference job") {
-                l.max_records_per_file = v as u64;
-            } else if n.starts_with("records per batch inference job") {
-                l.max_records_per_job = v as u64;
-            } else if n.starts_with("batch inference input file size") {
-                l.max_file_bytes = gib(v);
-            } else if n.starts_with("batch inference job size") {
-                l.max_job_bytes = gib(v);
-            }
-        }
-    }
-    Ok(l)
-}
-
 fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
     let big = total.is_some_and(|t| t > 64 << 20);
     if !big || !std::io::stderr().is_terminal() {
@@ -75,13 +46,16 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     };
     let is_s3 = args.source.starts_with("s3://");
     let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await?) } else { None };
-    if !args.offline {
-        let name = entry.map(|e| e.name.clone()).ok_or_else(|| {
-            Error::Usage(format!(
-                "{fm} is not in the model catalogue, so its quotas cannot be looked up by name: pass --offline to use AWS's defaults"
-            ))
-        })?;
-        limits = account_limits(clients.as_ref().expect("connected"), &name, limits).await?;
+    let mut notes = vec![];
+    if args.offline {
+        notes.push("--offline: AWS's documented default quotas apply".to_string());
+        if entry.is_none() {
+            notes.push(format!("{fm} is not in the dated catalogue (as of {}): no output-token ceiling is known", crate::catalogue::as_of()));
+        }
+    } else {
+        let ml = crate::quotas::model_limits(clients.as_ref().expect("connected"), &fm, limits).await?;
+        limits = ml.limits;
+        notes = ml.notes;
     }
     let validator = Validator::new(family, limits, args.max_examples);
     let report = if is_s3 {
@@ -141,13 +115,19 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     match g.output {
         OutputFormat::Json => {
             let mut v = serde_json::to_value(&report).expect("serialises");
+            v["notes"] = serde_json::json!(notes);
             v["estimated_cost_usd"] = match &cost {
                 Some((lo, hi, asof)) => serde_json::json!({"low": lo, "high": hi, "prices_as_of": asof, "batch": true}),
                 None => Value::Null,
             };
             println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
         }
-        OutputFormat::Text => print_text(&report, cost, &fm),
+        OutputFormat::Text => {
+            for n in &notes {
+                println!("note: {n}");
+            }
+            print_text(&report, cost, &fm)
+        }
     }
     Ok(if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok })
 }

@@ -1011,6 +1011,10 @@ def _bedrock_quotas(self: ServiceQuotasResponse, applied: bool) -> list[dict[str
             continue
         for kind, name, default, adjustable in catalogue.QUOTA_KINDS:
             code = catalogue.quota_code(model["id"], kind)
+            if applied == "only" and code not in values:
+                # ListServiceQuotas lists applied values only: a quota never changed in the
+                # account is absent there (ListAWSDefaultServiceQuotas has it).
+                continue
             out.append(
                 {
                     "ServiceCode": "bedrock",
@@ -1049,7 +1053,7 @@ def sq_list_service_quotas(self: ServiceQuotasResponse) -> str:
     params = json.loads(self.body or "{}")
     if params.get("ServiceCode") != "bedrock":
         raise JsonRESTError("NoSuchResourceException", "The request failed because the specified service does not exist.")
-    return json.dumps(_paged(self, _bedrock_quotas(self, applied=True)))
+    return json.dumps(_paged(self, _bedrock_quotas(self, applied="only")))
 
 
 def sq_list_defaults(self: ServiceQuotasResponse) -> str:

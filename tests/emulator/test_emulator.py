@@ -214,10 +214,15 @@ def test_stop_moves_to_stopping_then_stopped():
 def test_list_jobs_and_quota_full():
     bedrock = client("bedrock")
     role = setup_account()
-    quotas = client("service-quotas").list_service_quotas(ServiceCode="bedrock")["Quotas"]
-    concurrent = next(q for q in quotas if q["QuotaName"].startswith("Sum of in-progress") and "Claude 3 Haiku" in q["QuotaName"])
+    sq = client("service-quotas")
+    quotas = sq.get_paginator("list_aws_default_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]
+    concurrent = next(q for q in quotas if q["QuotaName"] == "Sum of in-progress and submitted batch inference jobs using a base model for Claude 3 Haiku")
     assert concurrent["Value"] == 20
+    # Never applied: ListServiceQuotas omits it, as AWS does.
+    assert not any(q["QuotaCode"] == concurrent["QuotaCode"] for q in sq.list_service_quotas(ServiceCode="bedrock")["Quotas"])
     post("/_bedbatch/quotas", {"region": REGION, "quotaCode": concurrent["QuotaCode"], "value": 2})
+    applied = sq.list_service_quotas(ServiceCode="bedrock")["Quotas"]
+    assert [q["Value"] for q in applied if q["QuotaCode"] == concurrent["QuotaCode"]] == [2]
     create_job(bedrock, role, name="a")
     create_job(bedrock, role, name="b")
     with pytest.raises(ClientError) as e:
@@ -328,7 +333,7 @@ def test_profile_job_needs_invoke_on_profile_and_every_routed_region():
 
 
 def test_both_claude_3_5_sonnet_quota_names_exist():
-    names = [q["QuotaName"] for q in client("service-quotas").get_paginator("list_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]]
+    names = [q["QuotaName"] for q in client("service-quotas").get_paginator("list_aws_default_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]]
     assert "Records per batch inference job for Claude 3.5 Sonnet" in names
     assert "Records per batch inference job for Claude 3.5 Sonnet v2" in names
 
@@ -337,7 +342,7 @@ def test_models_control_adds_a_live_model():
     post("/_bedbatch/models", {"id": "example.brand-new-v1:0", "name": "Brand New", "provider": "Example"})
     bedrock = client("bedrock")
     assert bedrock.get_foundation_model(modelIdentifier="example.brand-new-v1:0")["modelDetails"]["modelName"] == "Brand New"
-    quotas = client("service-quotas").get_paginator("list_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]
+    quotas = client("service-quotas").get_paginator("list_aws_default_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]
     assert any(q["QuotaName"].endswith(" for Brand New") for q in quotas)
     post("/moto-api/reset")
     with pytest.raises(ClientError):

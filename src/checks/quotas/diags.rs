@@ -13,7 +13,13 @@ pub fn jobs_full(running: usize, limit: &QuotaValue) -> Finding {
     Finding::new(
         Code::QuotaJobsFull,
         format!("service-quotas:bedrock/{}", limit.code),
-        format!("{running} jobs submitted or in progress for the model; quota \"{}\" ({}) is {}", limit.name, limit.code, limit.value),
+        format!(
+            "{running} jobs submitted or in progress for the model; quota \"{}\" ({}) is {}{}",
+            limit.name,
+            limit.code,
+            limit.value,
+            if limit.source == crate::quotas::QuotaSource::Default { " (AWS's default: the account has no applied value)" } else { "" }
+        ),
         format!(
             "wait for jobs to finish, stop stale ones, or: aws service-quotas request-service-quota-increase --service-code bedrock --quota-code {} --desired-value {}",
             limit.code,
@@ -23,5 +29,10 @@ pub fn jobs_full(running: usize, limit: &QuotaValue) -> Finding {
 }
 
 pub fn unreadable(error: &str) -> Finding {
-    Finding::new(Code::QuotaUnreadable, "service-quotas:bedrock", error, "allow servicequotas:ListServiceQuotas to the caller")
+    Finding::new(
+        Code::QuotaUnreadable,
+        "service-quotas:bedrock",
+        error,
+        "allow servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas to the caller",
+    )
 }

@@ -31,8 +31,14 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         }
         Known::Value(q) => q,
     };
-    let Some(limit) = q.iter().find(|q| q.name.to_ascii_lowercase().starts_with("sum of in-progress and submitted batch inference jobs")) else {
-        out.unknown(F, name, &codes, "Service Quotas listed no \"Sum of in-progress and submitted batch inference jobs\" quota for the model");
+    let model_name = snap.quota_model_name.as_deref().unwrap_or("the model");
+    let Some(limit) = crate::quotas::find(q, crate::quotas::QuotaKind::ConcurrentJobs) else {
+        out.unknown(
+            F,
+            name,
+            &codes,
+            format!("Service Quotas (applied and default values) lists no \"Sum of in-progress and submitted batch inference jobs using a base model for {model_name}\" quota"),
+        );
         return;
     };
     let running = match &snap.jobs {

@@ -1,0 +1,208 @@
+//! Bedrock's batch quotas, read from Service Quotas and matched to a model by AWS's naming.
+//!
+//! AWS names each batch quota "<what> for <model name>" (service code `bedrock`), with the
+//! model's name as GetFoundationModel's `modelName` gives it ("… for Claude 3.5 Sonnet",
+//! "… for Claude 3.5 Sonnet v2"). A quota belongs to a model only when its name ends with
+//! exactly " for <model name>": a substring match would give Claude 3.5 Sonnet the v2 model's
+//! quotas. `ListServiceQuotas` lists only quotas with an applied value in the account (AWS,
+//! Service Quotas API: "ListServiceQuotas … Lists the applied quota values"; quotas never
+//! raised may be absent), so the defaults from `ListAWSDefaultServiceQuotas` fill the gaps.
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{sdk_error, Clients};
+use crate::error::Result;
+use crate::jsonl::Limits;
+use crate::snapshot::QuotaValue;
+
+/// Where a quota's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuotaSource {
+    /// ListServiceQuotas: the value applied in the account.
+    #[default]
+    Applied,
+    /// ListAWSDefaultServiceQuotas: no applied value exists, AWS's default holds.
+    Default,
+}
+
+/// The batch quotas bedbatch-doctor uses, by the start of AWS's quota name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaKind {
+    MinRecords,
+    RecordsPerFile,
+    RecordsPerJob,
+    FileSizeGb,
+    JobSizeGb,
+    /// Sum of in-progress and submitted batch inference jobs using a base model.
+    ConcurrentJobs,
+}
+
+impl QuotaKind {
+    const PREFIXES: &'static [(&'static str, QuotaKind)] = &[
+        ("minimum number of records per batch inference job", QuotaKind::MinRecords),
+        ("records per input file per batch inference job", QuotaKind::RecordsPerFile),
+        ("records per batch inference job", QuotaKind::RecordsPerJob),
+        ("batch inference input file size", QuotaKind::FileSizeGb),
+        ("batch inference job size", QuotaKind::JobSizeGb),
+        ("sum of in-progress and submitted batch inference jobs using a base model", QuotaKind::ConcurrentJobs),
+    ];
+
+    /// The kind of a quota, from its name (None for other quotas, e.g. the custom-model ones).
+    pub fn of(name: &str) -> Option<QuotaKind> {
+        let n = name.to_ascii_lowercase();
+        QuotaKind::PREFIXES.iter().find(|(p, _)| n.starts_with(p)).map(|(_, k)| *k)
+    }
+}
+
+/// The quota is one of `model_name`'s: its name ends with exactly " for <model_name>".
+pub fn belongs_to(quota_name: &str, model_name: &str) -> bool {
+    quota_name.strip_suffix(model_name).is_some_and(|head| head.ends_with(" for "))
+}
+
+/// A batch quota (its name mentions batch inference).
+fn is_batch(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("batch inference")
+}
+
+/// Every Bedrock batch quota in the region: the applied values, and AWS's default for each
+/// quota with no applied value.
+pub async fn batch_quotas(clients: &Clients) -> Result<Vec<QuotaValue>> {
+    let mut out: Vec<QuotaValue> = Vec::new();
+    let mut pages = clients.quotas.list_service_quotas().service_code("bedrock").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("service-quotas", "ListServiceQuotas", e))?;
+        for q in page.quotas() {
+            let name = q.quota_name().unwrap_or_default();
+            if is_batch(name) {
+                out.push(QuotaValue {
+                    code: q.quota_code().unwrap_or_default().to_string(),
+                    name: name.to_string(),
+                    value: q.value().unwrap_or(0.0),
+                    source: QuotaSource::Applied,
+                });
+            }
+        }
+    }
+    let mut pages = clients.quotas.list_aws_default_service_quotas().service_code("bedrock").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("service-quotas", "ListAWSDefaultServiceQuotas", e))?;
+        for q in page.quotas() {
+            let name = q.quota_name().unwrap_or_default();
+            let code = q.quota_code().unwrap_or_default();
+            if is_batch(name) && !out.iter().any(|a| a.code == code) {
+                out.push(QuotaValue {
+                    code: code.to_string(),
+                    name: name.to_string(),
+                    value: q.value().unwrap_or(0.0),
+                    source: QuotaSource::Default,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The quotas of one model, by exact name suffix.
+pub fn for_model(quotas: &[QuotaValue], model_name: &str) -> Vec<QuotaValue> {
+    quotas.iter().filter(|q| belongs_to(&q.name, model_name)).cloned().collect()
+}
+
+/// One kind of quota among a model's quotas.
+pub fn find(quotas: &[QuotaValue], kind: QuotaKind) -> Option<&QuotaValue> {
+    quotas.iter().find(|q| QuotaKind::of(&q.name) == Some(kind))
+}
+
+/// `base` with the model's quota values in place of AWS's documented defaults.
+pub fn limits(quotas: &[QuotaValue], base: Limits) -> Limits {
+    let mut l = base;
+    let gib = |v: f64| (v * (1u64 << 30) as f64) as u64;
+    for q in quotas {
+        match QuotaKind::of(&q.name) {
+            Some(QuotaKind::MinRecords) => l.min_records = q.value as u64,
+            Some(QuotaKind::RecordsPerFile) => l.max_records_per_file = q.value as u64,
+            Some(QuotaKind::RecordsPerJob) => l.max_records_per_job = q.value as u64,
+            Some(QuotaKind::FileSizeGb) => l.max_file_bytes = gib(q.value),
+            Some(QuotaKind::JobSizeGb) => l.max_job_bytes = gib(q.value),
+            Some(QuotaKind::ConcurrentJobs) | None => {}
+        }
+    }
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_by_exact_suffix() {
+        let v1 = "Records per batch inference job for Claude 3.5 Sonnet";
+        let v2 = "Records per batch inference job for Claude 3.5 Sonnet v2";
+        assert!(belongs_to(v1, "Claude 3.5 Sonnet"));
+        assert!(!belongs_to(v2, "Claude 3.5 Sonnet"));
+        assert!(belongs_to(v2, "Claude 3.5 Sonnet v2"));
+        assert!(!belongs_to("Records per batch inference job for XClaude 3.5 Sonnet", "Claude 3.5 Sonnet"));
+    }
+
+    #[test]
+    fn kinds_by_prefix_and_custom_models_are_not_base_models() {
+        assert_eq!(QuotaKind::of("Records per input file per batch inference job for X"), Some(QuotaKind::RecordsPerFile));
+        assert_eq!(QuotaKind::of("Records per batch inference job for X"), Some(QuotaKind::RecordsPerJob));
+        assert_eq!(QuotaKind::of("Sum of in-progress and submitted batch inference jobs using a base model for X"), Some(QuotaKind::ConcurrentJobs));
+        assert_eq!(QuotaKind::of("Sum of in-progress and submitted batch inference jobs using a custom model for X"), None);
+    }
+}
+
+/// The limits for a model as the account states them, and notes on where they came from.
+#[derive(Debug, Clone)]
+pub struct ModelLimits {
+    pub limits: Limits,
+    /// The model name the quotas were matched by, when one is known.
+    pub model_name: Option<String>,
+    /// Where the values came from, for people ("quotas of Claude Haiku 4.5: 6 applied, …").
+    pub notes: Vec<String>,
+}
+
+/// The model's name: the catalogue's, else GetFoundationModel's `modelName` (a model the
+/// catalogue does not know yet is still looked up live). None when neither answers.
+pub async fn model_name(clients: &Clients, fm: &str, notes: &mut Vec<String>) -> Option<String> {
+    if let Some(e) = crate::catalogue::model(fm) {
+        return Some(e.name.clone());
+    }
+    match clients.bedrock.get_foundation_model().model_identifier(fm).send().await {
+        Ok(out) => {
+            let name = out.model_details().and_then(|d| d.model_name()).map(str::to_string);
+            if let Some(n) = &name {
+                notes.push(format!(
+                    "{fm} is not in the dated catalogue (as of {}); its name {n:?} comes from GetFoundationModel",
+                    crate::catalogue::as_of()
+                ));
+            }
+            name
+        }
+        Err(e) => {
+            notes.push(format!(
+                "{fm} is not in the dated catalogue and GetFoundationModel failed ({}); AWS's default quotas apply",
+                sdk_error("bedrock", "GetFoundationModel", e)
+            ));
+            None
+        }
+    }
+}
+
+/// `base` with the model's batch quotas from the account (applied, else AWS's defaults).
+pub async fn model_limits(clients: &Clients, fm: &str, base: Limits) -> Result<ModelLimits> {
+    let mut notes = vec![];
+    let Some(name) = model_name(clients, fm, &mut notes).await else {
+        return Ok(ModelLimits { limits: base, model_name: None, notes });
+    };
+    let all = batch_quotas(clients).await?;
+    let mine = for_model(&all, &name);
+    if mine.is_empty() {
+        notes.push(format!("Service Quotas lists no batch inference quota for {name}; AWS's documented defaults apply"));
+    } else {
+        let defaults = mine.iter().filter(|q| q.source == QuotaSource::Default).count();
+        notes.push(format!("{} batch quotas for {name} ({} applied, {defaults} AWS defaults)", mine.len(), mine.len() - defaults));
+    }
+    Ok(ModelLimits { limits: limits(&mine, base), model_name: Some(name), notes })
+}

@@ -99,7 +99,7 @@ impl SnapshotBuilder {
         let entry = crate::catalogue::model(id);
         let name = entry.map(|e| e.name.clone());
         let region = self.snap.settings.region.clone();
-        let batch = entry.is_some_and(|e| e.batch_regions(false).iter().any(|r| *r == region));
+        let batch = entry.is_some_and(|e| e.batch_regions(false).contains(&region));
         self.snap.settings.model_id = id.into();
         if let Known::Value(m) = &mut self.snap.model {
             m.foundation_model_id = Some(id.into());
@@ -334,6 +334,7 @@ impl SnapshotBuilder {
                     model_id: model.clone(),
                     status: "InProgress".into(),
                     message: None,
+                    ..Default::default()
                 });
             }
         }
@@ -348,7 +349,32 @@ impl SnapshotBuilder {
                 model_id: model,
                 status: "Failed".into(),
                 message: Some(message.into()),
+                ..Default::default()
             });
+        }
+        self
+    }
+    /// A job of the model that ended `status` (Expired, PartiallyCompleted, Completed) with
+    /// these record counts, and `errors` as its .out files' record errors when given.
+    pub fn finished_job(mut self, status: &str, success: i64, errors: i64, record_errors: Option<Known<crate::outcomes::RecordErrors>>) -> Self {
+        let model = self.snap.settings.model_id.clone();
+        if let Known::Value(jobs) = &mut self.snap.jobs {
+            jobs.insert(
+                0,
+                JobSummary {
+                    arn: format!("arn:aws:bedrock:us-east-1:{}:model-invocation-job/{}1", self.snap.account_id, status.to_lowercase()),
+                    name: format!("{}1", status.to_lowercase()),
+                    model_id: model,
+                    status: status.into(),
+                    output_uri: Some("s3://demo-batch-out/jobs/out/".into()),
+                    timeout_hours: Some(24),
+                    total_records: Some(success + errors),
+                    success_records: Some(success),
+                    error_records: Some(errors),
+                    record_errors,
+                    ..Default::default()
+                },
+            );
         }
         self
     }

@@ -526,8 +526,28 @@ async fn jobs(clients: &Clients) -> Result<Vec<JobSummary>> {
             model_id: j.model_id().to_string(),
             status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             message: j.message().map(str::to_string),
+            output_uri: j.output_data_config().and_then(|o| o.as_s3_output_data_config().ok()).map(|o| o.s3_uri().to_string()),
+            timeout_hours: j.timeout_duration_in_hours(),
+            total_records: j.total_record_count(),
+            success_records: j.success_record_count(),
+            error_records: j.error_record_count(),
+            record_errors: None,
         })
         .collect())
+}
+
+/// How many recent jobs with failed records have their output read.
+const RECORD_ERROR_JOBS: usize = 3;
+
+/// Reads the record-level errors of the model's most recent jobs with failed records.
+async fn add_record_errors(clients: &Clients, jobs: &mut [JobSummary], same_model: impl Fn(&str) -> bool, failures: &Failures) {
+    for j in jobs.iter_mut().filter(|j| j.has_failed_records() && same_model(&j.model_id)).take(RECORD_ERROR_JOBS) {
+        let Some(uri) = j.output_uri.clone() else { continue };
+        j.record_errors = Some(match crate::outcomes::record_errors(clients, &uri, &j.arn).await {
+            Ok(r) => Known::Value(r),
+            Err(e) => unknown(&format!("the output of job {}", j.name), &e, failures),
+        });
+    }
 }
 
 /// Reads everything `check` needs, concurrently, each resource once. A read that fails is
@@ -608,6 +628,12 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let fm = model_state.value().and_then(|m| m.foundation_model_id.clone()).or_else(|| model.foundation_model_id.clone());
     let quota_model_name =
         model_state.value().and_then(|m| m.name.clone()).or_else(|| fm.as_deref().and_then(crate::catalogue::model).map(|e| e.name.clone()));
+    let mut jobs = jobs;
+    if let Known::Value(list) = &mut jobs {
+        let model = model.clone();
+        add_record_errors(clients, list, |id| id == model.raw || model.foundation_model_id.as_deref().is_some_and(|fm| id.ends_with(fm)), &failures)
+            .await;
+    }
     let quotas = match all_quotas {
         Known::Value(all) => Known::Value(quota_model_name.as_deref().map(|n| crate::quotas::for_model(&all, n)).unwrap_or_default()),
         Known::Unknown(e) => Known::Unknown(e),

@@ -308,7 +308,7 @@ pub struct QuotaValue {
     pub source: crate::quotas::QuotaSource,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct JobSummary {
     pub arn: String,
     pub name: String,
@@ -316,6 +316,27 @@ pub struct JobSummary {
     pub status: String,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_hours: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_records: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_records: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_records: Option<i64>,
+    /// For jobs with failed records: the summary of their `error` objects (unknown when the
+    /// output could not be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_errors: Option<Known<crate::outcomes::RecordErrors>>,
+}
+
+impl JobSummary {
+    /// PartiallyCompleted, or Completed with failed records.
+    pub fn has_failed_records(&self) -> bool {
+        self.status == "PartiallyCompleted" || (self.status == "Completed" && self.error_records.unwrap_or(0) > 0)
+    }
 }
 
 /// A read that failed: what it was for, and AWS's error (`{"what", "kind", "error"}`; version 1

@@ -805,3 +805,50 @@ async fn explain_says_unknown_when_the_checks_behind_a_message_could_not_run() {
     assert_eq!(v["checked"], true, "{v:#}");
     assert_eq!(v["states"]["caller-cannot-pass-role"], "unknown", "never 'not present' for a check that could not run: {v:#}");
 }
+
+fn inject_job(body: Value) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body.to_string(), &format!("{}/_bedbatch/jobs", emulator_url())])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout).unwrap()["jobArn"].as_str().unwrap().to_string()
+}
+
+/// Job outcomes AWS reports without failing the job: an Expired job, and a PartiallyCompleted
+/// one whose .out records carry errors. Nova Micro: no other test submits jobs for it.
+#[tokio::test]
+async fn expired_and_partially_completed_jobs() {
+    require_emulator();
+    let mut s = Setup::new("outcomes");
+    s.model = "amazon.nova-micro-v1:0".into();
+    s.build().await;
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.role);
+    let common = |name: &str, status: &str| {
+        json!({"jobName": unique(name), "modelId": "amazon.nova-micro-v1:0", "roleArn": role,
+               "inputUri": format!("s3://{}/jobs/in/records.jsonl", s.input_bucket), "outputUri": format!("s3://{}/jobs/out/", s.output_bucket), "status": status})
+    };
+    let mut expired = common("exp", "Expired");
+    expired["timeoutDurationInHours"] = json!(24);
+    inject_job(expired);
+    let mut partial = common("part", "PartiallyCompleted");
+    partial["successRecordCount"] = json!(5);
+    partial["errorRecordCount"] = json!(3);
+    partial["errors"] = json!([{"errorCode": 400, "errorMessage": "Malformed input request: #: required key [messages] not found"},
+                               {"errorCode": 400, "errorMessage": "Malformed input request: #: required key [messages] not found"},
+                               {"errorCode": 429, "errorMessage": "Too many requests"}]);
+    let partial_arn = inject_job(partial);
+    let (code, r) = s.check();
+    assert_eq!(code, 0, "warnings only: {r:#}");
+    let exp = finding(&r, "job-expired");
+    assert!(exp["evidence"].as_str().unwrap().contains("24 h"), "{exp:#}");
+    let rec = finding(&r, "job-records-failed");
+    assert_eq!(rec["resource"], partial_arn.as_str());
+    let ev = rec["evidence"].as_str().unwrap();
+    assert!(ev.contains("3 of 8 records failed") && ev.contains("400 ×2") && ev.contains("429 ×1"), "{ev}");
+    // `jobs` shows the same summary.
+    let out = s.invoke(&["jobs", "--output", "json", "--max", "100"], &[]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = v["jobs"].as_array().unwrap().iter().find(|j| j["job_arn"] == partial_arn.as_str()).unwrap();
+    assert_eq!(row["record_errors"]["by_code"][0]["code"], "400", "{row:#}");
+}

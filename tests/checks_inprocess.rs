@@ -60,6 +60,13 @@ fn cases() -> Vec<(&'static str, B)> {
         ("caller-cannot-create-job", B::healthy().caller_statements(json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/service-role/BedrockBatchRole"}]))),
         ("quota-jobs-full", B::healthy().jobs_in_progress(20)),
         ("quota-unreadable", B::healthy().quotas_denied()),
+        ("job-expired", B::healthy().finished_job("Expired", 10, 0, None)),
+        ("job-records-failed", B::healthy().finished_job("PartiallyCompleted", 3, 2, Some(bedbatch_doctor::snapshot::Known::Value(bedbatch_doctor::outcomes::RecordErrors {
+            manifest: Some(json!({"totalRecordCount": 5, "successRecordCount": 3, "errorRecordCount": 2})),
+            by_code: vec![bedbatch_doctor::outcomes::ErrorCount { code: "400".into(), count: 2, examples: vec!["record r1: Malformed input request".into(), "record r2: Malformed input request".into()] }],
+            files: 1,
+            truncated: false,
+        })))),
         ("job-failed", B::healthy().failed_job("User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: s3:GetObject")),
         ("read-denied", B::healthy().caller_policies_denied()),
         ("read-failed", B::healthy().role_unreadable()),

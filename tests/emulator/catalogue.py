@@ -123,6 +123,18 @@ MODELS = [
         "geos": ["us"],
     },
     {
+        "id": "amazon.nova-micro-v1:0",
+        "name": "Nova Micro",
+        "provider": "Amazon",
+        "family": "nova",
+        "input": ["TEXT"],
+        "output": ["TEXT"],
+        "inference_types": ["ON_DEMAND", "INFERENCE_PROFILE"],
+        "batch": True,
+        "access": True,
+        "geos": ["us"],
+    },
+    {
         "id": "amazon.nova-pro-v1:0",
         "name": "Nova Pro",
         "provider": "Amazon",

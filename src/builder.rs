@@ -201,6 +201,16 @@ impl SnapshotBuilder {
         let acct = self.snap.account_id.clone();
         self.trust(json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{acct}:root")}, "Action": "sts:AssumeRole"}))
     }
+    /// Adds an Allow for the account root next to the Bedrock statement (what a console
+    /// walkthrough leaves after `apply` merged the Bedrock statement in).
+    pub fn trust_also_root(mut self) -> Self {
+        let acct = self.snap.account_id.clone();
+        let root = json!({"Sid": "ConsoleDefault", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{acct}:root")}, "Action": "sts:AssumeRole"});
+        if let Some(st) = self.role().trust_policy["Statement"].as_array_mut() {
+            st.push(root);
+        }
+        self
+    }
     pub fn trust_condition(self, operator: &str, key: &str, value: &str) -> Self {
         self.trust(json!({"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {operator: {key: value}}}))
     }

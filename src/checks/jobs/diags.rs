@@ -8,6 +8,17 @@ crate::family_codes! { "jobs", "Recent jobs";
     JobFailed = "job-failed", Warning, "A recent batch job failed.";
     JobExpired = "job-expired", Warning, "A recent batch job expired before it finished.";
     JobRecordsFailed = "job-records-failed", Warning, "A recent batch job finished with failed records (PartiallyCompleted, or Completed with errors).";
+    AccountNotAuthorized = "account-not-authorized", Error, "AWS refused the account itself (\"Your account is not authorized to perform this action\"): no permission change fixes it.";
+}
+
+/// A failed job's message says the account, not a principal, is refused.
+pub fn account_not_authorized(job_arn: &str, job_name: &str, message: &str) -> Finding {
+    Finding::new(
+        Code::AccountNotAuthorized,
+        job_arn,
+        format!("job {job_name} failed: {message}"),
+        "open an AWS Support case (Service: Amazon Bedrock, category: account and billing or batch inference) asking to enable batch inference for the account and Region; new accounts and accounts under review are refused this way until AWS lifts it. No IAM or bucket change helps",
+    )
 }
 
 pub fn failed(job_arn: &str, job_name: &str, message: &str, codes: &[AnyCode]) -> Finding {

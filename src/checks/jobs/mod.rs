@@ -40,6 +40,15 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         })
         .collect();
     out.check(F, lines[0].1, &[Code::JobFailed.into()], failed);
+    // AWS's "Your account is not authorized to perform this action" blocks every job.
+    let blocked: Vec<_> = mine
+        .iter()
+        .filter(|j| j.status == "Failed")
+        .filter(|j| codes_for_message(j.message.as_deref().unwrap_or_default()).contains(&Code::AccountNotAuthorized.into()))
+        .take(1)
+        .map(|j| diags::account_not_authorized(&j.arn, &j.name, j.message.as_deref().unwrap_or_default()))
+        .collect();
+    out.check(F, "the account itself is not refused by Bedrock", &[Code::AccountNotAuthorized.into()], blocked);
     let expired = mine.iter().filter(|j| j.status == "Expired").take(SHOWN).map(|j| diags::expired(j)).collect();
     out.check(F, lines[1].1, &[Code::JobExpired.into()], expired);
     let partial = mine.iter().filter(|j| j.has_failed_records()).take(SHOWN).map(|j| diags::records_failed(j)).collect();

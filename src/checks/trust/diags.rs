@@ -11,6 +11,20 @@ crate::family_codes! { "trust", "Service role trust";
     TrustSourceArnMismatch = "trust-source-arn-mismatch", Error, "The trust policy's aws:SourceArn condition names another partition, region, account or resource type.";
     TrustUnsatisfiableCondition = "trust-unsatisfiable-condition", Error, "The trust policy requires a condition key Bedrock never supplies.";
     TrustNoConfusedDeputyGuard = "trust-no-confused-deputy-guard", Warning, "The trust policy trusts Bedrock without an aws:SourceAccount or aws:SourceArn guard.";
+    TrustBroaderThanNeeded = "trust-broader-than-needed", Warning, "The service role also trusts principals other than bedrock.amazonaws.com.";
+}
+
+/// The role trusts others besides Bedrock (the account root a console walkthrough leaves, a
+/// second service): each can assume a role that reads the input and writes the output.
+pub fn broader(role_arn: &str, others: &[String], role_name: &str, desired_trust: &str) -> Finding {
+    Finding::new(
+        Code::TrustBroaderThanNeeded,
+        role_arn,
+        format!("the trust policy also allows: {}", others.join(", ")),
+        format!(
+            "if nothing else needs this role, keep only the Bedrock statement (`apply` merges its own statement and never removes others, so this is yours to do):\naws iam update-assume-role-policy --role-name {role_name} --policy-document file://trust.json, with:\n{desired_trust}"
+        ),
+    )
 }
 
 pub fn role_missing(role_arn: &str, role_name: &str, role_path: &str, trust_policy: &str) -> Finding {

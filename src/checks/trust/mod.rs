@@ -67,6 +67,29 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         ..Default::default()
     };
     let eval = policy::evaluate(&req, &set);
+    // Every principal an Allow statement trusts other than Bedrock.
+    let others: Vec<String> = policy
+        .statements
+        .iter()
+        .filter(|s| s.effect == policy::Effect::Allow)
+        .filter_map(|s| s.principal.as_ref().map(|p| (s, p)))
+        .flat_map(|(s, p)| {
+            let label = s.label();
+            match p {
+                policy::Principal::Any => vec![format!("* (anyone, {label})")],
+                policy::Principal::Map(m) => m
+                    .iter()
+                    .flat_map(|(k, v)| v.iter().map(move |x| (k.clone(), x.clone())))
+                    .filter(|(k, x)| !(k == "Service" && x.eq_ignore_ascii_case("bedrock.amazonaws.com")))
+                    .map(|(k, x)| format!("{k}: {x} ({label})"))
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut broad = vec![];
+    if !others.is_empty() {
+        broad.push(diags::broader(&role.arn, &others, &rctx.role_name, &desired.pretty("trust-policy")));
+    }
     // Statements that would let Bedrock assume the role but for their conditions.
     let bedrock_statements: Vec<_> = policy
         .statements
@@ -91,6 +114,8 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
             g.push(diags::no_guard(&role.arn, &serde_json::to_string_pretty(&role.trust_policy).unwrap_or_default(), &fix_trust));
         }
         out.check(F, "the trust is guarded against the confused deputy", &[Code::TrustNoConfusedDeputyGuard.into()], g);
+        // Only once Bedrock is trusted: a trust that lacks Bedrock is trust-wrong-principal.
+        out.check(F, "the role trusts only bedrock.amazonaws.com", &[Code::TrustBroaderThanNeeded.into()], broad);
         return;
     }
     let mut findings = Vec::new();

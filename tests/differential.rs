@@ -285,6 +285,68 @@ fn generate(r: &mut Rng) -> Value {
                 .collect(),
         )
     });
+    // Organization policies: SCP levels (root first), each with an allow-list or AWS's
+    // FullAWSAccess and perhaps a Deny; RCP levels with Deny statements (Principal "*").
+    let scps: Vec<Value> = if r.chance(25) {
+        (0..1 + r.below(3))
+            .map(|_| {
+                let mut level = vec![];
+                if r.chance(70) {
+                    level.push(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+                }
+                for _ in 0..r.below(2) + usize::from(level.is_empty()) {
+                    level.push(policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
+                }
+                json!(level)
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    // Only for services that support RCPs: AWS applies RCPs to those alone, while the oracle
+    // applies them to every action (a unit test in src/policy/evaluate.rs covers the rest).
+    let rcp_service = policy::evaluate::RCP_SERVICES.contains(&action.split(':').next().unwrap());
+    let rcps: Vec<Value> = if rcp_service && r.chance(15) {
+        (0..1 + r.below(2))
+            .map(|_| {
+                let mut st = statement(r, action, &resource, Some(json!("*")));
+                st["Effect"] = json!("Deny");
+                // RCPs take Action only (AWS: NotAction is not supported in RCPs).
+                if let Some(na) = st.as_object_mut().unwrap().remove("NotAction") {
+                    st["Action"] = na;
+                }
+                // …and never "*" (AWS: an RCP names the service).
+                let svc = action.split(':').next().unwrap();
+                let fix = |a: &Value| if a == "*" { json!(format!("{svc}:*")) } else { a.clone() };
+                st["Action"] = match &st["Action"] {
+                    Value::Array(a) => Value::Array(a.iter().map(fix).collect()),
+                    one => fix(one),
+                };
+                // AWS documents no rule for ARN patterns of fewer than six segments in RCPs
+                // (identity policies pad them, resource policies pad only wildcard ones; the
+                // oracle pads neither here), so none is generated for an RCP.
+                let full = |a: &Value| {
+                    let p = a.as_str().unwrap_or("*");
+                    if p.starts_with("arn:") && p.split(':').count() < 6 {
+                        json!(resource)
+                    } else {
+                        a.clone()
+                    }
+                };
+                for key in ["Resource", "NotResource"] {
+                    if let Some(v) = st.get(key).cloned() {
+                        st[key] = match v {
+                            Value::Array(a) => Value::Array(a.iter().map(full).collect()),
+                            one => full(&one),
+                        };
+                    }
+                }
+                json!([policy_doc(vec![st])])
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     let mut case = json!({
         "principal": principal,
         "action": action,
@@ -292,6 +354,8 @@ fn generate(r: &mut Rng) -> Value {
         "resourceAccount": resource_account,
         "context": context(r),
         "identity": identity,
+        "scps": scps,
+        "rcps": rcps,
     });
     if let Some(b) = boundary {
         case["boundary"] = b;
@@ -328,6 +392,19 @@ fn ours(case: &Value) -> Result<Decision, String> {
     if let Some(b) = case.get("boundary") {
         set.boundary = Some(named("boundary", b, Kind::Identity)?);
     }
+    let levels = |key: &str, prefix: &str, kind: Kind| -> Result<Vec<policy::OrgLevel>, String> {
+        let mut out = vec![];
+        for (i, level) in case.get(key).and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate() {
+            let mut policies = vec![];
+            for (j, p) in level.as_array().unwrap().iter().enumerate() {
+                policies.push(named(&format!("{prefix}{i}-{j}"), p, kind)?);
+            }
+            out.push(policy::OrgLevel { target: format!("level{i}"), policies });
+        }
+        Ok(out)
+    };
+    set.scps = levels("scps", "scp", Kind::Identity)?;
+    set.rcps = levels("rcps", "rcp", Kind::Resource)?;
     if let Some(p) = case.get("resourcePolicy") {
         set.resource = Some(named("resource", p, Kind::Resource)?);
         if req.action.starts_with("kms:") {
@@ -378,8 +455,8 @@ fn disagrees(case: &Value) -> bool {
 fn shrink(mut case: Value) -> Value {
     loop {
         let mut candidates = Vec::new();
-        for key in ["boundary", "resourcePolicy"] {
-            if case.get(key).is_some() {
+        for key in ["boundary", "resourcePolicy", "scps", "rcps"] {
+            if case.get(key).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty())) {
                 let mut c = case.clone();
                 c.as_object_mut().unwrap().remove(key);
                 candidates.push(c);

@@ -92,6 +92,15 @@ pub enum ResourcePolicyKind {
     KmsKey,
 }
 
+/// The organization policies attached at one level of the hierarchy (the root, an OU, or the
+/// account itself).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OrgLevel {
+    /// The root, OU or account id the policies are attached to.
+    pub target: String,
+    pub policies: Vec<NamedPolicy>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PolicySet {
     pub identity: Vec<NamedPolicy>,
@@ -99,7 +108,20 @@ pub struct PolicySet {
     pub resource_kind: ResourcePolicyKind,
     pub boundary: Option<NamedPolicy>,
     pub session: Option<NamedPolicy>,
+    /// Service control policies, root first, the account last. AWS: a Deny at any level
+    /// denies, and every level must allow ("SCP evaluation", AWS Organizations User Guide).
+    /// They bind IAM users and roles of member accounts; the caller leaves them empty for the
+    /// management account and for service principals.
+    pub scps: Vec<OrgLevel>,
+    /// Resource control policies, root first. AWS attaches RCPFullAWSAccess at every level and
+    /// it cannot be detached, so only their Denies decide; they apply to the services that
+    /// support RCPs ([`RCP_SERVICES`]).
+    pub rcps: Vec<OrgLevel>,
 }
+
+/// The services whose resources resource control policies govern (AWS Organizations User
+/// Guide, "Resource control policies (RCPs)": "List of AWS services that support RCPs").
+pub const RCP_SERVICES: &[&str] = &["s3", "sts", "kms", "sqs", "secretsmanager", "cognito-idp", "logs", "dynamodb", "ecr", "aoss"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Decision {
@@ -116,6 +138,8 @@ pub enum Layer {
     Resource,
     Boundary,
     Session,
+    Scp,
+    Rcp,
 }
 
 /// Why one statement applied or not.
@@ -164,6 +188,8 @@ pub enum DeniedBy {
     Boundary,
     /// The session policy does not allow.
     Session,
+    /// A level of the organization's service control policies allows nothing that matches.
+    Scp,
 }
 
 enum PrincipalHow {
@@ -260,7 +286,7 @@ fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) ->
         // A resource policy statement may omit Resource: it then covers the resource it is on.
         (None, None) => (layer == Layer::Resource).then(|| "(the policy's own resource)".to_string()),
     };
-    let principal_match = if layer == Layer::Resource {
+    let principal_match = if matches!(layer, Layer::Resource | Layer::Rcp) {
         match (&st.principal, &st.not_principal) {
             (Some(p), _) => principal_matches(p, &req.principal).map(|h| match h {
                 PrincipalHow::Named => "named".to_string(),
@@ -313,13 +339,14 @@ fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Reque
         (None, None) => false,
     };
     let resource_policy = layer == Layer::Resource;
+    let principal_layer = matches!(layer, Layer::Resource | Layer::Rcp);
     let resource = action
         && match (&st.resource, &st.not_resource) {
             (Some(r), _) => r.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), resource_policy)),
             (None, Some(nr)) => !nr.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), resource_policy)),
             (None, None) => resource_policy,
         };
-    let principal = if !resource_policy {
+    let principal = if !principal_layer {
         Some("n/a")
     } else {
         match (&st.principal, &st.not_principal) {
@@ -353,13 +380,20 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
 
 fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     let mut all: Vec<Hit> = Vec::with_capacity(64);
+    // Organization policies bind principals of the account, never a service principal.
+    let org = !req.principal.is_service();
+    let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
+    let rcp_service = req.action.split(':').next().is_some_and(|svc| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc)));
+    let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
     let layers = set
         .identity
         .iter()
         .map(|p| (p, Layer::Identity))
         .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
         .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
-        .chain(set.session.iter().map(|p| (p, Layer::Session)));
+        .chain(set.session.iter().map(|p| (p, Layer::Session)))
+        .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
+        .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
     for (p, layer) in layers {
         for st in &p.policy.statements {
             all.push(hit(st, p, layer, req));
@@ -387,6 +421,20 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
             &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()),
             &all,
         );
+    }
+
+    // 2. Every level of the SCPs must allow (RCPs only deny: RCPFullAWSAccess allows at
+    // every level).
+    for level in scps {
+        let allowed =
+            level.policies.iter().any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req).applies));
+        if !allowed {
+            return decided(
+                Some(DeniedBy::Scp),
+                &|| format!("the service control policies attached to {} allow no {} on {}", level.target, req.action, req.resource),
+                &all,
+            );
+        }
     }
 
     let identity_allow = applies(Layer::Identity, Effect::Allow).next();
@@ -459,6 +507,8 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Resource => "resource",
         Layer::Boundary => "boundary",
         Layer::Session => "session",
+        Layer::Scp => "service control",
+        Layer::Rcp => "resource control",
     }
 }
 
@@ -567,6 +617,60 @@ mod tests {
         let e = evaluate(&r, &set);
         assert_eq!(e.decision, Decision::ImplicitDeny);
         assert!(e.trace[0].conditions[0].reason.contains("fails"));
+    }
+
+    fn level(target: &str, docs: &[&str], kind: Kind) -> OrgLevel {
+        OrgLevel { target: target.into(), policies: docs.iter().enumerate().map(|(i, d)| pol(&format!("{target}-{i}"), d, kind)).collect() }
+    }
+
+    #[test]
+    fn scps_need_an_allow_at_every_level_and_deny_anywhere() {
+        let full = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let only_s3 = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+        let deny_bedrock = r#"{"Statement":{"Sid":"NoBatch","Effect":"Deny","Action":"bedrock:CreateModelInvocationJob","Resource":"*"}}"#;
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}}"#, Kind::Identity);
+        let r = req(USER, "bedrock:CreateModelInvocationJob", "arn:aws:bedrock:us-east-1:111111111111:model-invocation-job/*");
+        let set = |scps: Vec<OrgLevel>| PolicySet { identity: vec![allow.clone()], scps, ..Default::default() };
+        assert_eq!(evaluate(&r, &set(vec![level("r-root", &[full], Kind::Identity)])).decision, Decision::Allow);
+        // The OU allows only S3: the account's FullAWSAccess does not make up for it.
+        let e = evaluate(
+            &r,
+            &set(vec![
+                level("r-root", &[full], Kind::Identity),
+                level("ou-1", &[only_s3], Kind::Identity),
+                level("111111111111", &[full], Kind::Identity),
+            ]),
+        );
+        assert_eq!((e.decision, e.denied_by), (Decision::ImplicitDeny, Some(DeniedBy::Scp)));
+        assert!(e.reason.contains("ou-1"), "{}", e.reason);
+        let e = evaluate(&r, &set(vec![level("r-root", &[full, deny_bedrock], Kind::Identity)]));
+        assert_eq!(e.decision, Decision::ExplicitDeny);
+        assert!(e.reason.contains("service control") && e.reason.contains("NoBatch"), "{}", e.reason);
+        // SCPs never bind a service principal.
+        let svc = req("bedrock.amazonaws.com", "bedrock:CreateModelInvocationJob", "*");
+        let trust_like =
+            PolicySet { identity: vec![allow.clone()], scps: vec![level("r-root", &[deny_bedrock], Kind::Identity)], ..Default::default() };
+        assert_eq!(evaluate(&svc, &trust_like).decision, Decision::Allow);
+    }
+
+    #[test]
+    fn rcps_deny_only_and_only_for_the_services_that_support_them() {
+        let deny_all = r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":["s3:*","bedrock:*"],"Resource":"*"}}"#;
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":["s3:GetObject","bedrock:InvokeModel"],"Resource":"*"}}"#, Kind::Identity);
+        let set = PolicySet { identity: vec![allow], rcps: vec![level("r-root", &[deny_all], Kind::Resource)], ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &set).decision, Decision::ExplicitDeny);
+        // Bedrock is not among the services RCPs apply to.
+        assert_eq!(evaluate(&req(USER, "bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/m"), &set).decision, Decision::Allow);
+        // With no Deny, an RCP level lets through (RCPFullAWSAccess is always attached).
+        let quiet = PolicySet {
+            rcps: vec![level(
+                "r-root",
+                &[r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"*"}}"#],
+                Kind::Resource,
+            )],
+            ..set.clone()
+        };
+        assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &quiet).decision, Decision::Allow);
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod evaluate;
 pub mod matching;
 
 pub use context::Context;
-pub use evaluate::{decide, evaluate, Decision, Evaluation, NamedPolicy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
+pub use evaluate::{decide, evaluate, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, PrincipalId, Request, ResourcePolicyKind};
 
 /// A parse error naming where in the document it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

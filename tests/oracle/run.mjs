@@ -16,8 +16,15 @@ for (const line of lines) {
       contextVariables: c.context,
     },
     identityPolicies: c.identity.map((p, i) => ({ name: `identity${i}`, policy: p })),
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
+    // One entry per level, root first; the oracle adds RCPFullAWSAccess to every RCP level.
+    serviceControlPolicies: (c.scps || []).map((level, i) => ({
+      orgIdentifier: `level${i}`,
+      policies: level.map((p, j) => ({ name: `scp${i}-${j}`, policy: p }))
+    })),
+    resourceControlPolicies: (c.rcps || []).map((level, i) => ({
+      orgIdentifier: `level${i}`,
+      policies: level.map((p, j) => ({ name: `rcp${i}-${j}`, policy: p }))
+    })),
   }
   if (c.resourcePolicy) simulation.resourcePolicy = c.resourcePolicy
   if (c.boundary) simulation.permissionBoundaryPolicies = [{ name: 'boundary', policy: c.boundary }]

@@ -107,6 +107,7 @@ pub struct Clients {
     pub bedrock: aws_sdk_bedrock::Client,
     pub quotas: aws_sdk_servicequotas::Client,
     pub kms: aws_sdk_kms::Client,
+    pub organizations: aws_sdk_organizations::Client,
 }
 
 impl Clients {
@@ -119,6 +120,7 @@ impl Clients {
             bedrock: aws_sdk_bedrock::Client::new(&config),
             quotas: aws_sdk_servicequotas::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
+            organizations: aws_sdk_organizations::Client::new(&config),
             config,
         }
     }

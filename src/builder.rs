@@ -182,6 +182,37 @@ impl SnapshotBuilder {
         self
     }
 
+    // ---------------------------------------------------------------- organization
+    /// The account is a member of an organization whose SCPs are `levels` (root first), each
+    /// a list of policy documents, as read from AWS Organizations.
+    pub fn scps(mut self, levels: Vec<Vec<Value>>) -> Self {
+        let levels = levels
+            .into_iter()
+            .enumerate()
+            .map(|(i, docs)| crate::snapshot::OrgLevelState {
+                target: if i == 0 { "r-root".into() } else { format!("ou-level{i}") },
+                policies: docs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, d)| crate::snapshot::NamedDocument { name: format!("scp{i}-{j}"), document: d })
+                    .collect(),
+            })
+            .collect();
+        self.snap.org = Known::Value(crate::snapshot::OrgState {
+            source: "organizations".into(),
+            not_applicable: None,
+            scps: levels,
+            rcps: vec![],
+            notes: vec![],
+        });
+        self
+    }
+    /// Organizations refused the read (a member account that is not a delegated administrator).
+    pub fn org_unreadable(mut self) -> Self {
+        self.snap.org = Known::Unknown(denied("organizations:ListParents failed"));
+        self
+    }
+
     // ---------------------------------------------------------------- trust
     pub fn role_missing(mut self) -> Self {
         self.snap.role = Known::Value(None);

@@ -85,6 +85,13 @@ pub struct GlobalArgs {
     /// Who submits jobs and needs iam:PassRole (setting `caller_arn`; default: the caller)
     #[arg(long, global = true, value_name = "ARN")]
     pub caller_arn: Option<String>,
+    /// A service control policy (JSON file) that binds the account, for when AWS Organizations
+    /// cannot be read; repeatable. Given, they replace the Organizations read
+    #[arg(long = "scp", global = true, value_name = "FILE")]
+    pub scp: Vec<PathBuf>,
+    /// A resource control policy (JSON file) that binds the account's resources; repeatable
+    #[arg(long = "rcp", global = true, value_name = "FILE")]
+    pub rcp: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

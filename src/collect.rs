@@ -552,7 +552,10 @@ async fn add_record_errors(clients: &Clients, jobs: &mut [JobSummary], same_mode
 
 /// Reads everything `check` needs, concurrently, each resource once. A read that fails is
 /// recorded as unknown (and in `read_failures`), never guessed.
-pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::aws::Identity) -> Result<Snapshot> {
+pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::aws::Identity, org_files: &crate::org::OrgFiles) -> Result<Snapshot> {
+    // Files given on the command line stand in for Organizations (and are checked first, so a
+    // bad file fails before any read).
+    let org_from_files = if org_files.is_empty() { None } else { Some(crate::org::from_files(org_files)?) };
     let input = settings.input()?.clone();
     let output = settings.output()?.clone();
     let role_name = settings.role_name()?.to_string();
@@ -622,8 +625,19 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             Err(e) => unknown("the batch jobs", &e, &failures),
         }
     };
-    let ((caller_exists, caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, all_quotas, jobs) =
-        tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut);
+    let org_fut = async {
+        match org_from_files {
+            Some(o) => Known::Value(o),
+            None => match crate::org::read(clients, &account).await {
+                Ok(o) => Known::Value(o),
+                // Most callers may not read them (only the management account and a delegated
+                // administrator may): not a failure of the setup, so not a read failure either.
+                Err(e) => Known::Unknown(read_error(&e)),
+            },
+        }
+    };
+    let ((caller_exists, caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, all_quotas, jobs, org) =
+        tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut, org_fut);
     // The model's quotas, by its live name (GetFoundationModel), else the catalogue's.
     let fm = model_state.value().and_then(|m| m.foundation_model_id.clone()).or_else(|| model.foundation_model_id.clone());
     let quota_model_name =
@@ -677,6 +691,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
         jobs,
         kms_keys,
         read_failures: failures.into_inner().expect("lock"),
+        org,
     })
 }
 

@@ -18,6 +18,7 @@ pub mod desired;
 pub mod error;
 pub mod findings;
 pub mod jsonl;
+pub mod org;
 pub mod outcomes;
 pub mod output;
 pub mod plan;

@@ -62,7 +62,12 @@ pub async fn take_snapshot(g: &GlobalArgs) -> Result<crate::snapshot::Snapshot> 
     require_job_settings(&settings)?;
     let clients = connect(g, &settings).await?;
     let id = aws::whoami(&clients).await?;
-    crate::collect::snapshot(&clients, &settings, &id).await
+    crate::collect::snapshot(&clients, &settings, &id, &org_files(g)).await
+}
+
+/// The `--scp` / `--rcp` files.
+pub fn org_files(g: &GlobalArgs) -> crate::org::OrgFiles {
+    crate::org::OrgFiles { scp: g.scp.clone(), rcp: g.rcp.clone() }
 }
 
 /// The profile's routes from GetInferenceProfile. A profile that does not exist is an error; a

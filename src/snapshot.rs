@@ -376,6 +376,41 @@ pub struct Snapshot {
     pub kms_keys: Vec<KmsKeyState>,
     #[serde(default)]
     pub read_failures: Vec<ReadFailure>,
+    /// The organization's SCPs and RCPs that bind the account (unknown in snapshots taken
+    /// before they were read).
+    #[serde(default = "org_not_recorded")]
+    pub org: Known<OrgState>,
+}
+
+fn org_not_recorded() -> Known<OrgState> {
+    Known::Unknown(ReadError::new(ReadErrorKind::Failed, "this snapshot does not record the organization's policies (taken by an older version)"))
+}
+
+/// The organization policies that bind the account, and where they came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgState {
+    /// `organizations` (read from AWS Organizations), `files` (--scp / --rcp), or `none`.
+    pub source: String,
+    /// Why no SCP or RCP binds the account, when none does (no organization; the management
+    /// account, which SCPs and RCPs never restrict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
+    /// Service control policies, root first, the account last.
+    #[serde(default)]
+    pub scps: Vec<OrgLevelState>,
+    /// Resource control policies, root first.
+    #[serde(default)]
+    pub rcps: Vec<OrgLevelState>,
+    /// What was assumed and why (e.g. FullAWSAccess at a level given by files without an Allow).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The policies attached at one level (root, OU, account).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgLevelState {
+    pub target: String,
+    pub policies: Vec<NamedDocument>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

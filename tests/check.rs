@@ -852,3 +852,129 @@ async fn expired_and_partially_completed_jobs() {
     let row = v["jobs"].as_array().unwrap().iter().find(|j| j["job_arn"] == partial_arn.as_str()).unwrap();
     assert_eq!(row["record_errors"]["by_code"][0]["code"], "400", "{row:#}");
 }
+
+fn region_lock(allowed: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Sid": "RegionLock", "Effect": "Deny", "NotAction": ["iam:*", "sts:*", "organizations:*"], "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": [allowed]}}}]})
+}
+
+/// `--scp FILE`: the SCPs given as files replace the Organizations read. A deny-list file gets
+/// FullAWSAccess beside it; a Deny on job creation and a Region lock against a profile that
+/// routes to other Regions are each named.
+#[tokio::test]
+async fn scp_files_deny_job_creation_and_lock_regions() {
+    require_emulator();
+    let mut s = Setup::new("scpfile");
+    s.model = HAIKU45_US.into();
+    s.build().await;
+    let dir = tempfile::tempdir().unwrap();
+    let nobatch = dir.path().join("nobatch.json");
+    std::fs::write(&nobatch, json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoBatch", "Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"}]}).to_string()).unwrap();
+    let out = s.invoke(&["check", "--output", "json", "--scp", nobatch.to_str().unwrap()], &[]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&r, "error"), vec!["scp-denies"], "{r:#}");
+    assert!(finding(&r, "scp-denies")["evidence"].as_str().unwrap().contains("NoBatch"), "{r:#}");
+
+    let lock = dir.path().join("lock.json");
+    std::fs::write(&lock, region_lock("us-east-1").to_string()).unwrap();
+    let out = s.invoke(&["check", "--output", "json", "--scp", lock.to_str().unwrap()], &[]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    let ev: Vec<&str> =
+        r["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "scp-denies").map(|f| f["evidence"].as_str().unwrap()).collect();
+    assert!(ev.iter().any(|e| e.contains("bedrock:InvokeModel") && e.contains("us-east-2") && e.contains("RegionLock")), "{ev:#?}");
+    assert!(!ev.iter().any(|e| e.contains("CreateModelInvocationJob")), "job creation in us-east-1 is allowed: {ev:#?}");
+
+    // A bad file is a usage error naming it.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let out = s.invoke(&["check", "--scp", bad.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.json"), "{}", stderr(&out));
+}
+
+/// A member account reading its organization as a delegated administrator: the SCPs attached
+/// to the root, its OU and the account are read from AWS Organizations, and the Region lock on
+/// the OU is named against the profile's other Regions.
+#[tokio::test]
+async fn scps_read_from_organizations_in_a_member_account() {
+    require_emulator();
+    let conf = sdk_config().await;
+    let org = aws_sdk_organizations::Client::new(&conf);
+    if org.describe_organization().send().await.is_err() {
+        org.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
+    }
+    let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_string();
+    let u = unique("orgm").to_lowercase();
+    let ou =
+        org.create_organizational_unit().parent_id(&root).name(&u).send().await.unwrap().organizational_unit().unwrap().id().unwrap().to_string();
+    let member = org
+        .create_account()
+        .email(format!("{u}@example.com"))
+        .account_name(&u)
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+    org.move_account().account_id(&member).source_parent_id(&root).destination_parent_id(&ou).send().await.unwrap();
+    let pid = org
+        .create_policy()
+        .name(format!("RegionLock-{u}"))
+        .description("us-east-1 only")
+        .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .content(region_lock("us-east-1").to_string())
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    org.attach_policy().policy_id(&pid).target_id(&ou).send().await.unwrap();
+    let creds = aws_sdk_sts::Client::new(&conf)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
+        .role_session_name("check")
+        .send()
+        .await
+        .unwrap()
+        .credentials()
+        .unwrap()
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = emulator_command(dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env("AWS_SESSION_TOKEN", creds.session_token());
+    let out = run(
+        cmd,
+        &[
+            "check",
+            "--output",
+            "json",
+            "--model-id",
+            HAIKU45_US,
+            "--input-uri",
+            &format!("s3://{u}-in/in/"),
+            "--output-uri",
+            &format!("s3://{u}-in/out/"),
+            "--role-name",
+            "BatchRole",
+        ],
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let ev: Vec<&str> =
+        r["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "scp-denies").map(|f| f["evidence"].as_str().unwrap()).collect();
+    assert!(
+        ev.iter().any(|e| e.contains("attached in AWS Organizations") && e.contains(&format!("RegionLock-{u}")) && e.contains("us-west-2")),
+        "{r:#}"
+    );
+    assert!(!r["findings"].as_array().unwrap().iter().any(|f| f["code"] == "org-policies-unknown"), "{r:#}");
+}

@@ -15,6 +15,7 @@ fn run(b: B) -> Outcome {
 fn errors(o: &Outcome) -> Vec<&'static str> {
     let mut v: Vec<_> = o.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code.as_str()).collect();
     v.sort();
+    v.dedup();
     v
 }
 
@@ -59,6 +60,9 @@ fn cases() -> Vec<(&'static str, B)> {
         ("caller-cannot-pass-role", B::healthy().caller_statements(json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/EC2-roles-for-XYZ-*"},
             {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}]))),
         ("caller-cannot-create-job", B::healthy().caller_statements(json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/service-role/BedrockBatchRole"}]))),
+        ("scp-denies", B::healthy().scps(vec![vec![json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Sid": "NoBatch", "Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"}]})]])),
+        ("org-policies-unknown", B::healthy().org_unreadable()),
         ("quota-jobs-full", B::healthy().jobs_in_progress(20)),
         ("quota-unreadable", B::healthy().quotas_denied()),
         ("job-expired", B::healthy().finished_job("Expired", 10, 0, None)),
@@ -169,6 +173,33 @@ fn live_quotas_and_the_catalogue_disagreeing_is_unknown_not_a_pass() {
     let line = o.checks.iter().find(|c| c.name == "batch inference supports the model in the region").unwrap();
     assert_eq!(line.status, Status::Unknown);
     assert_eq!(o.exit_code().code(), 4);
+}
+
+#[test]
+fn a_region_lock_scp_blocks_a_profile_routing_to_other_regions() {
+    let full = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let lock = json!({"Version": "2012-10-17", "Statement": [{"Sid": "RegionLock", "Effect": "Deny", "NotAction": ["iam:*", "sts:*", "organizations:*"], "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}}]});
+    // A bare model id in us-east-1: the lock is no obstacle.
+    assert!(errors(&run(B::healthy().scps(vec![vec![full.clone(), lock.clone()]]))).is_empty());
+    // Through the us. profile, Bedrock invokes the model in us-east-2 and us-west-2 too.
+    let o = run(B::healthy().profile(HAIKU45, US).rendered().scps(vec![vec![full, lock]]));
+    assert_eq!(errors(&o), vec!["scp-denies"], "{:#?}", o.findings);
+    let f: Vec<_> = o.findings.iter().filter(|f| f.code.as_str() == "scp-denies").collect();
+    assert!(
+        f.iter().any(|f| f.evidence.contains("us-east-2") && f.evidence.contains("RegionLock") && f.evidence.contains("bedrock:InvokeModel")),
+        "{f:#?}"
+    );
+    assert!(f.iter().all(|f| !f.evidence.contains("(aws:RequestedRegion us-east-1)")), "the source Region is allowed: {f:#?}");
+}
+
+#[test]
+fn an_allow_list_scp_level_without_bedrock_blocks_the_caller() {
+    let full = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let s3_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "iam:*", "kms:*"], "Resource": "*"}]});
+    let o = run(B::healthy().scps(vec![vec![full], vec![s3_only]]));
+    let f = o.findings.iter().find(|f| f.code.as_str() == "scp-denies").expect("blocked");
+    assert!(f.evidence.contains("ou-level1") && f.evidence.contains("bedrock:CreateModelInvocationJob"), "{}", f.evidence);
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod jobs;
 pub mod kms;
 pub mod model;
+pub mod org;
 pub mod passrole;
 pub mod quotas;
 pub mod role_invoke;
@@ -234,6 +235,7 @@ pub fn run(snap: &Snapshot, desired: &Desired) -> Outcome {
     kms::check(snap, desired, &mut out);
     bucket::check(snap, desired, &mut out);
     passrole::check(snap, desired, &mut out);
+    org::check(snap, desired, &mut out);
     quotas::check(snap, desired, &mut out);
     jobs::check(snap, desired, &mut out);
     fold_consequences(&mut out);

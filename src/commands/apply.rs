@@ -86,7 +86,7 @@ pub async fn apply(g: &GlobalArgs, yes: bool, dry_run: bool, backup_dir: Option<
         crate::say!("Applied {n} changes.");
     }
     crate::say!("\nChecking the result:");
-    let snap = crate::collect::snapshot(&clients, &settings, &identity).await?;
+    let snap = crate::collect::snapshot(&clients, &settings, &identity, &crate::session::org_files(g)).await?;
     let outcome = crate::checks::run_snapshot(&snap)?;
     if !is_json() {
         print!("{}", crate::report::text(&outcome));

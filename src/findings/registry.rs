@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::checks::{bucket, identity, jobs, kms, model, passrole, quotas, role_invoke, role_s3, trust};
+use crate::checks::{bucket, identity, jobs, kms, model, org, passrole, quotas, role_invoke, role_s3, trust};
 use crate::findings::Severity;
 use crate::validate::diags as input;
 
@@ -42,6 +42,7 @@ registry! {
     Kms => kms::Code,
     Bucket => bucket::Code,
     Passrole => passrole::Code,
+    Org => org::Code,
     Quotas => quotas::Code,
     Jobs => jobs::Code,
     Input => input::Code,

@@ -30,6 +30,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.iam.access_control import IAMPolicy, IAMRequestBase, PermissionResult, create_access_key
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.organizations.models import organizations_backends
+from moto.organizations.responses import OrganizationsResponse
 from moto.s3.models import s3_backends
 from moto.servicequotas.responses import ServiceQuotasResponse
 from moto.utilities.utils import get_partition
@@ -521,6 +523,10 @@ def _validate_job(job: dict[str, Any]) -> str | None:
         # Region the profile routes to.
         model = job["_model"]
         for resource in [_profile_arn(partition, region, account, model, geo)] + _profile_routes(partition, model, geo):
+            target_region = resource.split(":")[3]
+            ok, why = _scp_allows(account, "bedrock:InvokeModel", resource, {"aws:RequestedRegion": target_region})
+            if not ok:
+                return f"Access denied for the role {job['roleArn']} to perform bedrock:InvokeModel on {resource} (aws:RequestedRegion {target_region}) {why}."
             if not _policy_allows(docs, "bedrock:InvokeModel", resource):
                 return (
                     f"Access denied for the role {job['roleArn']} to perform bedrock:InvokeModel on {resource}. "
@@ -775,6 +781,71 @@ def _public(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# --------------------------------------------------------------------------- Organizations
+
+
+def _org_levels(account: str, policy_type: str) -> list[list[Any]] | None:
+    """The policies of `policy_type` attached to the root, each OU above `account` and the
+    account itself, root first; None when the account is no member (the management account,
+    or in no organization: SCPs and RCPs bind neither)."""
+    entry = organizations_backends.master_accounts.get(account)
+    if not entry or entry[0] == account:
+        return None
+    backend = organizations_backends[entry[0]][entry[1]]
+    chain, child = [account], account
+    for _ in range(10):
+        parents = backend.list_parents(ChildId=child)["Parents"]
+        if not parents:
+            break
+        chain.append(parents[0]["Id"])
+        if parents[0]["Type"] == "ROOT":
+            break
+        child = parents[0]["Id"]
+    chain.reverse()
+    return [
+        [json.loads(p.content) for p in backend.policies if p.type == policy_type and any(t.id == target for t in p.attachments)]
+        for target in chain
+    ]
+
+
+def _statement_applies(st: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
+    """Action/NotAction, Resource/NotResource (wildcards) and the conditions (moto's own
+    IAMPolicy ignores conditions, which SCPs depend on: Region locks)."""
+    if "Action" in st:
+        act = any(_wild_match(a, action, ignore_case=True) for a in _as_list(st["Action"]))
+    else:
+        act = not any(_wild_match(a, action, ignore_case=True) for a in _as_list(st.get("NotAction")))
+    if "Resource" in st:
+        res = any(_wild_match(r, resource) for r in _as_list(st["Resource"]))
+    else:
+        res = not any(_wild_match(r, resource) for r in _as_list(st.get("NotResource")))
+    return act and res and _conditions_hold(st.get("Condition") or {}, context)[0]
+
+
+def _scp_allows(account: str, action: str, resource: str, context: dict[str, str]) -> tuple[bool, str]:
+    """AWS's SCP rule: a Deny at any level denies, and every level must allow."""
+    levels = _org_levels(account, "SERVICE_CONTROL_POLICY")
+    if not levels:
+        return True, ""
+    statements = lambda docs: [st for d in docs for st in _as_list(d.get("Statement"))]  # noqa: E731
+    for docs in levels:
+        if any(st.get("Effect") == "Deny" and _statement_applies(st, action, resource, context) for st in statements(docs)):
+            return False, "with an explicit deny in a service control policy"
+    for docs in levels:
+        if not any(st.get("Effect") == "Allow" and _statement_applies(st, action, resource, context) for st in statements(docs)):
+            return False, "because no service control policy allows the action"
+    return True, ""
+
+
+def _organizations_backend_for_caller(self: OrganizationsResponse) -> Any:
+    """A member account reads the organization as a delegated administrator would (the
+    management account's view); the management account reads its own."""
+    entry = organizations_backends.master_accounts.get(self.current_account)
+    if entry and entry[0] != self.current_account:
+        return organizations_backends[entry[0]][entry[1]]
+    return organizations_backends[self.current_account][self.partition]
+
+
 # --------------------------------------------------------------------------- Bedrock operations
 
 
@@ -824,6 +895,12 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
         raise validation(
             f"Invocation of model ID {model['id']} with on-demand throughput isn't supported. "
             "Retry your request with the ID or ARN of an inference profile that contains this model."
+        )
+    ok, why = _scp_allows(account, "bedrock:CreateModelInvocationJob", f"arn:{partition}:bedrock:{region}:{account}:model-invocation-job/*", {"aws:RequestedRegion": region})
+    if not ok:
+        raise access_denied(
+            f"You are not authorized to perform: bedrock:CreateModelInvocationJob on resource: "
+            f"arn:{partition}:bedrock:{region}:{account}:model-invocation-job/* {why}"
         )
     if _enforcing():
         _check_pass_role(self, role_arn, partition)
@@ -1138,6 +1215,7 @@ def install() -> None:
     ServiceQuotasResponse.get_service_quota = sq_get_service_quota
     ServiceQuotasResponse.request_service_quota_increase = sq_request_increase
     IAMRequestBase._create_aws_request = _create_aws_request_fixed
+    OrganizationsResponse.organizations_backend = property(_organizations_backend_for_caller)  # type: ignore[assignment]
     DomainDispatcherApplication.__call__ = _dispatch
 
 

@@ -380,3 +380,93 @@ def test_jobs_control_injects_terminal_jobs_with_their_output():
     expired = json.loads(post("/_bedbatch/jobs", {"jobName": "old", "modelId": HAIKU, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/R",
                                                   "inputUri": "s3://batch-in/in/", "outputUri": "s3://batch-out/out/", "status": "Expired"}))["jobArn"]
     assert bedrock.get_model_invocation_job(jobIdentifier=expired)["status"] == "Expired"
+
+
+def member_account():
+    """An organization (management account 123456789012) with a member account under an OU;
+    returns (member id, OU id, root id, clients factory for the member)."""
+    org = client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="ml")["OrganizationalUnit"]["Id"]
+    member = org.create_account(Email="ml@example.com", AccountName="ml")["CreateAccountStatus"]["AccountId"]
+    org.move_account(AccountId=member, SourceParentId=root, DestinationParentId=ou)
+    creds = client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="setup")["Credentials"]
+
+    def as_member(name):
+        return boto3.client(
+            name,
+            endpoint_url=URL,
+            region_name=REGION,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
+    return member, ou, root, as_member
+
+
+def scp(org, name, statements, target):
+    pid = org.create_policy(
+        Name=name, Type="SERVICE_CONTROL_POLICY", Description=name, Content=json.dumps({"Version": "2012-10-17", "Statement": statements})
+    )["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=pid, TargetId=target)
+
+
+def member_setup(as_member, member):
+    iam, s3 = as_member("iam"), as_member("s3")
+    trust = json.loads(json.dumps(TRUST).replace(ACCOUNT, member))
+    role = iam.create_role(RoleName="BatchRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    profile = f"arn:aws:bedrock:{REGION}:{member}:inference-profile/us.{HAIKU45}"
+    routed = [f"arn:aws:bedrock:{r}::foundation-model/{HAIKU45}" for r in ("us-east-1", "us-east-2", "us-west-2")]
+    iam.put_role_policy(
+        RoleName="BatchRole",
+        PolicyName="all",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"], "Resource": ["arn:aws:s3:::member-in", "arn:aws:s3:::member-in/*"]},
+                    {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": [profile] + routed},
+                ],
+            }
+        ),
+    )
+    s3.create_bucket(Bucket="member-in")
+    s3.put_object(Bucket="member-in", Key="in/records.jsonl", Body=("\n".join(record(i) for i in range(100)) + "\n").encode())
+    return role
+
+
+def member_job(bedrock, role, name, model):
+    return bedrock.create_model_invocation_job(
+        jobName=name,
+        roleArn=role,
+        modelId=model,
+        inputDataConfig={"s3InputDataConfig": {"s3Uri": "s3://member-in/in/"}},
+        outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://member-in/out/"}},
+    )["jobArn"]
+
+
+def test_scps_bind_member_accounts_on_job_creation_and_per_routed_region():
+    member, ou, root, as_member = member_account()
+    org = client("organizations")
+    role = member_setup(as_member, member)
+    bedrock = as_member("bedrock")
+    # FullAWSAccess only: the profile job completes.
+    job, _ = run_to_end(bedrock, member_job(bedrock, role, "ok", f"us.{HAIKU45}"))
+    assert job["status"] == "Completed", job.get("message")
+    # A Region lock on the OU: job creation in us-east-1 passes, the invoke in us-east-2 fails.
+    scp(org, "RegionLock", [{"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+                              "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}}}], ou)
+    job, _ = run_to_end(bedrock, member_job(bedrock, role, "locked", f"us.{HAIKU45}"))
+    assert job["status"] == "Failed" and "us-east-2" in job["message"] and "service control policy" in job["message"], job
+    # A Deny on job creation at the root.
+    scp(org, "NoBatch", [{"Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"}], root)
+    with pytest.raises(ClientError) as e:
+        member_job(bedrock, role, "denied", HAIKU)
+    assert "explicit deny in a service control policy" in str(e.value)
+    # The member reads the policies as a delegated administrator would.
+    parents = as_member("organizations").list_parents(ChildId=member)["Parents"]
+    assert parents[0]["Id"] == ou
+    # The management account is never bound.
+    assert create_job(client("bedrock"), setup_account(), name="mgmt")

@@ -1,0 +1,174 @@
+//! The requests a batch job makes, through the organization's SCPs and RCPs alone (the
+//! account's own policies are checked by the other families): the caller's
+//! CreateModelInvocationJob and iam:PassRole, and the service role's S3 reads and writes, KMS
+//! use, and bedrock:InvokeModel on the profile and on the model in every Region it routes to
+//! (`aws:RequestedRegion` set to each; AWS, "Supported Regions and models for inference
+//! profiles": an SCP that blocks a destination Region makes cross-Region requests fail even
+//! when the source Region is allowed).
+
+pub mod diags;
+pub use diags::Code;
+
+use super::{Desired, Outcome};
+use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request};
+use crate::snapshot::{Known, Snapshot};
+
+const F: &str = Code::FAMILY;
+const NAME: &str = "the organization's SCPs and RCPs allow the job's requests";
+
+/// How many blocked requests are reported (the rest are counted).
+const SHOWN: usize = 6;
+
+struct Probe {
+    who: String,
+    principal: String,
+    action: &'static str,
+    resource: String,
+    region: Option<String>,
+    extra: Vec<(&'static str, String)>,
+}
+
+fn region_of(arn: &str) -> Option<String> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string)
+}
+
+fn probes(snap: &Snapshot, desired: &Desired) -> Vec<Probe> {
+    let r = &desired.rctx;
+    let region = Some(r.region.clone());
+    let caller = snap.caller.arn.clone();
+    let session = format!("arn:{}:sts::{}:assumed-role/{}/bedrock-batch", r.partition, r.account_id, r.role_name);
+    let job = format!("arn:{}:bedrock:{}:{}:model-invocation-job/bedbatchdoctorprobe", r.partition, r.region, r.account_id);
+    let mut v = vec![Probe {
+        who: "the caller".into(),
+        principal: caller.clone(),
+        action: "bedrock:CreateModelInvocationJob",
+        resource: job,
+        region: region.clone(),
+        extra: vec![],
+    }];
+    if let Some(model) = r.model_arns.first() {
+        v.push(Probe {
+            who: "the caller".into(),
+            principal: caller.clone(),
+            action: "bedrock:CreateModelInvocationJob",
+            resource: model.clone(),
+            region: region.clone(),
+            extra: vec![],
+        });
+    }
+    v.push(Probe {
+        who: "the caller".into(),
+        principal: caller,
+        action: "iam:PassRole",
+        resource: r.role_arn.clone(),
+        region: region.clone(),
+        extra: vec![("iam:PassedToService", "bedrock.amazonaws.com".into())],
+    });
+    let role = |action: &'static str, resource: String, region: Option<String>| Probe {
+        who: "the service role".into(),
+        principal: session.clone(),
+        action,
+        resource,
+        region,
+        extra: vec![],
+    };
+    v.push(role("s3:ListBucket", r.input.bucket_arn.clone(), region.clone()));
+    v.push(role("s3:GetObject", r.input.objects_arn.replace('*', "input.jsonl"), region.clone()));
+    v.push(role("s3:PutObject", r.output.objects_arn.replace('*', "JOB_ID/input.jsonl.out"), region.clone()));
+    if let Some(k) = &r.kms_key_arn {
+        v.push(role("kms:Decrypt", k.clone(), region.clone()));
+        v.push(role("kms:GenerateDataKey", k.clone(), region.clone()));
+    }
+    // The invoke requests of a profile, each in its own Region.
+    for arn in &r.invoke_arns {
+        let reg = region_of(arn).filter(|x| x != "*").or_else(|| region.clone());
+        v.push(role("bedrock:InvokeModel", arn.clone(), reg));
+    }
+    v
+}
+
+pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
+    let state = match &snap.org {
+        Known::Value(s) => s,
+        Known::Unknown(e) => {
+            // A note, as the issue of reading them is the caller's standing, not the setup: the
+            // line is shown unknown, never as a pass.
+            out.findings.push(diags::unknown(&e.to_string()));
+            out.unknown(F, NAME, &[Code::OrgPoliciesUnknown.into()], format!("the organization's policies could not be read: {e}"));
+            return;
+        }
+    };
+    if let Some(why) = &state.not_applicable {
+        out.check(F, NAME, &[Code::ScpDenies.into()], vec![]);
+        if let Some(c) = out.checks.last_mut() {
+            c.reason = Some(why.clone());
+        }
+        return;
+    }
+    let (scps, mut skipped) = crate::org::engine_levels(&state.scps, false);
+    let (rcps, skipped_rcp) = crate::org::engine_levels(&state.rcps, true);
+    skipped.extend(skipped_rcp);
+    // The account's own policies are assumed to allow: this line is about the organization's.
+    let allow_all = Policy::from_value(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        Kind::Identity,
+    )
+    .expect("a static policy parses");
+    let set = PolicySet {
+        identity: vec![NamedPolicy { name: "(the account's own policies)".into(), policy: allow_all }],
+        scps,
+        rcps,
+        ..Default::default()
+    };
+    let mut blocked = vec![];
+    for p in probes(snap, desired) {
+        let mut ctx = Context::default();
+        ctx.set("aws:PrincipalArn", &p.principal);
+        ctx.set("aws:PrincipalAccount", &desired.rctx.account_id);
+        ctx.set("aws:SecureTransport", "true");
+        if let Some(r) = &p.region {
+            ctx.set("aws:RequestedRegion", r);
+        }
+        if p.who == "the service role" {
+            ctx.set("aws:CalledVia", "bedrock.amazonaws.com");
+        }
+        for (k, v) in &p.extra {
+            ctx.set(k, v);
+        }
+        let resource_account =
+            if p.resource.contains(":s3:::") || p.resource.contains(":kms:") { desired.rctx.account_id.clone() } else { String::new() };
+        let req = Request {
+            principal: PrincipalId::from_arn(&p.principal),
+            action: p.action.into(),
+            resource: p.resource.clone(),
+            resource_account,
+            context: ctx,
+        };
+        let e = policy::evaluate(&req, &set);
+        if e.decision != Decision::Allow {
+            blocked.push(diags::denies(
+                &format!("{} ({})", p.who, p.principal),
+                p.action,
+                &p.resource,
+                p.region.as_deref(),
+                &e.reason,
+                &state.source,
+            ));
+        }
+    }
+    let total = blocked.len();
+    blocked.truncate(SHOWN);
+    if total > SHOWN {
+        if let Some(last) = blocked.last_mut() {
+            last.evidence.push_str(&format!(" ({} more blocked requests not shown)", total - SHOWN));
+        }
+    }
+    out.check(F, NAME, &[Code::ScpDenies.into()], blocked);
+    let mut notes = state.notes.clone();
+    notes.extend(skipped.into_iter().map(|s| format!("skipped a policy that does not parse: {s}")));
+    if !notes.is_empty() {
+        if let Some(c) = out.checks.last_mut() {
+            c.reason = Some(notes.join("; "));
+        }
+    }
+}

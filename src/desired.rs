@@ -16,6 +16,10 @@ pub enum Sid {
     PassRole,
     CreateJob,
     ManageJobs,
+    /// bedrock:TagResource on job ARNs, for the tags `canary` puts on its job (AWS's service
+    /// authorization reference lists bedrock:TagResource among the actions a Create operation
+    /// authorizes when it is given tags; AWS's batch identity-policy example grants it).
+    TagJobs,
     ListJobs,
     /// role-policy
     ListInput,
@@ -33,6 +37,7 @@ impl Sid {
         Sid::PassRole,
         Sid::CreateJob,
         Sid::ManageJobs,
+        Sid::TagJobs,
         Sid::ListJobs,
         Sid::ListInput,
         Sid::ReadInput,
@@ -48,6 +53,7 @@ impl Sid {
             Sid::PassRole => "BedrockBatchPassRole",
             Sid::CreateJob => "BedrockBatchCreateJob",
             Sid::ManageJobs => "BedrockBatchManageJobs",
+            Sid::TagJobs => "BedrockBatchTagJobs",
             Sid::ListJobs => "BedrockBatchListJobs",
             Sid::ListInput => "BedrockBatchListInput",
             Sid::ReadInput => "BedrockBatchReadInput",
@@ -62,7 +68,7 @@ impl Sid {
     /// The document that holds the statement.
     pub fn document(self) -> &'static str {
         match self {
-            Sid::PassRole | Sid::CreateJob | Sid::ManageJobs | Sid::ListJobs => "passrole-policy",
+            Sid::PassRole | Sid::CreateJob | Sid::ManageJobs | Sid::TagJobs | Sid::ListJobs => "passrole-policy",
             Sid::ListInput | Sid::ReadInput | Sid::ListOutput | Sid::WriteOutput | Sid::UseKmsKey | Sid::InvokeModel => "role-policy",
             Sid::AssumeRole => "trust-policy",
         }

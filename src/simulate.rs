@@ -129,6 +129,21 @@ async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, res
         let bucket = rest.split('/').next().unwrap_or(rest);
         return collect::bucket_policy(clients, bucket).await;
     }
+    // A KMS key's policy decides with the identity policies (online, read it).
+    if resource.contains(":kms:") && resource.contains(":key/") {
+        let p = clients
+            .kms
+            .get_key_policy()
+            .key_id(resource)
+            .policy_name("default")
+            .send()
+            .await
+            .map_err(|e| crate::aws::sdk_error("kms", "GetKeyPolicy", e))?;
+        let doc = crate::policy::decode_document(p.policy().unwrap_or("{}"));
+        let policy = crate::policy::Policy::parse_str(&doc, Kind::Resource)
+            .map_err(|e| Error::Aws(format!("the key policy of {resource} does not parse: {e}")))?;
+        return Ok(Some(NamedPolicy { name: format!("key policy of {resource}"), policy }));
+    }
     if action.eq_ignore_ascii_case("sts:AssumeRole") {
         if let Some(name) = resource.split(":role/").nth(1) {
             return collect::trust_policy(clients, name.rsplit('/').next().unwrap_or(name)).await.map(Some);

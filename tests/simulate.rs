@@ -251,3 +251,33 @@ async fn online_reads_the_principals_policies() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("explicit Deny") && stdout(&out).contains("NoStop"), "{}", stdout(&out));
 }
+
+/// A KMS key is never granted by identity policies alone: without its key policy, simulate
+/// says the key policy is needed instead of allowing; with a key policy that delegates to the
+/// account, the identity policy decides.
+#[test]
+fn kms_without_a_key_policy_is_not_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = write(dir.path(), "admin.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#);
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "kms:Decrypt", "--resource", key, "--policy", &admin]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("key policy"), "{}", stdout(&out));
+    let delegate = write(
+        dir.path(),
+        "key.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}"#,
+    );
+    let out =
+        sim(dir.path(), &["--principal", USER_ARN, "--action", "kms:Decrypt", "--resource", key, "--policy", &admin, "--resource-policy", &delegate]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// sts:GetCallerIdentity needs no permission, even under a Deny of everything.
+#[test]
+fn get_caller_identity_cannot_be_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let deny = write(dir.path(), "deny.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#);
+    let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "sts:GetCallerIdentity", "--resource", "*", "--policy", &deny]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

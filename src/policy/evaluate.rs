@@ -190,6 +190,53 @@ pub enum DeniedBy {
     Session,
     /// A level of the organization's service control policies allows nothing that matches.
     Scp,
+    /// AWS forbids the change to anyone in the account: AWS-managed policies and roles under
+    /// `/aws-reserved/`.
+    NotModifiable,
+}
+
+/// IAM actions that change a policy or a role (and so are refused on AWS-managed policies and
+/// on roles under `/aws-reserved/`).
+fn iam_write(action: &str) -> bool {
+    let Some(name) = action.strip_prefix("iam:").or_else(|| action.strip_prefix("IAM:")) else { return false };
+    ["Create", "Delete", "Put", "Attach", "Detach", "Update", "Set", "Tag", "Untag", "Add", "Remove"].iter().any(|p| name.starts_with(p))
+}
+
+/// The rules AWS applies before any policy is read.
+fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<DeniedBy>, String)> {
+    // STS API reference, GetCallerIdentity: "No permissions are required to perform this
+    // operation. If an administrator attaches a policy to your identity that explicitly denies
+    // access to the sts:GetCallerIdentity action, you can still perform this operation."
+    if req.action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
+        return Some((Decision::Allow, None, "sts:GetCallerIdentity needs no permission and cannot be denied (STS API reference)".into()));
+    }
+    if iam_write(&req.action) {
+        // IAM User Guide, "AWS managed policies": "You cannot change the permissions defined
+        // in AWS managed policies"; roles whose path starts /aws-reserved/ (IAM Identity
+        // Center's) cannot be modified in the account.
+        let managed = req.resource.split(':').nth(4) == Some("aws") && req.resource.contains(":policy/");
+        let reserved = req.resource.contains(":role/aws-reserved/");
+        if managed || reserved {
+            let what = if managed { "an AWS-managed policy" } else { "a role under /aws-reserved/" };
+            return Some((
+                Decision::ImplicitDeny,
+                Some(DeniedBy::NotModifiable),
+                format!("{} on {}: {what} cannot be modified by anyone in the account", req.action, req.resource),
+            ));
+        }
+    }
+    // A KMS key is usable only when its key policy allows (AWS KMS Developer Guide, "Key
+    // policies": "Unless the key policy explicitly allows it, you cannot use IAM policies to
+    // allow access to a KMS key"); a role is assumable only through its trust policy.
+    if set.resource.is_none() && set.resource_kind != ResourcePolicyKind::Ordinary && !req.principal.is_service() {
+        let what = if set.resource_kind == ResourcePolicyKind::KmsKey {
+            "a KMS key is usable only when its key policy allows (alone, or by delegating to the account's IAM policies), and no key policy was given"
+        } else {
+            "a role can be assumed only when its trust policy allows, and no trust policy was given"
+        };
+        return Some((Decision::ImplicitDeny, Some(DeniedBy::ResourcePolicy), format!("{} on {}: {what}", req.action, req.resource)));
+    }
+    None
 }
 
 enum PrincipalHow {
@@ -379,6 +426,9 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
 }
 
 fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
+    if let Some((decision, denied_by, reason)) = before_policies(req, set) {
+        return Evaluation { decision, denied_by, reason: if explain { reason } else { String::new() }, trace: Vec::new() };
+    }
     let mut all: Vec<Hit> = Vec::with_capacity(64);
     // Organization policies bind principals of the account, never a service principal.
     let org = !req.principal.is_service();
@@ -397,6 +447,18 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     for (p, layer) in layers {
         for st in &p.policy.statements {
             all.push(hit(st, p, layer, req));
+        }
+    }
+    // IAM User Guide, "Permissions boundaries for IAM entities": a resource policy's Deny with
+    // NotPrincipal always denies a principal that has a permissions boundary, whatever the
+    // NotPrincipal names.
+    if set.boundary.is_some() {
+        for h in all.iter_mut().filter(|h| h.layer == Layer::Resource && h.target && !h.applies) {
+            let st = h.statement;
+            if st.effect == Effect::Deny && st.not_principal.is_some() && st.conditions.iter().all(|c| conditions::holds(c, &req.context)) {
+                h.applies = true;
+                h.principal = Some("any");
+            }
         }
     }
     let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.statement.effect == effect && t.applies);
@@ -671,6 +733,43 @@ mod tests {
             ..set.clone()
         };
         assert_eq!(evaluate(&req(USER, "s3:GetObject", "arn:aws:s3:::b/k"), &quiet).decision, Decision::Allow);
+    }
+
+    #[test]
+    fn rules_aws_applies_before_any_policy() {
+        let deny_all = pol("d", r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#, Kind::Identity);
+        let allow_all = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, Kind::Identity);
+        // GetCallerIdentity is allowed even under an explicit Deny.
+        let e = evaluate(&req(USER, "sts:GetCallerIdentity", "*"), &PolicySet { identity: vec![deny_all], ..Default::default() });
+        assert_eq!(e.decision, Decision::Allow);
+        // AWS-managed policies and /aws-reserved/ roles cannot be changed, even by an admin.
+        let admin = PolicySet { identity: vec![allow_all.clone()], ..Default::default() };
+        let e = evaluate(&req(USER, "iam:CreatePolicyVersion", "arn:aws:iam::aws:policy/AdministratorAccess"), &admin);
+        assert_eq!((e.decision, e.denied_by), (Decision::ImplicitDeny, Some(DeniedBy::NotModifiable)));
+        let e =
+            evaluate(&req(USER, "iam:PutRolePolicy", "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1"), &admin);
+        assert_eq!(e.denied_by, Some(DeniedBy::NotModifiable));
+        assert_eq!(evaluate(&req(USER, "iam:GetPolicy", "arn:aws:iam::aws:policy/AdministratorAccess"), &admin).decision, Decision::Allow);
+        // KMS: identity policies alone never grant a key.
+        let kms = PolicySet { identity: vec![allow_all], resource_kind: ResourcePolicyKind::KmsKey, ..Default::default() };
+        let e = evaluate(&req(USER, "kms:Decrypt", "arn:aws:kms:us-east-1:111111111111:key/k"), &kms);
+        assert_eq!((e.decision, e.denied_by), (Decision::ImplicitDeny, Some(DeniedBy::ResourcePolicy)));
+        assert!(e.reason.contains("key policy"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_not_principal_deny_always_denies_a_principal_with_a_boundary() {
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#, Kind::Identity);
+        let bucket = pol(
+            "bucket",
+            &format!(r#"{{"Statement":{{"Effect":"Deny","NotPrincipal":{{"AWS":"{USER}"}},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}}}}"#),
+            Kind::Resource,
+        );
+        let r = req(USER, "s3:GetObject", "arn:aws:s3:::b/k");
+        let without = PolicySet { identity: vec![allow.clone()], resource: Some(bucket.clone()), ..Default::default() };
+        assert_eq!(evaluate(&r, &without).decision, Decision::Allow, "NotPrincipal exempts alice");
+        let with = PolicySet { identity: vec![allow.clone()], resource: Some(bucket), boundary: Some(allow), ..Default::default() };
+        assert_eq!(evaluate(&r, &with).decision, Decision::ExplicitDeny, "with a boundary the exemption does not hold");
     }
 
     #[test]

@@ -34,6 +34,7 @@ from moto.organizations.models import organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.s3.models import s3_backends
 from moto.servicequotas.responses import ServiceQuotasResponse
+from moto.sts.responses import TokenResponse as STSResponse
 from moto.utilities.utils import get_partition
 
 import catalogue
@@ -781,6 +782,23 @@ def _public(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# --------------------------------------------------------------------------- STS
+
+_orig_get_caller_identity = STSResponse.get_caller_identity
+
+
+def sts_get_caller_identity(self: STSResponse) -> Any:
+    """AWS answers an IAM user's GetCallerIdentity with the user's IAM ARN
+    (`arn:aws:iam::ACCOUNT:user/NAME`); moto answers the emulator's default credentials with an
+    `arn:aws:sts::…:user/…` form that AWS never returns."""
+    result = _orig_get_caller_identity(self)
+    arn = result.result.get("Arn", "") if hasattr(result, "result") else ""
+    m = re.match(r"^arn:(aws[a-z-]*):sts::(\d{12}):user/(.+)$", arn)
+    if m:
+        result.result["Arn"] = f"arn:{m.group(1)}:iam::{m.group(2)}:user/{m.group(3)}"
+    return result
+
+
 # --------------------------------------------------------------------------- Organizations
 
 
@@ -1216,6 +1234,7 @@ def install() -> None:
     ServiceQuotasResponse.request_service_quota_increase = sq_request_increase
     IAMRequestBase._create_aws_request = _create_aws_request_fixed
     OrganizationsResponse.organizations_backend = property(_organizations_backend_for_caller)  # type: ignore[assignment]
+    STSResponse.get_caller_identity = sts_get_caller_identity
     DomainDispatcherApplication.__call__ = _dispatch
 
 

@@ -470,3 +470,7 @@ def test_scps_bind_member_accounts_on_job_creation_and_per_routed_region():
     assert parents[0]["Id"] == ou
     # The management account is never bound.
     assert create_job(client("bedrock"), setup_account(), name="mgmt")
+
+
+def test_caller_identity_of_an_iam_user_is_its_iam_arn():
+    assert client("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/moto"

@@ -204,6 +204,15 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_check_code_with_its_severity() {
+        let readme = include_str!("../../README.md");
+        for c in Code::all().into_iter().filter(|c| c.family() != "validate") {
+            let row = format!("| `{}` | {} | {} |", c.as_str(), c.family(), c.severity().as_str());
+            assert!(readme.contains(&row), "README's codes table lacks {row}");
+        }
+    }
+
+    #[test]
     fn every_long_form_file_belongs_to_a_code() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/codes");
         for entry in std::fs::read_dir(dir).unwrap() {

@@ -116,6 +116,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         OutputFormat::Json => {
             let mut v = serde_json::to_value(&report).expect("serialises");
             v["notes"] = serde_json::json!(notes);
+            v["catalogue"] = serde_json::json!({"as_of": crate::catalogue::as_of(), "source": crate::catalogue::source()});
             v["estimated_cost_usd"] = match &cost {
                 Some((lo, hi, asof)) => serde_json::json!({"low": lo, "high": hi, "prices_as_of": asof, "batch": true}),
                 None => Value::Null,
@@ -126,6 +127,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             for n in &notes {
                 println!("note: {n}");
             }
+            println!("(model shapes and output-token ceilings from the dated catalogue as of {})", crate::catalogue::as_of());
             print_text(&report, cost, &fm)
         }
     }

@@ -103,6 +103,9 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!("policy_eval: {policies} policies, {statements} statements: decide   {:>9.0} evaluations/s (one core){note}", n as f64 / secs);
+    if std::env::var_os("POLICY_EVAL_DECIDE_ONLY").is_some() {
+        return; // for profiling `decide` alone
+    }
     // With the reason and the full trace.
     let start = Instant::now();
     let mut n = 0u64;

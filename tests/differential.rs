@@ -411,7 +411,10 @@ fn ours(case: &Value) -> Result<Decision, String> {
             set.resource_kind = policy::ResourcePolicyKind::KmsKey;
         }
     }
-    Ok(policy::evaluate(&req, &set).decision)
+    let decision = policy::evaluate(&req, &set).decision;
+    // The one-pass `decide` must agree with `evaluate` on every case.
+    assert_eq!(policy::decide(&req, &set), decision, "decide and evaluate disagree on {case}");
+    Ok(decision)
 }
 
 fn oracle_dir() -> PathBuf {

@@ -57,11 +57,10 @@ impl PrincipalId {
     }
 
     fn kind(&self) -> &str {
-        let parts: Vec<&str> = self.arn.splitn(6, ':').collect();
-        if parts.len() < 6 {
-            return "service";
+        match self.arn.splitn(6, ':').nth(5) {
+            Some(rest) => rest.split('/').next().unwrap_or(""),
+            None => "service",
         }
-        parts[5].split('/').next().unwrap_or("")
     }
 }
 
@@ -379,18 +378,35 @@ struct Hit<'a> {
     applies: bool,
 }
 
-fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Request) -> Hit<'a> {
+/// The request's parts every statement is matched against, computed once per evaluation.
+struct Prepared<'r> {
+    service: &'r str,
+    arn: ([&'r str; 6], usize),
+}
+
+impl<'r> Prepared<'r> {
+    fn new(req: &'r Request) -> Prepared<'r> {
+        Prepared { service: req.action.split(':').next().unwrap_or(""), arn: super::matching::arn_segments(&req.resource) }
+    }
+}
+
+fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Request, pre: &Prepared) -> Hit<'a> {
+    let lit = &st.compiled.literal_actions;
+    let act = |i: usize, p: &String| if lit.get(i) == Some(&true) { p.eq_ignore_ascii_case(&req.action) } else { action_matches(p, &req.action) };
     let action = match (&st.action, &st.not_action) {
-        (Some(a), _) => a.iter().any(|p| action_matches(p, &req.action)),
-        (None, Some(na)) => !na.iter().any(|p| action_matches(p, &req.action)),
+        (Some(a), _) => st.compiled.may_match_service(pre.service) && a.iter().enumerate().any(|(i, p)| act(i, p)),
+        (None, Some(na)) => !na.iter().enumerate().any(|(i, p)| act(i, p)),
         (None, None) => false,
     };
     let resource_policy = layer == Layer::Resource;
     let principal_layer = matches!(layer, Layer::Resource | Layer::Rcp);
+    let one = |p: &String, c: Option<&super::matching::CompiledArn>| {
+        c.and_then(|c| c.matches(p, &pre.arn)).unwrap_or_else(|| resource_matches(p, &req.resource, Some(&req.context), resource_policy))
+    };
     let resource = action
         && match (&st.resource, &st.not_resource) {
-            (Some(r), _) => r.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), resource_policy)),
-            (None, Some(nr)) => !nr.iter().any(|p| resource_matches(p, &req.resource, Some(&req.context), resource_policy)),
+            (Some(r), _) => r.iter().enumerate().any(|(i, p)| one(p, st.compiled.resources.get(i))),
+            (None, Some(nr)) => !nr.iter().enumerate().any(|(i, p)| one(p, st.compiled.not_resources.get(i))),
             (None, None) => resource_policy,
         };
     let principal = if !principal_layer {
@@ -419,17 +435,111 @@ pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
     evaluate_with(req, set, true)
 }
 
-/// The decision alone: no reason, no trace, no allocation beyond the statement list. This is
-/// what checks call in bulk; they ask `evaluate` for the trace of a failure.
+/// The decision alone, in one pass over the statements with no allocation: the same rules as
+/// `evaluate` (the differential test asserts both agree on every generated case), without the
+/// reason and the trace. This is what checks call in bulk; they ask `evaluate` for the trace of
+/// a failure.
 pub fn decide(req: &Request, set: &PolicySet) -> Decision {
-    evaluate_with(req, set, false).decision
+    if let Some((decision, _, _)) = before_policies(req, set) {
+        return decision;
+    }
+    let org = !req.principal.is_service();
+    let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
+    let rcp_service = req.action.split(':').next().is_some_and(|svc| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc)));
+    let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
+    let pre = Prepared::new(req);
+    let has_boundary = set.boundary.is_some();
+    #[derive(Default)]
+    struct Seen {
+        identity: bool,
+        resource_named: bool,
+        resource_direct: bool,
+        resource_account: bool,
+        boundary: bool,
+        session: bool,
+    }
+    let mut seen = Seen::default();
+    // Returns true on an explicit Deny.
+    let visit = |p: &NamedPolicy, layer: Layer, seen: &mut Seen| -> bool {
+        for st in &p.policy.statements {
+            let h = hit(st, p, layer, req, &pre);
+            let applies = h.applies
+                || (has_boundary
+                    && layer == Layer::Resource
+                    && h.target
+                    && st.effect == Effect::Deny
+                    && st.not_principal.is_some()
+                    && st.conditions.iter().all(|c| conditions::holds(c, &req.context)));
+            if !applies {
+                continue;
+            }
+            if st.effect == Effect::Deny {
+                return true;
+            }
+            match layer {
+                Layer::Identity => seen.identity = true,
+                Layer::Resource => match h.principal {
+                    Some("named") | Some("any") => {
+                        seen.resource_named = true;
+                        seen.resource_direct = true;
+                    }
+                    Some("role") => seen.resource_named = true,
+                    Some("account") => seen.resource_account = true,
+                    _ => {}
+                },
+                Layer::Boundary => seen.boundary = true,
+                Layer::Session => seen.session = true,
+                Layer::Scp | Layer::Rcp => {}
+            }
+        }
+        false
+    };
+    let layers = set
+        .identity
+        .iter()
+        .map(|p| (p, Layer::Identity))
+        .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
+        .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
+        .chain(set.session.iter().map(|p| (p, Layer::Session)))
+        .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
+        .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
+    for (p, layer) in layers {
+        if visit(p, layer, &mut seen) {
+            return Decision::ExplicitDeny;
+        }
+    }
+    for level in scps {
+        if !level
+            .policies
+            .iter()
+            .any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req, &pre).applies))
+        {
+            return Decision::ImplicitDeny;
+        }
+    }
+    let resource_allow = seen.resource_named || seen.resource_account;
+    let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
+    let cross_account = !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account;
+    if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
+        return Decision::ImplicitDeny;
+    }
+    let direct = !cross_account && matches!(req.principal.kind(), "user" | "assumed-role") && seen.resource_direct;
+    let granted = if cross_account { seen.identity && resource_allow } else { seen.resource_named || seen.identity };
+    if !granted {
+        return Decision::ImplicitDeny;
+    }
+    if !direct && ((set.boundary.is_some() && !seen.boundary) || (set.session.is_some() && !seen.session)) {
+        return Decision::ImplicitDeny;
+    }
+    Decision::Allow
 }
 
 fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     if let Some((decision, denied_by, reason)) = before_policies(req, set) {
         return Evaluation { decision, denied_by, reason: if explain { reason } else { String::new() }, trace: Vec::new() };
     }
-    let mut all: Vec<Hit> = Vec::with_capacity(64);
+    // On the stack for the common sizes: `decide` then allocates nothing.
+    let mut all: smallvec::SmallVec<[Hit; 64]> = smallvec::SmallVec::new();
     // Organization policies bind principals of the account, never a service principal.
     let org = !req.principal.is_service();
     let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
@@ -444,9 +554,10 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
         .chain(set.session.iter().map(|p| (p, Layer::Session)))
         .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
         .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
+    let pre = Prepared::new(req);
     for (p, layer) in layers {
         for st in &p.policy.statements {
-            all.push(hit(st, p, layer, req));
+            all.push(hit(st, p, layer, req, &pre));
         }
     }
     // IAM User Guide, "Permissions boundaries for IAM entities": a resource policy's Deny with
@@ -488,8 +599,10 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
     // 2. Every level of the SCPs must allow (RCPs only deny: RCPFullAWSAccess allows at
     // every level).
     for level in scps {
-        let allowed =
-            level.policies.iter().any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req).applies));
+        let allowed = level
+            .policies
+            .iter()
+            .any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req, &pre).applies));
         if !allowed {
             return decided(
                 Some(DeniedBy::Scp),

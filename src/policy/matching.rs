@@ -165,38 +165,92 @@ pub fn like(pattern: &str, value: &str, ctx: &Context, ignore_case: bool) -> boo
     tokenize(pattern, Some(ctx)).is_some_and(|t| glob(&t, value, ignore_case))
 }
 
-/// The byte-level form of `resource_arn_matches` for plain patterns.
-fn resource_arn_matches_plain(pattern: &str, arn: &str) -> bool {
-    if pattern == "*" {
-        return true;
+/// Splits an ARN into its six segments (the last keeps any further ':'); the count when fewer.
+pub fn arn_segments(arn: &str) -> ([&str; 6], usize) {
+    let mut segs: [&str; 6] = [""; 6];
+    let mut n = 0;
+    for (i, seg) in arn.splitn(6, ':').enumerate() {
+        segs[i] = seg;
+        n = i + 1;
     }
-    let mut ps = pattern.splitn(6, ':');
-    let mut a = arn.splitn(6, ':');
-    let mut segs_p: [&str; 6] = [""; 6];
-    let mut segs_a: [&str; 6] = [""; 6];
-    let mut np = 0;
-    for (i, seg) in ps.by_ref().enumerate() {
-        segs_p[i] = seg;
-        np = i + 1;
-    }
-    let mut na = 0;
-    for (i, seg) in a.by_ref().enumerate() {
-        segs_a[i] = seg;
-        na = i + 1;
-    }
-    if np != 6 || na != 6 {
-        if pattern.starts_with("arn:") || na == 6 {
-            return false;
+    (segs, n)
+}
+
+/// A Resource pattern prepared at parse time: the six segments of a plain (ASCII, no policy
+/// variable) six-segment ARN pattern, matched against a request ARN split once per request.
+/// Anything else takes the general path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompiledArn {
+    /// Byte ranges of the six segments in the pattern, for plain six-segment ARN patterns.
+    segs: Option<[(u32, u32); 6]>,
+    /// Which of the first five segments hold no wildcard (compared byte for byte).
+    literal: [bool; 5],
+    /// The pattern is `*`.
+    star: bool,
+}
+
+impl CompiledArn {
+    pub fn new(pattern: &str) -> CompiledArn {
+        if pattern == "*" {
+            return CompiledArn { segs: None, literal: [false; 5], star: true };
         }
-        return glob_bytes(pattern.as_bytes(), arn.as_bytes(), false);
+        if !pattern.starts_with("arn:") || !pattern.is_ascii() || pattern.contains("${") {
+            return CompiledArn::default();
+        }
+        let (segs, n) = arn_segments(pattern);
+        if n != 6 {
+            return CompiledArn::default();
+        }
+        let base = pattern.as_ptr() as usize;
+        let mut ranges = [(0u32, 0u32); 6];
+        let mut literal = [false; 5];
+        for (i, seg) in segs.iter().enumerate() {
+            let start = seg.as_ptr() as usize - base;
+            ranges[i] = (start as u32, (start + seg.len()) as u32);
+            if i < 5 {
+                literal[i] = !seg.contains(['*', '?']);
+            }
+        }
+        CompiledArn { segs: Some(ranges), literal, star: false }
     }
+
+    /// Some(answer) when the fast path decides; None sends the caller to `resource_matches`.
+    #[inline]
+    pub fn matches(&self, pattern: &str, request: &([&str; 6], usize)) -> Option<bool> {
+        if self.star {
+            return Some(true);
+        }
+        let ranges = self.segs.as_ref()?;
+        let (segs_a, na) = request;
+        if *na != 6 || !segs_a[5].is_ascii() {
+            return None;
+        }
+        let seg = |i: usize| &pattern[ranges[i].0 as usize..ranges[i].1 as usize];
+        // The most selective segments first (service, account, region), literal ones by equality.
+        for i in [2, 4, 3, 1, 0] {
+            let ok = if self.literal[i] { seg(i) == segs_a[i] } else { glob_bytes(seg(i).as_bytes(), segs_a[i].as_bytes(), false) };
+            if !ok {
+                return Some(false);
+            }
+        }
+        Some(match_resource(seg(5), segs_a[5], seg(2) == "s3" && seg(3).is_empty() && seg(4).is_empty()))
+    }
+}
+
+/// Six pattern segments against six ARN segments (plain ASCII): the first five each on their
+/// own, the resource part with its resource type literal.
+fn match_segments(segs_p: &[&str; 6], segs_a: &[&str; 6]) -> bool {
     for i in 0..5 {
         if !glob_bytes(segs_p[i].as_bytes(), segs_a[i].as_bytes(), false) {
             return false;
         }
     }
-    let (res_pat, res) = (segs_p[5], segs_a[5]);
-    let is_s3_plain = segs_p[2] == "s3" && segs_p[3].is_empty() && segs_p[4].is_empty();
+    match_resource(segs_p[5], segs_a[5], segs_p[2] == "s3" && segs_p[3].is_empty() && segs_p[4].is_empty())
+}
+
+/// The resource part: its resource type (up to the first '/' or ':') literal, except for S3's
+/// bucket and object ARNs, which have none.
+fn match_resource(res_pat: &str, res: &str, is_s3_plain: bool) -> bool {
     let split = if is_s3_plain { None } else { res_pat.find(['/', ':']) };
     match split {
         None => glob_bytes(res_pat.as_bytes(), res.as_bytes(), false),
@@ -205,6 +259,22 @@ fn resource_arn_matches_plain(pattern: &str, arn: &str) -> bool {
             None => false,
         },
     }
+}
+
+/// The byte-level form of `resource_arn_matches` for plain patterns.
+fn resource_arn_matches_plain(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let (segs_p, np) = arn_segments(pattern);
+    let (segs_a, na) = arn_segments(arn);
+    if np != 6 || na != 6 {
+        if pattern.starts_with("arn:") || na == 6 {
+            return false;
+        }
+        return glob_bytes(pattern.as_bytes(), arn.as_bytes(), false);
+    }
+    match_segments(&segs_p, &segs_a)
 }
 
 /// Splits tokens at the first five ':' literals into six ARN segments.

@@ -86,6 +86,51 @@ pub struct Statement {
     pub resource: Option<Vec<String>>,
     pub not_resource: Option<Vec<String>>,
     pub conditions: Vec<Condition>,
+    /// Prepared at parse time for the evaluator's hot path (derived from the fields above).
+    #[serde(skip)]
+    pub compiled: Compiled,
+}
+
+/// What a statement's patterns are, prepared once: the services its Action patterns can
+/// match (None: any — a wildcard before the ':' or no Action list), and each Resource /
+/// NotResource pattern split into its ARN segments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Compiled {
+    pub services: Option<Vec<String>>,
+    /// Per Action / NotAction pattern: it holds no wildcard (compared case-insensitively).
+    pub literal_actions: Vec<bool>,
+    pub resources: Vec<matching::CompiledArn>,
+    pub not_resources: Vec<matching::CompiledArn>,
+}
+
+impl Compiled {
+    fn new(
+        action: &Option<Vec<String>>,
+        not_action: &Option<Vec<String>>,
+        resource: &Option<Vec<String>>,
+        not_resource: &Option<Vec<String>>,
+    ) -> Compiled {
+        let literal_actions = action.iter().chain(not_action.iter()).flatten().map(|a| a.is_ascii() && !a.contains(['*', '?'])).collect();
+        let services = action.as_ref().and_then(|list| {
+            let mut out = Vec::new();
+            for a in list {
+                let (svc, _) = a.split_once(':')?;
+                if svc.contains(['*', '?']) {
+                    return None;
+                }
+                out.push(svc.to_ascii_lowercase());
+            }
+            Some(out)
+        });
+        let compile = |r: &Option<Vec<String>>| r.iter().flatten().map(|p| matching::CompiledArn::new(p)).collect();
+        Compiled { services, literal_actions, resources: compile(resource), not_resources: compile(not_resource) }
+    }
+
+    /// The request's service can match one of the Action patterns.
+    #[inline]
+    pub fn may_match_service(&self, service: &str) -> bool {
+        self.services.as_ref().is_none_or(|s| s.iter().any(|x| x.eq_ignore_ascii_case(service)))
+    }
 }
 
 impl Statement {
@@ -311,7 +356,8 @@ fn parse_statement(index: usize, v: &Value, kind: Kind) -> Result<Statement, Pol
             }
         }
     }
-    Ok(Statement { index, sid, effect, principal, not_principal, action, not_action, resource, not_resource, conditions })
+    let compiled = Compiled::new(&action, &not_action, &resource, &not_resource);
+    Ok(Statement { index, sid, effect, principal, not_principal, action, not_action, resource, not_resource, conditions, compiled })
 }
 
 #[cfg(test)]

@@ -78,7 +78,8 @@ pub async fn routes_or_note(
 ) -> crate::error::Result<Option<crate::snapshot::ProfileState>> {
     match crate::collect::profile_routes(clients, settings).await {
         Ok(p) => Ok(p),
-        Err(e @ crate::error::Error::Missing(_)) => Err(e),
+        // A profile id that names nothing is a wrong setting (exit 2), not an AWS failure.
+        Err(crate::error::Error::Missing(m)) => Err(crate::error::Error::Config(format!("model_id: {m}"))),
         Err(e) => {
             eprintln!("note: {e}; the role's invoke grant names the model in every Region (*) instead of the profile's Regions");
             Ok(None)

@@ -53,6 +53,44 @@ fn render_online_uses_the_accounts_id() {
     assert_eq!(v["documents"][2]["target"], who["arn"]);
 }
 
+/// Online, a profile's invoke grant names the Regions GetInferenceProfile lists; a profile id
+/// that names nothing is a settings error (exit 2) naming model_id.
+#[test]
+fn render_online_takes_a_profiles_regions_and_refuses_an_unknown_profile() {
+    require_emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let args = |model: &'static str| {
+        vec![
+            "render",
+            "--output",
+            "json",
+            "--model-id",
+            model,
+            "--input-uri",
+            "s3://b-in/in/",
+            "--output-uri",
+            "s3://b-in/out/",
+            "--role-name",
+            "BatchRole",
+        ]
+    };
+    let out = run(emulator_command(dir.path()), &args("eu.anthropic.claude-haiku-4-5-20251001-v1:0"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["routes_from"], "GetInferenceProfile");
+    let role = v["documents"].as_array().unwrap().iter().find(|d| d["name"] == "role-policy").unwrap();
+    let invoke = role["document"]["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "BedrockBatchInvokeModel").unwrap();
+    let text = invoke["Resource"].to_string();
+    assert!(text.contains("eu-west-3::foundation-model/anthropic.claude-haiku-4-5") && !text.contains(":*::"), "{text}");
+
+    let out = run(emulator_command(dir.path()), &args("us.anthropic.claude-nonexistent-v9:0"));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["error"]["kind"], "config");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("model_id") && msg.contains("does not exist"), "{msg}");
+}
+
 #[test]
 fn missing_credentials_exit_3() {
     let dir = tempfile::tempdir().unwrap();

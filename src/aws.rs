@@ -202,8 +202,16 @@ where
     let class = classify(&err);
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            let endpoint = std::env::var("AWS_ENDPOINT_URL").map(|e| format!(" at {e}")).unwrap_or_default();
-            Error::Unreachable(format!("cannot reach AWS {service}{endpoint} for {operation}: {}", error_chain(&err)))
+            let url = std::env::var("AWS_ENDPOINT_URL").ok();
+            let endpoint = url.as_deref().map(|e| format!(" at {e}")).unwrap_or_default();
+            // A local endpoint that refuses is usually the project's emulator not running.
+            let hint = match url.as_deref() {
+                Some(u) if u.contains("127.0.0.1") || u.contains("localhost") => {
+                    "; nothing answers at that local endpoint: if it is bedbatch-doctor's emulator, start it with `scripts/emulator start`"
+                }
+                _ => "",
+            };
+            Error::Unreachable(format!("cannot reach AWS {service}{endpoint} for {operation}: {}{hint}", error_chain(&err)))
         }
         SdkError::ServiceError(se) => {
             let inner = se.err();

@@ -172,6 +172,13 @@ pub enum Command {
         #[arg(value_name = "CODE_OR_MESSAGE")]
         what: String,
     },
+    /// Print a shell completion script (e.g. `bedbatch-doctor completions bash > /etc/bash_completion.d/bedbatch-doctor`)
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output (e.g. `bedbatch-doctor man | man -l -`)
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -26,7 +26,7 @@ pub fn summary(findings: &[Finding]) -> Summary {
 }
 
 /// `{"version":1,"findings":[{"code","severity","title","resource","evidence","fix","consequences"?}],
-/// "summary":{"errors","warnings","notes","checks","passed","failed","unknown","complete"},"checks":[…],
+/// "summary":{"errors","warnings","notes","checks","passed","failed","unknown","checks_passed","checks_total","complete"},"checks":[…],
 /// "catalogue":{"as_of","source"},"exit_code"}`;
 /// each check is `{"family","name","passed","status":"pass|fail|unknown","codes":[…],"reason"?}`.
 pub fn json(outcome: &Outcome) -> serde_json::Value {
@@ -38,6 +38,7 @@ pub fn json(outcome: &Outcome) -> serde_json::Value {
         "summary": {
             "errors": s.errors, "warnings": s.warnings, "notes": s.notes,
             "checks": outcome.checks.len(), "passed": count(Status::Pass), "failed": count(Status::Fail), "unknown": count(Status::Unknown),
+            "checks_passed": count(Status::Pass), "checks_total": outcome.checks.len(),
             "complete": !outcome.incomplete(),
         },
         "checks": outcome.checks,
@@ -115,13 +116,14 @@ pub fn text(outcome: &Outcome) -> String {
     }
     let s = summary(&outcome.findings);
     let unknown = outcome.checks.iter().filter(|c| c.status == Status::Unknown).count();
+    let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
     let line = format!(
-        "{} errors, {} warnings, {} notes; {} of {} checks passed{}",
-        s.errors,
-        s.warnings,
-        s.notes,
+        "{}, {}, {}; {} of {} passed{}",
+        n(s.errors, "error", "errors"),
+        n(s.warnings, "warning", "warnings"),
+        n(s.notes, "note", "notes"),
         outcome.checks.iter().filter(|c| c.status == Status::Pass).count(),
-        outcome.checks.len(),
+        n(outcome.checks.len(), "check", "checks"),
         if unknown > 0 { format!(", {unknown} unknown") } else { String::new() }
     );
     let line = if s.errors == 0 && outcome.incomplete() { format!("{line}: INCOMPLETE, not a pass (exit 4)") } else { line };

@@ -229,6 +229,11 @@ async fn expect_errors(setup: Setup, expected: &[&str]) -> Value {
     assert_eq!(errors, want, "{}: errors differ; report: {report:#}", setup.tag);
     assert_eq!(code, if expected.is_empty() { 0 } else { 1 }, "{}: exit code", setup.tag);
     assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["checks_total"].as_u64().unwrap() as usize, report["checks"].as_array().unwrap().len());
+    assert_eq!(
+        report["summary"]["checks_passed"].as_u64().unwrap() as usize,
+        report["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "pass").count()
+    );
     assert_eq!(
         report["summary"]["errors"].as_u64().unwrap() as usize,
         report["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").count()

@@ -21,6 +21,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { snapshot } => check::run(g, snapshot.as_deref()).await,
         Command::Snapshot { out, redact, force } => snapshot::run(g, out, *redact, *force).await,
         Command::Explain { what } => explain::run(g, what).await,
+        Command::Completions { shell } => simple::completions(*shell),
+        Command::Man => simple::man(),
         Command::Validate(args) => crate::validate::run(g, args).await,
         Command::Canary(args) => crate::canary::run(g, args).await,
         Command::Jobs { max } => crate::canary::jobs(g, *max).await,

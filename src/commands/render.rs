@@ -21,8 +21,12 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
             Account { id: id.clone(), partition: settings.partition()?.to_string() }
         }
         None => {
-            let clients = connect(g, &settings).await?;
-            let id = crate::aws::whoami(&clients).await?;
+            let offline_hint = |e: Error| match e {
+                Error::Credentials(m) => Error::Credentials(format!("{m}; to render without AWS access, give the account with --account-id")),
+                other => other,
+            };
+            let clients = connect(g, &settings).await.map_err(offline_hint)?;
+            let id = crate::aws::whoami(&clients).await.map_err(offline_hint)?;
             caller_default = Some(id.arn.clone());
             profile = crate::session::routes_or_note(&clients, &settings).await?;
             Account { id: id.account, partition: id.partition }

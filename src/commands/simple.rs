@@ -29,3 +29,19 @@ pub async fn whoami(g: &GlobalArgs) -> Result<ExitCode> {
     let text = format!("arn:       {}\naccount:   {}\nuser id:   {}\npartition: {}\n", id.arn, id.account, id.user_id, id.partition);
     Ok(emit(&Plain { text, json: serde_json::to_value(&id).unwrap_or_default(), exit: ExitCode::Ok }))
 }
+
+/// `completions SHELL`: the completion script for the shell, from the clap definitions.
+pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "bedbatch-doctor", &mut std::io::stdout());
+    Ok(ExitCode::Ok)
+}
+
+/// `man`: the manual page (roff), from the clap definitions.
+pub fn man() -> Result<ExitCode> {
+    let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut out).map_err(|e| Error::Io(format!("rendering the manual: {e}")))?;
+    std::io::stdout().write_all(&out).map_err(|e| Error::Io(format!("writing the manual: {e}")))?;
+    Ok(ExitCode::Ok)
+}

@@ -45,7 +45,13 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         None => serde_json::from_str(jsonl::PRICES).expect("the embedded price table parses"),
     };
     let is_s3 = args.source.starts_with("s3://");
-    let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await?) } else { None };
+    let offline_hint = |e: Error| match e {
+        Error::Credentials(m) if !is_s3 => {
+            Error::Credentials(format!("{m}; to check a local file without AWS access, add --offline (AWS's default quotas apply)"))
+        }
+        other => other,
+    };
+    let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await.map_err(offline_hint)?) } else { None };
     let mut notes = vec![];
     if args.offline {
         notes.push("--offline: AWS's documented default quotas apply".to_string());
@@ -53,7 +59,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             notes.push(format!("{fm} is not in the dated catalogue (as of {}): no output-token ceiling is known", crate::catalogue::as_of()));
         }
     } else {
-        let ml = crate::quotas::model_limits(clients.as_ref().expect("connected"), &fm, limits).await?;
+        let ml = crate::quotas::model_limits(clients.as_ref().expect("connected"), &fm, limits).await.map_err(offline_hint)?;
         limits = ml.limits;
         notes = ml.notes;
     }

@@ -1,0 +1,64 @@
+//! The command line itself: completion scripts and the manual page come from the same clap
+//! definitions as `--help`, so every command and flag is in them.
+
+mod common;
+use common::*;
+
+#[test]
+fn completions_for_each_shell_name_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = run(bare_command(dir.path()), &["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let text = stdout(&out);
+        for word in ["bedbatch-doctor", "check", "canary", "scp"] {
+            assert!(text.contains(word), "{shell}: no {word} in the script");
+        }
+    }
+    let out = run(bare_command(dir.path()), &["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown shell is a usage error");
+}
+
+#[test]
+fn the_manual_page_is_roff_with_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(bare_command(dir.path()), &["man"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with(".ie") || text.contains(".TH bedbatch-doctor"), "{}", &text[..200.min(text.len())]);
+    for cmd in ["render", "check", "plan", "apply", "validate", "canary", "explain", "completions"] {
+        assert!(text.contains(cmd), "the manual lacks {cmd}");
+    }
+}
+
+#[test]
+fn version_names_the_catalogue_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(bare_command(dir.path()), &["--version"]);
+    assert!(stdout(&out).contains("model catalogue as of 20"), "{}", stdout(&out));
+}
+
+/// Errors point at the way out: no credentials for render (give --account-id) or for a local
+/// validate (add --offline); nothing listening at a local endpoint (start the emulator).
+#[test]
+fn errors_say_how_to_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = ["--region", "us-east-1", "--model-id", HAIKU, "--input-uri", "s3://a-in/in/", "--output-uri", "s3://a-in/out/", "--role-name", "R"];
+    let mut args = vec!["render"];
+    args.extend(setup);
+    let out = run(bare_command(dir.path()), &args);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("--account-id"), "{}", stderr(&out));
+
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(&file, "{\"recordId\":\"a\",\"modelInput\":{\"prompt\":\"x\"}}\n").unwrap();
+    let out = run(bare_command(dir.path()), &["validate", file.to_str().unwrap(), "--region", "us-east-1", "--model-id", HAIKU]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("--offline"), "{}", stderr(&out));
+
+    let mut cmd = bare_command(dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "x").env("AWS_SECRET_ACCESS_KEY", "y").env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    let out = run(cmd, &["whoami", "--region", "us-east-1", "--max-attempts", "1"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("scripts/emulator start"), "{}", stderr(&out));
+}

@@ -122,7 +122,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     }
     let prices: Value = serde_json::from_str(jsonl::PRICES).expect("embedded price table");
     let cost = jsonl::price(&report, &prices, &fm)
-        .map(|(lo, hi, _)| format!("${lo:.4} to ${hi:.4}"))
+        .map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
         .unwrap_or_else(|| "unknown (no price for the model)".into());
     let key = format!("{}{file_name}", input.folder());
     crate::say!("canary: {} records for {} ({:?} shape), estimated batch cost {cost}", report.records, model.raw, family);

@@ -62,3 +62,18 @@ fn errors_say_how_to_go_on() {
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("scripts/emulator start"), "{}", stderr(&out));
 }
+
+/// A cost under a cent reads "< $0.01", and counts take their singular.
+#[test]
+fn small_costs_and_singular_counts_read_naturally() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.jsonl");
+    let rec =
+        r#"{"recordId":"r1","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}}"#;
+    std::fs::write(&file, format!("{rec}\n")).unwrap();
+    let out = run(bare_command(dir.path()), &["validate", file.to_str().unwrap(), "--offline", "--region", "us-east-1", "--model-id", HAIKU]);
+    let text = stdout(&out);
+    assert!(text.contains("1 record on 1 line"), "{text}");
+    assert!(text.contains("< $0.01"), "{text}");
+    assert!(text.contains("1 error") && !text.contains("1 errors"), "{text}");
+}

@@ -141,7 +141,16 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
 }
 
 fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
-    println!("{}: {} records on {} lines ({} blank), {} bytes, {:?} shape", r.source, r.records, r.lines, r.blank_lines, r.bytes, r.family);
+    let n = |count: u64, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    println!(
+        "{}: {} on {} ({} blank), {}, {:?} shape",
+        r.source,
+        n(r.records, "record", "records"),
+        n(r.lines, "line", "lines"),
+        r.blank_lines,
+        n(r.bytes, "byte", "bytes"),
+        r.family
+    );
     for p in &r.problems {
         println!("{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
         for e in &p.examples {
@@ -160,9 +169,20 @@ fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
         r.input_tokens_estimate, r.output_tokens_ceiling
     );
     match cost {
-        Some((lo, hi, asof)) => println!("estimated batch cost: ${lo:.4} to ${hi:.4} (prices as of {asof}, batch = half the on-demand price)"),
+        Some((lo, hi, asof)) => {
+            println!("estimated batch cost: {} to {} (prices as of {asof}, batch = half the on-demand price)", dollars(lo), dollars(hi))
+        }
         None => println!("estimated batch cost: unknown (no price for {model} in the price table; pass --prices FILE)"),
     }
     let errors = r.errors();
-    println!("{}", if errors == 0 { "OK: no errors".to_string() } else { format!("{errors} errors") });
+    println!("{}", if errors == 0 { "OK: no errors".to_string() } else { n(errors, "error", "errors") });
+}
+
+/// A cost for people: under a cent is "< $0.01", not "$0.0000".
+pub fn dollars(v: f64) -> String {
+    if v > 0.0 && v < 0.01 {
+        "< $0.01".into()
+    } else {
+        format!("${v:.2}")
+    }
 }

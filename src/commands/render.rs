@@ -40,10 +40,15 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
     match &profile {
         Some(p) => ctx.set_routes(&p.arn, &p.models),
         // stderr: stdout carries the documents (`render --document role-policy > file`).
-        None if !ctx.invoke_arns.is_empty() => eprintln!(
-            "note: the inference profile's Regions are not known offline; the role's invoke grant names {} in every Region (*). Run without --account-id to take them from GetInferenceProfile.",
-            settings.model()?.foundation_model_id.clone().unwrap_or_else(|| "the model".into())
-        ),
+        None if !ctx.invoke_arns.is_empty() => match settings.model()?.foundation_model_id.clone() {
+            Some(fm) => eprintln!(
+                "note: the inference profile's Regions are not known offline; the role's invoke grant names {fm} in every Region (*). Run without --account-id to take them from GetInferenceProfile."
+            ),
+            // An application inference profile's model is known only to the account.
+            None => eprintln!(
+                "note: the model behind an application inference profile is not known offline; the role's invoke grant names the profile only. Run without --account-id to add the model in each Region it routes to."
+            ),
+        },
         None => {}
     }
     let mut docs = renderer.render(&ctx, args.document.as_deref())?;

@@ -134,7 +134,11 @@ struct Envelope<'a, M> {
     model_input: Option<M>,
 }
 
+/// Anthropic's Messages body on Bedrock (AWS, "Anthropic Claude Messages API" model parameters):
+/// these keys only. Bedrock answers any other with "Extra inputs are not permitted", so an
+/// unknown key (a `modelId` copied into `modelInput`, say) is refused here too.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AnthropicInput<'a> {
     #[serde(borrow)]
     anthropic_version: Option<Cow<'a, str>>,
@@ -142,7 +146,37 @@ struct AnthropicInput<'a> {
     messages: Option<Messages>,
     temperature: Option<f64>,
     top_p: Option<f64>,
+    #[allow(dead_code)]
+    anthropic_beta: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    system: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    top_k: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    stop_sequences: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    tools: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    tool_choice: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    thinking: Option<IgnoredAny>,
 }
+
+/// Anthropic's top-level keys, for the message that names an extra one.
+const ANTHROPIC_KEYS: &[&str] = &[
+    "anthropic_version",
+    "anthropic_beta",
+    "max_tokens",
+    "system",
+    "messages",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop_sequences",
+    "tools",
+    "tool_choice",
+    "thinking",
+];
 
 /// Anthropic `messages`, checked while they are read: no Vec, no copy of any text. Holds the
 /// count, or the first problem found.
@@ -310,6 +344,10 @@ struct ConverseInput<'a> {
     inference_config: Option<InferenceConfig>,
     #[allow(dead_code)]
     system: Option<IgnoredAny>,
+    /// Batch inference refuses tool use in the Converse format (AWS, "Format and upload your
+    /// batch inference data": toolConfig is not supported in batch).
+    #[serde(rename = "toolConfig")]
+    tool_config: Option<IgnoredAny>,
 }
 
 /// A JSON number kept as written, so "an integer" can be checked.
@@ -328,6 +366,9 @@ impl Number {
 const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 const ANTHROPIC_BLOCKS: &[&str] = &["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"];
 const NOVA_BLOCKS: &[&str] = &["text", "image", "video", "document", "toolUse", "toolResult"];
+/// Converse content blocks (AWS Converse API, ContentBlock): the Nova ones and reasoning, cache
+/// points and guarded content.
+const CONVERSE_BLOCKS: &[&str] = &["text", "image", "video", "document", "toolUse", "toolResult", "reasoningContent", "cachePoint", "guardContent"];
 
 /// Streams lines in, collects problems.
 pub struct Validator {
@@ -458,7 +499,18 @@ impl Validator {
         match obj.get("modelInput") {
             None => (Code::MissingModelInput, "no modelInput".into()),
             Some(m) if !m.is_object() => (Code::BadModelInput, format!("modelInput must be an object, not {}", kind(m))),
-            Some(_) => (Code::WrongShape, format!("modelInput does not have the {:?} shape: {err}", self.family)),
+            Some(m) => {
+                // Bedrock's own words for an Anthropic body with a key it does not know.
+                if self.family == Family::Anthropic {
+                    if let Some(extra) = m.as_object().and_then(|o| o.keys().find(|k| !ANTHROPIC_KEYS.contains(&k.as_str()))) {
+                        return (
+                            Code::BadModelInput,
+                            format!("modelInput.{extra}: Extra inputs are not permitted (Anthropic accepts only {})", ANTHROPIC_KEYS.join(", ")),
+                        );
+                    }
+                }
+                (Code::WrongShape, format!("modelInput does not have the {:?} shape: {err}", self.family))
+            }
         }
     }
 
@@ -561,7 +613,10 @@ impl Validator {
     }
 
     fn converse(&self, m: ConverseInput) -> LineResult {
-        Self::messages_blocks(m.messages.as_deref().unwrap_or_default(), NOVA_BLOCKS)?;
+        if m.tool_config.is_some() {
+            return Err((Code::BadModelInput, "toolConfig: batch inference does not support tool use in the Converse format".into()));
+        }
+        Self::messages_blocks(m.messages.as_deref().unwrap_or_default(), CONVERSE_BLOCKS)?;
         self.inference(&m.inference_config)
     }
 

@@ -349,3 +349,44 @@ async fn ctrl_c_while_polling_stops_the_job_and_cleans_up() {
     let left = s3.list_objects_v2().bucket(format!("{u}-in")).send().await.unwrap();
     assert_eq!(left.key_count().unwrap_or(0), 0, "the canary input was deleted");
 }
+
+/// Anthropic bodies take only their documented keys (Bedrock: "Extra inputs are not
+/// permitted"), and the documented optional ones pass; Converse refuses toolConfig in batch and
+/// accepts reasoning, cache-point and guarded-content blocks.
+#[test]
+fn anthropic_extra_keys_and_converse_batch_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = (0..120).map(|i| anthropic(i).to_string()).collect();
+    let mut ok = anthropic(500);
+    ok["modelInput"]["system"] = json!("Be brief.");
+    ok["modelInput"]["stop_sequences"] = json!(["\n\n"]);
+    ok["modelInput"]["top_k"] = json!(5);
+    lines.push(ok.to_string());
+    let mut extra = anthropic(501);
+    extra["modelInput"]["modelId"] = json!("anthropic.claude-3-haiku-20240307-v1:0");
+    lines.push(extra.to_string());
+    let p = file_of(dir.path(), "a.jsonl", &lines);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(error_codes(&v), vec!["bad-model-input"], "{v:#}");
+    let ex = &v["problems"][0]["examples"][0];
+    assert_eq!(ex["line"], 122);
+    assert!(ex["message"].as_str().unwrap().contains("modelId: Extra inputs are not permitted"), "{ex}");
+
+    let converse = |i: usize, block: Value| {
+        json!({"recordId": format!("c{i}"), "modelInput": {"messages": [{"role": "user", "content": [block]}], "inferenceConfig": {"maxTokens": 16}}})
+            .to_string()
+    };
+    let mut lines: Vec<String> = (0..117).map(|i| converse(i, json!({"text": "hi"}))).collect();
+    lines.push(converse(900, json!({"cachePoint": {"type": "default"}})));
+    lines.push(converse(901, json!({"guardContent": {"text": {"text": "x"}}})));
+    lines.push(converse(902, json!({"reasoningContent": {"reasoningText": {"text": "x"}}})));
+    let mut tools: Value = serde_json::from_str(&converse(903, json!({"text": "hi"}))).unwrap();
+    tools["modelInput"]["toolConfig"] = json!({"tools": []});
+    lines.push(tools.to_string());
+    let p = file_of(dir.path(), "c.jsonl", &lines);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &["--invocation-type", "converse"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(error_codes(&v), vec!["bad-model-input"], "only toolConfig is refused: {v:#}");
+    assert_eq!(v["problems"][0]["examples"][0]["line"], 121);
+}

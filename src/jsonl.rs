@@ -501,8 +501,16 @@ impl Validator {
             Some(m) if !m.is_object() => (Code::BadModelInput, format!("modelInput must be an object, not {}", kind(m))),
             Some(m) => {
                 // Bedrock's own words for an Anthropic body with a key it does not know.
-                if self.family == Family::Anthropic {
-                    if let Some(extra) = m.as_object().and_then(|o| o.keys().find(|k| !ANTHROPIC_KEYS.contains(&k.as_str()))) {
+                // (Without `messages` it is another shape altogether, e.g. the legacy `prompt`.)
+                if self.family == Family::Anthropic && m.get("messages").is_some() {
+                    let obj = m.as_object();
+                    if obj.is_some_and(|o| o.contains_key("inferenceConfig") || o.contains_key("toolConfig")) {
+                        return (
+                            Code::WrongShape,
+                            "modelInput is in the Converse format (inferenceConfig), not Anthropic's InvokeModel body: validate with --invocation-type converse and submit with modelInvocationType Converse".into(),
+                        );
+                    }
+                    if let Some(extra) = obj.and_then(|o| o.keys().find(|k| !ANTHROPIC_KEYS.contains(&k.as_str()))) {
                         return (
                             Code::BadModelInput,
                             format!("modelInput.{extra}: Extra inputs are not permitted (Anthropic accepts only {})", ANTHROPIC_KEYS.join(", ")),

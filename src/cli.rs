@@ -105,10 +105,19 @@ pub enum Command {
     /// Print the caller's identity (sts:GetCallerIdentity)
     Whoami,
     /// Render the policy documents a batch setup needs
+    #[command(
+        after_help = "Exit codes: 0 rendered; 2 a bad setting, flag or template; 3 no credentials or AWS unreachable (offline: give --account-id).\n\nExample: bedbatch-doctor render --config bedbatch.toml --document role-policy > role-policy.json"
+    )]
     Render(RenderArgs),
     /// May PRINCIPAL do ACTION on RESOURCE? Offline IAM evaluation with a trace of why
+    #[command(
+        after_help = "Exit codes: 0 allowed; 1 denied; 2 bad input (a malformed policy file names the statement and field).\n\nExample: bedbatch-doctor simulate --principal arn:aws:iam::123456789012:user/analyst --action iam:PassRole --resource arn:aws:iam::123456789012:role/R --context iam:PassedToService=bedrock.amazonaws.com --policy passrole.json"
+    )]
     Simulate(SimulateArgs),
     /// Name every reason a batch job would fail, with evidence and the exact fix
+    #[command(
+        after_help = "Exit codes: 0 no error; 1 errors found; 2 usage or settings error; 3 AWS unreachable or no credentials; 4 incomplete (a check could not run and nothing failed).\n\nExample: bedbatch-doctor check --config bedbatch.toml --output json"
+    )]
     Check {
         /// Check a saved snapshot offline instead of the live account
         #[arg(long, value_name = "FILE")]
@@ -127,12 +136,18 @@ pub enum Command {
         force: bool,
     },
     /// Compare the rendered documents with the live ones: create / update / unchanged, with diffs
+    #[command(
+        after_help = "Exit codes: 0 planned; with --detailed-exitcode 0 nothing to do, 2 changes pending, 1 error; 2 usage or settings error; 3 AWS unreachable.\n\nExample: bedbatch-doctor plan --config bedbatch.toml --detailed-exitcode"
+    )]
     Plan {
         /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
     },
     /// Set the account up: print the plan and every policy it will write, confirm, write
+    #[command(
+        after_help = "Exit codes: 0 every write succeeded (run check for the verdict); 2 refused (no terminal and no --yes, or a caller that does not exist); 3 a write failed part way (it lists what was done; run apply again, or rollback).\n\nExample: bedbatch-doctor apply --config bedbatch.toml --yes"
+    )]
     Apply {
         /// Do not ask for confirmation (needed when standard input is not a terminal)
         #[arg(long)]
@@ -157,6 +172,9 @@ pub enum Command {
         backup_dir: Option<PathBuf>,
     },
     /// Prove the whole path with a tiny real batch job, verified end to end
+    #[command(
+        after_help = "Exit codes: 0 verified; 1 the job failed or its output did not verify (the cause is mapped to codes); 2 refused or bad settings; 3 AWS unreachable; 130 interrupted.\n\nExample: bedbatch-doctor canary --config bedbatch.toml --yes"
+    )]
     Canary(CanaryArgs),
     /// List recent batch jobs with status, record counts and the cause of failures
     Jobs {
@@ -165,6 +183,9 @@ pub enum Command {
         max: i32,
     },
     /// Check a JSONL input file (local or s3://) before submitting it
+    #[command(
+        after_help = "Exit codes: 0 no errors; 1 errors found; 2 bad input or settings; 3 AWS unreachable or no credentials (for a local file: --offline).\n\nExample: bedbatch-doctor validate requests.jsonl --model-id us.anthropic.claude-haiku-4-5-20251001-v1:0 --offline"
+    )]
     Validate(ValidateArgs),
     /// Explain a finding code, or map a pasted AWS error message to codes
     Explain {

@@ -77,3 +77,15 @@ fn small_costs_and_singular_counts_read_naturally() {
     assert!(text.contains("< $0.01"), "{text}");
     assert!(text.contains("1 error") && !text.contains("1 errors"), "{text}");
 }
+
+/// Each command's --help ends with its exit codes and an example.
+#[test]
+fn help_lists_exit_codes_and_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["check", "render", "simulate", "plan", "apply", "canary", "validate"] {
+        let out = run(bare_command(dir.path()), &[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let text = stdout(&out);
+        assert!(text.contains("Exit codes: 0") && text.contains(&format!("Example: bedbatch-doctor {cmd}")), "{cmd}: {text}");
+    }
+}

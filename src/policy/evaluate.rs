@@ -430,9 +430,69 @@ fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Reque
     Hit { layer, policy, statement: st, target: resource, principal, applies }
 }
 
+/// Every policy that takes part, with its layer: identity, resource, boundary, session, and
+/// the organization's SCPs and RCPs where they bind (never a service principal; RCPs only for
+/// the services that support them). Returns the SCP levels too, for the every-level rule.
+fn layers<'s>(req: &Request, set: &'s PolicySet) -> (&'s [OrgLevel], impl Iterator<Item = (&'s NamedPolicy, Layer)>) {
+    let org = !req.principal.is_service();
+    let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
+    let rcp_service = req.action.split(':').next().is_some_and(|svc| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc)));
+    let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
+    let all = set
+        .identity
+        .iter()
+        .map(|p| (p, Layer::Identity))
+        .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
+        .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
+        .chain(set.session.iter().map(|p| (p, Layer::Session)))
+        .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
+        .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
+    (scps, all)
+}
+
+/// The first SCP level (root first) where no statement allows the request: AWS requires an
+/// Allow at every level. RCPs have no such rule (RCPFullAWSAccess allows at every level).
+fn scp_level_without_allow<'s>(scps: &'s [OrgLevel], req: &Request, pre: &Prepared) -> Option<&'s OrgLevel> {
+    scps.iter().find(|level| {
+        !level.policies.iter().any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req, pre).applies))
+    })
+}
+
+/// IAM User Guide, "Permissions boundaries for IAM entities": a resource policy's Deny with
+/// NotPrincipal always denies a principal that has a permissions boundary, whatever the
+/// NotPrincipal names. True when `h` is such a Deny that its NotPrincipal alone kept out.
+fn not_principal_deny_binds(h: &Hit, set: &PolicySet, req: &Request) -> bool {
+    let st = h.statement;
+    set.boundary.is_some()
+        && h.layer == Layer::Resource
+        && h.target
+        && !h.applies
+        && st.effect == Effect::Deny
+        && st.not_principal.is_some()
+        && st.conditions.iter().all(|c| conditions::holds(c, &req.context))
+}
+
 /// Evaluates a request against a set of policies, with the reason and the trace.
 pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
-    evaluate_with(req, set, true)
+    if let Some((decision, denied_by, reason)) = before_policies(req, set) {
+        return Evaluation { decision, denied_by, reason, trace: Vec::new() };
+    }
+    // On the stack for the common sizes.
+    let mut all: smallvec::SmallVec<[Hit; 64]> = smallvec::SmallVec::new();
+    let (scps, policies) = layers(req, set);
+    let pre = Prepared::new(req);
+    for (p, layer) in policies {
+        for st in &p.policy.statements {
+            all.push(hit(st, p, layer, req, &pre));
+        }
+    }
+    for h in all.iter_mut() {
+        if not_principal_deny_binds(h, set, req) {
+            h.applies = true;
+            h.principal = Some("any");
+        }
+    }
+    explained(req, set, scps, &pre, &all)
 }
 
 /// The decision alone, in one pass over the statements with no allocation: the same rules as
@@ -443,12 +503,7 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     if let Some((decision, _, _)) = before_policies(req, set) {
         return decision;
     }
-    let org = !req.principal.is_service();
-    let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
-    let rcp_service = req.action.split(':').next().is_some_and(|svc| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc)));
-    let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
     let pre = Prepared::new(req);
-    let has_boundary = set.boundary.is_some();
     #[derive(Default)]
     struct Seen {
         identity: bool,
@@ -463,14 +518,7 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     let visit = |p: &NamedPolicy, layer: Layer, seen: &mut Seen| -> bool {
         for st in &p.policy.statements {
             let h = hit(st, p, layer, req, &pre);
-            let applies = h.applies
-                || (has_boundary
-                    && layer == Layer::Resource
-                    && h.target
-                    && st.effect == Effect::Deny
-                    && st.not_principal.is_some()
-                    && st.conditions.iter().all(|c| conditions::holds(c, &req.context)));
-            if !applies {
+            if !h.applies && !not_principal_deny_binds(&h, set, req) {
                 continue;
             }
             if st.effect == Effect::Deny {
@@ -494,28 +542,14 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
         }
         false
     };
-    let layers = set
-        .identity
-        .iter()
-        .map(|p| (p, Layer::Identity))
-        .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
-        .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
-        .chain(set.session.iter().map(|p| (p, Layer::Session)))
-        .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
-        .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
-    for (p, layer) in layers {
+    let (scps, policies) = layers(req, set);
+    for (p, layer) in policies {
         if visit(p, layer, &mut seen) {
             return Decision::ExplicitDeny;
         }
     }
-    for level in scps {
-        if !level
-            .policies
-            .iter()
-            .any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req, &pre).applies))
-        {
-            return Decision::ImplicitDeny;
-        }
+    if scp_level_without_allow(scps, req, &pre).is_some() {
+        return Decision::ImplicitDeny;
     }
     let resource_allow = seen.resource_named || seen.resource_account;
     let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
@@ -534,44 +568,8 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     Decision::Allow
 }
 
-fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
-    if let Some((decision, denied_by, reason)) = before_policies(req, set) {
-        return Evaluation { decision, denied_by, reason: if explain { reason } else { String::new() }, trace: Vec::new() };
-    }
-    // On the stack for the common sizes: `decide` then allocates nothing.
-    let mut all: smallvec::SmallVec<[Hit; 64]> = smallvec::SmallVec::new();
-    // Organization policies bind principals of the account, never a service principal.
-    let org = !req.principal.is_service();
-    let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
-    let rcp_service = req.action.split(':').next().is_some_and(|svc| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc)));
-    let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
-    let layers = set
-        .identity
-        .iter()
-        .map(|p| (p, Layer::Identity))
-        .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
-        .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
-        .chain(set.session.iter().map(|p| (p, Layer::Session)))
-        .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
-        .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
-    let pre = Prepared::new(req);
-    for (p, layer) in layers {
-        for st in &p.policy.statements {
-            all.push(hit(st, p, layer, req, &pre));
-        }
-    }
-    // IAM User Guide, "Permissions boundaries for IAM entities": a resource policy's Deny with
-    // NotPrincipal always denies a principal that has a permissions boundary, whatever the
-    // NotPrincipal names.
-    if set.boundary.is_some() {
-        for h in all.iter_mut().filter(|h| h.layer == Layer::Resource && h.target && !h.applies) {
-            let st = h.statement;
-            if st.effect == Effect::Deny && st.not_principal.is_some() && st.conditions.iter().all(|c| conditions::holds(c, &req.context)) {
-                h.applies = true;
-                h.principal = Some("any");
-            }
-        }
-    }
+/// The decision over the statement hits, in AWS's order, with the reason and the trace.
+fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, all: &[Hit]) -> Evaluation {
     let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.statement.effect == effect && t.applies);
 
     let decided = |denied_by: Option<DeniedBy>, reason: &dyn Fn() -> String, all: &[Hit]| {
@@ -580,9 +578,6 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
             Some(DeniedBy::ExplicitDeny) => Decision::ExplicitDeny,
             Some(_) => Decision::ImplicitDeny,
         };
-        if !explain {
-            return Evaluation { decision, denied_by, reason: String::new(), trace: Vec::new() };
-        }
         let trace = all.iter().filter(|h| h.target).map(|h| trace_statement(h.statement, &h.policy.name, h.layer, req)).collect();
         Evaluation { decision, denied_by, reason: reason(), trace }
     };
@@ -598,18 +593,12 @@ fn evaluate_with(req: &Request, set: &PolicySet, explain: bool) -> Evaluation {
 
     // 2. Every level of the SCPs must allow (RCPs only deny: RCPFullAWSAccess allows at
     // every level).
-    for level in scps {
-        let allowed = level
-            .policies
-            .iter()
-            .any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req, &pre).applies));
-        if !allowed {
-            return decided(
-                Some(DeniedBy::Scp),
-                &|| format!("the service control policies attached to {} allow no {} on {}", level.target, req.action, req.resource),
-                &all,
-            );
-        }
+    if let Some(level) = scp_level_without_allow(scps, req, pre) {
+        return decided(
+            Some(DeniedBy::Scp),
+            &|| format!("the service control policies attached to {} allow no {} on {}", level.target, req.action, req.resource),
+            all,
+        );
     }
 
     let identity_allow = applies(Layer::Identity, Effect::Allow).next();

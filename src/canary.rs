@@ -336,7 +336,7 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
         let msg = j.message().unwrap_or_default();
         let status = status_str(j.status());
         let codes = if status == "Failed" { codes_for_message(msg) } else { vec![] };
-        let failed_records = status == "PartiallyCompleted" || (status == "Completed" && j.error_record_count().unwrap_or(0) > 0);
+        let failed_records = crate::outcomes::has_failed_records(&status, j.error_record_count());
         // The record-level errors of the first few jobs with failed records (their .out files).
         let record_errors = match j.output_data_config().and_then(|o| o.as_s3_output_data_config().ok()) {
             Some(o) if failed_records && read_errors < 3 => {

@@ -429,9 +429,8 @@ pub async fn profile_routes(clients: &Clients, settings: &Settings) -> Result<Op
     if !model.is_profile() {
         return Ok(None);
     }
-    let ident =
-        if model.kind == crate::config::ModelKind::InferenceProfile { model.profile_id.clone().unwrap_or_default() } else { model.raw.clone() };
-    match inference_profile(clients, &ident).await? {
+    // GetInferenceProfile takes the id or the ARN, as the setting gives it.
+    match inference_profile(clients, &model.raw).await? {
         Some(p) => Ok(Some(p)),
         None => Err(Error::Missing(format!("the inference profile {} does not exist in {} (GetInferenceProfile)", model.raw, settings.region()?))),
     }
@@ -460,9 +459,7 @@ async fn model_state(clients: &Clients, settings: &Settings, failures: &Failures
         profile_error: None,
     };
     if model.is_profile() {
-        let ident =
-            model.profile_id.clone().filter(|_| model.kind == crate::config::ModelKind::InferenceProfile).unwrap_or_else(|| model.raw.clone());
-        match inference_profile(clients, &ident).await {
+        match inference_profile(clients, &model.raw).await {
             // The profile does not exist: the model id names nothing.
             Ok(None) => return Ok(state),
             Ok(Some(p)) => {
@@ -645,8 +642,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let mut jobs = jobs;
     if let Known::Value(list) = &mut jobs {
         let model = model.clone();
-        add_record_errors(clients, list, |id| id == model.raw || model.foundation_model_id.as_deref().is_some_and(|fm| id.ends_with(fm)), &failures)
-            .await;
+        add_record_errors(clients, list, |id| model.names_job_model(id), &failures).await;
     }
     let quotas = match all_quotas {
         Known::Value(all) => Known::Value(quota_model_name.as_deref().map(|n| crate::quotas::for_model(&all, n)).unwrap_or_default()),

@@ -555,6 +555,12 @@ impl ModelRef {
         }
     }
 
+    /// A job's `modelId` is this model: the same id, or an id or ARN ending with the
+    /// foundation model behind it (a job through the profile, or by the bare id).
+    pub fn names_job_model(&self, job_model: &str) -> bool {
+        job_model == self.raw || self.foundation_model_id.as_deref().is_some_and(|fm| job_model.ends_with(fm))
+    }
+
     pub fn is_profile(&self) -> bool {
         matches!(self.kind, ModelKind::InferenceProfile | ModelKind::InferenceProfileArn | ModelKind::ApplicationInferenceProfileArn)
     }

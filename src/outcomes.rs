@@ -14,6 +14,12 @@ use crate::error::{Error, Result};
 /// manifest's, and the summary says it stopped early).
 pub const READ_LIMIT: u64 = 64 << 20;
 
+/// AWS's two ways a job ends with failed records: PartiallyCompleted, or Completed with
+/// `errorRecordCount > 0`.
+pub fn has_failed_records(status: &str, error_records: Option<i64>) -> bool {
+    status == "PartiallyCompleted" || (status == "Completed" && error_records.unwrap_or(0) > 0)
+}
+
 /// One record-level error code, with how often it occurred and up to two examples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorCount {

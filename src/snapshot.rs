@@ -335,7 +335,7 @@ pub struct JobSummary {
 impl JobSummary {
     /// PartiallyCompleted, or Completed with failed records.
     pub fn has_failed_records(&self) -> bool {
-        self.status == "PartiallyCompleted" || (self.status == "Completed" && self.error_records.unwrap_or(0) > 0)
+        crate::outcomes::has_failed_records(&self.status, self.error_records)
     }
 }
 

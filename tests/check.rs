@@ -519,12 +519,7 @@ async fn quota_code(quotas: &aws_sdk_servicequotas::Client, name: &str) -> Strin
 }
 
 fn set_quota(code: &str, value: f64) {
-    let body = json!({"region": REGION, "quotaCode": code, "value": value}).to_string();
-    let status = std::process::Command::new("curl")
-        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())])
-        .output()
-        .unwrap();
-    assert!(status.status.success());
+    control("quotas", json!({"region": REGION, "quotaCode": code, "value": value}));
 }
 
 /// Claude 3.5 Sonnet and Claude 3.5 Sonnet v2: v2's quota names contain v1's model name, so a
@@ -552,12 +547,7 @@ async fn quotas_of_claude_3_5_sonnet_v1_and_v2_are_told_apart() {
 #[tokio::test]
 async fn a_model_missing_from_the_catalogue_but_present_live() {
     require_emulator();
-    let model = json!({"id": "example.fresh-model-v1:0", "name": "Fresh Model", "provider": "Example"}).to_string();
-    let added = std::process::Command::new("curl")
-        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &model, &format!("{}/_bedbatch/models", emulator_url())])
-        .output()
-        .unwrap();
-    assert!(added.status.success());
+    control("models", json!({"id": "example.fresh-model-v1:0", "name": "Fresh Model", "provider": "Example"}));
     let mut s = Setup::new("fresh");
     s.model = "example.fresh-model-v1:0".into();
     let r = expect_errors(s, &[]).await;
@@ -812,12 +802,7 @@ async fn explain_says_unknown_when_the_checks_behind_a_message_could_not_run() {
 }
 
 fn inject_job(body: Value) -> String {
-    let out = std::process::Command::new("curl")
-        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body.to_string(), &format!("{}/_bedbatch/jobs", emulator_url())])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["jobArn"].as_str().unwrap().to_string()
+    control("jobs", body)["jobArn"].as_str().unwrap().to_string()
 }
 
 /// Job outcomes AWS reports without failing the job: an Expired job, and a PartiallyCompleted

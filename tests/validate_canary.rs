@@ -150,12 +150,7 @@ async fn online_quota_and_s3_key_characters() {
         .unwrap()
         .to_string();
     let set_quota = |value: u64| {
-        let body = json!({"region": REGION, "quotaCode": code, "value": value}).to_string();
-        assert!(std::process::Command::new("curl")
-            .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &body, &format!("{}/_bedbatch/quotas", emulator_url())])
-            .status()
-            .unwrap()
-            .success());
+        control("quotas", json!({"region": REGION, "quotaCode": code, "value": value}));
     };
     // AWS's default first, so a rerun on the same emulator starts from it.
     set_quota(50_000);
@@ -177,12 +172,7 @@ async fn online_quota_and_s3_key_characters() {
 #[test]
 fn validate_takes_a_live_only_model_by_its_live_name() {
     require_emulator();
-    let model = json!({"id": "example.validate-live-v1:0", "name": "Validate Live", "provider": "Example"}).to_string();
-    assert!(std::process::Command::new("curl")
-        .args(["-fsS", "-X", "POST", "-H", "Content-Type: application/json", "-d", &model, &format!("{}/_bedbatch/models", emulator_url())])
-        .status()
-        .unwrap()
-        .success());
+    control("models", json!({"id": "example.validate-live-v1:0", "name": "Validate Live", "provider": "Example"}));
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("in.jsonl");
     let body: String = (0..100).map(|i| json!({"recordId": format!("r{i}"), "modelInput": {"prompt": "hi"}}).to_string() + "\n").collect();

@@ -92,8 +92,9 @@ pub fn require_emulator() {
     }
 }
 
-/// Arms an emulator fault (`POST /_bedbatch/faults`): the next `count` matching calls fail.
-pub fn fault(body: serde_json::Value) {
+/// POSTs `body` to one of the emulator's test controls (`/_bedbatch/<control>`) and returns
+/// its JSON answer; fails the test when the control refuses.
+pub fn control(name: &str, body: serde_json::Value) -> serde_json::Value {
     let out = Command::new("curl")
         .args([
             "-fsS",
@@ -103,9 +104,15 @@ pub fn fault(body: serde_json::Value) {
             "Content-Type: application/json",
             "-d",
             &body.to_string(),
-            &format!("{}/_bedbatch/faults", emulator_url()),
+            &format!("{}/_bedbatch/{name}", emulator_url()),
         ])
         .output()
         .expect("curl runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "/_bedbatch/{name}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+/// Arms an emulator fault (`POST /_bedbatch/faults`): the next `count` matching calls fail.
+pub fn fault(body: serde_json::Value) {
+    control("faults", body);
 }

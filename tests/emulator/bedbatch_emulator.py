@@ -659,6 +659,19 @@ def _complete_job(job: dict[str, Any]) -> None:
         job["message"] = "All records failed: check the modelInput of each record."
 
 
+def _internal(job_id: str, account: str, region: str, partition: str, model: dict[str, Any], geo: str | None, tags: list[Any]) -> dict[str, Any]:
+    """The emulator's own fields of a job (never shown: `_public` drops them)."""
+    return {
+        "_job_id": job_id,
+        "_account": account,
+        "_region": region,
+        "_partition": partition,
+        "_model": model,
+        "_geo": geo,
+        "_tags": tags,
+    }
+
+
 TERMINAL = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
 
 
@@ -701,13 +714,7 @@ def inject_job(req: dict[str, Any]) -> str:
         "timeoutDurationInHours": int(req.get("timeoutDurationInHours", 24)),
         "jobExpirationTime": now - 60 if status == "Expired" else now + 24 * 3600,
         "modelInvocationType": "InvokeModel",
-        "_job_id": job_id,
-        "_account": account,
-        "_region": region,
-        "_partition": partition,
-        "_model": model,
-        "_geo": geo,
-        "_tags": [],
+        **_internal(job_id, account, region, partition, model, geo, []),
         "_injected": True,
     }
     if status in TERMINAL and success + errors > 0:
@@ -788,7 +795,8 @@ _orig_get_caller_identity = STSResponse.get_caller_identity
 
 
 def sts_get_caller_identity(self: STSResponse) -> Any:
-    """AWS answers an IAM user's GetCallerIdentity with the user's IAM ARN
+    """AWS answers an IAM user's GetCallerIdentity with the user's IAM ARN (STS API Reference,
+    GetCallerIdentity, example "Arn": "arn:aws:iam::123456789012:user/Alice")
     (`arn:aws:iam::ACCOUNT:user/NAME`); moto answers the emulator's default credentials with an
     `arn:aws:sts::…:user/…` form that AWS never returns."""
     result = _orig_get_caller_identity(self)
@@ -841,7 +849,8 @@ def _statement_applies(st: dict[str, Any], action: str, resource: str, context: 
 
 
 def _scp_allows(account: str, action: str, resource: str, context: dict[str, str]) -> tuple[bool, str]:
-    """AWS's SCP rule: a Deny at any level denies, and every level must allow."""
+    """AWS's SCP rule (AWS Organizations User Guide, "SCP evaluation"): a Deny at any level
+    denies, and every level — root, each OU, the account — must allow."""
     levels = _org_levels(account, "SERVICE_CONTROL_POLICY")
     if not levels:
         return True, ""
@@ -958,13 +967,7 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
         "timeoutDurationInHours": timeout,
         "jobExpirationTime": now + timeout * 3600,
         "modelInvocationType": params.get("modelInvocationType", "InvokeModel"),
-        "_job_id": job_id,
-        "_account": account,
-        "_region": region,
-        "_partition": partition,
-        "_model": model,
-        "_geo": geo,
-        "_tags": params.get("tags") or [],
+        **_internal(job_id, account, region, partition, model, geo, params.get("tags") or []),
     }
     jobs[arn] = job
     return json.dumps({"jobArn": arn})
@@ -1107,8 +1110,9 @@ def _bedrock_quotas(self: ServiceQuotasResponse, applied: bool) -> list[dict[str
         for kind, name, default, adjustable in catalogue.QUOTA_KINDS:
             code = catalogue.quota_code(model["id"], kind)
             if applied == "only" and code not in values:
-                # ListServiceQuotas lists applied values only: a quota never changed in the
-                # account is absent there (ListAWSDefaultServiceQuotas has it).
+                # ListServiceQuotas lists applied values only (Service Quotas API Reference,
+                # ListServiceQuotas): a quota never changed in the account is absent there, and
+                # ListAWSDefaultServiceQuotas has it.
                 continue
             out.append(
                 {

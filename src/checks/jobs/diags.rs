@@ -35,8 +35,9 @@ pub fn failed(job_arn: &str, job_name: &str, message: &str, codes: &[AnyCode]) -
     )
 }
 
-/// AWS: a job is Expired when it did not finish within `timeoutDurationInHours` (24–168 h,
-/// default 168), typically because it waited behind other jobs for capacity.
+/// AWS ("Monitor batch inference jobs", status Expired; CreateModelInvocationJob's
+/// `timeoutDurationInHours`, 24–168, default 168): a job is Expired when it did not finish
+/// within its timeout, typically because it waited behind other jobs for capacity.
 pub fn expired(j: &JobSummary) -> Finding {
     let timeout = j.timeout_hours.map(|h| format!("{h} h")).unwrap_or_else(|| "its timeout".into());
     let processed = match (j.success_records, j.total_records) {

@@ -16,8 +16,7 @@ pub const READ_WHAT: &str = "the batch quotas";
 pub const ACTIVE: &[&str] = &["Submitted", "Validating", "Scheduled", "InProgress"];
 
 pub(crate) fn same_model(job_model: &str, desired: &Desired) -> bool {
-    let Ok(m) = desired.settings.model() else { return false };
-    job_model == m.raw || m.foundation_model_id.as_deref().is_some_and(|fm| job_model.ends_with(fm))
+    desired.settings.model().is_ok_and(|m| m.names_job_model(job_model))
 }
 
 pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {

@@ -587,7 +587,7 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
         return decided(
             Some(DeniedBy::ExplicitDeny),
             &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()),
-            &all,
+            all,
         );
     }
 
@@ -612,7 +612,7 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
     // Trust and key policies must allow by themselves.
     if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         let what = if set.resource_kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
-        return decided(Some(DeniedBy::ResourcePolicy), &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), &all);
+        return decided(Some(DeniedBy::ResourcePolicy), &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
     }
 
     // A resource policy naming a user or a role session by its own ARN (or "*") is not limited
@@ -626,14 +626,14 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
             return decided(
                 Some(DeniedBy::CrossAccount),
                 &|| format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action),
-                &all,
+                all,
             );
         };
         if !resource_allow {
             return decided(
                 Some(DeniedBy::CrossAccount),
                 &|| format!("cross-account request: the resource policy does not allow {} for account {}", req.action, req.principal.account),
-                &all,
+                all,
             );
         }
         Box::new(move || format!("identity policy {}, {} and the resource policy", id.policy.name, id.statement.label()))
@@ -647,22 +647,22 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
         } else {
             "no policy allows it"
         };
-        return decided(Some(DeniedBy::NoAllow), &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource), &all);
+        return decided(Some(DeniedBy::NoAllow), &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource), all);
     };
 
     if !direct {
         if let Some(b) = &set.boundary {
             if applies(Layer::Boundary, Effect::Allow).next().is_none() {
-                return decided(Some(DeniedBy::Boundary), &|| format!("the permissions boundary {} does not allow {}", b.name, req.action), &all);
+                return decided(Some(DeniedBy::Boundary), &|| format!("the permissions boundary {} does not allow {}", b.name, req.action), all);
             }
         }
         if let Some(s) = &set.session {
             if applies(Layer::Session, Effect::Allow).next().is_none() {
-                return decided(Some(DeniedBy::Session), &|| format!("the session policy {} does not allow {}", s.name, req.action), &all);
+                return decided(Some(DeniedBy::Session), &|| format!("the session policy {} does not allow {}", s.name, req.action), all);
             }
         }
     }
-    decided(None, &|| format!("allowed by {}", grant()), &all)
+    decided(None, &|| format!("allowed by {}", grant()), all)
 }
 
 fn layer_name(l: Layer) -> &'static str {

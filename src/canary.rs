@@ -397,10 +397,10 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
 }
 
 /// SIGINT, registered when created (tokio's `ctrl_c()` registers only when first polled).
-struct Interrupt(#[cfg(unix)] tokio::signal::unix::Signal);
+pub(crate) struct Interrupt(#[cfg(unix)] tokio::signal::unix::Signal);
 
 impl Interrupt {
-    fn new() -> Result<Interrupt> {
+    pub(crate) fn new() -> Result<Interrupt> {
         #[cfg(unix)]
         {
             let s = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
@@ -411,7 +411,7 @@ impl Interrupt {
         Ok(Interrupt())
     }
 
-    async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         #[cfg(unix)]
         {
             self.0.recv().await;

@@ -182,6 +182,9 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         max: i32,
     },
+    /// Run a whole dataset: shard it within the quotas, submit, keep the quota full, collect, retry
+    #[command(subcommand)]
+    Run(RunCommand),
     /// Check a JSONL input file (local or s3://) before submitting it
     #[command(
         after_help = "Exit codes: 0 no errors; 1 errors found; 2 bad input or settings; 3 AWS unreachable or no credentials (for a local file: --offline).\n\nExample: bedbatch-doctor validate requests.jsonl --model-id us.anthropic.claude-haiku-4-5-20251001-v1:0 --offline"
@@ -290,4 +293,113 @@ pub struct CanaryArgs {
     /// First polling interval in milliseconds (doubles up to 5 minutes)
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub poll_interval_ms: u64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunDrive {
+    /// Submit what fits now and return; `run resume` continues (default: stay until every job ends)
+    #[arg(long)]
+    pub detach: bool,
+    /// At most this many of the run's jobs at once (default: the account's concurrency quota)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent: Option<u64>,
+    /// How often to poll the jobs, in milliseconds
+    #[arg(long, default_value_t = 60_000, value_name = "MS")]
+    pub poll_interval_ms: u64,
+    /// Where runs are kept locally [default: $XDG_STATE_HOME or ~/.local/state, /bedbatch-doctor/runs]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunStartArgs {
+    /// A local .jsonl file, a local folder of .jsonl files, or an s3:// object or folder (folders: the .jsonl files directly in them, by name)
+    #[arg(value_name = "INPUT")]
+    pub input: String,
+    /// Do not ask before sharding and submitting
+    #[arg(long)]
+    pub yes: bool,
+    /// Do not run the account check before starting (the input is still validated)
+    #[arg(long)]
+    pub skip_check: bool,
+    /// Hours each job may run before it expires (24 to 168; default: Bedrock's, 168)
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(i32).range(24..=168))]
+    pub timeout_hours: Option<i32>,
+    /// A price table replacing policies/prices.json
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub drive: RunDrive,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// Validate, check, shard, upload and submit a dataset, then keep the quota full until every job ends
+    #[command(
+        after_help = "Exit codes: 0 every record has output; 1 the input has errors, or jobs or records failed (see run status, run retry); 2 refused or bad input; 3 AWS unreachable; 4 the account check could not run (--skip-check); 130 interrupted (the jobs go on: run resume).\n\nExample: bedbatch-doctor run start prompts.jsonl --yes"
+    )]
+    Start(RunStartArgs),
+    /// Continue a run from its manifest (local or in S3) without resubmitting what exists
+    Resume {
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        #[command(flatten)]
+        drive: RunDrive,
+    },
+    /// Per job and overall: status, records done and failed, elapsed, ETA, cost so far
+    Status {
+        /// The run [default: the most recent local one]
+        #[arg(value_name = "RUN_ID")]
+        run_id: Option<String>,
+        /// Refresh until every job ends
+        #[arg(long)]
+        watch: bool,
+        #[arg(long, default_value_t = 60_000, value_name = "MS")]
+        poll_interval_ms: u64,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Merge every output into one JSONL in input order, and the failed records into a failures file
+    Collect {
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        /// The merged output
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
+        /// The failed records [default: FILE with .failures.jsonl]
+        #[arg(long, value_name = "FILE")]
+        failures: Option<PathBuf>,
+        /// Overwrite FILE and the failures file if they exist
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Submit the failed records of a finished run as a follow-up run linked to it
+    Retry {
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        /// Do not ask before submitting
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(i32).range(24..=168))]
+        timeout_hours: Option<i32>,
+        #[command(flatten)]
+        drive: RunDrive,
+    },
+    /// Stop every active job of a run; its pending shards are never submitted
+    Cancel {
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// List runs: the local ones and those under the output folder in S3
+    List {
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }

@@ -26,6 +26,7 @@ pub mod policy;
 pub mod quotas;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod session;
 pub mod simulate;
 pub mod snapshot;

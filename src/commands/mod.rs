@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain { what } => explain::run(g, what).await,
         Command::Completions { shell } => simple::completions(*shell),
         Command::Man => simple::man(),
+        Command::Run(cmd) => crate::run::command(g, cmd).await,
         Command::Validate(args) => crate::validate::run(g, args).await,
         Command::Canary(args) => crate::canary::run(g, args).await,
         Command::Jobs { max } => crate::canary::jobs(g, *max).await,

@@ -140,7 +140,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     Ok(if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok })
 }
 
-fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
+pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
     let n = |count: u64, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
     println!(
         "{}: {} on {} ({} blank), {}, {:?} shape",

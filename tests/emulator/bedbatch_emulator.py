@@ -77,14 +77,20 @@ def access_denied(msg: str) -> BedrockError:
 # --------------------------------------------------------------------------- test controls
 
 _admin_lock = threading.Lock()
-_admin: dict[str, Any] = {"requests": [], "faults": []}
+_admin: dict[str, Any] = {"requests": [], "faults": [], "record_errors": {}, "stats": {}}
 
 
 def _reset_admin() -> None:
     with _admin_lock:
         _admin["requests"] = []
         _admin["faults"] = []
+        _admin["record_errors"] = {}
+        _admin["stats"] = {}
         catalogue.ADDED.clear()
+
+
+def _stat(model_id: str) -> dict[str, int]:
+    return _admin["stats"].setdefault(model_id, {"created": 0, "peak_active": 0, "quota_refusals": 0})
 
 
 def _credential_service(environ: dict[str, Any]) -> str:
@@ -135,7 +141,11 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     catalogue entry: a model the account has that the tool's catalogue may not), and
     `/_bedbatch/jobs` (POST {"jobName", "modelId", "roleArn", "inputUri", "outputUri", "status",
     "message"?, "inputRecordCount"?, "successRecordCount"?, "errorRecordCount"?, "region"?,
-    "account"?}: a job in any status; terminal ones get their manifest.json.out and .out records)."""
+    "account"?}: a job in any status; terminal ones get their manifest.json.out and .out records),
+    `/_bedbatch/record-errors` (POST {"recordIds", "errorCode"?, "errorMessage"?, "times"?}: those
+    records fail at the record level, as a model error does, the next `times` (default 1) jobs that
+    process them) and `/_bedbatch/stats` (GET: per model, jobs created, the peak of active jobs,
+    and creates refused by the concurrency quota)."""
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -169,6 +179,17 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                 payload = {"jobArn": inject_job(json.loads(body or b"{}"))}
             except (KeyError, ValueError) as e:
                 status, payload = "400 Bad Request", {"error": str(e)}
+        elif path == "/_bedbatch/record-errors" and method == "POST":
+            req = json.loads(body or b"{}")
+            for rid in req["recordIds"]:
+                _admin["record_errors"][rid] = {
+                    "errorCode": int(req.get("errorCode", 500)),
+                    "errorMessage": req.get("errorMessage", "Model error: the model returned an error. Try your request again."),
+                    "times": int(req.get("times", 1)),
+                }
+            payload = {"ok": True, "records": len(_admin["record_errors"])}
+        elif path == "/_bedbatch/stats":
+            payload = {"stats": _admin["stats"]}
         elif path == "/_bedbatch/quotas" and method == "POST":
             req = json.loads(body or b"{}")
             set_quota_value(req.get("account", "123456789012"), req["region"], req["quotaCode"], float(req["value"]))
@@ -627,6 +648,12 @@ def _complete_job(job: dict[str, Any]) -> None:
                 record = {"recordId": record_id, "modelInput": parsed.get("modelInput")}
                 if not isinstance(parsed.get("modelInput"), dict):
                     raise ValueError("modelInput: required object")
+                injected = _take_record_error(record_id)
+                if injected:
+                    record["error"] = injected
+                    errors += 1
+                    out_lines.append(json.dumps(record))
+                    continue
                 output, i_t, o_t = _model_output(model["family"], model, parsed["modelInput"], total)
                 record["modelOutput"] = output
                 success += 1
@@ -638,6 +665,9 @@ def _complete_job(job: dict[str, Any]) -> None:
                 errors += 1
             out_lines.append(json.dumps(record))
         name = key.rsplit("/", 1)[-1]
+        # The records go out in an order other than the input's (odd positions first), so a
+        # reader that matches output to input by position rather than by recordId is caught.
+        out_lines = out_lines[1::2] + out_lines[0::2]
         s3.put_object(out_bucket, f"{base}{name}.out", ("\n".join(out_lines) + "\n").encode())
     manifest = {
         "totalRecordCount": total,
@@ -657,6 +687,17 @@ def _complete_job(job: dict[str, Any]) -> None:
     job["status"] = "PartiallyCompleted" if errors and success else "Completed"
     if errors and not success:
         job["message"] = "All records failed: check the modelInput of each record."
+
+
+def _take_record_error(record_id: str) -> dict[str, Any] | None:
+    with _admin_lock:
+        e = _admin["record_errors"].get(record_id)
+        if not e:
+            return None
+        e["times"] -= 1
+        if e["times"] <= 0:
+            del _admin["record_errors"][record_id]
+        return {"errorCode": e["errorCode"], "errorMessage": e["errorMessage"]}
 
 
 def _internal(job_id: str, account: str, region: str, partition: str, model: dict[str, Any], geo: str | None, tags: list[Any]) -> dict[str, Any]:
@@ -943,6 +984,8 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
     running = sum(1 for j in jobs.values() if j["status"] in ACTIVE and j["_model"]["id"] == model["id"])
     limit = _quota_value(account, region, model, "concurrent-jobs")
     if running >= limit:
+        with _admin_lock:
+            _stat(model["id"])["quota_refusals"] += 1
         raise BedrockError(
             "ServiceQuotaExceededException",
             f"You have reached the maximum number of in-progress and submitted batch inference jobs ({int(limit)}) for {model['name']}.",
@@ -970,6 +1013,10 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
         **_internal(job_id, account, region, partition, model, geo, params.get("tags") or []),
     }
     jobs[arn] = job
+    with _admin_lock:
+        st = _stat(model["id"])
+        st["created"] += 1
+        st["peak_active"] = max(st["peak_active"], running + 1)
     return json.dumps({"jobArn": arn})
 
 

@@ -1,0 +1,234 @@
+//! `run collect` and `run retry`: every shard's output joined to its input by recordId.
+//!
+//! Bedrock writes `<output>/<job id>/<input file>.out`, one line per processed record with its
+//! `recordId`, `modelInput` and either `modelOutput` or `error` ("View the results of a batch
+//! inference job"). The lines are matched to the input by recordId, not by position. One shard
+//! at a time: its output is downloaded to a temporary file and indexed (recordId → byte range),
+//! then its input is streamed and each record's output copied in input order, so memory grows
+//! with the records of one job, never with the dataset.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, ExitCode, Result};
+use crate::output::{emit, Plain};
+use crate::run::manifest::{RunManifest, Shard};
+use crate::run::shard::{record_id, shard_name};
+use crate::run::source::{download, s3_records, split_uri};
+use crate::run::Ctx;
+
+/// What became of one input record.
+pub enum Joined<'a> {
+    /// The output line (with modelOutput).
+    Ok(&'a [u8]),
+    /// The output line with its `error`.
+    RecordError(&'a [u8]),
+    /// No output line: the job failed, was stopped, expired or never ran. The reason.
+    NoOutput(&'a str),
+}
+
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "modelOutput", default)]
+    model_output: Option<serde::de::IgnoredAny>,
+}
+
+/// Indexes an output file: recordId → (offset, length) of its line.
+fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    let mut index = HashMap::new();
+    let mut offset = 0u64;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_until(&mut r, b'\n', &mut line).map_err(|e| Error::io(path.display(), e))?;
+        if n == 0 {
+            break;
+        }
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            if let Ok(Some(id)) = record_id(body) {
+                index.insert(id, (offset, body.len()));
+            }
+        }
+        offset += n as u64;
+    }
+    Ok(index)
+}
+
+/// Joins one shard: for each input record in order, `f(input record, what became of it)`.
+async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
+    let (in_bucket, in_key) = split_uri(&s.input_uri)?;
+    let out_path = tmp.join(format!("{}.out", shard_name(s.index)));
+    let has_output = matches!(s.status.as_str(), "Completed" | "PartiallyCompleted")
+        || (s.counts.as_ref().is_some_and(|c| c.success + c.error > 0));
+    let (index, mut out_file) = if has_output {
+        let (bucket, prefix) = split_uri(&m.output_uri)?;
+        let key = format!("{prefix}{}/{}.out", s.job_id().unwrap_or_default(), shard_name(s.index));
+        download(&ctx.clients, &bucket, &key, &out_path).await?;
+        let index = index_output(&out_path)?;
+        (index, Some(std::fs::File::open(&out_path).map_err(|e| Error::io(out_path.display(), e))?))
+    } else {
+        (HashMap::new(), None)
+    };
+    let reason = match s.status.as_str() {
+        "Pending" | "Cancelled" => format!("not run: the run's shard {} was {}", s.index, if s.status == "Pending" { "never submitted" } else { "cancelled" }),
+        st => format!("no output: the job {} ended {st}{}", s.job_arn.as_deref().unwrap_or("?"), s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+    };
+    let mut buf = Vec::new();
+    let mut sink = |rec: &[u8]| -> Result<()> {
+        let id = record_id(rec).ok().flatten().ok_or_else(|| Error::Aws(format!("{}: a record without a recordId", s.input_uri)))?;
+        match (index.get(&id), out_file.as_mut()) {
+            (Some(&(off, len)), Some(file)) => {
+                buf.resize(len, 0);
+                file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(out_path.display(), e))?;
+                let probe: Probe = serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", s.input_uri)))?;
+                if probe.error.is_some() || probe.model_output.is_none() {
+                    f(rec, Joined::RecordError(&buf))
+                } else {
+                    f(rec, Joined::Ok(&buf))
+                }
+            }
+            _ => f(rec, Joined::NoOutput(if has_output { "no output line for this record in the job's .out file" } else { &reason })),
+        }
+    };
+    s3_records(&ctx.clients, &in_bucket, &in_key, &mut sink).await?;
+    let _ = std::fs::remove_file(&out_path);
+    Ok(())
+}
+
+fn refuse_unfinished(m: &RunManifest, what: &str) -> Result<()> {
+    let active: Vec<String> = m.shards.iter().filter(|s| !s.terminal()).map(|s| format!("{} ({})", shard_name(s.index), s.status)).collect();
+    if active.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "run {} has not finished: {} of {} jobs have not ended ({}); {what} once it has: `bedbatch-doctor run status {} --watch`",
+        m.run_id,
+        active.len(),
+        m.shards.len(),
+        active.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+        m.run_id
+    )))
+}
+
+fn create_new(path: &Path, force: bool) -> Result<std::io::BufWriter<std::fs::File>> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true);
+    if force {
+        o.create(true).truncate(true);
+    } else {
+        o.create_new(true);
+    }
+    let f = o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Usage(format!("{} exists: pass --force to overwrite it", path.display()))
+        } else {
+            Error::io(path.display(), e)
+        }
+    })?;
+    Ok(std::io::BufWriter::with_capacity(1 << 20, f))
+}
+
+/// A failures-file line: the output line with its error, else the input record with an error
+/// saying why there is no output.
+fn failure_line(rec: &[u8], why: &str) -> Result<Vec<u8>> {
+    let mut v: Value = serde_json::from_slice(rec).map_err(|e| Error::Aws(format!("an input record is not JSON: {e}")))?;
+    v["error"] = json!({"errorMessage": why});
+    Ok(serde_json::to_vec(&v).expect("serialises"))
+}
+
+fn scratch(ctx: &Ctx, run_id: &str) -> Result<PathBuf> {
+    let dir = ctx.root.join(run_id).join("tmp");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
+    Ok(dir)
+}
+
+pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<PathBuf>, force: bool) -> Result<ExitCode> {
+    refuse_unfinished(m, "collect it")?;
+    let failures = failures.unwrap_or_else(|| {
+        let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let stem = name.strip_suffix(".jsonl").unwrap_or(&name);
+        out.with_file_name(format!("{stem}.failures.jsonl"))
+    });
+    if failures == out {
+        return Err(Error::Usage("the output and the failures file must differ".into()));
+    }
+    let tmp = scratch(ctx, &m.run_id)?;
+    let mut w_ok = create_new(out, force)?;
+    let mut w_bad = create_new(&failures, force)?;
+    let (mut ok, mut bad, mut no_output) = (0u64, 0u64, 0u64);
+    for s in &m.shards {
+        let mut write = |rec: &[u8], j: Joined| -> Result<()> {
+            match j {
+                Joined::Ok(line) => {
+                    ok += 1;
+                    w_ok.write_all(line).and_then(|_| w_ok.write_all(b"\n")).map_err(|e| Error::io(out.display(), e))
+                }
+                Joined::RecordError(line) => {
+                    bad += 1;
+                    w_bad.write_all(line).and_then(|_| w_bad.write_all(b"\n")).map_err(|e| Error::io(failures.display(), e))
+                }
+                Joined::NoOutput(why) => {
+                    bad += 1;
+                    no_output += 1;
+                    let line = failure_line(rec, why)?;
+                    w_bad.write_all(&line).and_then(|_| w_bad.write_all(b"\n")).map_err(|e| Error::io(failures.display(), e))
+                }
+            }
+        };
+        join_shard(ctx, m, s, &tmp, &mut write).await?;
+    }
+    w_ok.flush().map_err(|e| Error::io(out.display(), e))?;
+    w_bad.flush().map_err(|e| Error::io(failures.display(), e))?;
+    let _ = std::fs::remove_dir(&tmp);
+    let text = format!(
+        "{ok} records with output → {}\n{bad} failed records → {}{}{}",
+        out.display(),
+        failures.display(),
+        if no_output > 0 { format!(" ({no_output} of them from jobs that produced no output)") } else { String::new() },
+        if bad > 0 { format!("\nsubmit them again: bedbatch-doctor run retry {}", m.run_id) } else { String::new() }
+    );
+    Ok(emit(&Plain {
+        text,
+        json: json!({"run_id": m.run_id, "output": out, "failures": failures, "records_ok": ok, "records_failed": bad, "records_without_output": no_output}),
+        exit: if bad > 0 { ExitCode::Failed } else { ExitCode::Ok },
+    }))
+}
+
+/// The input records of a finished run that have no output (record errors, and every record
+/// of a job that failed, stopped, expired or never ran), as a local JSONL file for a new run.
+pub async fn failed_records(ctx: &Ctx, m: &RunManifest) -> Result<PathBuf> {
+    refuse_unfinished(m, "retry it")?;
+    let tmp = scratch(ctx, &m.run_id)?;
+    let path = ctx.root.join(&m.run_id).join("retry-input.jsonl");
+    let mut w = create_new(&path, true)?;
+    let mut n = 0u64;
+    for s in &m.shards {
+        if s.status == "Completed" && s.counts.as_ref().is_some_and(|c| c.error == 0 && c.success == s.records) {
+            continue;
+        }
+        let mut write = |rec: &[u8], j: Joined| -> Result<()> {
+            if matches!(j, Joined::Ok(_)) {
+                return Ok(());
+            }
+            n += 1;
+            w.write_all(rec).and_then(|_| w.write_all(b"\n")).map_err(|e| Error::io(path.display(), e))
+        };
+        join_shard(ctx, m, s, &tmp, &mut write).await?;
+    }
+    w.flush().map_err(|e| Error::io(path.display(), e))?;
+    let _ = std::fs::remove_dir(&tmp);
+    if n == 0 {
+        return Err(Error::Usage(format!("run {}: every record has output; there is nothing to retry", m.run_id)));
+    }
+    crate::say!("run {}: {n} records without output will be submitted again", m.run_id);
+    Ok(path)
+}

@@ -301,14 +301,22 @@ async fn an_input_with_errors_is_refused_before_anything_is_written() {
     quotas(50_000.0, 5.0).await;
     let mut lines: Vec<String> = (1..=200).map(|i| record(i, true)).collect();
     lines[41] = "{not json".into();
-    lines[99] = record(41, true);
     let input = env.input("in.jsonl", &lines);
     let before = stats()["created"].as_u64().unwrap_or(0);
     let (code, v) = env.json(&["run", "start", &input, "--yes"]);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["verdict"], "input-invalid");
     let codes: Vec<&str> = v["validate"]["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"invalid-json") && codes.contains(&"duplicate-record-id"), "{v:#}");
+    assert_eq!(codes, ["invalid-json"], "{v:#}");
+    // A recordId twice in one job: its output could not be matched to one record.
+    let mut lines: Vec<String> = (1..=200).map(|i| record(i, true)).collect();
+    lines[99] = record(41, true);
+    let input = env.input("dup.jsonl", &lines);
+    let (code, v) = env.json(&["run", "start", &input, "--yes"]);
+    assert_eq!(code, 2, "{v:#}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("record 100: recordId \"item-000041\" appears twice in one job"), "{msg}");
     assert_eq!(stats()["created"].as_u64().unwrap_or(0), before);
-    assert!(!env.dir.path().join("state/bedbatch-doctor/runs").exists(), "no run was recorded");
+    let runs = env.dir.path().join("state/bedbatch-doctor/runs");
+    assert!(std::fs::read_dir(&runs).map(|d| d.count()).unwrap_or(0) == 0, "no run was recorded");
 }

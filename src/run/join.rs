@@ -3,9 +3,9 @@
 //! Bedrock writes `<output>/<job id>/<input file>.out`, one line per processed record with its
 //! `recordId`, `modelInput` and either `modelOutput` or `error` ("View the results of a batch
 //! inference job"). The lines are matched to the input by recordId, not by position. One shard
-//! at a time: its output is downloaded to a temporary file and indexed (recordId → byte range),
-//! then its input is streamed and each record's output copied in input order, so memory grows
-//! with the records of one job, never with the dataset.
+//! at a time: its input and output are downloaded to temporary files, the output indexed
+//! (recordId → byte range), then the input streamed and each record's output copied in input
+//! order, so memory grows with the records of one job, never with the dataset.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -17,7 +17,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, Plain};
 use crate::run::manifest::{RunManifest, Shard};
 use crate::run::shard::{record_id, shard_name};
-use crate::run::source::{download, s3_records, split_uri};
+use crate::run::source::{download, split_uri};
 use crate::run::Ctx;
 
 /// What became of one input record.
@@ -63,45 +63,58 @@ fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
     Ok(index)
 }
 
-/// Joins one shard: for each input record in order, `f(input record, what became of it)`.
-async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
-    let (in_bucket, in_key) = split_uri(&s.input_uri)?;
-    let out_path = tmp.join(format!("{}.out", shard_name(s.index)));
-    let has_output = matches!(s.status.as_str(), "Completed" | "PartiallyCompleted")
-        || (s.counts.as_ref().is_some_and(|c| c.success + c.error > 0));
-    let (index, mut out_file) = if has_output {
-        let (bucket, prefix) = split_uri(&m.output_uri)?;
-        let key = format!("{prefix}{}/{}.out", s.job_id().unwrap_or_default(), shard_name(s.index));
-        download(&ctx.clients, &bucket, &key, &out_path).await?;
-        let index = index_output(&out_path)?;
-        (index, Some(std::fs::File::open(&out_path).map_err(|e| Error::io(out_path.display(), e))?))
-    } else {
-        (HashMap::new(), None)
-    };
-    let reason = match s.status.as_str() {
-        "Pending" | "Cancelled" => format!("not run: the run's shard {} was {}", s.index, if s.status == "Pending" { "never submitted" } else { "cancelled" }),
-        st => format!("no output: the job {} ended {st}{}", s.job_arn.as_deref().unwrap_or("?"), s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+/// Joins one shard's input file to its output file (None: the job wrote none), calling
+/// `f(input record, what became of it)` for each input record in order. `no_output` says why
+/// a record has no output line when there is no output file.
+pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
+    let (index, mut out_file) = match output {
+        Some(p) => (index_output(p)?, Some((std::fs::File::open(p).map_err(|e| Error::io(p.display(), e))?, p))),
+        None => (HashMap::new(), None),
     };
     let mut buf = Vec::new();
+    let what = input.display().to_string();
     let mut sink = |rec: &[u8]| -> Result<()> {
-        let id = record_id(rec).ok().flatten().ok_or_else(|| Error::Aws(format!("{}: a record without a recordId", s.input_uri)))?;
+        let id = record_id(rec).ok().flatten().ok_or_else(|| Error::Aws(format!("{what}: a record without a recordId")))?;
         match (index.get(&id), out_file.as_mut()) {
-            (Some(&(off, len)), Some(file)) => {
+            (Some(&(off, len)), Some((file, path))) => {
                 buf.resize(len, 0);
-                file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(out_path.display(), e))?;
-                let probe: Probe = serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", s.input_uri)))?;
+                file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(path.display(), e))?;
+                let probe: Probe = serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
                 if probe.error.is_some() || probe.model_output.is_none() {
                     f(rec, Joined::RecordError(&buf))
                 } else {
                     f(rec, Joined::Ok(&buf))
                 }
             }
-            _ => f(rec, Joined::NoOutput(if has_output { "no output line for this record in the job's .out file" } else { &reason })),
+            (None, Some(_)) => f(rec, Joined::NoOutput("no output line for this record in the job's .out file")),
+            _ => f(rec, Joined::NoOutput(no_output)),
         }
     };
-    s3_records(&ctx.clients, &in_bucket, &in_key, &mut sink).await?;
+    let file = std::fs::File::open(input).map_err(|e| Error::io(input.display(), e))?;
+    crate::run::shard::read_records(file, &what, &mut sink)
+}
+
+/// Joins one shard: downloads its input and output (when the job wrote one) to `tmp`, then
+/// [`join_local`].
+async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
+    let (in_bucket, in_key) = split_uri(&s.input_uri)?;
+    let in_path = tmp.join(shard_name(s.index));
+    download(&ctx.clients, &in_bucket, &in_key, &in_path).await?;
+    let out_path = tmp.join(format!("{}.out", shard_name(s.index)));
+    let has_output = matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") || s.counts.as_ref().is_some_and(|c| c.success + c.error > 0);
+    if has_output {
+        let (bucket, prefix) = split_uri(&m.output_uri)?;
+        let key = format!("{prefix}{}/{}.out", s.job_id().unwrap_or_default(), shard_name(s.index));
+        download(&ctx.clients, &bucket, &key, &out_path).await?;
+    }
+    let reason = match s.status.as_str() {
+        "Pending" | "Cancelled" => format!("not run: the run's shard {} was {}", s.index, if s.status == "Pending" { "never submitted" } else { "cancelled" }),
+        st => format!("no output: the job {} ended {st}{}", s.job_arn.as_deref().unwrap_or("?"), s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+    };
+    let r = join_local(&in_path, has_output.then_some(out_path.as_path()), &reason, f);
+    let _ = std::fs::remove_file(&in_path);
     let _ = std::fs::remove_file(&out_path);
-    Ok(())
+    r
 }
 
 fn refuse_unfinished(m: &RunManifest, what: &str) -> Result<()> {

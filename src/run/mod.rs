@@ -241,7 +241,9 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
 
     // Pass 1: validate every record and measure what the shards will hold.
     let source = Source::resolve(input, &ctx.clients).await?;
-    let mut v = Validator::new(family, ml.limits.clone(), 5);
+    // Duplicate recordIds are checked per job as the shards are written (exactly, in memory
+    // bounded by one job), not across the whole input (memory growing with it).
+    let mut v = Validator::new(family, ml.limits.clone(), 5).without_duplicate_ids();
     let mut totals = Totals::default();
     let mut missing_ids = 0u64;
     source
@@ -334,9 +336,18 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
     // Pass 2: write the shards locally, record them, upload them.
     let dir = ctx.root.join(&run_id).join("shards");
     let mut sharder = shard::Sharder::new(&dir, limits, totals)?;
-    source.for_each_record(Some(&ctx.clients), &mut |rec| sharder.push(rec)).await?;
+    let written = source.for_each_record(Some(&ctx.clients), &mut |rec| sharder.push(rec)).await;
     let assigned = sharder.assigned;
-    let files = sharder.finish()?;
+    let files = written.and_then(|_| sharder.finish());
+    let files = match files {
+        Ok(f) => f,
+        Err(e) => {
+            // Nothing was uploaded or recorded: leave no half-written run behind.
+            let _ = std::fs::remove_dir_all(ctx.root.join(&run_id));
+            crate::say!("Nothing was submitted.");
+            return Err(e);
+        }
+    };
     let t = now();
     let mut m = RunManifest {
         format: manifest::FORMAT,

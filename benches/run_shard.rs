@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use bedbatch_doctor::jsonl::{Family, Limits, Validator};
 use bedbatch_doctor::run::join::{join_local, Joined};
-use bedbatch_doctor::run::shard::{read_records, record_id, shard_name, written_len, ShardLimits, Sharder, Totals};
+use bedbatch_doctor::run::shard::{read_records, shard_name, FirstPass, ShardLimits, Sharder};
 
 fn record(i: usize, text_len: usize) -> String {
     let filler: String = "The quick brown fox jumps over the lazy dog. ".chars().cycle().take(text_len).collect();
@@ -58,19 +58,16 @@ fn peak_rss_kib() -> u64 {
 fn shard(input: &Path, dir: &Path) {
     let start = Instant::now();
     let limits = Limits { max_output_tokens: Some(4096), ..Limits::default() };
-    let mut v = Validator::new(Family::Anthropic, limits.clone(), 5).without_duplicate_ids();
-    let mut totals = Totals::default();
+    let mut first = FirstPass::new(Validator::new(Family::Anthropic, limits.clone(), 5));
     let mut bytes = 0u64;
     read_records(std::fs::File::open(input).unwrap(), "input", &mut |rec| {
-        v.feed(rec);
         bytes += rec.len() as u64 + 1;
-        totals.records += 1;
-        let has_id = matches!(record_id(rec), Ok(Some(_)));
-        totals.bytes += written_len(rec, has_id, totals.records);
+        first.push(rec);
         Ok(())
     })
     .unwrap();
-    let report = v.finish("input", None);
+    let totals = first.totals;
+    let report = first.finish("input");
     assert_eq!(report.errors(), 0, "{:?}", report.problems);
     let _ = std::fs::remove_dir_all(dir);
     let mut s = Sharder::new(dir, ShardLimits::from_limits(&limits), totals).unwrap();
@@ -93,9 +90,8 @@ fn fake_outputs(dir: &Path) -> usize {
                 v.to_string()
             })
             .collect();
-        let (odd, even): (Vec<(usize, &String)>, Vec<(usize, &String)>) = lines.iter().enumerate().partition(|(i, _)| i % 2 == 1);
         let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.out", shard_name(n)))).unwrap());
-        for (_, l) in odd.into_iter().chain(even) {
+        for l in lines.iter().skip(1).step_by(2).chain(lines.iter().step_by(2)) {
             writeln!(f, "{l}").unwrap();
         }
         n += 1;

@@ -325,6 +325,9 @@ pub struct RunStartArgs {
     /// Hours each job may run before it expires (24 to 168; default: Bedrock's, 168)
     #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(i32).range(24..=168))]
     pub timeout_hours: Option<i32>,
+    /// At most N records a job, below the quota (smaller jobs finish sooner); at least the model's minimum
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub records_per_job: Option<u64>,
     /// A price table replacing policies/prices.json
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,

@@ -184,13 +184,14 @@ async fn a_dataset_runs_within_the_quotas_and_collects_in_input_order() {
 async fn a_killed_run_resumes_without_a_duplicate_job() {
     let _turn = SERIAL.lock().await;
     let env = Env::new("runkill").await;
-    quotas(100.0, 2.0).await;
+    quotas(50_000.0, 2.0).await;
     let before = stats()["created"].as_u64().unwrap_or(0);
     let lines: Vec<String> = (1..=500).map(|i| record(i, true)).collect();
     let input = env.input("in.jsonl", &lines);
     // Polls once a minute: after the first round it sleeps, and is killed there.
     let mut cmd = env.command();
-    let mut a = vec!["run", "start", input.as_str(), "--yes", "--poll-interval-ms", "60000"];
+    // --records-per-job: jobs smaller than the quota, 5 of 100.
+    let mut a = vec!["run", "start", input.as_str(), "--yes", "--records-per-job", "100", "--poll-interval-ms", "60000"];
     a.extend(env.args.iter().map(String::as_str));
     cmd.args(&a).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -308,6 +309,12 @@ async fn an_input_with_errors_is_refused_before_anything_is_written() {
     assert_eq!(v["verdict"], "input-invalid");
     let codes: Vec<&str> = v["validate"]["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["invalid-json"], "{v:#}");
+    // Jobs under the model's minimum cannot be asked for.
+    let good: Vec<String> = (1..=200).map(|i| record(i, true)).collect();
+    let good = env.input("good.jsonl", &good);
+    let (code, v) = env.json(&["run", "start", &good, "--yes", "--records-per-job", "50"]);
+    assert_eq!(code, 2, "{v:#}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("under the model's minimum of 100"), "{v:#}");
     // A recordId twice in one job: its output could not be matched to one record.
     let mut lines: Vec<String> = (1..=200).map(|i| record(i, true)).collect();
     lines[99] = record(41, true);
@@ -319,4 +326,33 @@ async fn an_input_with_errors_is_refused_before_anything_is_written() {
     assert_eq!(stats()["created"].as_u64().unwrap_or(0), before);
     let runs = env.dir.path().join("state/bedbatch-doctor/runs");
     assert!(std::fs::read_dir(&runs).map(|d| d.count()).unwrap_or(0) == 0, "no run was recorded");
+}
+
+/// An S3 folder as the input: its `.jsonl` objects directly in it, in name order (not the
+/// run folders under it, nor other files).
+#[tokio::test]
+async fn an_s3_folder_is_read_in_name_order() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new("runs3").await;
+    quotas(50_000.0, 5.0).await;
+    let s3 = s3_client(&sdk_config().await);
+    let bucket = env.args[3].trim_start_matches("s3://").split('/').next().unwrap().to_string();
+    let put = |key: &str, body: String| {
+        let s3 = s3.clone();
+        let bucket = bucket.clone();
+        let key = key.to_string();
+        async move { s3.put_object().bucket(bucket).key(key).body(body.into_bytes().into()).send().await.unwrap() }
+    };
+    let part = |from: usize, to: usize| (from..to).map(|i| record_as("s3", i, true)).collect::<Vec<_>>().join("\n") + "\n";
+    put("src/b.jsonl", part(150, 310)).await;
+    put("src/a.jsonl", part(0, 150)).await;
+    put("src/notes.txt", "not records".into()).await;
+    put("src/old/c.jsonl", part(900, 901)).await;
+    let (code, v) = env.json(&["run", "start", &format!("s3://{bucket}/src/"), "--yes", "--poll-interval-ms", "10"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["records"], 310);
+    let out = env.dir.path().join("out.jsonl");
+    let (code, _) = env.json(&["run", "collect", v["run_id"].as_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(ids_of(&out), (0..310).map(|i| format!("s3-{i:06}")).collect::<Vec<_>>());
 }

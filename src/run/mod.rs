@@ -45,7 +45,7 @@ use crate::jsonl::{self, Family, Limits, Validator};
 use crate::output::{emit, Plain};
 use crate::session as app;
 use manifest::{now, RunManifest, Shard};
-use shard::{ShardLimits, Totals};
+use shard::ShardLimits;
 use source::Source;
 
 pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
@@ -72,7 +72,7 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let parent = ctx.load(run_id).await?;
             ctx.check_same_setup(&parent)?;
             let file = join::failed_records(&ctx, &parent).await?;
-            let opts = StartOptions { yes: *yes, skip_check: false, timeout_hours: *timeout_hours, prices: None, drive: drive.clone() };
+            let opts = StartOptions { yes: *yes, records_per_job: None, skip_check: false, timeout_hours: *timeout_hours, prices: None, drive: drive.clone() };
             launch(g, &ctx, &file.display().to_string(), Some(parent.run_id.clone()), &opts).await
         }
         RunCommand::Cancel { run_id, yes, state_dir } => cancel(g, run_id, *yes, state_dir.as_deref()).await,
@@ -152,6 +152,7 @@ fn new_run_id() -> String {
 
 struct StartOptions {
     yes: bool,
+    records_per_job: Option<u64>,
     skip_check: bool,
     timeout_hours: Option<i32>,
     prices: Option<PathBuf>,
@@ -162,6 +163,7 @@ async fn start(g: &GlobalArgs, args: &RunStartArgs) -> Result<ExitCode> {
     let ctx = Ctx::new(g, args.drive.state_dir.as_deref()).await?;
     let opts = StartOptions {
         yes: args.yes,
+        records_per_job: args.records_per_job,
         skip_check: args.skip_check,
         timeout_hours: args.timeout_hours,
         prices: args.prices.clone(),
@@ -178,13 +180,6 @@ fn prices(path: Option<&Path>) -> Result<Value> {
         }
         None => Ok(serde_json::from_str(jsonl::PRICES).expect("the embedded price table parses")),
     }
-}
-
-/// Problems of the input as a whole that sharding removes: it is split into files and jobs
-/// within the quotas, each named `.jsonl`.
-fn fixed_by_sharding(code: crate::validate::diags::Code) -> bool {
-    use crate::validate::diags::Code as C;
-    matches!(code, C::TooManyRecords | C::TooManyRecordsPerJob | C::FileTooLarge | C::JobTooLarge | C::NotJsonl)
 }
 
 /// The concurrency quota of the model ("Sum of in-progress and submitted batch inference jobs
@@ -236,30 +231,26 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
     for n in &ml.notes {
         crate::say!("note: {n}");
     }
-    let limits = ShardLimits::from_limits(&ml.limits);
+    let mut limits = ShardLimits::from_limits(&ml.limits);
+    if let Some(n) = opts.records_per_job {
+        if n < limits.min_records {
+            return Err(Error::Usage(format!("--records-per-job {n} is under the model's minimum of {} records a job", limits.min_records)));
+        }
+        limits.max_records = limits.max_records.min(n);
+    }
     let price_table = prices(opts.prices.as_deref())?;
 
     // Pass 1: validate every record and measure what the shards will hold.
     let source = Source::resolve(input, &ctx.clients).await?;
-    // Duplicate recordIds are checked per job as the shards are written (exactly, in memory
-    // bounded by one job), not across the whole input (memory growing with it).
-    let mut v = Validator::new(family, ml.limits.clone(), 5).without_duplicate_ids();
-    let mut totals = Totals::default();
-    let mut missing_ids = 0u64;
+    let mut first = shard::FirstPass::new(Validator::new(family, ml.limits.clone(), 5));
     source
         .for_each_record(Some(&ctx.clients), &mut |rec| {
-            v.feed(rec);
-            totals.records += 1;
-            let has_id = matches!(shard::record_id(rec), Ok(Some(_)));
-            if !has_id {
-                missing_ids += 1;
-            }
-            totals.bytes += shard::written_len(rec, has_id, totals.records);
+            first.push(rec);
             Ok(())
         })
         .await?;
-    let mut report = v.finish(input, None);
-    report.problems.retain(|p| !fixed_by_sharding(p.code));
+    let (totals, missing_ids) = (first.totals, first.missing_ids);
+    let report = first.finish(input);
     let cost = jsonl::price(&report, &price_table, &ctx.fm);
     if report.errors() > 0 {
         crate::say!("The input has errors; nothing was submitted. Fix them (bedbatch-doctor validate shows the same) and start again.");

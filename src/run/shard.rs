@@ -97,6 +97,42 @@ pub struct Totals {
     pub bytes: u64,
 }
 
+/// The first pass of a run: every record through the validator, and the records and bytes the
+/// shards will hold.
+pub struct FirstPass {
+    validator: crate::jsonl::Validator,
+    pub totals: Totals,
+    /// Records without a recordId (they are given `r<ordinal>`).
+    pub missing_ids: u64,
+}
+
+impl FirstPass {
+    /// Duplicate recordIds are checked per job by [`Sharder::push`] (exactly, in memory bounded
+    /// by one job), not by the validator across the whole input (memory growing with it).
+    pub fn new(validator: crate::jsonl::Validator) -> FirstPass {
+        FirstPass { validator: validator.without_duplicate_ids(), totals: Totals::default(), missing_ids: 0 }
+    }
+
+    pub fn push(&mut self, record: &[u8]) {
+        self.validator.feed(record);
+        self.totals.records += 1;
+        let has_id = matches!(record_id(record), Ok(Some(_)));
+        if !has_id {
+            self.missing_ids += 1;
+        }
+        self.totals.bytes += written_len(record, has_id, self.totals.records);
+    }
+
+    /// The validator's report without the problems sharding removes (the input as a whole over
+    /// the per-file and per-job limits, a name not ending in .jsonl).
+    pub fn finish(self, source: &str) -> crate::jsonl::Report {
+        use crate::validate::diags::Code as C;
+        let mut report = self.validator.finish(source, None);
+        report.problems.retain(|p| !matches!(p.code, C::TooManyRecords | C::TooManyRecordsPerJob | C::FileTooLarge | C::JobTooLarge | C::NotJsonl));
+        report
+    }
+}
+
 /// One shard written to disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardFile {

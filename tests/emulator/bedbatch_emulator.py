@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import socket
 import re
 import sys
 import threading
@@ -159,14 +161,26 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         elif path == "/_bedbatch/faults":
             if method == "POST":
                 fault = json.loads(body or b"{}")
-                fault.setdefault("count", 1)
-                fault.setdefault("status", 500)
-                fault.setdefault("code", "InternalFailure")
-                fault.setdefault("message", "injected fault")
-                _admin["faults"].append(fault)
+                if "rate" in fault:
+                    # A seeded fraction of the matching requests fails, until DELETE.
+                    fault.setdefault("kinds", ["throttle", "5xx"])
+                    unknown = [k for k in fault["kinds"] if k not in FAULT_KINDS]
+                    if unknown or not 0 <= float(fault["rate"]) <= 1:
+                        status = "400 Bad Request"
+                        payload = {"error": f"unknown fault kinds {unknown} (known: {list(FAULT_KINDS)}) or a rate outside 0..1"}
+                    else:
+                        fault.update(_rng=random.Random(int(fault.get("seed", 0))), fired=0, seen=0)
+                        _admin["faults"].append(fault)
+                else:
+                    fault.setdefault("count", 1)
+                    fault.setdefault("status", 500)
+                    fault.setdefault("code", "InternalFailure")
+                    fault.setdefault("message", "injected fault")
+                    _admin["faults"].append(fault)
             elif method == "DELETE":
                 _admin["faults"] = []
-            payload = {"faults": list(_admin["faults"])}
+            if status.startswith("200"):
+                payload = {"faults": [_fault_view(f) for f in _admin["faults"]]}
         elif path == "/_bedbatch/models" and method == "POST":
             model = json.loads(body or b"{}")
             for field, default in (("provider", "Example"), ("family", "anthropic"), ("input", ["TEXT"]), ("output", ["TEXT"]),
@@ -201,19 +215,109 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [data]
 
 
-def _take_fault(service: str, action: str, target: str) -> dict[str, Any] | None:
+FAULT_KINDS = ("throttle", "5xx", "timeout", "reset")
+
+# Each service's throttling error, as AWS answers it (code, HTTP status): IAM and STS
+# `Throttling` (Query API common errors), S3 `SlowDown` 503 (S3 error responses), Bedrock and KMS
+# `ThrottlingException`, Service Quotas and Organizations `TooManyRequestsException`.
+THROTTLE = {
+    "iam": ("Throttling", 400),
+    "sts": ("Throttling", 400),
+    "s3": ("SlowDown", 503),
+    "bedrock": ("ThrottlingException", 429),
+    "kms": ("ThrottlingException", 400),
+    "servicequotas": ("TooManyRequestsException", 400),
+    "organizations": ("TooManyRequestsException", 400),
+}
+
+
+def _fault_view(fault: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fault.items() if not k.startswith("_")}
+
+
+def _s3_operation(environ: dict[str, Any]) -> str:
+    """The S3 operation a request makes, by method, path and query (path-style or
+    virtual-hosted): GetObject, PutObject, ListObjectsV2, GetBucketPolicy, …"""
+    method = environ.get("REQUEST_METHOD", "")
+    path = environ.get("PATH_INFO", "") or "/"
+    host = environ.get("HTTP_HOST", "").split(":")[0]
+    virtual = host.count(".") >= 1 and not re.match(r"^[0-9.]+$", host) and host not in ("localhost",) and not host.startswith("s3.")
+    parts = [p for p in path.split("/") if p]
+    has_key = len(parts) >= (1 if virtual else 2)
+    has_bucket = virtual or len(parts) >= 1
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    sub = {"policy": "BucketPolicy", "encryption": "BucketEncryption", "location": "BucketLocation", "tagging": "BucketTagging",
+           "publicAccessBlock": "PublicAccessBlock", "ownershipControls": "BucketOwnershipControls", "versioning": "BucketVersioning"}
+    if not has_bucket:
+        return "ListBuckets"
+    if not has_key:
+        for q, name in sub.items():
+            if q in query:
+                return {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}.get(method, method) + name
+        if method == "GET":
+            return "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
+        return {"HEAD": "HeadBucket", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}.get(method, method)
+    return {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject", "DELETE": "DeleteObject", "POST": "PostObject"}.get(method, method)
+
+
+def _take_fault(service: str, action: str, target: str, op: str = "") -> dict[str, Any] | None:
+    """The fault to answer this request with, if any: a counted one (the next `count` matching
+    requests), or a rate one (a seeded fraction of them, one of its `kinds` each time)."""
     with _admin_lock:
         for fault in _admin["faults"]:
             if (
                 fault.get("service") in (None, service)
-                and fault.get("action") in (None, action)
+                and fault.get("action") in (None, action, op)
                 and (not fault.get("target") or fault["target"] in target)
             ):
+                if "rate" in fault:
+                    fault["seen"] += 1
+                    rng = fault["_rng"]
+                    if rng.random() >= float(fault["rate"]):
+                        continue
+                    fault["fired"] += 1
+                    return {"kind": rng.choice(fault["kinds"]), "delay": float(fault.get("delay", 5))}
                 fault["count"] -= 1
                 if fault["count"] <= 0:
                     _admin["faults"].remove(fault)
                 return fault
     return None
+
+
+def _answer_fault(fault: dict[str, Any], service: str, environ: dict[str, Any], start_response: Any):
+    kind = fault.get("kind")
+    if kind == "reset":
+        # Close the connection without an answer, as a reset does.
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionResetError("injected reset")
+    if kind == "timeout":
+        # Hold the answer past the client's timeout, then give a server error.
+        time.sleep(fault["delay"])
+        code, status, message = "InternalFailure", 500, "injected timeout"
+    elif kind == "throttle":
+        code, status = THROTTLE.get(service, ("ThrottlingException", 400))
+        message = "Rate exceeded"
+    elif kind == "5xx":
+        code, status = ("InternalError", 500) if service == "s3" else ("InternalFailure", 500)
+        message = "We encountered an internal error. Please try again."
+    else:
+        code, status, message = fault["code"], fault["status"], fault["message"]
+    data = json.dumps({"__type": code, "message": message}).encode()
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+    if service in ("iam", "sts"):
+        data = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error></ErrorResponse>".encode()
+        headers = [("Content-Type", "text/xml")]
+    elif service == "s3":
+        data = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+        headers = [("Content-Type", "application/xml")]
+    start_response(f"{status} Injected", headers + [("Content-Length", str(len(data)))])
+    return [data]
 
 
 _original_call = DomainDispatcherApplication.__call__
@@ -238,19 +342,10 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
         _admin["requests"].append(
             {"service": service, "action": action, "method": environ.get("REQUEST_METHOD"), "target": target}
         )
-    fault = _take_fault(service, action, target)
+    op = _s3_operation(environ) if service == "s3" else ""
+    fault = _take_fault(service, action, target, op)
     if fault:
-        data = json.dumps({"__type": fault["code"], "message": fault["message"]}).encode()
-        if service in ("iam", "sts", "s3"):
-            data = (
-                f"<ErrorResponse><Error><Code>{fault['code']}</Code>"
-                f"<Message>{fault['message']}</Message></Error></ErrorResponse>"
-            ).encode()
-        start_response(
-            f"{fault['status']} Injected",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
-        )
-        return [data]
+        return _answer_fault(fault, service, environ, start_response)
     return _original_call(self, environ, start_response)
 
 

@@ -6,6 +6,7 @@ scripts/test starts the server and sets BEDBATCH_EMULATOR_URL; run alone with
 
 import json
 import os
+import urllib.error
 import urllib.request
 
 import boto3
@@ -299,6 +300,70 @@ def test_fault_injection_and_request_log():
     iam.create_role(RoleName="x", AssumeRolePolicyDocument=json.dumps(TRUST))
     log = json.loads(urllib.request.urlopen(URL + "/_bedbatch/requests").read())["requests"]
     assert [r["action"] for r in log if r["service"] == "iam"] == ["CreateRole", "CreateRole"]
+
+
+def delete(path):
+    urllib.request.urlopen(urllib.request.Request(URL + path, method="DELETE")).read()
+
+
+def no_retry(name):
+    return boto3.client(
+        name, endpoint_url=URL, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=2, connect_timeout=2),
+    )
+
+
+def test_rate_faults_are_seeded_and_use_each_services_throttling_error():
+    def outcomes(seed):
+        post("/_bedbatch/faults", {"rate": 0.3, "seed": seed, "kinds": ["throttle"], "service": "iam"})
+        iam = no_retry("iam")
+        got = []
+        for _ in range(60):
+            try:
+                iam.list_roles()
+                got.append("ok")
+            except ClientError as e:
+                got.append(e.response["Error"]["Code"])
+        delete("/_bedbatch/faults")
+        return got
+
+    first, again, other = outcomes(7), outcomes(7), outcomes(8)
+    assert first == again, "the same seed fails the same requests"
+    assert first != other
+    assert set(first) == {"ok", "Throttling"}
+    assert 8 <= first.count("Throttling") <= 30
+    # S3 by operation name, with S3's own throttling error; other operations are untouched.
+    s3 = no_retry("s3")
+    s3.create_bucket(Bucket="faulty")
+    post("/_bedbatch/faults", {"rate": 1.0, "seed": 1, "kinds": ["throttle"], "service": "s3", "action": "GetBucketPolicy"})
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_policy(Bucket="faulty")
+    assert e.value.response["Error"]["Code"] == "SlowDown"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    s3.put_object(Bucket="faulty", Key="k", Body=b"x")
+    delete("/_bedbatch/faults")
+    post("/_bedbatch/faults", {"rate": 1.0, "kinds": ["throttle"], "service": "bedrock"})
+    with pytest.raises(ClientError) as e:
+        no_retry("bedrock").list_foundation_models()
+    assert e.value.response["Error"]["Code"] == "ThrottlingException"
+    delete("/_bedbatch/faults")
+
+
+def test_reset_and_timeout_faults():
+    import botocore.exceptions
+
+    post("/_bedbatch/faults", {"rate": 1.0, "kinds": ["reset"], "service": "sts"})
+    with pytest.raises((botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError)):
+        no_retry("sts").get_caller_identity()
+    delete("/_bedbatch/faults")
+    post("/_bedbatch/faults", {"rate": 1.0, "kinds": ["timeout"], "delay": 3, "service": "sts"})
+    with pytest.raises(botocore.exceptions.ReadTimeoutError):
+        no_retry("sts").get_caller_identity()
+    delete("/_bedbatch/faults")
+    bad = urllib.request.Request(URL + "/_bedbatch/faults", data=json.dumps({"rate": 0.1, "kinds": ["gremlins"]}).encode(), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(bad)
+    assert e.value.code == 400
 
 
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"

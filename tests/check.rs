@@ -108,6 +108,12 @@ impl Setup {
         run(emulator_command(dir.path()), &args)
     }
 
+    /// `check --output json` signed with another access key id (the emulator aims faults by
+    /// key), with `extra` flags; returns the exit code and the report.
+    fn check_as(&self, access_key: &str, extra: &[&str]) -> (i32, Value) {
+        check_signed(&self.tag, &self.args(), access_key, extra)
+    }
+
     fn rendered(&self) -> Value {
         let out = self.invoke(&["render", "--output", "json"], &[]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -199,6 +205,19 @@ impl Setup {
     fn check(&self) -> (i32, Value) {
         check_with(self, None)
     }
+}
+
+fn check_signed(tag: &str, setup_args: &[String], access_key: &str, extra: &[&str]) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = emulator_command(dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", access_key);
+    let mut args: Vec<&str> = vec!["check", "--output", "json"];
+    args.extend_from_slice(extra);
+    args.extend(setup_args.iter().map(String::as_str));
+    let out = run(cmd, &args);
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{tag}: check output is not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap(), v)
 }
 
 fn codes(report: &Value, severity: &str) -> Vec<String> {
@@ -967,4 +986,150 @@ async fn scps_read_from_organizations_in_a_member_account() {
         "{r:#}"
     );
     assert!(!r["findings"].as_array().unwrap().iter().any(|f| f["code"] == "org-policies-unknown"), "{r:#}");
+}
+
+/// The verdict a fault must not change: the exit status, the error codes, and each check's
+/// status (warnings about other tests' jobs in the shared account come and go, so they and the
+/// jobs family are left out).
+fn verdict(code: i32, report: &Value) -> (i32, Vec<String>, Vec<String>) {
+    let statuses = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["family"] != "jobs")
+        .map(|c| format!("{}: {}", c["name"].as_str().unwrap_or(""), c["status"].as_str().unwrap_or("")))
+        .collect();
+    (code, codes(report, "error"), statuses)
+}
+
+/// Issue 12: the same verdict under transient faults. The healthy setup and ten broken ones
+/// (model, trust ×2, role_s3 ×2, role_invoke, kms, bucket ×2, passrole) are checked fault-free,
+/// then with 10% of their requests failing — throttles (each service's own error), 5xx and
+/// connection resets — under three seeds, with a retry budget of 10 attempts a call. Faults are
+/// aimed at this test's own access keys, so the tests beside it see none. Every verdict must
+/// equal the fault-free one, check by check.
+#[tokio::test]
+async fn verdicts_hold_under_transient_faults() {
+    require_emulator();
+    let mut scenarios: Vec<Setup> = vec![Setup::new("f-healthy")];
+    let mut s = Setup::new("f-nobatch");
+    s.model = "amazon.titan-text-express-v1".into();
+    scenarios.push(s);
+    let mut s = Setup::new("f-root");
+    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}));
+    scenarios.push(s);
+    let mut s = Setup::new("f-norole");
+    s.create_role = false;
+    scenarios.push(s);
+    let mut s = Setup::new("f-nolist");
+    let (i, o) = (s.input_bucket.clone(), s.output_bucket.clone());
+    s.role_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{i}/jobs/in/*")},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{o}/jobs/out/*")}
+    ])));
+    scenarios.push(s);
+    let mut s = Setup::new("f-deny");
+    s.role_extra_policy = Some(role_policy(json!([{"Sid": "NoReads", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}])));
+    scenarios.push(s);
+    let mut s = Setup::new("f-noinvoke");
+    s.model = "us.anthropic.claude-sonnet-4-20250514-v1:0".into();
+    s.role_without_invoke = true;
+    scenarios.push(s);
+    let mut s = Setup::new("f-kms");
+    s.kms = true;
+    scenarios.push(s);
+    let mut s = Setup::new("f-nobucket");
+    s.create_output_bucket = false;
+    scenarios.push(s);
+    let mut s = Setup::new("f-noinput");
+    s.upload_input = false;
+    scenarios.push(s);
+    let mut s = Setup::new("f-passsvc");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.role);
+    s.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn, "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    scenarios.push(s);
+
+    let seeds = [11u64, 22, 33];
+    let (mut tried, mut fired_total) = (0, 0);
+    for s in &scenarios {
+        s.build().await;
+        let (code, base) = s.check_as("testing", &[]);
+        let want = verdict(code, &base);
+        assert_eq!(want.0 == 0, s.tag == "f-healthy", "{}: {base:#}", s.tag);
+        // The seeds run at once, each with its own key and faults.
+        let runs: Vec<_> = seeds
+            .iter()
+            .map(|seed| {
+                let key = format!("FAULTS{seed}{}", s.tag.replace('-', "").to_uppercase());
+                control("faults", json!({"rate": 0.1, "seed": seed, "kinds": ["throttle", "5xx", "reset"], "access_key": key}));
+                key
+            })
+            .collect();
+        let (tag, args) = (s.tag.clone(), s.args());
+        let results: Vec<(String, (i32, Value))> = std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .iter()
+                .map(|key| {
+                    let (tag, args) = (&tag, &args);
+                    scope.spawn(move || (key.clone(), check_signed(tag, args, key, &["--max-attempts", "10"])))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (key, (code, report)) in results {
+            let fired = read_control("faults")["faults"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["access_key"] == key.as_str())
+                .map(|f| f["fired"].as_u64().unwrap())
+                .unwrap_or(0);
+            clear_faults(&key);
+            assert!(fired > 0, "{} {key}: no fault fired", s.tag);
+            fired_total += fired;
+            assert_eq!(verdict(code, &report), want, "{} under faults ({key}, {fired} fired): {report:#}", s.tag);
+            tried += 1;
+        }
+    }
+    assert_eq!(tried, scenarios.len() * seeds.len());
+    println!(
+        "figures: faults: {} scenarios x {} seeds = {tried} check runs at a 10% fault rate, {fired_total} faults injected, {tried} of {tried} verdicts unchanged",
+        scenarios.len(),
+        seeds.len()
+    );
+}
+
+/// Under a persistent fault on one read (every GetBucketPolicy fails), the checks that need it
+/// are unknown and the exit is 4 — never a pass; a setup broken elsewhere keeps its own error.
+#[tokio::test]
+async fn a_persistent_fault_makes_its_checks_unknown() {
+    require_emulator();
+    let healthy = Setup::new("p-healthy");
+    healthy.build().await;
+    let key = "PERSISTENTHEALTHY";
+    control("faults", json!({"rate": 1.0, "kinds": ["5xx"], "service": "s3", "action": "GetBucketPolicy", "access_key": key}));
+    let (code, r) = healthy.check_as(key, &["--max-attempts", "2"]);
+    clear_faults(key);
+    assert_eq!(code, 4, "{r:#}");
+    assert!(codes(&r, "error").is_empty(), "{r:#}");
+    let unknown: Vec<&str> = r["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "unknown").map(|c| c["family"].as_str().unwrap_or("")).collect();
+    assert!(!unknown.is_empty(), "{r:#}");
+
+    let mut broken = Setup::new("p-passsvc");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", broken.role);
+    broken.caller_policy = Some(role_policy(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn, "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+        {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
+    ])));
+    broken.build().await;
+    let key = "PERSISTENTPASSSVC";
+    control("faults", json!({"rate": 1.0, "kinds": ["5xx"], "service": "s3", "action": "GetBucketPolicy", "access_key": key}));
+    let (code, r) = broken.check_as(key, &["--max-attempts", "2"]);
+    clear_faults(key);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(codes(&r, "error"), vec!["caller-cannot-pass-role"], "{r:#}");
+    assert!(r["checks"].as_array().unwrap().iter().any(|c| c["status"] == "unknown"), "{r:#}");
 }

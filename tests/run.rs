@@ -37,7 +37,7 @@ async fn quotas(per_job: f64, concurrent: f64) {
 }
 
 fn stats() -> Value {
-    control("stats", json!({}))["stats"][FM].clone()
+    read_control("stats")["stats"][FM].clone()
 }
 
 /// A record; its id is `<prefix>-<i>` (each test its own prefix: the emulator's record errors

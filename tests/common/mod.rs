@@ -116,3 +116,19 @@ pub fn control(name: &str, body: serde_json::Value) -> serde_json::Value {
 pub fn fault(body: serde_json::Value) {
     control("faults", body);
 }
+
+/// Clears the emulator faults aimed at one access key (`DELETE /_bedbatch/faults?access_key=K`).
+pub fn clear_faults(access_key: &str) {
+    let out = Command::new("curl")
+        .args(["-fsS", "-X", "DELETE", &format!("{}/_bedbatch/faults?access_key={access_key}", emulator_url())])
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "clearing faults: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// GETs one of the emulator's test controls (`/_bedbatch/<control>`).
+pub fn read_control(name: &str) -> serde_json::Value {
+    let out = Command::new("curl").args(["-fsS", &format!("{}/_bedbatch/{name}", emulator_url())]).output().expect("curl runs");
+    assert!(out.status.success(), "/_bedbatch/{name}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}

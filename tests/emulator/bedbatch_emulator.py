@@ -178,7 +178,8 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                     fault.setdefault("message", "injected fault")
                     _admin["faults"].append(fault)
             elif method == "DELETE":
-                _admin["faults"] = []
+                key = (parse_qs(environ.get("QUERY_STRING", "")).get("access_key") or [None])[0]
+                _admin["faults"] = [f for f in _admin["faults"] if key and f.get("access_key") != key]
             if status.startswith("200"):
                 payload = {"faults": [_fault_view(f) for f in _admin["faults"]]}
         elif path == "/_bedbatch/models" and method == "POST":
@@ -260,7 +261,12 @@ def _s3_operation(environ: dict[str, Any]) -> str:
     return {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject", "DELETE": "DeleteObject", "POST": "PostObject"}.get(method, method)
 
 
-def _take_fault(service: str, action: str, target: str, op: str = "") -> dict[str, Any] | None:
+def _access_key(environ: dict[str, Any]) -> str:
+    m = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return m.group(1) if m else ""
+
+
+def _take_fault(service: str, action: str, target: str, op: str = "", key: str = "") -> dict[str, Any] | None:
     """The fault to answer this request with, if any: a counted one (the next `count` matching
     requests), or a rate one (a seeded fraction of them, one of its `kinds` each time)."""
     with _admin_lock:
@@ -269,6 +275,7 @@ def _take_fault(service: str, action: str, target: str, op: str = "") -> dict[st
                 fault.get("service") in (None, service)
                 and fault.get("action") in (None, action, op)
                 and (not fault.get("target") or fault["target"] in target)
+                and fault.get("access_key") in (None, key)
             ):
                 if "rate" in fault:
                     fault["seen"] += 1
@@ -343,7 +350,7 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
             {"service": service, "action": action, "method": environ.get("REQUEST_METHOD"), "target": target}
         )
     op = _s3_operation(environ) if service == "s3" else ""
-    fault = _take_fault(service, action, target, op)
+    fault = _take_fault(service, action, target, op, _access_key(environ))
     if fault:
         return _answer_fault(fault, service, environ, start_response)
     return _original_call(self, environ, start_response)

@@ -101,11 +101,7 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
     // Bucket policies, merged by Sid.
     for d in docs.iter().filter(|d| d.name == "bucket-policy") {
         let bucket = d.bucket.clone().expect("bucket policies name their bucket");
-        let live = match clients.s3.get_bucket_policy().bucket(&bucket).send().await {
-            Ok(p) => p.policy().map(plan::parse_live),
-            Err(e) if service_code(&e) == Some("NoSuchBucketPolicy") || service_code(&e) == Some("NoSuchBucket") => None,
-            Err(e) => return Err(sdk_error("s3", "GetBucketPolicy", e)),
-        };
+        let live = live_bucket_policy(clients, &bucket).await?;
         let merged = plan::merge_by_sid(live.as_ref(), &d.document);
         let exists = live.is_some();
         changes.push(plan::change(Target::BucketPolicy { bucket: bucket.clone() }, format!("bucket policy of s3://{bucket}"), live, merged, exists));
@@ -363,7 +359,19 @@ pub async fn apply(clients: &Clients, settings: &Settings, account: &Account, ch
     write_manifest(&dir, &manifest)?;
     eprintln!("backup of the documents this apply replaces: {}", dir.display());
     for (i, c) in pending.iter().enumerate() {
-        if let Err(e) = write_step(clients, settings, c).await {
+        // Read the live document again right before writing: if someone changed it since the
+        // plan was read and shown, writing now would replace their edit with a merge of a stale
+        // copy. Stop instead, like a stale plan. (IAM and S3 have no conditional writes, so a
+        // change in the instant between this read and the write cannot be excluded.)
+        let step = match unchanged_since_plan(clients, c).await {
+            Ok(true) => write_step(clients, settings, c).await,
+            Ok(false) => Err(Error::Aws(format!(
+                "the live {} changed after apply read it and showed the plan (someone else's edit, or another apply); nothing was written over it",
+                c.title
+            ))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = step {
             let done: Vec<String> = pending[..i].iter().map(|c| format!("  done:     {}", c.title)).collect();
             let not: Vec<String> = pending[i..].iter().map(|c| format!("  not done: {}", c.title)).collect();
             return Err(Error::Aws(format!(
@@ -466,6 +474,53 @@ pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------------------------ live documents
+
+/// The role's trust policy, or None when the role does not exist.
+async fn live_trust(iam: &aws_sdk_iam::Client, role: &str) -> Result<Option<Value>> {
+    match iam.get_role().role_name(role).send().await {
+        Ok(r) => Ok(r.role().map(|r| plan::parse_live(r.assume_role_policy_document().unwrap_or("{}")))),
+        Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok(None),
+        Err(e) => Err(sdk_error("iam", "GetRole", e)),
+    }
+}
+
+/// The bucket's policy, or None when it has none (or the bucket does not exist yet).
+async fn live_bucket_policy(clients: &Clients, bucket: &str) -> Result<Option<Value>> {
+    match clients.s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(p) => Ok(p.policy().map(plan::parse_live)),
+        Err(e) if service_code(&e) == Some("NoSuchBucketPolicy") || service_code(&e) == Some("NoSuchBucket") => Ok(None),
+        Err(e) => Err(sdk_error("s3", "GetBucketPolicy", e)),
+    }
+}
+
+/// The live document a change replaces, read again right before its write. None: there is none.
+/// A bucket has no document: Some(null) when it exists.
+async fn live_document(clients: &Clients, target: &Target) -> Result<Option<Value>> {
+    match target {
+        Target::Bucket { name } => match clients.s3.head_bucket().bucket(name).send().await {
+            Ok(_) => Ok(Some(Value::Null)),
+            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(None),
+            Err(e) => Err(sdk_error("s3", "HeadBucket", e)),
+        },
+        Target::Role { name, .. } => live_trust(&clients.iam, name).await,
+        Target::RolePolicy { role, policy_name } => get_inline(&clients.iam, "role", role, policy_name).await,
+        Target::BucketPolicy { bucket } => live_bucket_policy(clients, bucket).await,
+        Target::CallerPolicy { principal_kind, name, policy_name, .. } => get_inline(&clients.iam, principal_kind, name, policy_name).await,
+    }
+}
+
+/// Whether the live document is still the one the plan was computed from (and shown).
+async fn unchanged_since_plan(clients: &Clients, change: &Change) -> Result<bool> {
+    let live = live_document(clients, &change.target).await?;
+    Ok(match (&change.target, change.action) {
+        (Target::Bucket { .. }, Action::Create) => live.is_none(),
+        (Target::Bucket { .. }, _) => live.is_some(),
+        (_, Action::Create) => live.is_none(),
+        _ => live.as_ref() == change.before.as_ref(),
+    })
 }
 
 // ------------------------------------------------------------------------------------ inline policies

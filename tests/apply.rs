@@ -58,6 +58,12 @@ impl Env {
     }
 
     fn run(&self, cmd: &[&str]) -> std::process::Output {
+        self.run_as("testing", cmd)
+    }
+
+    /// Runs the binary signed with another access key id (the emulator aims faults and hooks
+    /// by key).
+    fn run_as(&self, access_key: &str, cmd: &[&str]) -> std::process::Output {
         let mut all: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
         let mut extra = self.args();
         if !matches!(cmd[0], "apply" | "rollback") {
@@ -71,7 +77,7 @@ impl Env {
         }
         let args: Vec<&str> = all.iter().map(String::as_str).collect();
         let mut c = emulator_command(self.dir.path());
-        c.stdin(std::process::Stdio::null());
+        c.env("AWS_ACCESS_KEY_ID", access_key).stdin(std::process::Stdio::null());
         run(c, &args)
     }
 
@@ -313,4 +319,114 @@ async fn apply_output_json_is_one_document_with_the_plan_shown_on_stderr() {
     assert_eq!(v["dry_run"], true);
     assert!(v["plan"].is_object() || v["plan"].is_array(), "{v:#}");
     assert!(stderr(&out).contains("create"), "the plan is shown to people on stderr: {}", stderr(&out));
+}
+
+fn foreign_statements(bucket: &str) -> Value {
+    json!([
+        {"Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    ])
+}
+
+/// Issue 12: another person's edit to a bucket policy lands after apply read it and showed the
+/// plan, before apply writes it. apply reads the document again right before the write, sees the
+/// change, and stops there; the edit is intact; the next apply merges into it.
+#[tokio::test]
+async fn an_edit_between_plan_and_write_stops_apply_before_that_write() {
+    let env = Env::new("stale").await;
+    let s3 = s3_client(&sdk_config().await);
+    s3.create_bucket().bucket(&env.input).send().await.unwrap();
+    let edit = json!({"Version": "2012-10-17", "Statement": foreign_statements(&env.input)});
+    // The hook fires when apply writes the role's policy, which comes before the bucket policies.
+    let key = format!("STALE{}", env.tag.replace('-', "").to_uppercase());
+    control("hooks", json!({"service": "iam", "action": "PutRolePolicy", "access_key": key, "put_bucket_policy": {"bucket": env.input, "policy": edit}}));
+    let out = env.run_as(&key, &["apply", "--yes"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{}\n{err}", stdout(&out));
+    assert!(err.contains(&format!("the live bucket policy of s3://{} changed after apply read it", env.input)), "{err}");
+    assert!(err.contains(&format!("not done: bucket policy of s3://{}", env.input)), "{err}");
+    assert_eq!(env.bucket_policy(&env.input).await.unwrap(), edit, "the other edit is untouched");
+    let again = env.run(&["apply", "--yes"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let live = env.bucket_policy(&env.input).await.unwrap();
+    assert_eq!(live["Statement"][0], edit["Statement"][0], "the edit is kept by the merge");
+    assert!(live["Statement"].as_array().unwrap().iter().any(|s| s["Sid"] == "BedrockBatchReadInput"));
+}
+
+/// Two applies at once against one account: neither loses the foreign statement, and a third
+/// finds nothing to do.
+#[tokio::test]
+async fn two_concurrent_applies_keep_foreign_statements() {
+    let env = Env::new("twice").await;
+    let s3 = s3_client(&sdk_config().await);
+    s3.create_bucket().bucket(&env.input).send().await.unwrap();
+    let foreign = foreign_statements(&env.input);
+    s3.put_bucket_policy().bucket(&env.input).policy(json!({"Version": "2012-10-17", "Statement": foreign}).to_string()).send().await.unwrap();
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| env.run(&["apply", "--yes"]));
+        let b = scope.spawn(|| env.run(&["apply", "--yes"]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for out in [&a, &b] {
+        // Each either finished, or stopped at a document the other one changed first.
+        let code = out.status.code();
+        assert!(code == Some(0) || (code == Some(3) && stderr(out).contains("changed after apply read it")), "{code:?}: {}", stderr(out));
+    }
+    let live = env.bucket_policy(&env.input).await.unwrap();
+    assert_eq!(live["Statement"][0], foreign[0], "{live:#}");
+    let last = env.run(&["apply", "--yes"]);
+    assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
+    assert_eq!(env.bucket_policy(&env.input).await.unwrap()["Statement"][0], foreign[0]);
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+}
+
+/// Under a 10% fault rate (throttles, 5xx, resets) with one attempt a call, repeated
+/// `apply --yes` converges to the planned state; every backup records the documents it
+/// replaced; rolling back each apply, newest first, restores the account exactly.
+#[tokio::test]
+async fn apply_under_faults_converges_and_rolls_back_exactly() {
+    let env = Env::new("flaky").await;
+    let conf = sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let s3 = s3_client(&conf);
+    // A setup that needs updates, not only creates: a root-trusting role and a foreign bucket policy.
+    let root_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
+    iam.create_role().role_name(&env.role).path("/service-role/").assume_role_policy_document(root_trust.to_string()).send().await.unwrap();
+    s3.create_bucket().bucket(&env.input).send().await.unwrap();
+    let foreign = json!({"Version": "2012-10-17", "Statement": foreign_statements(&env.input)});
+    s3.put_bucket_policy().bucket(&env.input).policy(foreign.to_string()).send().await.unwrap();
+
+    let key = format!("FLAKY{}", env.tag.replace('-', "").to_uppercase());
+    control("faults", json!({"rate": 0.1, "seed": 5, "kinds": ["throttle", "5xx", "reset"], "access_key": key}));
+    let mut runs = 0;
+    let mut statuses = vec![];
+    loop {
+        runs += 1;
+        let out = env.run_as(&key, &["apply", "--yes", "--max-attempts", "1"]);
+        statuses.push(out.status.code());
+        if out.status.code() == Some(0) && stdout(&out).contains("Nothing to do") {
+            break;
+        }
+        assert!(runs < 30, "apply did not converge: {statuses:?}\n{}", stderr(&out));
+    }
+    let fired = read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
+    clear_faults(&key);
+    assert!(fired > 0);
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "converged: {}", stdout(&plan));
+    assert_eq!(env.bucket_policy(&env.input).await.unwrap()["Statement"][0], foreign["Statement"][0], "no statement lost");
+    println!("figures: apply under faults: converged after {runs} runs ({fired} faults injected, exits {statuses:?}), 0 statements lost");
+
+    // Every backup lists what it replaced before replacing it: roll back newest first.
+    let mut backups: Vec<std::path::PathBuf> = std::fs::read_dir(env.backups.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    backups.sort();
+    for b in backups.iter().rev() {
+        let out = env.run(&["rollback", b.to_str().unwrap(), "--yes"]);
+        assert_eq!(out.status.code(), Some(0), "{}: {}", b.display(), stderr(&out));
+    }
+    let trust = iam.get_role().role_name(&env.role).send().await.unwrap();
+    let live: Value = serde_json::from_str(&bedbatch_doctor::policy::decode_document(trust.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
+    assert_eq!(live, root_trust, "the trust policy is restored exactly");
+    assert_eq!(env.bucket_policy(&env.input).await.unwrap(), foreign, "the bucket policy is restored exactly");
+    assert!(iam.get_user_policy().user_name(&env.user).policy_name("bedbatch-doctor-passrole").send().await.is_err());
 }

@@ -79,7 +79,7 @@ def access_denied(msg: str) -> BedrockError:
 # --------------------------------------------------------------------------- test controls
 
 _admin_lock = threading.Lock()
-_admin: dict[str, Any] = {"requests": [], "faults": [], "record_errors": {}, "stats": {}}
+_admin: dict[str, Any] = {"requests": [], "faults": [], "record_errors": {}, "stats": {}, "hooks": []}
 
 
 def _reset_admin() -> None:
@@ -88,6 +88,7 @@ def _reset_admin() -> None:
         _admin["faults"] = []
         _admin["record_errors"] = {}
         _admin["stats"] = {}
+        _admin["hooks"] = []
         catalogue.ADDED.clear()
 
 
@@ -203,6 +204,13 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                     "times": int(req.get("times", 1)),
                 }
             payload = {"ok": True, "records": len(_admin["record_errors"])}
+        elif path == "/_bedbatch/hooks" and method == "POST":
+            hook = json.loads(body or b"{}")
+            if "put_bucket_policy" not in hook:
+                status, payload = "400 Bad Request", {"error": "a hook needs put_bucket_policy: {bucket, policy}"}
+            else:
+                _admin["hooks"].append(hook)
+                payload = {"hooks": len(_admin["hooks"])}
         elif path == "/_bedbatch/stats":
             payload = {"stats": _admin["stats"]}
         elif path == "/_bedbatch/quotas" and method == "POST":
@@ -291,6 +299,21 @@ def _take_fault(service: str, action: str, target: str, op: str = "", key: str =
     return None
 
 
+def _run_hooks(service: str, action: str, op: str, key: str) -> None:
+    with _admin_lock:
+        due = [
+            h
+            for h in _admin["hooks"]
+            if h.get("service") in (None, service) and h.get("action") in (None, action, op) and h.get("access_key") in (None, key)
+        ]
+        for h in due:
+            _admin["hooks"].remove(h)
+    for h in due:
+        edit = h["put_bucket_policy"]
+        policy = edit["policy"] if isinstance(edit["policy"], str) else json.dumps(edit["policy"])
+        _s3_backend(edit.get("account", "123456789012"), "aws").put_bucket_policy(edit["bucket"], policy.encode())
+
+
 def _answer_fault(fault: dict[str, Any], service: str, environ: dict[str, Any], start_response: Any):
     kind = fault.get("kind")
     if kind == "reset":
@@ -350,6 +373,7 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
             {"service": service, "action": action, "method": environ.get("REQUEST_METHOD"), "target": target}
         )
     op = _s3_operation(environ) if service == "s3" else ""
+    _run_hooks(service, action, op, _access_key(environ))
     fault = _take_fault(service, action, target, op, _access_key(environ))
     if fault:
         return _answer_fault(fault, service, environ, start_response)

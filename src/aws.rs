@@ -229,6 +229,36 @@ where
     }
 }
 
+/// An error worth trying again after a pause: the connection failed or timed out, the answer
+/// did not parse, or the service answered with throttling (429, or one of the SDK's throttling
+/// codes) or a server error (5xx).
+pub fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let code = se.err().code().unwrap_or("");
+            status == 429
+                || status >= 500
+                || matches!(
+                    code,
+                    "Throttling" | "ThrottlingException" | "ThrottledException" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown"
+                )
+        }
+        _ => false,
+    }
+}
+
+/// A pause before try `attempt` (0-based) of a polling read: 200 ms doubling to at most 30 s,
+/// with "full jitter" (a random point of the interval, as AWS's backoff guidance recommends), so
+/// clients that failed together do not retry together.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    let cap = 200u64.saturating_mul(1 << attempt.min(8)).min(30_000);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos() as u64).unwrap_or(0);
+    let seed = nanos ^ (std::process::id() as u64).rotate_left(17);
+    std::time::Duration::from_millis(cap / 2 + seed % (cap / 2 + 1))
+}
+
 /// The error code of a service error, if the call reached the service.
 pub fn service_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     match err {

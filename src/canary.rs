@@ -39,6 +39,25 @@ pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
     Ok(out)
 }
 
+/// Reads a job while polling it: a transient failure (throttling, 5xx, a dropped connection)
+/// that outlasts the SDK's own retries is waited out with jittered backoff, up to 8 more tries,
+/// and said on stderr; any other error is returned at once.
+pub async fn get_job_patiently(clients: &Clients, arn: &str) -> Result<aws_sdk_bedrock::operation::get_model_invocation_job::GetModelInvocationJobOutput> {
+    let mut attempt = 0;
+    loop {
+        match clients.bedrock.get_model_invocation_job().job_identifier(arn).send().await {
+            Ok(job) => return Ok(job),
+            Err(e) if attempt < 8 && crate::aws::is_transient(&e) => {
+                let pause = crate::aws::backoff(attempt);
+                eprintln!("note: reading {arn} failed ({}); trying again in {} ms", sdk_error("bedrock", "GetModelInvocationJob", e), pause.as_millis());
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(sdk_error("bedrock", "GetModelInvocationJob", e)),
+        }
+    }
+}
+
 fn status_str(s: Option<&ModelInvocationJobStatus>) -> String {
     s.map(|s| s.as_str().to_string()).unwrap_or_else(|| "Unknown".into())
 }
@@ -195,13 +214,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
         None
     };
     let job = loop {
-        let job = clients
-            .bedrock
-            .get_model_invocation_job()
-            .job_identifier(&job_arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("bedrock", "GetModelInvocationJob", e))?;
+        let job = get_job_patiently(&clients, &job_arn).await?;
         let status = status_str(job.status());
         if status != last {
             let line = format!("  [{:>7.1}s] {status}", start.elapsed().as_secs_f64());

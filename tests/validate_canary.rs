@@ -380,3 +380,50 @@ fn anthropic_extra_keys_and_converse_batch_rules() {
     assert_eq!(error_codes(&v), vec!["bad-model-input"], "only toolConfig is refused: {v:#}");
     assert_eq!(v["problems"][0]["examples"][0]["line"], 121);
 }
+
+/// Issue 12: polling survives throttling. 40% of this canary's job reads are throttled (one
+/// attempt a call, so the SDK does not hide them): the canary waits them out with backoff and
+/// still verifies.
+#[tokio::test]
+async fn canary_polling_survives_throttling() {
+    let (dir, args, u) = applied("canthrottle").await;
+    let key = format!("THROTTLE{}", u.replace('-', "").to_uppercase());
+    control("faults", json!({"rate": 0.4, "seed": 3, "kinds": ["throttle"], "service": "bedrock", "target": "/model-invocation-job/", "access_key": key}));
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10", "--max-attempts", "1"];
+    a.extend(args.iter().map(String::as_str));
+    let mut cmd = emulator_command(dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", &key);
+    let out = run(cmd, &a);
+    let fired = read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
+    clear_faults(&key);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("VERIFIED"), "{}", stdout(&out));
+    assert!(fired > 0 && stderr(&out).contains("ThrottlingException"), "{fired} fired: {}", stderr(&out));
+}
+
+/// Issue 12: the connection drops after Bedrock created the job, before its answer arrives.
+/// The SDK retries the create with the same client request token, which names the job that
+/// exists: one job, verified.
+#[tokio::test]
+async fn a_lost_create_answer_never_makes_two_jobs() {
+    let (dir, args, u) = applied("canreset").await;
+    let key = format!("RESET{}", u.replace('-', "").to_uppercase());
+    control("faults", json!({"service": "bedrock", "action": "POST /model-invocation-job", "count": 1, "kind": "reset-after", "access_key": key}));
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--keep", "--poll-interval-ms", "10"];
+    a.extend(args.iter().map(String::as_str));
+    let mut cmd = emulator_command(dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", &key);
+    let out = run(cmd, &a);
+    let left = read_control("faults")["faults"].as_array().unwrap().iter().filter(|f| f["access_key"] == key.as_str()).count();
+    clear_faults(&key);
+    assert_eq!(left, 0, "the lost answer happened (the fault was used)");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let bedrock = aws_sdk_bedrock::Client::new(&sdk_config().await);
+    let jobs = bedrock.list_model_invocation_jobs().max_results(1000).send().await.unwrap();
+    let mine = jobs
+        .invocation_job_summaries()
+        .iter()
+        .filter(|j| j.input_data_config().is_some_and(|c| format!("{c:?}").contains(&format!("{u}-in"))))
+        .count();
+    assert_eq!(mine, 1, "one job for one canary");
+}

@@ -463,7 +463,7 @@ async fn find_by_name(ctx: &Ctx, name: &str) -> Result<Option<String>> {
 /// Returns whether anything changed.
 async fn refresh(ctx: &Ctx, m: &RunManifest, s: &mut Shard) -> Result<bool> {
     let Some(arn) = s.job_arn.clone() else { return Ok(false) };
-    let job = ctx.clients.bedrock.get_model_invocation_job().job_identifier(&arn).send().await.map_err(|e| sdk_error("bedrock", "GetModelInvocationJob", e))?;
+    let job = crate::canary::get_job_patiently(&ctx.clients, &arn).await?;
     let status = job.status().map(|x| x.as_str().to_string()).unwrap_or_else(|| "Unknown".into());
     if status == s.status {
         return Ok(false);

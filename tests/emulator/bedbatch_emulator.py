@@ -224,7 +224,7 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [data]
 
 
-FAULT_KINDS = ("throttle", "5xx", "timeout", "reset")
+FAULT_KINDS = ("throttle", "5xx", "timeout", "reset", "reset-after")
 
 # Each service's throttling error, as AWS answers it (code, HTTP status): IAM and STS
 # `Throttling` (Query API common errors), S3 `SlowDown` 503 (S3 error responses), Bedrock and KMS
@@ -376,6 +376,11 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
     _run_hooks(service, action, op, _access_key(environ))
     fault = _take_fault(service, action, target, op, _access_key(environ))
     if fault:
+        if fault.get("kind") == "reset-after":
+            # The service acts on the request, then the answer is lost on the way back.
+            for _ in _original_call(self, environ, lambda *a, **k: None):
+                pass
+            return _answer_fault({"kind": "reset"}, service, environ, start_response)
         return _answer_fault(fault, service, environ, start_response)
     return _original_call(self, environ, start_response)
 

@@ -89,9 +89,21 @@ pub use crate::findings::Severity as Level;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Example {
-    /// 1-based line number (0 for problems of the whole file).
+    /// The file, when a folder (one job) is validated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line number in the file (0 for problems of the whole file or job).
     pub line: u64,
     pub message: String,
+}
+
+/// One file of a job (a folder validated as one job).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FileCount {
+    pub name: String,
+    pub lines: u64,
+    pub records: u64,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,11 +123,21 @@ pub struct Report {
     pub lines: u64,
     pub records: u64,
     pub blank_lines: u64,
-    /// Estimated input tokens (characters of modelInput / 4).
+    /// Estimated input tokens: characters of text content (message text, prompts, system
+    /// prompts, texts to embed — not JSON keys and punctuation) / 4.
     pub input_tokens_estimate: u64,
-    /// The sum of each record's max_tokens (the output ceiling).
+    /// Images, documents and videos in the records: not in the estimate (their tokens depend on
+    /// pixels and pages the file does not say).
+    pub media_not_estimated: u64,
+    /// The sum of each record's declared maximum output (max_tokens, maxTokens, max_gen_len);
+    /// a record declaring none counts at the model's limit when it is known.
     pub output_tokens_ceiling: u64,
+    /// Records declaring no maximum output.
+    pub records_without_max_tokens: u64,
     pub problems: Vec<Problem>,
+    /// The files of a folder validated as one job (empty for one file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileCount>,
 }
 
 impl Report {
@@ -387,7 +409,15 @@ pub struct Validator {
     blank: u64,
     bytes: u64,
     input_chars: u64,
+    media: u64,
     output_ceiling: u64,
+    without_max: u64,
+    /// The line within the current file.
+    file_line: u64,
+    /// The files of a job, in the order they were started ([`Validator::start_file`]); the open
+    /// one (index `closed`) holds the counters at its start.
+    files: Vec<FileCount>,
+    closed: usize,
 }
 
 /// One record's verdict: Ok(output ceiling) or the problem.
@@ -408,7 +438,30 @@ impl Validator {
             blank: 0,
             bytes: 0,
             input_chars: 0,
+            media: 0,
             output_ceiling: 0,
+            without_max: 0,
+            file_line: 0,
+            files: Vec::new(),
+            closed: 0,
+        }
+    }
+
+    /// Starts the next file of a job (a folder validated as one job): line numbers, the byte
+    /// order mark and the per-file quotas restart; recordIds are compared across every file.
+    pub fn start_file(&mut self, name: &str) {
+        self.close_file();
+        self.files.push(FileCount { name: name.to_string(), lines: self.line, records: self.records, bytes: self.bytes });
+        self.file_line = 0;
+    }
+
+    /// Turns the open file's start counters into its counts.
+    fn close_file(&mut self) {
+        if let Some(f) = self.files.get_mut(self.closed) {
+            f.lines = self.line - f.lines;
+            f.records = self.records - f.records;
+            f.bytes = self.bytes - f.bytes;
+            self.closed += 1;
         }
     }
 
@@ -430,16 +483,18 @@ impl Validator {
         let p = self.problems.entry(code).or_insert_with(|| Problem { code, level, count: 0, examples: Vec::new() });
         p.count += 1;
         if p.examples.len() < self.max_examples {
-            p.examples.push(Example { line, message });
+            let file = if line > 0 { self.files.last().map(|f| f.name.clone()) } else { None };
+            p.examples.push(Example { file, line, message });
         }
     }
 
     /// Feeds one line (without its `\n`). Never panics, whatever the bytes.
     pub fn feed(&mut self, raw: &[u8]) {
         self.line += 1;
+        self.file_line += 1;
         self.bytes += raw.len() as u64 + 1;
         let mut line = raw;
-        if self.line == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+        if self.file_line == 1 && line.starts_with(b"\xEF\xBB\xBF") {
             line = &line[3..];
         }
         if let Some(l) = line.strip_suffix(b"\r") {
@@ -450,7 +505,7 @@ impl Validator {
             return;
         }
         self.records += 1;
-        let n = self.line;
+        let n = self.file_line;
         // UTF-8 is checked once for the whole line (fast), so the parser need not re-check
         // each string; every family parses from &str.
         let line = match std::str::from_utf8(line) {
@@ -472,9 +527,20 @@ impl Validator {
             }),
         };
         match outcome {
+            Ok(0) if !matches!(self.family, Family::TitanEmbed | Family::Unknown) => {
+                // No declared maximum: the model's own limit bounds it, when known.
+                self.without_max += 1;
+                self.output_ceiling += self.limits.max_output_tokens.unwrap_or(0);
+            }
             Ok(ceiling) => self.output_ceiling += ceiling,
             Err((code, msg)) => self.report(code, n, msg),
         }
+    }
+
+    fn count_text(&mut self, line: &str) {
+        let (chars, media) = text_content(line.as_bytes());
+        self.input_chars += chars;
+        self.media += media;
     }
 
     fn record_id(&mut self, id: Option<&str>) {
@@ -486,14 +552,21 @@ impl Validator {
             let mut h = self.hasher.build_hasher();
             h.write(id.as_bytes());
             let key = h.finish();
-            let line = self.line;
+            let line = self.file_line;
+            // The first occurrence: the file's index in the upper 24 bits, its line below.
+            let here = ((self.files.len().saturating_sub(1) as u64) << 40) | line;
             match self.ids.entry(key) {
                 std::collections::hash_map::Entry::Occupied(first) => {
                     let first = *first.get();
-                    self.report(Code::DuplicateRecordId, line, format!("recordId {id:?} also on line {first}"));
+                    let (file, at) = ((first >> 40) as usize, first & ((1 << 40) - 1));
+                    let where_ = match self.files.get(file) {
+                        Some(f) if self.files.len() > 1 => format!("line {at} of {}", f.name),
+                        _ => format!("line {at}"),
+                    };
+                    self.report(Code::DuplicateRecordId, line, format!("recordId {id:?} also on {where_}"));
                 }
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(line);
+                    v.insert(here);
                 }
             }
         }
@@ -541,7 +614,7 @@ impl Validator {
         let rec: Envelope<AnthropicInput> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
         let m = rec.model_input.ok_or((Code::MissingModelInput, "no modelInput".to_string()))?;
-        self.input_chars += line.len() as u64;
+        self.count_text(line);
         match m.anthropic_version.as_deref() {
             Some(ANTHROPIC_VERSION) => {}
             Some(v) => return Err((Code::WrongShape, format!("anthropic_version is {v:?}; Bedrock needs {ANTHROPIC_VERSION:?}"))),
@@ -567,7 +640,7 @@ impl Validator {
         }
         if count % 2 == 0 {
             // Ending with an assistant turn is a prefill: allowed, but worth a note once.
-            self.report(Code::AssistantPrefill, self.line, "the last message is the assistant's (a prefill)".into());
+            self.report(Code::AssistantPrefill, self.file_line, "the last message is the assistant's (a prefill)".into());
         }
         Ok(max)
     }
@@ -576,7 +649,7 @@ impl Validator {
         let rec: Envelope<M> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
         self.record_id(rec.record_id.as_deref());
         let m = rec.model_input.ok_or((Code::MissingModelInput, "no modelInput".to_string()))?;
-        self.input_chars += line.len() as u64;
+        self.count_text(line);
         check(self, m)
     }
 
@@ -663,28 +736,42 @@ impl Validator {
         self.bytes = self.bytes.saturating_sub(1);
     }
 
-    /// File-level checks, then the report.
+    /// File-level checks, then the report. For a job of several files ([`Validator::start_file`]),
+    /// the per-file quotas apply to each file and the per-job quotas to their total, as Bedrock
+    /// counts a job whose input URI is a folder (AWS, per-model quotas "Records per input file per
+    /// batch inference job", "Batch inference input file size" per file; "Records per batch
+    /// inference job", "Batch inference job size", "Minimum number of records per batch inference
+    /// job" per job).
     pub fn finish(mut self, source: &str, key_name: Option<&str>) -> Report {
         if let Some(name) = key_name {
             if !name.ends_with(".jsonl") {
                 self.report(Code::NotJsonl, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
             }
         }
+        self.close_file();
         let l = self.limits.clone();
+        let what = if self.files.is_empty() { "the file" } else { "the job" };
         if self.records < l.min_records {
-            self.report(Code::TooFewRecords, 0, format!("{} records; the model's minimum per job is {}", self.records, l.min_records));
+            self.report(Code::TooFewRecords, 0, format!("{} records in {what}; the model's minimum per job is {}", self.records, l.min_records));
         }
-        if self.records > l.max_records_per_file {
-            self.report(Code::TooManyRecords, 0, format!("{} records; the quota is {} per file", self.records, l.max_records_per_file));
+        let per_file: Vec<(String, u64, u64)> = if self.files.is_empty() {
+            vec![(String::new(), self.records, self.bytes)]
+        } else {
+            self.files.iter().map(|f| (format!("{}: ", f.name), f.records, f.bytes)).collect()
+        };
+        for (name, records, bytes) in per_file {
+            if records > l.max_records_per_file {
+                self.report(Code::TooManyRecords, 0, format!("{name}{records} records; the quota is {} per file", l.max_records_per_file));
+            }
+            if bytes > l.max_file_bytes {
+                self.report(Code::FileTooLarge, 0, format!("{name}{bytes} bytes; the input file quota is {} bytes", l.max_file_bytes));
+            }
         }
         if self.records > l.max_records_per_job {
-            self.report(Code::TooManyRecordsPerJob, 0, format!("{} records; the quota is {} per job", self.records, l.max_records_per_job));
-        }
-        if self.bytes > l.max_file_bytes {
-            self.report(Code::FileTooLarge, 0, format!("{} bytes; the input file quota is {} bytes", self.bytes, l.max_file_bytes));
+            self.report(Code::TooManyRecordsPerJob, 0, format!("{} records in {what}; the quota is {} per job", self.records, l.max_records_per_job));
         }
         if self.bytes > l.max_job_bytes {
-            self.report(Code::JobTooLarge, 0, format!("{} bytes; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
+            self.report(Code::JobTooLarge, 0, format!("{} bytes in {what}; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
         }
         if self.family == Family::Unknown {
             self.report(Code::UnknownFamily, 0, "the model family is not known: only the envelope (recordId, modelInput) was checked".into());
@@ -699,10 +786,73 @@ impl Validator {
             records: self.records,
             blank_lines: self.blank,
             input_tokens_estimate: self.input_chars / 4,
+            media_not_estimated: self.media,
             output_tokens_ceiling: self.output_ceiling,
+            records_without_max_tokens: self.without_max,
             problems,
+            files: self.files,
         }
     }
+}
+
+/// Keys whose string values are text the model reads: message text and content, prompts, system
+/// prompts, texts to embed.
+const TEXT_KEYS: &[&[u8]] = &[b"text", b"content", b"prompt", b"system", b"inputText", b"texts", b"input"];
+/// Keys that hold an image, document or video block (Converse, Nova).
+const MEDIA_KEYS: &[&[u8]] = &[b"image", b"document", b"video"];
+
+/// The characters of text content in a JSON record, and how many images, documents and
+/// videos it holds. One scan of the bytes: a string followed by `:` is a key; a string value
+/// counts when the key before it is one of [`TEXT_KEYS`] (characters, an escape as one); a
+/// `"type"` of `image` or `document` (Anthropic) or an object under a [`MEDIA_KEYS`] key
+/// (Converse, Nova) is one medium. Malformed JSON gives a partial count, never a panic.
+pub fn text_content(b: &[u8]) -> (u64, u64) {
+    let (mut chars, mut media) = (0u64, 0u64);
+    let mut key: &[u8] = b"";
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                let mut n = 0u64;
+                while j < b.len() && b[j] != b'"' {
+                    if b[j] == b'\\' {
+                        j += if b.get(j + 1) == Some(&b'u') { 6 } else { 2 };
+                    } else {
+                        j += 1;
+                    }
+                    n += 1;
+                }
+                // Multi-byte characters: count each once (skip UTF-8 continuation bytes).
+                let raw = &b[start..j.min(b.len())];
+                let cont = raw.iter().filter(|&&c| (0x80..0xC0).contains(&c)).count() as u64;
+                let n = n - cont.min(n);
+                let s = raw;
+                i = j + 1;
+                let mut k = i;
+                while k < b.len() && b[k].is_ascii_whitespace() {
+                    k += 1;
+                }
+                if b.get(k) == Some(&b':') {
+                    key = s;
+                    let mut v = k + 1;
+                    while v < b.len() && b[v].is_ascii_whitespace() {
+                        v += 1;
+                    }
+                    if MEDIA_KEYS.contains(&s) && b.get(v) == Some(&b'{') {
+                        media += 1;
+                    }
+                } else if TEXT_KEYS.contains(&key) {
+                    chars += n;
+                } else if key == b"type" && (s == b"image" || s == b"document") {
+                    media += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (chars, media)
 }
 
 fn kind(v: &serde_json::Value) -> &'static str {
@@ -775,6 +925,32 @@ pub const PRICES: &str = include_str!("../policies/prices.json");
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn text_content_counts_text_not_syntax_and_media_apart() {
+        let rec = r#"{"recordId":"abc","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"text","text":"Summarise caf\u00e9 notes"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},{"role":"assistant","content":"Sure"}]}}"#;
+        let (chars, media) = text_content(rec.as_bytes());
+        // "Be brief." 9 + "Summarise café notes" 20 + "Sure" 4.
+        assert_eq!((chars, media), (33, 1));
+        let converse = r#"{"modelInput":{"messages":[{"role":"user","content":[{"text":"héllo"},{"image":{"format":"png","source":{"bytes":"AAAA"}}}]}]}}"#;
+        assert_eq!(text_content(converse.as_bytes()), (5, 1));
+        // Malformed input: a partial count, no panic.
+        let _ = text_content(br#"{"text":"unterminated \"#);
+    }
+
+    #[test]
+    fn the_estimate_is_text_length_over_four_and_a_missing_maximum_counts_at_the_limit() {
+        let text = "word ".repeat(200);
+        let line = format!(r#"{{"recordId":"a","modelInput":{{"messages":[{{"role":"user","content":[{{"text":"{text}"}}]}}]}}}}"#);
+        let limits = Limits { max_output_tokens: Some(5000), ..Limits::default() };
+        let mut v = Validator::new(Family::Nova, limits, 3);
+        v.feed(line.as_bytes());
+        let r = v.finish("x", None);
+        let want = text.len() as f64 / 4.0;
+        assert!((r.input_tokens_estimate as f64 - want).abs() <= want * 0.1, "{} vs {want}", r.input_tokens_estimate);
+        assert_eq!((r.output_tokens_ceiling, r.records_without_max_tokens), (5000, 1));
+    }
+
     use super::*;
 
     fn run(family: Family, text: &str) -> Report {

@@ -427,3 +427,73 @@ async fn a_lost_create_answer_never_makes_two_jobs() {
         .count();
     assert_eq!(mine, 1, "one job for one canary");
 }
+
+fn folder(dir: &std::path::Path, files: &[(&str, Vec<String>)]) -> String {
+    let d = dir.join("job");
+    for (name, lines) in files {
+        let p = d.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    }
+    d.to_str().unwrap().to_string()
+}
+
+/// Issue 11: a folder is one job, as Bedrock reads an input folder. Two files of 60 records are
+/// each under the minimum of 100 but together a valid job of 120.
+#[test]
+fn a_folder_is_one_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let a: Vec<String> = (0..60).map(|i| anthropic(i).to_string()).collect();
+    let b: Vec<String> = (60..120).map(|i| anthropic(i).to_string()).collect();
+    let p = folder(dir.path(), &[("a.jsonl", a), ("sub/b.jsonl", b), ("notes.txt", vec!["not read".into()])]);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["records"], 120);
+    let files: Vec<(&str, u64)> = v["files"].as_array().unwrap().iter().map(|f| (f["name"].as_str().unwrap(), f["records"].as_u64().unwrap())).collect();
+    assert_eq!(files, [("a.jsonl", 60), ("sub/b.jsonl", 60)]);
+    // The text names each file and the job.
+    let out = run(bare_command(dir.path()), &["validate", &p, "--offline", "--model-id", HAIKU]);
+    assert!(stdout(&out).contains("one job of 2 files:") && stdout(&out).contains("  sub/b.jsonl: 60 records"), "{}", stdout(&out));
+}
+
+/// Per-job quotas apply to the total, per-file quotas to each file; duplicate ids are found
+/// across files, and each example names its file and line.
+#[test]
+fn a_folder_over_the_job_quota_and_duplicates_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = |i: usize| json!({"recordId": format!("r{i}"), "modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": "x"}]}}).to_string();
+    let a: Vec<String> = (0..25_001).map(small).collect();
+    let mut b: Vec<String> = (25_001..50_002).map(small).collect();
+    b[9] = small(3);
+    let p = folder(dir.path(), &[("a.jsonl", a), ("b.jsonl", b)]);
+    let (code, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert_eq!(code, 1, "{v:#}");
+    let mut errors = error_codes(&v);
+    errors.sort();
+    assert_eq!(errors, ["duplicate-record-id", "too-many-records-per-job"], "each file is under the per-file quota: {v:#}");
+    let dup = v["problems"].as_array().unwrap().iter().find(|p| p["code"] == "duplicate-record-id").unwrap();
+    assert_eq!(dup["examples"][0]["file"], "b.jsonl");
+    assert_eq!(dup["examples"][0]["line"], 10);
+    assert!(dup["examples"][0]["message"].as_str().unwrap().contains("also on line 4 of a.jsonl"), "{dup:#}");
+}
+
+/// An S3 prefix is one job too: every .jsonl under it, at any depth.
+#[tokio::test]
+async fn an_s3_prefix_is_one_job() {
+    require_emulator();
+    let s3 = s3_client(&sdk_config().await);
+    let bucket = unique("vfold").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    for (key, range) in [("in/a.jsonl", 0..70), ("in/deeper/b.jsonl", 70..140)] {
+        let body: String = range.map(|i| anthropic(i).to_string() + "\n").collect();
+        s3.put_object().bucket(&bucket).key(key).body(body.into_bytes().into()).send().await.unwrap();
+    }
+    s3.put_object().bucket(&bucket).key("in/readme.md").body(b"x".to_vec().into()).send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(emulator_command(dir.path()), &["validate", &format!("s3://{bucket}/in/"), "--output", "json", "--model-id", HAIKU]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["records"], 140);
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("1 object under the prefix does not end in .jsonl")), "{v:#}");
+}

@@ -64,58 +64,78 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         notes = ml.notes;
     }
     let validator = Validator::new(family, limits, args.max_examples);
-    let report = if is_s3 {
-        let (bucket, key) = args.source["s3://".len()..].split_once('/').unwrap_or((&args.source["s3://".len()..], ""));
-        if bucket.is_empty() || key.is_empty() || key.ends_with('/') {
-            return Err(Error::Usage(format!("{}: name one object (s3://BUCKET/KEY), not a bucket or folder", args.source)));
+    let report = if let Some(rest) = args.source.strip_prefix("s3://") {
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(Error::Usage(format!("{}: no bucket (s3://BUCKET/KEY or s3://BUCKET/PREFIX/)", args.source)));
         }
-        let mut v = validator;
-        if let Err(rule) = crate::config::S3Location::parse(&args.source) {
-            // S3 stores the object, but Bedrock refuses the URI: the job cannot name it.
-            v.add_problem(diags::Code::BadS3Uri, 0, format!("{}: {rule}", args.source));
-        }
-        let loc = crate::config::S3Location { uri: args.source.clone(), bucket: bucket.to_string(), key: key.to_string(), is_object: true };
         let clients = clients.as_ref().expect("connected");
-        let obj = clients.s3.get_object().bucket(&loc.bucket).key(&loc.key).send().await.map_err(|e| sdk_error("s3", "GetObject", e))?;
-        let pb = progress_bar(obj.content_length().map(|l| l as u64));
-        let mut body = obj.body;
-        let mut carry: Vec<u8> = Vec::new();
-        let mut read = 0u64;
-        while let Some(chunk) =
-            body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject {}: reading the body failed: {e}", args.source)))?
-        {
-            read += chunk.len() as u64;
-            if let Some(pb) = &pb {
-                pb.set_position(read);
+        if key.is_empty() || key.ends_with('/') {
+            // A folder: every .jsonl under it is one job, as Bedrock reads an input folder.
+            let (keys, others) = list_jsonl(clients, bucket, key).await?;
+            if keys.is_empty() {
+                return Err(Error::Usage(format!("{}: no .jsonl object under this prefix", args.source)));
             }
-            carry.extend_from_slice(&chunk);
-            let rest = jsonl::feed_buffer(&mut v, &carry);
-            let keep = carry.len() - rest;
-            carry.drain(..keep);
+            if others > 0 {
+                notes.push(if others == 1 { "1 object under the prefix does not end in .jsonl: Bedrock does not read it".to_string() } else { format!("{others} objects under the prefix do not end in .jsonl: Bedrock does not read them") });
+            }
+            let mut v = validator;
+            if let Err(rule) = crate::config::S3Location::parse(&args.source) {
+                v.add_problem(diags::Code::BadS3Uri, 0, format!("{}: {rule}", args.source));
+            }
+            validate_s3_objects(clients, bucket, &keys, &mut v).await?;
+            v.finish(&args.source, None)
+        } else {
+            let mut v = validator;
+            if let Err(rule) = crate::config::S3Location::parse(&args.source) {
+                // S3 stores the object, but Bedrock refuses the URI: the job cannot name it.
+                v.add_problem(diags::Code::BadS3Uri, 0, format!("{}: {rule}", args.source));
+            }
+            validate_s3_objects(clients, bucket, &[key.to_string()], &mut v).await?;
+            v.finish(&args.source, Some(key.rsplit('/').next().unwrap_or(key)))
         }
-        if !carry.is_empty() {
-            v.feed(&carry);
-            v.uncount_final_newline();
-        }
-        if let Some(pb) = pb {
-            pb.finish_and_clear();
-        }
-        v.finish(&args.source, Some(loc.key.rsplit('/').next().unwrap_or(&loc.key)))
     } else {
         let path = std::path::Path::new(&args.source);
-        let file = std::fs::File::open(path).map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
-        let pb = progress_bar(file.metadata().ok().map(|m| m.len()));
-        let v = jsonl::validate_reader(file, validator, |n| {
-            if let Some(pb) = &pb {
-                pb.set_position(n);
+        let meta = std::fs::metadata(path).map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+        if meta.is_dir() {
+            let files = local_jsonl(path)?;
+            if files.is_empty() {
+                return Err(Error::Usage(format!("{}: no .jsonl file in the folder or under it", path.display())));
             }
-        })
-        .map_err(|e| Error::Usage(format!("reading {}: {e}", path.display())))?;
-        if let Some(pb) = pb {
-            pb.finish_and_clear();
+            let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+            let pb = progress_bar(Some(total));
+            let mut v = validator;
+            let mut done = 0u64;
+            for f in &files {
+                v.start_file(&f.strip_prefix(path).unwrap_or(f).display().to_string());
+                let file = std::fs::File::open(f).map_err(|e| Error::Usage(format!("cannot read {}: {e}", f.display())))?;
+                v = jsonl::validate_reader(file, v, |n| {
+                    if let Some(pb) = &pb {
+                        pb.set_position(done + n);
+                    }
+                })
+                .map_err(|e| Error::Usage(format!("reading {}: {e}", f.display())))?;
+                done += std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            }
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            v.finish(&args.source, None)
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+            let pb = progress_bar(file.metadata().ok().map(|m| m.len()));
+            let v = jsonl::validate_reader(file, validator, |n| {
+                if let Some(pb) = &pb {
+                    pb.set_position(n);
+                }
+            })
+            .map_err(|e| Error::Usage(format!("reading {}: {e}", path.display())))?;
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+            v.finish(&args.source, name.as_deref())
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string());
-        v.finish(&args.source, name.as_deref())
     };
     let cost = jsonl::price(&report, &prices, &fm);
     match g.output {
@@ -140,6 +160,89 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     Ok(if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok })
 }
 
+/// Every `.jsonl` object under `prefix` (at any depth, as Bedrock reads an input folder), in key
+/// order, and how many other objects there are.
+async fn list_jsonl(clients: &crate::aws::Clients, bucket: &str, prefix: &str) -> Result<(Vec<String>, usize)> {
+    let mut keys = Vec::new();
+    let mut others = 0;
+    let mut pages = clients.s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
+        for k in page.contents().iter().filter_map(|o| o.key()) {
+            if k.ends_with(".jsonl") {
+                keys.push(k.to_string());
+            } else if !k.ends_with('/') {
+                others += 1;
+            }
+        }
+    }
+    keys.sort();
+    Ok((keys, others))
+}
+
+/// Every `.jsonl` file in a local folder and its subfolders, by path.
+fn local_jsonl(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(|e| Error::Usage(format!("cannot read the folder {}: {e}", d.display())))? {
+            let p = e.map_err(|e| Error::Usage(format!("cannot read the folder {}: {e}", d.display())))?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Streams S3 objects through the validator, one pass per byte; the next object's GetObject is
+/// sent while the current one streams. With more than one key each is its own file of the job.
+async fn validate_s3_objects(clients: &crate::aws::Clients, bucket: &str, keys: &[String], v: &mut Validator) -> Result<()> {
+    let get = |key: &str| {
+        let s3 = clients.s3.clone();
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        tokio::spawn(async move { s3.get_object().bucket(bucket).key(key).send().await })
+    };
+    let mut next = keys.first().map(|k| get(k));
+    for (i, key) in keys.iter().enumerate() {
+        let obj = next
+            .take()
+            .expect("one request per key")
+            .await
+            .map_err(|e| Error::Aws(format!("s3:GetObject s3://{bucket}/{key}: {e}")))?
+            .map_err(|e| sdk_error("s3", "GetObject", e))?;
+        next = keys.get(i + 1).map(|k| get(k));
+        if keys.len() > 1 {
+            v.start_file(key);
+        }
+        let pb = progress_bar(obj.content_length().map(|l| l as u64));
+        let mut body = obj.body;
+        let mut carry: Vec<u8> = Vec::new();
+        let mut read = 0u64;
+        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject s3://{bucket}/{key}: reading the body failed: {e}")))? {
+            read += chunk.len() as u64;
+            if let Some(pb) = &pb {
+                pb.set_position(read);
+            }
+            carry.extend_from_slice(&chunk);
+            let rest = jsonl::feed_buffer(v, &carry);
+            let keep = carry.len() - rest;
+            carry.drain(..keep);
+        }
+        if !carry.is_empty() {
+            v.feed(&carry);
+            v.uncount_final_newline();
+        }
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+    }
+    Ok(())
+}
+
 pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
     let n = |count: u64, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
     println!(
@@ -151,11 +254,20 @@ pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
         n(r.bytes, "byte", "bytes"),
         r.family
     );
+    if !r.files.is_empty() {
+        println!("one job of {}:", n(r.files.len() as u64, "file", "files"));
+        for f in &r.files {
+            println!("  {}: {}, {}", f.name, n(f.records, "record", "records"), n(f.bytes, "byte", "bytes"));
+        }
+    }
     for p in &r.problems {
         println!("{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
         for e in &p.examples {
             if e.line > 0 {
-                println!("  line {}: {}", e.line, e.message);
+                match &e.file {
+                    Some(f) => println!("  {f} line {}: {}", e.line, e.message),
+                    None => println!("  line {}: {}", e.line, e.message),
+                }
             } else {
                 println!("  {}", e.message);
             }
@@ -165,9 +277,15 @@ pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
         }
     }
     println!(
-        "input tokens (estimate, characters / 4): {}; output tokens ceiling (sum of max_tokens): {}",
+        "input tokens (estimate, characters of text content / 4): {}; output tokens ceiling (sum of each record's maximum): {}",
         r.input_tokens_estimate, r.output_tokens_ceiling
     );
+    if r.media_not_estimated > 0 {
+        println!("  {} not in the estimate (their tokens depend on pixels and pages)", n(r.media_not_estimated, "image or document", "images and documents"));
+    }
+    if r.records_without_max_tokens > 0 {
+        println!("  {} no maximum output: counted at the model's limit where the catalogue knows it", n(r.records_without_max_tokens, "record declares", "records declare"));
+    }
     match cost {
         Some((lo, hi, asof)) => {
             println!("estimated batch cost: {} to {} (prices as of {asof}, batch = half the on-demand price)", dollars(lo), dollars(hi))

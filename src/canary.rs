@@ -31,6 +31,10 @@ pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
                 json!({"messages": [{"role": "user", "content": [{"text": prompt}]}], "inferenceConfig": {"maxTokens": 8}})
             }
             Family::Llama => json!({"prompt": prompt, "max_gen_len": 8}),
+            Family::TitanEmbedImage => json!({"inputText": prompt}),
+            Family::Mistral => json!({"prompt": format!("<s>[INST] {prompt} [/INST]"), "max_tokens": 8}),
+            Family::DeepSeek => json!({"prompt": prompt, "max_tokens": 8}),
+            Family::OpenAi => json!({"messages": [{"role": "user", "content": prompt}], "max_completion_tokens": 8}),
             Family::Unknown => return Err(Error::Usage("the model family is not known, so the canary cannot build a valid input for it".into())),
         };
         out.push_str(&json!({"recordId": format!("CANARY{i:05}"), "modelInput": input}).to_string());
@@ -433,5 +437,23 @@ impl Interrupt {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The canary's own input validates for every family it can build one for.
+    #[test]
+    fn canary_input_validates_for_every_family() {
+        for family in [Family::Anthropic, Family::TitanEmbed, Family::Nova, Family::Llama, Family::Converse, Family::TitanEmbedImage, Family::Mistral, Family::DeepSeek, Family::OpenAi] {
+            let body = canary_input(family, 100, "t").unwrap();
+            let mut v = Validator::new(family, Limits::default(), 3);
+            assert_eq!(jsonl::feed_buffer(&mut v, body.as_bytes()), 0);
+            let r = v.finish("c.jsonl", Some("c.jsonl"));
+            assert_eq!(r.errors(), 0, "{family:?}: {:?}", r.problems);
+        }
+        assert!(canary_input(Family::Unknown, 1, "t").is_err());
     }
 }

@@ -23,6 +23,14 @@ pub enum Family {
     Nova,
     Llama,
     Converse,
+    /// Titan Multimodal Embeddings G1.
+    TitanEmbedImage,
+    /// Mistral AI: chat (`messages`) or text completion (`prompt`).
+    Mistral,
+    /// DeepSeek-R1 text completion.
+    DeepSeek,
+    /// OpenAI gpt-oss: the Chat Completions body.
+    OpenAi,
     /// A family bedbatch-doctor does not know: envelope checks only.
     Unknown,
 }
@@ -34,6 +42,10 @@ impl Family {
             "titan-embed" => Family::TitanEmbed,
             "nova" => Family::Nova,
             "llama" => Family::Llama,
+            "titan-embed-image" => Family::TitanEmbedImage,
+            "mistral" => Family::Mistral,
+            "deepseek" => Family::DeepSeek,
+            "openai" => Family::OpenAi,
             _ => Family::Unknown,
         }
     }
@@ -44,12 +56,20 @@ impl Family {
         let id = crate::config::PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(&format!("{p}."))).unwrap_or(id);
         if id.starts_with("anthropic.") {
             Family::Anthropic
+        } else if id.starts_with("amazon.titan-embed-image") {
+            Family::TitanEmbedImage
         } else if id.starts_with("amazon.titan-embed") {
             Family::TitanEmbed
         } else if id.starts_with("amazon.nova") {
             Family::Nova
         } else if id.starts_with("meta.llama") {
             Family::Llama
+        } else if id.starts_with("mistral.") {
+            Family::Mistral
+        } else if id.starts_with("deepseek.") {
+            Family::DeepSeek
+        } else if id.starts_with("openai.") {
+            Family::OpenAi
         } else {
             Family::Unknown
         }
@@ -358,6 +378,75 @@ struct LlamaInput<'a> {
     max_gen_len: Option<Number>,
 }
 
+/// Titan Multimodal Embeddings G1 (AWS, "Amazon Titan Multimodal Embeddings G1"): `inputText`
+/// and/or `inputImage` (base64), at least one; `embeddingConfig.outputEmbeddingLength` 256, 384
+/// or 1024.
+#[derive(Deserialize)]
+struct TitanEmbedImageInput<'a> {
+    #[serde(rename = "inputText", borrow)]
+    input_text: Option<Cow<'a, str>>,
+    #[serde(rename = "inputImage", borrow)]
+    input_image: Option<Cow<'a, str>>,
+    #[serde(rename = "embeddingConfig")]
+    embedding_config: Option<EmbeddingConfig>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingConfig {
+    #[serde(rename = "outputEmbeddingLength")]
+    output_embedding_length: Option<Number>,
+}
+
+/// Mistral AI (AWS, "Mistral AI chat completion": `messages` of `{role: system|user|assistant|
+/// tool, content: str}`, `tools`, `tool_choice` auto|any|none, `max_tokens`, `top_p`,
+/// `temperature`; "Mistral AI text completion": `prompt` (required), `max_tokens`, `stop`,
+/// `temperature`, `top_p`, `top_k`).
+#[derive(Deserialize)]
+struct MistralInput<'a> {
+    #[serde(borrow)]
+    prompt: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    messages: Option<Vec<RoleContent<'a>>>,
+    max_tokens: Option<Number>,
+    #[serde(borrow)]
+    tool_choice: Option<Cow<'a, str>>,
+}
+
+/// A chat message: its role and whatever its content is (checked per family).
+#[derive(Deserialize)]
+struct RoleContent<'a> {
+    #[serde(borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<&'a RawValue>,
+}
+
+/// DeepSeek-R1 (AWS, "DeepSeek models", text completion): `prompt` (required), `temperature`
+/// and `top_p` at most 1, `max_tokens` 1 to 32,768, `stop` at most 10 strings.
+#[derive(Deserialize)]
+struct DeepSeekInput<'a> {
+    #[serde(borrow)]
+    prompt: Option<Cow<'a, str>>,
+    max_tokens: Option<Number>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    #[serde(borrow)]
+    stop: Option<Vec<Cow<'a, str>>>,
+}
+
+/// OpenAI gpt-oss (AWS, "OpenAI models": the request body is OpenAI's Create chat completion):
+/// `messages` of `{role: developer|system|user|assistant|tool, content}`, `max_completion_tokens`
+/// (or the older `max_tokens`), `reasoning_effort` low|medium|high. OpenAI's other fields pass.
+#[derive(Deserialize)]
+struct OpenAiInput<'a> {
+    #[serde(borrow)]
+    messages: Option<Vec<RoleContent<'a>>>,
+    max_completion_tokens: Option<Number>,
+    max_tokens: Option<Number>,
+    #[serde(borrow)]
+    reasoning_effort: Option<Cow<'a, str>>,
+}
+
 #[derive(Deserialize)]
 struct ConverseInput<'a> {
     #[serde(borrow)]
@@ -518,6 +607,10 @@ impl Validator {
             Family::Nova => self.generic::<NovaInput>(line, Self::nova),
             Family::Llama => self.generic::<LlamaInput>(line, Self::llama),
             Family::Converse => self.generic::<ConverseInput>(line, Self::converse),
+            Family::TitanEmbedImage => self.generic::<TitanEmbedImageInput>(line, Self::titan_image),
+            Family::Mistral => self.generic::<MistralInput>(line, Self::mistral),
+            Family::DeepSeek => self.generic::<DeepSeekInput>(line, Self::deepseek),
+            Family::OpenAi => self.generic::<OpenAiInput>(line, Self::openai),
             Family::Unknown => self.generic::<&RawValue>(line, |_, m| {
                 if m.get().starts_with('{') {
                     Ok(0)
@@ -527,7 +620,7 @@ impl Validator {
             }),
         };
         match outcome {
-            Ok(0) if !matches!(self.family, Family::TitanEmbed | Family::Unknown) => {
+            Ok(0) if !matches!(self.family, Family::TitanEmbed | Family::TitanEmbedImage | Family::Unknown) => {
                 // No declared maximum: the model's own limit bounds it, when known.
                 self.without_max += 1;
                 self.output_ceiling += self.limits.max_output_tokens.unwrap_or(0);
@@ -729,6 +822,94 @@ impl Validator {
             }
         }
         Ok(max)
+    }
+
+    fn titan_image(&self, m: TitanEmbedImageInput) -> LineResult {
+        let text = m.input_text.as_deref().is_some_and(|t| !t.is_empty());
+        let image = m.input_image.as_deref().is_some_and(|t| !t.is_empty());
+        if !text && !image {
+            return Err((Code::WrongShape, "inputText or inputImage (base64) is required".into()));
+        }
+        if let Some(len) = m.embedding_config.as_ref().and_then(|c| c.output_embedding_length.as_ref()) {
+            if !matches!(len.0.as_u64(), Some(256 | 384 | 1024)) {
+                return Err((Code::WrongShape, format!("embeddingConfig.outputEmbeddingLength must be 256, 384 or 1024, not {}", len.0)));
+            }
+        }
+        Ok(0)
+    }
+
+    /// A declared maximum output: a positive integer within the model's limit (and `cap`).
+    fn max_output(&self, name: &str, max: &Option<Number>, cap: Option<u64>) -> LineResult {
+        let Some(max) = max else { return Ok(0) };
+        let n = max.as_positive_int().ok_or_else(|| (Code::WrongShape, format!("{name} must be a positive integer, not {}", max.0)))?;
+        if let Some(cap) = cap.filter(|c| n > *c) {
+            return Err((Code::MaxTokensOverLimit, format!("{name} {n} is over the documented maximum of {cap}")));
+        }
+        if let Some(limit) = self.limits.max_output_tokens.filter(|l| n > *l) {
+            return Err((Code::MaxTokensOverLimit, format!("{name} {n} is over the model's limit of {limit}")));
+        }
+        Ok(n)
+    }
+
+    /// Chat messages: non-empty, each with one of `roles` and a content.
+    fn chat_messages(messages: &Option<Vec<RoleContent>>, roles: &[&str]) -> Result<(), (Code, String)> {
+        let Some(messages) = messages else { return Err((Code::WrongShape, "messages is missing".into())) };
+        if messages.is_empty() {
+            return Err((Code::WrongShape, "messages must be a non-empty list".into()));
+        }
+        for (i, m) in messages.iter().enumerate() {
+            match m.role.as_deref() {
+                Some(r) if roles.contains(&r) => {}
+                other => return Err((Code::WrongShape, format!("messages[{i}].role must be one of {roles:?}, not {other:?}"))),
+            }
+            if m.content.is_none() {
+                return Err((Code::WrongShape, format!("messages[{i}].content is missing")));
+            }
+        }
+        Ok(())
+    }
+
+    fn mistral(&self, m: MistralInput) -> LineResult {
+        match (&m.prompt, &m.messages) {
+            (Some(_), Some(_)) => return Err((Code::WrongShape, "give prompt (text completion) or messages (chat), not both".into())),
+            (None, None) => return Err((Code::WrongShape, "prompt (text completion) or messages (chat) is required".into())),
+            (Some(p), None) if p.is_empty() => return Err((Code::WrongShape, "prompt must be a non-empty string".into())),
+            (Some(_), None) => {}
+            (None, Some(_)) => {
+                Self::chat_messages(&m.messages, &["system", "user", "assistant", "tool"])?;
+                if let Some(tc) = m.tool_choice.as_deref().filter(|t| !matches!(*t, "auto" | "any" | "none")) {
+                    return Err((Code::WrongShape, format!("tool_choice must be auto, any or none, not {tc:?}")));
+                }
+            }
+        }
+        self.max_output("max_tokens", &m.max_tokens, None)
+    }
+
+    fn deepseek(&self, m: DeepSeekInput) -> LineResult {
+        match m.prompt.as_deref() {
+            Some(p) if !p.is_empty() => {}
+            _ => return Err((Code::WrongShape, "prompt must be a non-empty string".into())),
+        }
+        for (name, v) in [("temperature", m.temperature), ("top_p", m.top_p)] {
+            if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
+                return Err((Code::WrongShape, format!("{name} must be between 0 and 1, not {v}")));
+            }
+        }
+        if m.stop.as_ref().is_some_and(|s| s.len() > 10) {
+            return Err((Code::WrongShape, "stop takes at most 10 strings".into()));
+        }
+        self.max_output("max_tokens", &m.max_tokens, Some(32_768))
+    }
+
+    fn openai(&self, m: OpenAiInput) -> LineResult {
+        Self::chat_messages(&m.messages, &["developer", "system", "user", "assistant", "tool"])?;
+        if let Some(e) = m.reasoning_effort.as_deref().filter(|e| !matches!(*e, "low" | "medium" | "high")) {
+            return Err((Code::WrongShape, format!("reasoning_effort must be low, medium or high, not {e:?}")));
+        }
+        match (&m.max_completion_tokens, &m.max_tokens) {
+            (Some(_), _) => self.max_output("max_completion_tokens", &m.max_completion_tokens, None),
+            (None, _) => self.max_output("max_tokens", &m.max_tokens, None),
+        }
     }
 
     /// The last line had no final newline: it was counted with one.
@@ -1018,6 +1199,44 @@ mod tests {
         let r = run(Family::Unknown, r#"{"modelInput":{"anything":1}}"#);
         assert!(codes(&r).is_empty() && r.problems.iter().any(|p| p.code.as_str() == "unknown-family"));
         assert_eq!(codes(&run(Family::Unknown, r#"{"modelInput":"text"}"#)), vec!["bad-model-input"]);
+    }
+
+    /// The families added from AWS's model-parameter pages: a good record, then one bad record
+    /// per rule, each with the code it must give.
+    #[test]
+    fn mistral_deepseek_openai_and_titan_multimodal() {
+        let cases: &[(Family, &str, &[&str])] = &[
+            (Family::TitanEmbedImage, r#"{"inputText":"a cat"}"#, &[]),
+            (Family::TitanEmbedImage, r#"{"inputImage":"iVBORw0KGgo=","embeddingConfig":{"outputEmbeddingLength":384}}"#, &[]),
+            (Family::TitanEmbedImage, r#"{"embeddingConfig":{"outputEmbeddingLength":256}}"#, &["wrong-shape"]),
+            (Family::TitanEmbedImage, r#"{"inputText":"x","embeddingConfig":{"outputEmbeddingLength":512}}"#, &["wrong-shape"]),
+            (Family::Mistral, r#"{"prompt":"<s>[INST] hi [/INST]","max_tokens":50,"stop":["</s>"],"top_k":5}"#, &[]),
+            (Family::Mistral, r#"{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"tool_choice":"auto","max_tokens":9}"#, &[]),
+            (Family::Mistral, r#"{"max_tokens":9}"#, &["wrong-shape"]),
+            (Family::Mistral, r#"{"prompt":"x","messages":[{"role":"user","content":"hi"}]}"#, &["wrong-shape"]),
+            (Family::Mistral, r#"{"messages":[{"role":"developer","content":"hi"}]}"#, &["wrong-shape"]),
+            (Family::Mistral, r#"{"messages":[{"role":"user","content":"hi"}],"tool_choice":"required"}"#, &["wrong-shape"]),
+            (Family::Mistral, r#"{"prompt":"x","max_tokens":0}"#, &["wrong-shape"]),
+            (Family::DeepSeek, r#"{"prompt":"why?","max_tokens":2048,"temperature":0.6,"top_p":0.9,"stop":["STOP"]}"#, &[]),
+            (Family::DeepSeek, r#"{"max_tokens":10}"#, &["wrong-shape"]),
+            (Family::DeepSeek, r#"{"prompt":"x","max_tokens":40000}"#, &["max-tokens-over-limit"]),
+            (Family::DeepSeek, r#"{"prompt":"x","temperature":1.5}"#, &["wrong-shape"]),
+            (Family::DeepSeek, r#"{"prompt":"x","stop":["a","b","c","d","e","f","g","h","i","j","k"]}"#, &["wrong-shape"]),
+            (Family::OpenAi, r#"{"messages":[{"role":"developer","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":500,"reasoning_effort":"low","temperature":1}"#, &[]),
+            (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":20}"#, &[]),
+            (Family::OpenAi, r#"{"prompt":"hi"}"#, &["wrong-shape"]),
+            (Family::OpenAi, r#"{"messages":[{"role":"robot","content":"hi"}]}"#, &["wrong-shape"]),
+            (Family::OpenAi, r#"{"messages":[{"role":"user"}]}"#, &["wrong-shape"]),
+            (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"extreme"}"#, &["wrong-shape"]),
+            (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":-1}"#, &["wrong-shape"]),
+        ];
+        for (family, input, want) in cases {
+            let r = run(*family, &format!(r#"{{"recordId":"a","modelInput":{input}}}"#));
+            assert_eq!(codes(&r), *want, "{family:?} {input}: {:?}", r.problems);
+        }
+        assert_eq!(Family::guess("us.deepseek.r1-v1:0"), Family::DeepSeek);
+        assert_eq!(Family::guess("amazon.titan-embed-image-v1"), Family::TitanEmbedImage);
+        assert_eq!(Family::guess("openai.gpt-oss-20b-1:0"), Family::OpenAi);
     }
 
     #[test]

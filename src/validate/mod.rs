@@ -53,6 +53,12 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     };
     let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await.map_err(offline_hint)?) } else { None };
     let mut notes = vec![];
+    if entry.is_none() && args.invocation_type == InvocationType::InvokeModel && family != Family::Unknown {
+        notes.push(format!(
+            "{fm} is not in the dated catalogue (as of {}): its request shape was taken from the provider in its id ({family:?})",
+            crate::catalogue::as_of()
+        ));
+    }
     if args.offline {
         notes.push("--offline: AWS's documented default quotas apply".to_string());
         if entry.is_none() {

@@ -1,10 +1,12 @@
-//! Throughput of `validate` on a 1 GiB Claude Messages file: 50,000 records of ~21 KB, and a
-//! 1 KB-record file of the same size. Prints MB/s, records/s and peak RSS (one core), then runs
-//! benches/validate_py.py (the same checks with Python's json.loads) and prints the ratio.
+//! Throughput of `validate` on a 1 GiB Claude Messages file: 50,000 records of ~21 KB, and files
+//! of the same size of 5 KB and 1 KB records. Prints MB/s, records/s and peak RSS (one core),
+//! then runs benches/validate_py.py (the same checks with Python's json.loads) and prints the
+//! ratio. Then a folder validated as one job: 40 files of 5 KB records, 2 GiB in all.
 //!
-//! `cargo bench --bench validate` (BEDBATCH_BENCH_MB sets the size; default 1024). Under
-//! `cargo test` it runs on 2 MB files only, as a smoke test. The measuring runs happen in child
-//! processes so that peak RSS is the validator's alone.
+//! `cargo bench --bench validate` (BEDBATCH_BENCH_MB sets the file size, default 1024;
+//! BEDBATCH_BENCH_FOLDER_MB the folder's, default 2048). Under `cargo test` it runs on 2 MB files
+//! only, as a smoke test. The measuring runs happen in child processes so that peak RSS is the
+//! validator's alone.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,7 +32,7 @@ fn record(i: usize, text_len: usize) -> String {
     .to_string()
 }
 
-fn generate(path: &Path, total: u64, record_len: usize) -> u64 {
+fn generate(path: &Path, total: u64, record_len: usize, first: usize) -> u64 {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size <= total && size + (64 << 10) > total {
         return std::fs::read(path).map(|b| memchr_count(&b)).unwrap_or(0);
@@ -39,7 +41,7 @@ fn generate(path: &Path, total: u64, record_len: usize) -> u64 {
     let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
     let (mut written, mut n) = (0u64, 0usize);
     loop {
-        let line = record(n, text_len);
+        let line = record(first + n, text_len);
         if written + line.len() as u64 + 1 > total {
             break;
         }
@@ -61,6 +63,27 @@ fn peak_rss_kib() -> u64 {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
+}
+
+/// Child mode: validate a folder's files as one job, print "bytes seconds records peak_kib".
+fn measure_folder(dir: &Path) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let limits = Limits { max_output_tokens: Some(4096), ..Limits::default() };
+    let start = Instant::now();
+    let mut v = Validator::new(Family::Anthropic, limits, 20);
+    for f in &files {
+        v.start_file(&f.file_name().unwrap().to_string_lossy());
+        v = validate_reader(std::fs::File::open(f).unwrap(), v, |_| {}).unwrap();
+    }
+    let report = v.finish(&dir.display().to_string(), None);
+    let secs = start.elapsed().as_secs_f64();
+    assert!(
+        report.problems.iter().all(|p| matches!(p.code.as_str(), "too-many-records-per-job" | "job-too-large" | "too-few-records")),
+        "{:?}",
+        report.problems
+    );
+    println!("{} {} {} {}", report.bytes, secs, report.records, peak_rss_kib());
 }
 
 /// Child mode: validate one file, print "bytes seconds records peak_kib".
@@ -88,6 +111,10 @@ fn main() {
         measure(Path::new(&args[i + 1]));
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--measure-folder") {
+        measure_folder(Path::new(&args[i + 1]));
+        return;
+    }
     let measuring = args.iter().any(|a| a == "--bench");
     let mb: u64 = if measuring { std::env::var("BEDBATCH_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024) } else { 2 };
     let total = mb << 20;
@@ -97,9 +124,9 @@ fn main() {
     let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
     let python = if python.exists() { python } else { PathBuf::from("python3") };
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/validate_py.py");
-    for (label, record_len) in [("50,000 records of ~21 KB", (total / 50_000) as usize), ("1 KB records", 1024usize)] {
+    for (label, record_len) in [("50,000 records of ~21 KB", (total / 50_000) as usize), ("5 KB records", 5 * 1024usize), ("1 KB records", 1024usize)] {
         let path = dir.join(format!("claude-{mb}MB-{record_len}.jsonl"));
-        let records = generate(&path, total, record_len);
+        let records = generate(&path, total, record_len, 0);
         let out = Command::new(&me).args(["--measure", path.to_str().unwrap()]).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let f: Vec<f64> = text.split_whitespace().map(|x| x.parse().unwrap()).collect();
@@ -117,4 +144,25 @@ fn main() {
             if measuring { "" } else { " [smoke run under cargo test; use cargo bench]" }
         );
     }
+    // A folder as one job: 40 files of 5 KB records.
+    let folder_mb: u64 = if measuring { std::env::var("BEDBATCH_BENCH_FOLDER_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(2048) } else { 4 };
+    // (Record ids run on across the files: the job's ids are compared across every file.)
+    let folder = dir.join(format!("folder-{folder_mb}MB-ids"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut records = 0;
+    for i in 0..40 {
+        records += generate(&folder.join(format!("part-{i:02}.jsonl")), (folder_mb << 20) / 40, 5 * 1024, records as usize);
+    }
+    let out = Command::new(&me).args(["--measure-folder", folder.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let f: Vec<f64> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(|x| x.parse().unwrap()).collect();
+    let (bytes, secs, recs, kib) = (f[0], f[1], f[2], f[3]);
+    println!(
+        "validate [a folder as one job: 40 files of 5 KB records, {:.0} MB, {records} records]: {:.0} MB/s, {:.0} records/s, peak RSS {:.1} MiB{}",
+        bytes / 1e6,
+        bytes / secs / 1e6,
+        recs / secs,
+        kib / 1024.0,
+        if measuring { "" } else { " [smoke run under cargo test; use cargo bench]" }
+    );
 }

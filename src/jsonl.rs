@@ -991,46 +991,53 @@ pub fn text_content(b: &[u8]) -> (u64, u64) {
     let (mut chars, mut media) = (0u64, 0u64);
     let mut key: &[u8] = b"";
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let start = i + 1;
-                let mut j = start;
-                let mut n = 0u64;
-                while j < b.len() && b[j] != b'"' {
-                    if b[j] == b'\\' {
-                        j += if b.get(j + 1) == Some(&b'u') { 6 } else { 2 };
-                    } else {
-                        j += 1;
+    while let Some(q) = memchr::memchr(b'"', &b[i..]) {
+        let start = i + q + 1;
+        // The string's end: the next quote not escaped. Escapes are rare; jump between them.
+        let mut j = start;
+        let mut escapes = 0u64;
+        loop {
+            match memchr::memchr2(b'"', b'\\', &b[j..]) {
+                Some(k) if b[j + k] == b'\\' => {
+                    // `\uXXXX` is one character in 6 bytes, `\x` one in 2.
+                    let width: usize = if b.get(j + k + 1) == Some(&b'u') { 6 } else { 2 };
+                    escapes += width as u64 - 1;
+                    j += k + width;
+                    if j >= b.len() {
+                        j = b.len();
+                        break;
                     }
-                    n += 1;
                 }
-                // Multi-byte characters: count each once (skip UTF-8 continuation bytes).
-                let raw = &b[start..j.min(b.len())];
-                let cont = raw.iter().filter(|&&c| (0x80..0xC0).contains(&c)).count() as u64;
-                let n = n - cont.min(n);
-                let s = raw;
-                i = j + 1;
-                let mut k = i;
-                while k < b.len() && b[k].is_ascii_whitespace() {
-                    k += 1;
+                Some(k) => {
+                    j += k;
+                    break;
                 }
-                if b.get(k) == Some(&b':') {
-                    key = s;
-                    let mut v = k + 1;
-                    while v < b.len() && b[v].is_ascii_whitespace() {
-                        v += 1;
-                    }
-                    if MEDIA_KEYS.contains(&s) && b.get(v) == Some(&b'{') {
-                        media += 1;
-                    }
-                } else if TEXT_KEYS.contains(&key) {
-                    chars += n;
-                } else if key == b"type" && (s == b"image" || s == b"document") {
+                None => {
+                    j = b.len();
+                    break;
+                }
+            }
+        }
+        let s = &b[start..j];
+        i = (j + 1).min(b.len());
+        let next = b[i..].iter().position(|c| !c.is_ascii_whitespace()).map(|p| i + p);
+        if next.is_some_and(|n| b[n] == b':') {
+            key = s;
+            if MEDIA_KEYS.contains(&s) {
+                let after = next.map(|n| n + 1).unwrap_or(b.len());
+                if b[after..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
                     media += 1;
                 }
             }
-            _ => i += 1,
+        } else if TEXT_KEYS.contains(&key) {
+            // Characters: bytes, less UTF-8 continuation bytes, less the escapes' extra bytes.
+            let cont = s.iter().filter(|&&c| (c as i8) < -64).count() as u64;
+            chars += (s.len() as u64).saturating_sub(cont + escapes);
+        } else if key == b"type" && (s == b"image" || s == b"document") {
+            media += 1;
+        }
+        if i >= b.len() {
+            break;
         }
     }
     (chars, media)

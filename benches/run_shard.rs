@@ -3,8 +3,9 @@
 //! `collect` joining the matching outputs back in input order. Prints MB/s and peak RSS of each,
 //! measured in child processes so each peak is that pass's alone.
 //!
-//! `cargo bench --bench run_shard` (BEDBATCH_BENCH_MB sets the input size; default 2048, of
-//! ~1 KB Claude Messages records). Under `cargo test` it runs on 2 MB, as a smoke test.
+//! `cargo bench --bench run_shard` (BEDBATCH_BENCH_MB sets the input size, default 2048;
+//! BEDBATCH_BENCH_RECORD the record size in bytes, default 1024). Under `cargo test` it runs on
+//! 2 MB, as a smoke test.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,11 +28,11 @@ fn record(i: usize, text_len: usize) -> String {
     }
 }
 
-fn generate(path: &Path, total: u64) {
+fn generate(path: &Path, total: u64, record_len: usize) {
     if std::fs::metadata(path).map(|m| m.len() + (64 << 10) > total && m.len() <= total).unwrap_or(false) {
         return;
     }
-    let text_len = 1024 - record(0, 0).len();
+    let text_len = record_len.saturating_sub(record(0, 0).len());
     let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
     let (mut written, mut n) = (0u64, 0usize);
     loop {
@@ -135,9 +136,10 @@ fn main() {
     let mb: u64 = if measuring { std::env::var("BEDBATCH_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(2048) } else { 2 };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&root).unwrap();
-    let input = root.join(format!("run-{mb}MB.jsonl"));
-    generate(&input, mb << 20);
-    let dir = root.join(format!("run-{mb}MB-shards"));
+    let record_len: usize = std::env::var("BEDBATCH_BENCH_RECORD").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+    let input = root.join(format!("run-{mb}MB-{record_len}.jsonl"));
+    generate(&input, mb << 20, record_len);
+    let dir = root.join(format!("run-{mb}MB-{record_len}-shards"));
     let me = std::env::current_exe().unwrap();
     let smoke = if measuring { "" } else { " [smoke run under cargo test; use cargo bench]" };
 
@@ -146,7 +148,7 @@ fn main() {
     let f: Vec<f64> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(|x| x.parse().unwrap()).collect();
     let (bytes, secs, records, shards, kib) = (f[0], f[1], f[2], f[3] as usize, f[4]);
     println!(
-        "run start, validate + shard [{:.0} MB, {records} records of ~1 KB, {shards} shards]: {:.0} MB/s ({:.1} s for both passes), peak RSS {:.1} MiB{smoke}",
+        "run start, validate + shard [{:.0} MB, {records} records of ~{record_len} bytes, {shards} shards]: {:.0} MB/s ({:.1} s for both passes), peak RSS {:.1} MiB{smoke}",
         bytes / 1e6,
         bytes / secs / 1e6,
         secs,

@@ -284,6 +284,8 @@ async fn cancel_stops_every_job_and_the_rest_is_never_submitted() {
     let run_id = v["run_id"].as_str().unwrap().to_string();
     let submitted: Vec<&Value> = v["jobs"].as_array().unwrap().iter().filter(|j| j["job_arn"].is_string()).collect();
     assert_eq!(submitted.len(), 2, "two at once: {v:#}");
+    // Another machine: no local state, only the manifest's copy in S3.
+    std::fs::remove_dir_all(env.dir.path().join("state")).unwrap();
     let (code, c) = env.json(&["run", "cancel", &run_id, "--yes"]);
     assert_eq!(code, 0, "{c:#}");
     let (code, s) = env.json(&["run", "status", &run_id]);
@@ -355,4 +357,42 @@ async fn an_s3_folder_is_read_in_name_order() {
     let (code, _) = env.json(&["run", "collect", v["run_id"].as_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(ids_of(&out), (0..310).map(|i| format!("s3-{i:06}")).collect::<Vec<_>>());
+}
+
+/// Ctrl-C while a run waits: the manifest is saved, the jobs keep running, exit 130; `resume`
+/// finishes the run.
+#[tokio::test]
+async fn ctrl_c_saves_the_run_and_resume_finishes_it() {
+    let _turn = SERIAL.lock().await;
+    let env = Env::new("runint").await;
+    quotas(50_000.0, 5.0).await;
+    let lines: Vec<String> = (1..=300).map(|i| record_as("int", i, true)).collect();
+    let input = env.input("in.jsonl", &lines);
+    let mut cmd = env.command();
+    let mut a = vec!["run", "start", input.as_str(), "--yes", "--records-per-job", "100", "--poll-interval-ms", "60000"];
+    a.extend(env.args.iter().map(String::as_str));
+    cmd.args(&a).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let state = env.dir.path().join("state/bedbatch-doctor/runs");
+    let mut run_id = None;
+    for _ in 0..300 {
+        if let Some(p) = std::fs::read_dir(&state).ok().and_then(|mut d| d.next()).map(|e| e.unwrap().path().join("run-manifest.json")) {
+            if let Ok(m) = std::fs::read_to_string(&p).map(|t| serde_json::from_str::<Value>(&t).unwrap()) {
+                if m["shards"].as_array().unwrap().iter().all(|s| s["job_arn"].is_string()) {
+                    run_id = m["run_id"].as_str().map(String::from);
+                    break;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run_id = run_id.expect("every shard submitted");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(&format!("run resume {run_id}")), "{}", stdout(&out));
+    let (code, v) = env.json(&["run", "resume", &run_id, "--poll-interval-ms", "10"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["records_ok"], 300);
 }

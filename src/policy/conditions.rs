@@ -20,6 +20,12 @@ enum Qualifier {
     AllValues,
 }
 
+impl Base {
+    fn is_date(self) -> bool {
+        matches!(self, Base::DateEquals | Base::DateLessThan | Base::DateLessThanEquals | Base::DateGreaterThan | Base::DateGreaterThanEquals)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Base {
     StringEquals,
@@ -49,6 +55,19 @@ pub struct Operator {
     negated: bool,
     qualifier: Qualifier,
     if_exists: bool,
+}
+
+/// The policy values of a Numeric* or Date* condition, parsed once at policy parse time (empty
+/// for other operators).
+pub fn policy_numbers(op: Operator, values: &[String]) -> Vec<Option<f64>> {
+    use Base::*;
+    match op.base {
+        NumericEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => {
+            values.iter().map(|v| v.trim().parse::<f64>().ok()).collect()
+        }
+        DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => values.iter().map(|v| parse_date(v)).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Parses an operator name; None for an unknown operator (which never matches).
@@ -155,8 +174,14 @@ fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context,
         Some(v) => v,
     };
     // One request value against the policy values, with negation applied per value.
+    // A Numeric* or Date* request value is parsed once, not once per policy value.
     let one = |v: &str| -> bool {
-        let any = cond.values.iter().any(|p| test(op.base, p, v, ctx));
+        let any = if cond.numbers.len() == cond.values.len() && !cond.numbers.is_empty() {
+            let parsed = if op.base.is_date() { parse_date(v) } else { v.trim().parse::<f64>().ok() };
+            parsed.is_some_and(|x| cond.numbers.iter().any(|p| p.is_some_and(|p| compare(op.base, x, p))))
+        } else {
+            cond.values.iter().any(|p| test(op.base, p, v, ctx))
+        };
         if op.negated {
             !any
         } else {

@@ -59,6 +59,10 @@ pub struct Condition {
     /// The operator, parsed once (None for an operator IAM does not know: it never matches).
     #[serde(skip)]
     pub parsed: Option<conditions::Operator>,
+    /// For Numeric* and Date* operators, each policy value parsed once (None: not a number or
+    /// date, which never matches).
+    #[serde(skip)]
+    pub numbers: Vec<Option<f64>>,
 }
 
 impl PartialEq for Condition {
@@ -70,7 +74,9 @@ impl Eq for Condition {}
 
 impl Condition {
     pub fn new(operator: &str, key: &str, values: Vec<String>) -> Condition {
-        Condition { operator: operator.to_string(), key: key.to_string(), values, parsed: conditions::parse_operator(operator) }
+        let parsed = conditions::parse_operator(operator);
+        let numbers = parsed.map(|op| conditions::policy_numbers(op, &values)).unwrap_or_default();
+        Condition { operator: operator.to_string(), key: key.to_string(), values, parsed, numbers }
     }
 }
 

@@ -373,7 +373,7 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
         }));
     }
     match g.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json!({"jobs": rows})).expect("serialises")),
+        OutputFormat::Json | OutputFormat::Sarif => println!("{}", serde_json::to_string_pretty(&json!({"jobs": rows})).expect("serialises")),
         OutputFormat::Text => {
             if rows.is_empty() {
                 println!("no batch jobs in {}", settings.region()?);

@@ -25,6 +25,8 @@ pub enum OutputFormat {
     Text,
     /// JSON for machines (schema in the README).
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards (check only).
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -18,8 +18,10 @@ pub fn format() -> OutputFormat {
     FORMAT.get().copied().unwrap_or_default()
 }
 
+/// Whether stdout carries one machine document (JSON, or SARIF for `check`): then everything
+/// for people goes to stderr.
 pub fn is_json() -> bool {
-    format() == OutputFormat::Json
+    matches!(format(), OutputFormat::Json | OutputFormat::Sarif)
 }
 
 /// A line for people: stdout in text mode, stderr in JSON mode.
@@ -45,12 +47,17 @@ pub trait Report {
     fn exit(&self) -> ExitCode {
         ExitCode::Ok
     }
+    /// The SARIF document, for results that have one (`check`); others print their JSON.
+    fn sarif(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// Prints a result in the chosen format and returns its exit code.
 pub fn emit(r: &dyn Report) -> ExitCode {
     if is_json() {
-        println!("{}", serde_json::to_string_pretty(&r.json()).unwrap_or_else(|e| format!("{{\"error\":{{\"kind\":\"io\",\"message\":\"{e}\"}}}}")));
+        let doc = if format() == OutputFormat::Sarif { r.sarif().unwrap_or_else(|| r.json()) } else { r.json() };
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":{{\"kind\":\"io\",\"message\":\"{e}\"}}}}")));
     } else {
         let t = r.text();
         if !t.is_empty() {

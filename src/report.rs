@@ -47,6 +47,82 @@ pub fn json(outcome: &Outcome) -> serde_json::Value {
     })
 }
 
+/// `check --output sarif`: SARIF 2.1.0 (OASIS Static Analysis Results Interchange Format). One
+/// rule per code of the registry (its one-line description, and its long form as help), one
+/// result per finding (level from the severity; the ARN or S3 URI at fault as a logical
+/// location, since it is not a file; the evidence and the fix in the message), the consequences
+/// folded under a cause as results of their own with the cause named; and each check that could
+/// not run as a tool notification, with the invocation marked unsuccessful — a check that did
+/// not run is never shown as a pass there either.
+pub fn sarif(outcome: &Outcome) -> serde_json::Value {
+    let codes = crate::findings::Code::all();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "shortDescription": {"text": c.description()},
+                "fullDescription": {"text": c.description()},
+                "help": {"text": c.long(), "markdown": c.long()},
+                "defaultConfiguration": {"level": c.severity().as_str()},
+                "properties": {"family": c.family()},
+            })
+        })
+        .collect();
+    let index = |code: crate::findings::Code| codes.iter().position(|c| *c == code).unwrap_or(0);
+    let mut results = Vec::new();
+    let mut push = |f: &crate::findings::Finding, cause: Option<&crate::findings::Finding>| {
+        let mut text = format!("{}: {}", f.title, f.evidence);
+        if let Some(c) = cause {
+            text.push_str(&format!(" (follows from {}: {})", c.code.as_str(), c.resource));
+        }
+        results.push(json!({
+            "ruleId": f.code.as_str(),
+            "ruleIndex": index(f.code),
+            "level": f.severity.as_str(),
+            "message": {"text": format!("{text}\nFix: {}", f.fix)},
+            "locations": [{"logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]}],
+            "properties": {"resource": f.resource, "evidence": f.evidence, "fix": f.fix, "family": f.family()},
+        }));
+    };
+    for f in &outcome.findings {
+        push(f, None);
+        for c in &f.consequences {
+            push(c, Some(f));
+        }
+    }
+    let notifications: Vec<serde_json::Value> = outcome
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Unknown)
+        .map(|c| {
+            json!({
+                "level": "error",
+                "message": {"text": format!("the check \"{}\" ({}) could not run: {}", c.name, c.family, c.reason.as_deref().unwrap_or("a read failed"))},
+                "descriptor": {"id": format!("unknown-{}", c.family)},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "bedbatch-doctor",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": !outcome.incomplete(),
+                "exitCode": outcome.exit_code().code(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }],
+    })
+}
+
 struct Paint(bool);
 
 impl Paint {

@@ -111,7 +111,7 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
     };
     let eval = policy::evaluate(&request, &set);
     match g.output {
-        OutputFormat::Json => {
+        OutputFormat::Json | OutputFormat::Sarif => {
             let v = serde_json::json!({ "request": request, "decision": eval.decision, "reason": eval.reason, "trace": eval.trace });
             println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
         }

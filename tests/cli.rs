@@ -89,3 +89,60 @@ fn help_lists_exit_codes_and_an_example() {
         assert!(text.contains("Exit codes: 0") && text.contains(&format!("Example: bedbatch-doctor {cmd}")), "{cmd}: {text}");
     }
 }
+
+/// Runs tests/sarif/validate.py (jsonschema against the OASIS SARIF 2.1.0 schema, which
+/// scripts/test fetches) over a file; returns its exit code and output.
+fn sarif_validate(path: &std::path::Path) -> (i32, String) {
+    let root = project_root();
+    let python = root.join(".venv/bin/python");
+    assert!(python.exists() && root.join("tests/sarif/sarif-2.1.0.json").exists(), "run the tests with scripts/test (it installs jsonschema and fetches the SARIF schema)");
+    let out = std::process::Command::new(python).arg(root.join("tests/sarif/validate.py")).arg(path).output().unwrap();
+    (out.status.code().unwrap(), format!("{}{}", stdout(&out), stderr(&out)))
+}
+
+/// Issue 14: `check --output sarif` is SARIF 2.1.0 (validated against the schema): one rule
+/// per code, one result per finding with its level, resource and fix; a check that could not
+/// run is a tool notification and the run is not successful. The validator is shown to reject
+/// a broken document, so the pass means something.
+#[test]
+fn check_writes_valid_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_root();
+    for (snapshot, exit) in [("walkthrough", 1), ("unreadable", 4), ("healthy", 0)] {
+        let snap = root.join(format!("examples/{snapshot}.snapshot.json"));
+        let out = run(bare_command(dir.path()), &["check", "--snapshot", snap.to_str().unwrap(), "--output", "sarif"]);
+        assert_eq!(out.status.code(), Some(exit), "{snapshot}: {}", stderr(&out));
+        let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{snapshot}: not JSON ({e})"));
+        let json_out = run(bare_command(dir.path()), &["check", "--snapshot", snap.to_str().unwrap(), "--output", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
+        let file = dir.path().join(format!("{snapshot}.sarif"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let (code, text) = sarif_validate(&file);
+        assert_eq!(code, 0, "{snapshot}: {text}");
+        let run0 = &sarif["runs"][0];
+        let rules: Vec<&str> = run0["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert!(rules.contains(&"trust-wrong-principal") && rules.contains(&"too-few-records"), "every code is a rule");
+        let findings = report["findings"].as_array().unwrap();
+        let consequences: usize = findings.iter().map(|f| f["consequences"].as_array().map_or(0, |c| c.len())).sum();
+        let results = run0["results"].as_array().unwrap();
+        assert_eq!(results.len(), findings.len() + consequences, "{snapshot}");
+        for (r, f) in results.iter().zip(findings) {
+            assert_eq!(r["ruleId"], f["code"]);
+            assert_eq!(r["level"], f["severity"]);
+            assert_eq!(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], f["resource"]);
+            assert!(r["message"]["text"].as_str().unwrap().contains(f["fix"].as_str().unwrap()));
+            assert_eq!(rules[r["ruleIndex"].as_u64().unwrap() as usize], r["ruleId"].as_str().unwrap());
+        }
+        let inv = &run0["invocations"][0];
+        assert_eq!(inv["executionSuccessful"], exit != 4, "{snapshot}: {inv:#}");
+        assert_eq!(inv["toolExecutionNotifications"].as_array().unwrap().is_empty(), exit != 4, "{snapshot}: {inv:#}");
+    }
+    let broken = dir.path().join("broken.sarif");
+    std::fs::write(&broken, r#"{"version":"2.1.0","runs":[{"tool":{"driver":{}},"results":[{"level":"fatal"}]}]}"#).unwrap();
+    assert_eq!(sarif_validate(&broken).0, 1, "the validator rejects a broken document");
+    // SARIF is check's alone.
+    let out = run(bare_command(dir.path()), &["explain", "bucket-missing", "--output", "sarif"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("--output sarif is for `check`"), "{e}");
+}

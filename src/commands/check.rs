@@ -18,6 +18,9 @@ impl Report for Outcome {
     fn exit(&self) -> ExitCode {
         self.exit_code()
     }
+    fn sarif(&self) -> Option<serde_json::Value> {
+        Some(crate::report::sarif(self))
+    }
 }
 
 pub fn load_snapshot(path: &Path) -> Result<Snapshot> {

@@ -13,6 +13,9 @@ use crate::error::{ExitCode, Result};
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
+    if g.output == crate::cli::OutputFormat::Sarif && !matches!(cli.command, Command::Check { .. }) {
+        return Err(crate::error::Error::Usage("--output sarif is for `check`; other commands take --output text or json".into()));
+    }
     match &cli.command {
         Command::Init { path } => simple::init(g, path.clone()),
         Command::Whoami => simple::whoami(g).await,

@@ -145,7 +145,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     };
     let cost = jsonl::price(&report, &prices, &fm);
     match g.output {
-        OutputFormat::Json => {
+        OutputFormat::Json | OutputFormat::Sarif => {
             let mut v = serde_json::to_value(&report).expect("serialises");
             v["notes"] = serde_json::json!(notes);
             v["catalogue"] = serde_json::json!({"as_of": crate::catalogue::as_of(), "source": crate::catalogue::source()});

@@ -254,6 +254,24 @@ pub struct RenderArgs {
     /// Render offline for this account id (else ask STS)
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
+    /// What to print: the policy documents, or the whole setup as Terraform (HCL) or a
+    /// CloudFormation template (YAML; JSON with --output json)
+    #[arg(long, value_enum, default_value_t = RenderFormat::Documents)]
+    pub format: RenderFormat,
+    /// With --format terraform or cloudformation: also the buckets (encryption, public access blocked)
+    #[arg(long)]
+    pub with_buckets: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RenderFormat {
+    /// The policy documents
+    #[default]
+    Documents,
+    /// Terraform (HCL for the AWS provider)
+    Terraform,
+    /// A CloudFormation template
+    Cloudformation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

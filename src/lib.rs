@@ -17,6 +17,7 @@ pub mod config;
 pub mod desired;
 pub mod error;
 pub mod findings;
+pub mod iac;
 pub mod jsonl;
 pub mod org;
 pub mod outcomes;

@@ -225,3 +225,92 @@ fn parliament_catches_a_bad_policy() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("RESOURCE_STAR"));
 }
+
+fn venv_python() -> std::path::PathBuf {
+    let p = project_root().join(".venv/bin/python");
+    assert!(p.exists(), "run the tests with scripts/test (it installs python-hcl2 and cfn-lint into .venv)");
+    p
+}
+
+/// Issue 14: `render --format terraform` parses as HCL (python-hcl2), holds the role, its
+/// policy, both bucket policies and the submitter's policy (an assumed-role session: its role's
+/// inline policy), and with --with-buckets the buckets; every policy equals `render`'s.
+#[test]
+fn terraform_export_parses_and_holds_the_rendered_documents() {
+    let dir = project_root().join("tests/golden/two-buckets-kms");
+    let out = render_in(&dir, &["--format", "terraform", "--with-buckets"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let tmp = tempfile::tempdir().unwrap();
+    let tf = tmp.path().join("main.tf");
+    std::fs::write(&tf, &out.stdout).unwrap();
+    let parsed = std::process::Command::new(venv_python()).arg(project_root().join("tests/iac/terraform_policies.py")).arg(&tf).output().unwrap();
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&parsed.stdout).unwrap();
+    let resources: Vec<&str> = v["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    for r in [
+        "aws_iam_role.bedrock_batch",
+        "aws_iam_role_policy.bedrock_batch",
+        "aws_s3_bucket_policy.corp_batch_in",
+        "aws_s3_bucket_policy.corp_batch_out",
+        "aws_iam_role_policy.bedrock_batch_submitter",
+        "aws_s3_bucket.corp_batch_in",
+        "aws_s3_bucket_server_side_encryption_configuration.corp_batch_out",
+        "aws_s3_bucket_public_access_block.corp_batch_in",
+    ] {
+        assert!(resources.contains(&r), "{r} in {resources:?}");
+    }
+    let docs = documents("two-buckets-kms");
+    let doc = |name: &str, bucket: Option<&str>| docs.iter().find(|d| d["name"] == name && d["bucket"].as_str() == bucket).unwrap()["document"].clone();
+    let values = &v["values"];
+    assert_eq!(values["aws_iam_role.bedrock_batch.assume_role_policy"], doc("trust-policy", None));
+    assert_eq!(values["aws_iam_role_policy.bedrock_batch.policy"], doc("role-policy", None));
+    assert_eq!(values["aws_s3_bucket_policy.corp_batch_in.policy"], doc("bucket-policy", Some("corp-batch-in")));
+    assert_eq!(values["aws_s3_bucket_policy.corp_batch_out.policy"], doc("bucket-policy", Some("corp-batch-out")));
+    assert_eq!(values["aws_iam_role_policy.bedrock_batch_submitter.policy"], doc("passrole-policy", None));
+    assert_eq!(values["aws_iam_role_policy.bedrock_batch_submitter.role"], "DataScience");
+    assert_eq!(values["aws_iam_role.bedrock_batch.name"], "TeamABatch");
+}
+
+/// Issue 14: `render --format cloudformation` passes cfn-lint, reads back as the same template
+/// as its JSON form, and holds `render`'s documents; an Identity Center submitter is a note in
+/// Metadata, never a resource.
+#[test]
+fn cloudformation_export_passes_cfn_lint() {
+    let dir = project_root().join("tests/golden/two-buckets-kms");
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = render_in(&dir, &["--format", "cloudformation", "--with-buckets"]);
+    assert_eq!(yaml.status.code(), Some(0), "{}", stderr(&yaml));
+    let path = tmp.path().join("template.yaml");
+    std::fs::write(&path, &yaml.stdout).unwrap();
+    let lint = std::process::Command::new(project_root().join(".venv/bin/cfn-lint")).arg(&path).output().unwrap();
+    assert!(lint.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+    let json = render_in(&dir, &["--format", "cloudformation", "--with-buckets", "--output", "json"]);
+    let template: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let read_back = std::process::Command::new(venv_python())
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let from_yaml: serde_json::Value = serde_json::from_slice(&read_back.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&read_back.stderr)));
+    assert_eq!(from_yaml, template, "the YAML is the same template as the JSON");
+    let docs = documents("two-buckets-kms");
+    let doc = |name: &str| docs.iter().find(|d| d["name"] == name).unwrap()["document"].clone();
+    let r = &template["Resources"];
+    assert_eq!(r["BedrockBatchRole"]["Properties"]["AssumeRolePolicyDocument"], doc("trust-policy"));
+    assert_eq!(r["BedrockBatchRole"]["Properties"]["Policies"][0]["PolicyDocument"], doc("role-policy"));
+    assert_eq!(r["SubmitterPolicy"]["Type"], "AWS::IAM::RolePolicy");
+    assert_eq!(r["SubmitterPolicy"]["Properties"]["PolicyDocument"], doc("passrole-policy"));
+    assert_eq!(r["BucketCorpBatchIn"]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms");
+    assert_eq!(r["BucketPolicyCorpBatchOut"]["Properties"]["Bucket"]["Ref"], "BucketCorpBatchOut");
+    // An Identity Center role: a note, not a resource.
+    let sso = render_in(
+        &dir,
+        &["--format", "cloudformation", "--output", "json", "--caller-arn", "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_DataSci_0123456789abcdef/jane"],
+    );
+    let t: serde_json::Value = serde_json::from_slice(&sso.stdout).unwrap();
+    assert!(t["Resources"].get("SubmitterPolicy").is_none(), "{t:#}");
+    assert!(t["Metadata"]["bedbatch-doctor"]["SubmitterPolicy"]["Note"].as_str().unwrap().contains("Identity Center"));
+    // --document and --format do not mix.
+    let out = render_in(&dir, &["--format", "terraform", "--document", "role-policy"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,6 +1,6 @@
 //! `render`: the documents a batch setup needs.
 
-use crate::cli::{GlobalArgs, OutputFormat, RenderArgs};
+use crate::cli::{GlobalArgs, OutputFormat, RenderArgs, RenderFormat};
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, Plain};
 use crate::render::{self, Account, Context, Renderer};
@@ -51,7 +51,24 @@ pub async fn run(g: &GlobalArgs, args: &RenderArgs) -> Result<ExitCode> {
         },
         None => {}
     }
+    if args.format != RenderFormat::Documents && (args.document.is_some() || args.bucket.is_some()) {
+        return Err(Error::Usage("--format terraform or cloudformation prints the whole setup: leave out --document and --bucket".into()));
+    }
+    if args.with_buckets && args.format == RenderFormat::Documents {
+        return Err(Error::Usage("--with-buckets goes with --format terraform or cloudformation".into()));
+    }
     let mut docs = renderer.render(&ctx, args.document.as_deref())?;
+    match args.format {
+        RenderFormat::Documents => {}
+        RenderFormat::Terraform => {
+            let hcl = crate::iac::terraform(&ctx, &docs, args.with_buckets);
+            return Ok(emit(&Plain { json: serde_json::json!({"format": "terraform", "terraform": hcl}), text: hcl, exit: ExitCode::Ok }));
+        }
+        RenderFormat::Cloudformation => {
+            let template = crate::iac::cloudformation(&ctx, &docs, args.with_buckets);
+            return Ok(emit(&Plain { text: crate::iac::yaml(&template), json: template, exit: ExitCode::Ok }));
+        }
+    }
     if let Some(bucket) = &args.bucket {
         if args.document.as_deref() != Some("bucket-policy") {
             return Err(Error::Usage("--bucket goes with --document bucket-policy".into()));

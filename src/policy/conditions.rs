@@ -115,9 +115,14 @@ pub fn parse_operator(op: &str) -> Option<Operator> {
     Some(Operator { base, negated, qualifier, if_exists })
 }
 
+/// `s` without an ASCII `prefix`, compared case-insensitively. Compared as bytes: slicing the
+/// string at the prefix's length would panic inside a multi-byte character (an operator such as
+/// "ForAllValues̬tringEquals" in a user's policy, found by the `policy` fuzz target).
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
-        Some(&s[prefix.len()..])
+    let n = prefix.len();
+    if s.len() >= n && s.as_bytes()[..n].eq_ignore_ascii_case(prefix.as_bytes()) {
+        // The matched bytes are ASCII, so `n` is a character boundary.
+        s.get(n..)
     } else {
         None
     }

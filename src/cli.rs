@@ -363,6 +363,9 @@ pub enum RunCommand {
     )]
     Start(RunStartArgs),
     /// Continue a run from its manifest (local or in S3) without resubmitting what exists
+    #[command(
+        after_help = "Exit codes: 0 every record has output (or, with --detach, submitted what fits); 1 jobs or records failed; 2 a cancelled run, or settings naming another model or role; 3 AWS unreachable or a create refused (its codes are named); 130 interrupted.\n\nExample: bedbatch-doctor run resume run-20261125-153000-a1b2"
+    )]
     Resume {
         #[arg(value_name = "RUN_ID")]
         run_id: String,
@@ -370,6 +373,9 @@ pub enum RunCommand {
         drive: RunDrive,
     },
     /// Per job and overall: status, records done and failed, elapsed, ETA, cost so far
+    #[command(
+        after_help = "Exit codes: 0 running, or every record has output; 1 a job or record failed; 4 a finished job's counts could not be read.\n\nExample: bedbatch-doctor run status --watch"
+    )]
     Status {
         /// The run [default: the most recent local one]
         #[arg(value_name = "RUN_ID")]
@@ -383,6 +389,9 @@ pub enum RunCommand {
         state_dir: Option<PathBuf>,
     },
     /// Merge every output into one JSONL in input order, and the failed records into a failures file
+    #[command(
+        after_help = "Exit codes: 0 every record has output; 1 some records are in the failures file; 2 the run has not finished, or FILE exists (--force).\n\nExample: bedbatch-doctor run collect run-20261125-153000-a1b2 -o results.jsonl"
+    )]
     Collect {
         #[arg(value_name = "RUN_ID")]
         run_id: String,
@@ -399,6 +408,9 @@ pub enum RunCommand {
         state_dir: Option<PathBuf>,
     },
     /// Submit the failed records of a finished run as a follow-up run linked to it
+    #[command(
+        after_help = "Exit codes: as run start; 2 when the run has not finished or nothing failed.\n\nExample: bedbatch-doctor run retry run-20261125-153000-a1b2 --yes"
+    )]
     Retry {
         #[arg(value_name = "RUN_ID")]
         run_id: String,
@@ -411,6 +423,9 @@ pub enum RunCommand {
         drive: RunDrive,
     },
     /// Stop every active job of a run; its pending shards are never submitted
+    #[command(
+        after_help = "Exit codes: 0 cancelled; 2 refused (no terminal and no --yes); 3 a job could not be stopped (named).\n\nExample: bedbatch-doctor run cancel run-20261125-153000-a1b2 --yes"
+    )]
     Cancel {
         #[arg(value_name = "RUN_ID")]
         run_id: String,
@@ -421,6 +436,7 @@ pub enum RunCommand {
         state_dir: Option<PathBuf>,
     },
     /// List runs: the local ones and those under the output folder in S3
+    #[command(after_help = "Exit codes: 0 listed; 4 the S3 listing could not be read in full.\n\nExample: bedbatch-doctor run list --output json")]
     List {
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,

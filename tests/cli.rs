@@ -88,6 +88,12 @@ fn help_lists_exit_codes_and_an_example() {
         let text = stdout(&out);
         assert!(text.contains("Exit codes: 0") && text.contains(&format!("Example: bedbatch-doctor {cmd}")), "{cmd}: {text}");
     }
+    for sub in ["start", "resume", "status", "collect", "retry", "cancel", "list"] {
+        let out = run(bare_command(dir.path()), &["run", sub, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "run {sub}");
+        let text = stdout(&out);
+        assert!(text.contains("Exit codes: ") && text.contains(&format!("Example: bedbatch-doctor run {sub}")), "run {sub}: {text}");
+    }
 }
 
 /// Runs tests/sarif/validate.py (jsonschema against the OASIS SARIF 2.1.0 schema, which

@@ -144,7 +144,8 @@ fn main() {
     let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
     let python = if python.exists() { python } else { PathBuf::from("python3") };
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/validate_py.py");
-    for (label, record_len) in [("50,000 records of ~21 KB", (total / 50_000) as usize), ("5 KB records", 5 * 1024usize), ("1 KB records", 1024usize)] {
+    for (label, record_len) in [("50,000 records of ~21 KB", (total / 50_000) as usize), ("5 KB records", 5 * 1024usize), ("1 KB records", 1024usize)]
+    {
         let path = dir.join(format!("claude-{mb}MB-{record_len}.jsonl"));
         let records = generate(&path, total, record_len, 0);
         let out = Command::new(&me).args(["--measure", path.to_str().unwrap()]).output().unwrap();

@@ -46,14 +46,21 @@ pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
 /// Reads a job while polling it: a transient failure (throttling, 5xx, a dropped connection)
 /// that outlasts the SDK's own retries is waited out with jittered backoff, up to 8 more tries,
 /// and said on stderr; any other error is returned at once.
-pub async fn get_job_patiently(clients: &Clients, arn: &str) -> Result<aws_sdk_bedrock::operation::get_model_invocation_job::GetModelInvocationJobOutput> {
+pub async fn get_job_patiently(
+    clients: &Clients,
+    arn: &str,
+) -> Result<aws_sdk_bedrock::operation::get_model_invocation_job::GetModelInvocationJobOutput> {
     let mut attempt = 0;
     loop {
         match clients.bedrock.get_model_invocation_job().job_identifier(arn).send().await {
             Ok(job) => return Ok(job),
             Err(e) if attempt < 8 && crate::aws::is_transient(&e) => {
                 let pause = crate::aws::backoff(attempt);
-                eprintln!("note: reading {arn} failed ({}); trying again in {} ms", sdk_error("bedrock", "GetModelInvocationJob", e), pause.as_millis());
+                eprintln!(
+                    "note: reading {arn} failed ({}); trying again in {} ms",
+                    sdk_error("bedrock", "GetModelInvocationJob", e),
+                    pause.as_millis()
+                );
                 tokio::time::sleep(pause).await;
                 attempt += 1;
             }
@@ -447,7 +454,17 @@ mod tests {
     /// The canary's own input validates for every family it can build one for.
     #[test]
     fn canary_input_validates_for_every_family() {
-        for family in [Family::Anthropic, Family::TitanEmbed, Family::Nova, Family::Llama, Family::Converse, Family::TitanEmbedImage, Family::Mistral, Family::DeepSeek, Family::OpenAi] {
+        for family in [
+            Family::Anthropic,
+            Family::TitanEmbed,
+            Family::Nova,
+            Family::Llama,
+            Family::Converse,
+            Family::TitanEmbedImage,
+            Family::Mistral,
+            Family::DeepSeek,
+            Family::OpenAi,
+        ] {
             let body = canary_input(family, 100, "t").unwrap();
             let mut v = Validator::new(family, Limits::default(), 3);
             assert_eq!(jsonl::feed_buffer(&mut v, body.as_bytes()), 0);

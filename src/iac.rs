@@ -187,10 +187,13 @@ pub fn cloudformation(ctx: &Context, docs: &[Rendered], with_buckets: bool) -> V
         resources.insert("BedrockBatchRole".into(), json!({"Type": "AWS::IAM::Role", "Properties": props}));
     }
     let logical = |prefix: &str, name: &str| -> String {
-        let id: String = name.split(|c: char| !c.is_ascii_alphanumeric()).map(|w| {
-            let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        }).collect();
+        let id: String = name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect();
         format!("{prefix}{id}")
     };
     if with_buckets {
@@ -327,7 +330,17 @@ fn emit(v: &Value, indent: usize, out: &mut String) {
                         emit(item, indent + 2, out);
                     }
                     _ => {
-                        let _ = writeln!(out, "{pad}- {}", if item.is_object() { "{}".into() } else if item.is_array() { "[]".into() } else { scalar(item) });
+                        let _ = writeln!(
+                            out,
+                            "{pad}- {}",
+                            if item.is_object() {
+                                "{}".into()
+                            } else if item.is_array() {
+                                "[]".into()
+                            } else {
+                                scalar(item)
+                            }
+                        );
                     }
                 }
             }

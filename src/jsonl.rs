@@ -1121,7 +1121,8 @@ mod tests {
         let (chars, media) = text_content(rec.as_bytes());
         // "Be brief." 9 + "Summarise café notes" 20 + "Sure" 4.
         assert_eq!((chars, media), (33, 1));
-        let converse = r#"{"modelInput":{"messages":[{"role":"user","content":[{"text":"héllo"},{"image":{"format":"png","source":{"bytes":"AAAA"}}}]}]}}"#;
+        let converse =
+            r#"{"modelInput":{"messages":[{"role":"user","content":[{"text":"héllo"},{"image":{"format":"png","source":{"bytes":"AAAA"}}}]}]}}"#;
         assert_eq!(text_content(converse.as_bytes()), (5, 1));
         // Malformed input: a partial count, no panic.
         let _ = text_content(br#"{"text":"unterminated \"#);
@@ -1219,7 +1220,11 @@ mod tests {
             (Family::TitanEmbedImage, r#"{"embeddingConfig":{"outputEmbeddingLength":256}}"#, &["wrong-shape"]),
             (Family::TitanEmbedImage, r#"{"inputText":"x","embeddingConfig":{"outputEmbeddingLength":512}}"#, &["wrong-shape"]),
             (Family::Mistral, r#"{"prompt":"<s>[INST] hi [/INST]","max_tokens":50,"stop":["</s>"],"top_k":5}"#, &[]),
-            (Family::Mistral, r#"{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"tool_choice":"auto","max_tokens":9}"#, &[]),
+            (
+                Family::Mistral,
+                r#"{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"tool_choice":"auto","max_tokens":9}"#,
+                &[],
+            ),
             (Family::Mistral, r#"{"max_tokens":9}"#, &["wrong-shape"]),
             (Family::Mistral, r#"{"prompt":"x","messages":[{"role":"user","content":"hi"}]}"#, &["wrong-shape"]),
             (Family::Mistral, r#"{"messages":[{"role":"developer","content":"hi"}]}"#, &["wrong-shape"]),
@@ -1230,7 +1235,11 @@ mod tests {
             (Family::DeepSeek, r#"{"prompt":"x","max_tokens":40000}"#, &["max-tokens-over-limit"]),
             (Family::DeepSeek, r#"{"prompt":"x","temperature":1.5}"#, &["wrong-shape"]),
             (Family::DeepSeek, r#"{"prompt":"x","stop":["a","b","c","d","e","f","g","h","i","j","k"]}"#, &["wrong-shape"]),
-            (Family::OpenAi, r#"{"messages":[{"role":"developer","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":500,"reasoning_effort":"low","temperature":1}"#, &[]),
+            (
+                Family::OpenAi,
+                r#"{"messages":[{"role":"developer","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":500,"reasoning_effort":"low","temperature":1}"#,
+                &[],
+            ),
             (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":20}"#, &[]),
             (Family::OpenAi, r#"{"prompt":"hi"}"#, &["wrong-shape"]),
             (Family::OpenAi, r#"{"messages":[{"role":"robot","content":"hi"}]}"#, &["wrong-shape"]),

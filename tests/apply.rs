@@ -338,7 +338,10 @@ async fn an_edit_between_plan_and_write_stops_apply_before_that_write() {
     let edit = json!({"Version": "2012-10-17", "Statement": foreign_statements(&env.input)});
     // The hook fires when apply writes the role's policy, which comes before the bucket policies.
     let key = format!("STALE{}", env.tag.replace('-', "").to_uppercase());
-    control("hooks", json!({"service": "iam", "action": "PutRolePolicy", "access_key": key, "put_bucket_policy": {"bucket": env.input, "policy": edit}}));
+    control(
+        "hooks",
+        json!({"service": "iam", "action": "PutRolePolicy", "access_key": key, "put_bucket_policy": {"bucket": env.input, "policy": edit}}),
+    );
     let out = env.run_as(&key, &["apply", "--yes"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{}\n{err}", stdout(&out));
@@ -409,7 +412,8 @@ async fn apply_under_faults_converges_and_rolls_back_exactly() {
         }
         assert!(runs < 30, "apply did not converge: {statuses:?}\n{}", stderr(&out));
     }
-    let fired = read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
+    let fired =
+        read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
     clear_faults(&key);
     assert!(fired > 0);
     let plan = env.run(&["plan", "--detailed-exitcode"]);
@@ -425,7 +429,8 @@ async fn apply_under_faults_converges_and_rolls_back_exactly() {
         assert_eq!(out.status.code(), Some(0), "{}: {}", b.display(), stderr(&out));
     }
     let trust = iam.get_role().role_name(&env.role).send().await.unwrap();
-    let live: Value = serde_json::from_str(&bedbatch_doctor::policy::decode_document(trust.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
+    let live: Value =
+        serde_json::from_str(&bedbatch_doctor::policy::decode_document(trust.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
     assert_eq!(live, root_trust, "the trust policy is restored exactly");
     assert_eq!(env.bucket_policy(&env.input).await.unwrap(), foreign, "the bucket policy is restored exactly");
     assert!(iam.get_user_policy().user_name(&env.user).policy_name("bedbatch-doctor-passrole").send().await.is_err());

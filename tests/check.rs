@@ -1016,7 +1016,9 @@ async fn verdicts_hold_under_transient_faults() {
     s.model = "amazon.titan-text-express-v1".into();
     scenarios.push(s);
     let mut s = Setup::new("f-root");
-    s.trust = Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}));
+    s.trust = Some(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]}),
+    );
     scenarios.push(s);
     let mut s = Setup::new("f-norole");
     s.create_role = false;
@@ -1115,7 +1117,8 @@ async fn a_persistent_fault_makes_its_checks_unknown() {
     clear_faults(key);
     assert_eq!(code, 4, "{r:#}");
     assert!(codes(&r, "error").is_empty(), "{r:#}");
-    let unknown: Vec<&str> = r["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "unknown").map(|c| c["family"].as_str().unwrap_or("")).collect();
+    let unknown: Vec<&str> =
+        r["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "unknown").map(|c| c["family"].as_str().unwrap_or("")).collect();
     assert!(!unknown.is_empty(), "{r:#}");
 
     let mut broken = Setup::new("p-passsvc");

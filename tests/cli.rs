@@ -101,7 +101,10 @@ fn help_lists_exit_codes_and_an_example() {
 fn sarif_validate(path: &std::path::Path) -> (i32, String) {
     let root = project_root();
     let python = root.join(".venv/bin/python");
-    assert!(python.exists() && root.join("tests/sarif/sarif-2.1.0.json").exists(), "run the tests with scripts/test (it installs jsonschema and fetches the SARIF schema)");
+    assert!(
+        python.exists() && root.join("tests/sarif/sarif-2.1.0.json").exists(),
+        "run the tests with scripts/test (it installs jsonschema and fetches the SARIF schema)"
+    );
     let out = std::process::Command::new(python).arg(root.join("tests/sarif/validate.py")).arg(path).output().unwrap();
     (out.status.code().unwrap(), format!("{}{}", stdout(&out), stderr(&out)))
 }

@@ -94,7 +94,13 @@ fn fuzz_policy_crash_d014d66a_operator_with_a_non_ascii_character() {
             ("bedrock.amazonaws.com", "sts:AssumeRole", "arn:aws:iam::123456789012:role/R"),
             ("arn:aws:sts::123456789012:assumed-role/R/s", "s3:GetObject", "arn:aws:s3:::b/in/x.jsonl"),
         ] {
-            let req = Request { principal: PrincipalId::from_arn(who), action: action.into(), resource: resource.into(), resource_account: String::new(), context: ctx.clone() };
+            let req = Request {
+                principal: PrincipalId::from_arn(who),
+                action: action.into(),
+                resource: resource.into(),
+                resource_account: String::new(),
+                context: ctx.clone(),
+            };
             assert_eq!(evaluate(&req, &set).decision, decide(&req, &set), "{kind:?} {action}");
         }
     }

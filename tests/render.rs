@@ -260,7 +260,8 @@ fn terraform_export_parses_and_holds_the_rendered_documents() {
         assert!(resources.contains(&r), "{r} in {resources:?}");
     }
     let docs = documents("two-buckets-kms");
-    let doc = |name: &str, bucket: Option<&str>| docs.iter().find(|d| d["name"] == name && d["bucket"].as_str() == bucket).unwrap()["document"].clone();
+    let doc =
+        |name: &str, bucket: Option<&str>| docs.iter().find(|d| d["name"] == name && d["bucket"].as_str() == bucket).unwrap()["document"].clone();
     let values = &v["values"];
     assert_eq!(values["aws_iam_role.bedrock_batch.assume_role_policy"], doc("trust-policy", None));
     assert_eq!(values["aws_iam_role_policy.bedrock_batch.policy"], doc("role-policy", None));
@@ -291,7 +292,8 @@ fn cloudformation_export_passes_cfn_lint() {
         .arg(&path)
         .output()
         .unwrap();
-    let from_yaml: serde_json::Value = serde_json::from_slice(&read_back.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&read_back.stderr)));
+    let from_yaml: serde_json::Value =
+        serde_json::from_slice(&read_back.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&read_back.stderr)));
     assert_eq!(from_yaml, template, "the YAML is the same template as the JSON");
     let docs = documents("two-buckets-kms");
     let doc = |name: &str| docs.iter().find(|d| d["name"] == name).unwrap()["document"].clone();
@@ -300,12 +302,23 @@ fn cloudformation_export_passes_cfn_lint() {
     assert_eq!(r["BedrockBatchRole"]["Properties"]["Policies"][0]["PolicyDocument"], doc("role-policy"));
     assert_eq!(r["SubmitterPolicy"]["Type"], "AWS::IAM::RolePolicy");
     assert_eq!(r["SubmitterPolicy"]["Properties"]["PolicyDocument"], doc("passrole-policy"));
-    assert_eq!(r["BucketCorpBatchIn"]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms");
+    assert_eq!(
+        r["BucketCorpBatchIn"]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["SSEAlgorithm"],
+        "aws:kms"
+    );
     assert_eq!(r["BucketPolicyCorpBatchOut"]["Properties"]["Bucket"]["Ref"], "BucketCorpBatchOut");
     // An Identity Center role: a note, not a resource.
     let sso = render_in(
         &dir,
-        &["--format", "cloudformation", "--output", "json", "--caller-arn", "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_DataSci_0123456789abcdef/jane"],
+        &[
+            "--format",
+            "cloudformation",
+            "--output",
+            "json",
+            "--caller-arn",
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_DataSci_0123456789abcdef/jane",
+        ],
     );
     let t: serde_json::Value = serde_json::from_slice(&sso.stdout).unwrap();
     assert!(t["Resources"].get("SubmitterPolicy").is_none(), "{t:#}");

@@ -158,8 +158,7 @@ async fn a_dataset_runs_within_the_quotas_and_collects_in_input_order() {
     assert_eq!(code, 0, "{c:#}");
     assert_eq!(c["records_ok"], 12_345);
     assert_eq!(c["records_failed"], 0);
-    let expected: Vec<String> =
-        (1..=12_345).map(|i| if i % 1000 == 0 { format!("r{i:010}") } else { format!("item-{i:06}") }).collect();
+    let expected: Vec<String> = (1..=12_345).map(|i| if i % 1000 == 0 { format!("r{i:010}") } else { format!("item-{i:06}") }).collect();
     assert_eq!(ids_of(&out), expected, "every record once, in input order");
     let first: Value = serde_json::from_str(std::fs::read_to_string(&out).unwrap().lines().next().unwrap()).unwrap();
     assert!(first["modelOutput"]["content"][0]["text"].as_str().unwrap().starts_with("Emulated answer"), "{first}");

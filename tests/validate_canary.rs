@@ -388,13 +388,17 @@ fn anthropic_extra_keys_and_converse_batch_rules() {
 async fn canary_polling_survives_throttling() {
     let (dir, args, u) = applied("canthrottle").await;
     let key = format!("THROTTLE{}", u.replace('-', "").to_uppercase());
-    control("faults", json!({"rate": 0.4, "seed": 3, "kinds": ["throttle"], "service": "bedrock", "target": "/model-invocation-job/", "access_key": key}));
+    control(
+        "faults",
+        json!({"rate": 0.4, "seed": 3, "kinds": ["throttle"], "service": "bedrock", "target": "/model-invocation-job/", "access_key": key}),
+    );
     let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10", "--max-attempts", "1"];
     a.extend(args.iter().map(String::as_str));
     let mut cmd = emulator_command(dir.path());
     cmd.env("AWS_ACCESS_KEY_ID", &key);
     let out = run(cmd, &a);
-    let fired = read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
+    let fired =
+        read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
     clear_faults(&key);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("VERIFIED"), "{}", stdout(&out));
@@ -449,7 +453,8 @@ fn a_folder_is_one_job() {
     let (code, v) = validate(dir.path(), HAIKU, &p, &[]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["records"], 120);
-    let files: Vec<(&str, u64)> = v["files"].as_array().unwrap().iter().map(|f| (f["name"].as_str().unwrap(), f["records"].as_u64().unwrap())).collect();
+    let files: Vec<(&str, u64)> =
+        v["files"].as_array().unwrap().iter().map(|f| (f["name"].as_str().unwrap(), f["records"].as_u64().unwrap())).collect();
     assert_eq!(files, [("a.jsonl", 60), ("sub/b.jsonl", 60)]);
     // The text names each file and the job.
     let out = run(bare_command(dir.path()), &["validate", &p, "--offline", "--model-id", HAIKU]);
@@ -461,7 +466,9 @@ fn a_folder_is_one_job() {
 #[test]
 fn a_folder_over_the_job_quota_and_duplicates_across_files() {
     let dir = tempfile::tempdir().unwrap();
-    let small = |i: usize| json!({"recordId": format!("r{i}"), "modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": "x"}]}}).to_string();
+    let small = |i: usize| {
+        json!({"recordId": format!("r{i}"), "modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": "x"}]}}).to_string()
+    };
     let a: Vec<String> = (0..25_001).map(small).collect();
     let mut b: Vec<String> = (25_001..50_002).map(small).collect();
     b[9] = small(3);

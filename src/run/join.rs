@@ -79,7 +79,8 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
             (Some(&(off, len)), Some((file, path))) => {
                 buf.resize(len, 0);
                 file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(path.display(), e))?;
-                let probe: Probe = serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
+                let probe: Probe =
+                    serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
                 if probe.error.is_some() || probe.model_output.is_none() {
                     f(rec, Joined::RecordError(&buf))
                 } else {
@@ -108,8 +109,14 @@ async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut d
         download(&ctx.clients, &bucket, &key, &out_path).await?;
     }
     let reason = match s.status.as_str() {
-        "Pending" | "Cancelled" => format!("not run: the run's shard {} was {}", s.index, if s.status == "Pending" { "never submitted" } else { "cancelled" }),
-        st => format!("no output: the job {} ended {st}{}", s.job_arn.as_deref().unwrap_or("?"), s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+        "Pending" | "Cancelled" => {
+            format!("not run: the run's shard {} was {}", s.index, if s.status == "Pending" { "never submitted" } else { "cancelled" })
+        }
+        st => format!(
+            "no output: the job {} ended {st}{}",
+            s.job_arn.as_deref().unwrap_or("?"),
+            s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+        ),
     };
     let r = join_local(&in_path, has_output.then_some(out_path.as_path()), &reason, f);
     let _ = std::fs::remove_file(&in_path);

@@ -55,13 +55,17 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let ctx = Ctx::new(g, drive.state_dir.as_deref()).await?;
             let mut m = ctx.load(run_id).await?;
             if m.cancelled {
-                return Err(Error::Usage(format!("run {run_id} was cancelled; start a new run (or `run retry {run_id}` for its unfinished records)")));
+                return Err(Error::Usage(format!(
+                    "run {run_id} was cancelled; start a new run (or `run retry {run_id}` for its unfinished records)"
+                )));
             }
             ctx.check_same_setup(&m)?;
             finish_upload(&ctx, &mut m).await?;
             drive_run(&ctx, &mut m, drive).await
         }
-        RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await,
+        RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => {
+            status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await
+        }
         RunCommand::Collect { run_id, out, failures, force, state_dir } => {
             let ctx = Ctx::new(g, state_dir.as_deref()).await?;
             let m = ctx.load(run_id).await?;
@@ -72,7 +76,14 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let parent = ctx.load(run_id).await?;
             ctx.check_same_setup(&parent)?;
             let file = join::failed_records(&ctx, &parent).await?;
-            let opts = StartOptions { yes: *yes, records_per_job: None, skip_check: false, timeout_hours: *timeout_hours, prices: None, drive: drive.clone() };
+            let opts = StartOptions {
+                yes: *yes,
+                records_per_job: None,
+                skip_check: false,
+                timeout_hours: *timeout_hours,
+                prices: None,
+                drive: drive.clone(),
+            };
             launch(g, &ctx, &file.display().to_string(), Some(parent.run_id.clone()), &opts).await
         }
         RunCommand::Cancel { run_id, yes, state_dir } => cancel(g, run_id, *yes, state_dir.as_deref()).await,
@@ -126,7 +137,10 @@ impl Ctx {
     /// refused rather than silently mixed into one run.
     fn check_same_setup(&self, m: &RunManifest) -> Result<()> {
         if m.model_id != self.model.raw {
-            return Err(Error::Usage(format!("run {} uses model {}, the settings name {}: pass --model-id {}", m.run_id, m.model_id, self.model.raw, m.model_id)));
+            return Err(Error::Usage(format!(
+                "run {} uses model {}, the settings name {}: pass --model-id {}",
+                m.run_id, m.model_id, self.model.raw, m.model_id
+            )));
         }
         if m.role_arn != self.role_arn {
             return Err(Error::Usage(format!("run {} uses the role {}, the settings name {}", m.run_id, m.role_arn, self.role_arn)));
@@ -288,7 +302,10 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
             let (why, exit) = if !blocking.is_empty() {
                 ("the account check found errors: fix them (bedbatch-doctor check) and start again", ExitCode::Failed)
             } else {
-                ("a check could not run, so the account is not known to be ready: fix the read (see above) or pass --skip-check", ExitCode::Incomplete)
+                (
+                    "a check could not run, so the account is not known to be ready: fix the read (see above) or pass --skip-check",
+                    ExitCode::Incomplete,
+                )
             };
             return Ok(emit(&Plain {
                 text: format!("Not started: {why}."),
@@ -312,10 +329,18 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
     if missing_ids > 0 {
         crate::say!("  {missing_ids} records have no recordId: they get stable ids r<ordinal> (r0000000001 is the first record)");
     }
-    crate::say!("  {n_shards} jobs of about {per_job} records and {} bytes each (limits: {}–{} records, {} bytes a job)", totals.bytes / n_shards, limits.min_records, limits.max_records, limits.max_bytes);
+    crate::say!(
+        "  {n_shards} jobs of about {per_job} records and {} bytes each (limits: {}–{} records, {} bytes a job)",
+        totals.bytes / n_shards,
+        limits.min_records,
+        limits.max_records,
+        limits.max_bytes
+    );
     crate::say!(
         "  estimated batch cost: {}",
-        cost.as_ref().map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(*lo), crate::validate::dollars(*hi))).unwrap_or_else(|| "unknown (no price for the model)".into())
+        cost.as_ref()
+            .map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(*lo), crate::validate::dollars(*hi)))
+            .unwrap_or_else(|| "unknown (no price for the model)".into())
     );
     crate::say!("  jobs: {concurrency}; model {}; role {}", ctx.model.raw, ctx.role_arn);
     crate::say!("  shards: {input_prefix}shard-NNNN.jsonl; output: {output_uri}<job id>/");
@@ -442,7 +467,9 @@ async fn submit(ctx: &Ctx, m: &RunManifest, s: &Shard) -> Result<Submitted> {
         Err(e) => match service_code(&e) {
             Some("ServiceQuotaExceededException") => Ok(Submitted::QuotaFull),
             // The name exists: an earlier create of this shard succeeded (its answer was lost).
-            Some("ConflictException") => find_by_name(ctx, &s.job_name).await?.map(Submitted::Job).ok_or_else(|| sdk_error("bedrock", "CreateModelInvocationJob", e)),
+            Some("ConflictException") => {
+                find_by_name(ctx, &s.job_name).await?.map(Submitted::Job).ok_or_else(|| sdk_error("bedrock", "CreateModelInvocationJob", e))
+            }
             _ => Err(sdk_error("bedrock", "CreateModelInvocationJob", e)),
         },
     }
@@ -557,7 +584,8 @@ async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive) -> Result<ExitC
                             ctx.save(m).await?;
                         }
                         let codes: Vec<&str> = codes_for_message(&e.to_string()).iter().map(|c| c.as_str()).collect();
-                        let hint = if codes.is_empty() { String::new() } else { format!(" (cause: {}; bedbatch-doctor explain CODE)", codes.join(", ")) };
+                        let hint =
+                            if codes.is_empty() { String::new() } else { format!(" (cause: {}; bedbatch-doctor explain CODE)", codes.join(", ")) };
                         return Err(Error::Aws(format!(
                             "{e}{hint}. Shard {} was not submitted; fix the cause, then `bedbatch-doctor run resume {}`",
                             m.shards[i].index, m.run_id
@@ -649,7 +677,8 @@ pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
                 unknown += 1;
             }
         }
-        let codes: Vec<&str> = if s.status == "Failed" { codes_for_message(s.message.as_deref().unwrap_or("")).iter().map(|c| c.as_str()).collect() } else { vec![] };
+        let codes: Vec<&str> =
+            if s.status == "Failed" { codes_for_message(s.message.as_deref().unwrap_or("")).iter().map(|c| c.as_str()).collect() } else { vec![] };
         let elapsed = s.submitted_at.map(|a| s.ended_at.unwrap_or(t) - a);
         text.push_str(&format!(
             "  {:<16} {:<19} {:>7} records{}{}\n",
@@ -716,7 +745,10 @@ pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
         head.push_str("  (cancelled)\n");
     }
     if finished && bad {
-        head.push_str(&format!("  failed records: `bedbatch-doctor run collect {0} -o FILE` writes them to a failures file; `run retry {0}` submits them again\n", m.run_id));
+        head.push_str(&format!(
+            "  failed records: `bedbatch-doctor run collect {0} -o FILE` writes them to a failures file; `run retry {0}` submits them again\n",
+            m.run_id
+        ));
     }
     if unknown > 0 {
         head.push_str(&format!("  {unknown} finished jobs' counts could not be read: their outcome is unknown\n"));
@@ -907,5 +939,9 @@ async fn list(g: &GlobalArgs, state_dir: Option<&Path>) -> Result<ExitCode> {
     if let Some(e) = &s3_error {
         text.push_str(&format!("note: the runs in S3 could not all be read: {e}\n"));
     }
-    Ok(emit(&Plain { text, json: json!({"runs": rows, "s3_error": s3_error}), exit: if s3_error.is_some() { ExitCode::Incomplete } else { ExitCode::Ok } }))
+    Ok(emit(&Plain {
+        text,
+        json: json!({"runs": rows, "s3_error": s3_error}),
+        exit: if s3_error.is_some() { ExitCode::Incomplete } else { ExitCode::Ok },
+    }))
 }

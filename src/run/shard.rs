@@ -365,7 +365,8 @@ mod tests {
         let limits = ShardLimits { min_records: 2, max_records: 3, max_bytes: 1 << 30 };
         let (shards, assigned, _d) = shard_all(7, limits, |i| i % 2 == 0);
         assert_eq!(assigned, 4);
-        let all: Vec<String> = shards.iter().flat_map(|s| std::fs::read_to_string(&s.path).unwrap().lines().map(String::from).collect::<Vec<_>>()).collect();
+        let all: Vec<String> =
+            shards.iter().flat_map(|s| std::fs::read_to_string(&s.path).unwrap().lines().map(String::from).collect::<Vec<_>>()).collect();
         let ids: Vec<String> = all.iter().map(|l| record_id(l.as_bytes()).unwrap().unwrap()).collect();
         assert_eq!(ids, ["r0000000001", "id2", "r0000000003", "id4", "r0000000005", "id6", "r0000000007"]);
         for (i, l) in all.iter().enumerate() {

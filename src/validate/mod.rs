@@ -83,7 +83,11 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
                 return Err(Error::Usage(format!("{}: no .jsonl object under this prefix", args.source)));
             }
             if others > 0 {
-                notes.push(if others == 1 { "1 object under the prefix does not end in .jsonl: Bedrock does not read it".to_string() } else { format!("{others} objects under the prefix do not end in .jsonl: Bedrock does not read them") });
+                notes.push(if others == 1 {
+                    "1 object under the prefix does not end in .jsonl: Bedrock does not read it".to_string()
+                } else {
+                    format!("{others} objects under the prefix do not end in .jsonl: Bedrock does not read them")
+                });
             }
             let mut v = validator;
             if let Err(rule) = crate::config::S3Location::parse(&args.source) {
@@ -228,7 +232,9 @@ async fn validate_s3_objects(clients: &crate::aws::Clients, bucket: &str, keys: 
         let mut body = obj.body;
         let mut carry: Vec<u8> = Vec::new();
         let mut read = 0u64;
-        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject s3://{bucket}/{key}: reading the body failed: {e}")))? {
+        while let Some(chunk) =
+            body.try_next().await.map_err(|e| Error::Aws(format!("s3:GetObject s3://{bucket}/{key}: reading the body failed: {e}")))?
+        {
             read += chunk.len() as u64;
             if let Some(pb) = &pb {
                 pb.set_position(read);
@@ -287,10 +293,16 @@ pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
         r.input_tokens_estimate, r.output_tokens_ceiling
     );
     if r.media_not_estimated > 0 {
-        println!("  {} not in the estimate (their tokens depend on pixels and pages)", n(r.media_not_estimated, "image or document", "images and documents"));
+        println!(
+            "  {} not in the estimate (their tokens depend on pixels and pages)",
+            n(r.media_not_estimated, "image or document", "images and documents")
+        );
     }
     if r.records_without_max_tokens > 0 {
-        println!("  {} no maximum output: counted at the model's limit where the catalogue knows it", n(r.records_without_max_tokens, "record declares", "records declare"));
+        println!(
+            "  {} no maximum output: counted at the model's limit where the catalogue knows it",
+            n(r.records_without_max_tokens, "record declares", "records declare")
+        );
     }
     match cost {
         Some((lo, hi, asof)) => {

@@ -206,11 +206,17 @@ pub struct Manifest {
 /// The default backup folder: $XDG_STATE_HOME/bedbatch-doctor/backups, else
 /// ~/.local/state/bedbatch-doctor/backups.
 pub fn default_backup_root() -> Result<PathBuf> {
+    state_home("backups", "--backup-dir")
+}
+
+/// `$XDG_STATE_HOME/bedbatch-doctor/<what>`, else `~/.local/state/bedbatch-doctor/<what>`;
+/// without either, an error naming the flag that sets the folder.
+pub fn state_home(what: &str, flag: &str) -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(x).join("bedbatch-doctor/backups"));
+        return Ok(PathBuf::from(x).join("bedbatch-doctor").join(what));
     }
-    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| Error::Usage("HOME is not set: pass --backup-dir".into()))?;
-    Ok(PathBuf::from(home).join(".local/state/bedbatch-doctor/backups"))
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| Error::Usage(format!("HOME is not set: pass {flag}")))?;
+    Ok(PathBuf::from(home).join(".local/state/bedbatch-doctor").join(what))
 }
 
 fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {

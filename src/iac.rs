@@ -25,28 +25,23 @@ use serde_json::{json, Map, Value};
 use crate::render::{Context, Rendered};
 
 /// What the export writes about the submitter.
-enum Caller<'a> {
-    User(&'a str),
-    Role(&'a str),
+enum Caller {
+    User(String),
+    Role(String),
     /// An Identity Center role: a comment, never a resource.
-    Sso(&'a str),
+    Sso(String),
     None,
 }
 
-fn caller(ctx: &Context) -> Caller<'_> {
-    let Some(arn) = ctx.caller_arn.as_deref() else { return Caller::None };
-    let Ok(p) = crate::config::PrincipalArn::parse(arn) else { return Caller::None };
-    let name = arn.rsplit('/').next().unwrap_or_default();
-    // The role or user name as the ARN gives it (an assumed-role session names its role).
-    let name = match p.kind {
-        crate::config::PrincipalKind::AssumedRole => arn.split('/').nth(1).unwrap_or(name),
-        _ => name,
-    };
+fn caller(ctx: &Context) -> Caller {
+    use crate::config::PrincipalKind as K;
+    let Some(p) = ctx.caller_arn.as_deref().and_then(|arn| crate::config::PrincipalArn::parse(arn).ok()) else { return Caller::None };
+    // `name` is the user's or role's (an assumed-role session names its role).
     match p.kind {
-        crate::config::PrincipalKind::User => Caller::User(name),
-        crate::config::PrincipalKind::Role | crate::config::PrincipalKind::AssumedRole if crate::plan::is_sso_role(name) => Caller::Sso(name),
-        crate::config::PrincipalKind::Role | crate::config::PrincipalKind::AssumedRole => Caller::Role(name),
-        crate::config::PrincipalKind::Root => Caller::None,
+        K::User => Caller::User(p.name),
+        K::Role | K::AssumedRole if crate::plan::is_sso_role(&p.name) => Caller::Sso(p.name),
+        K::Role | K::AssumedRole => Caller::Role(p.name),
+        K::Root => Caller::None,
     }
 }
 
@@ -140,12 +135,12 @@ pub fn terraform(ctx: &Context, docs: &[Rendered], with_buckets: bool) -> String
                     out,
                     "resource \"aws_iam_user_policy\" \"bedrock_batch_submitter\" {{\n  name   = {}\n  user   = {}\n  policy = {}\n}}",
                     tf_str(crate::plan::CALLER_POLICY_NAME),
-                    tf_str(name),
+                    tf_str(&name),
                     tf_policy(&p.document)
                 );
             }
             Caller::Role(name) => {
-                let role = if name == ctx.role_name { "aws_iam_role.bedrock_batch.id".to_string() } else { tf_str(name) };
+                let role = if name == ctx.role_name { "aws_iam_role.bedrock_batch.id".to_string() } else { tf_str(&name) };
                 let _ = writeln!(
                     out,
                     "resource \"aws_iam_role_policy\" \"bedrock_batch_submitter\" {{\n  name   = {}\n  role   = {role}\n  policy = {}\n}}",

@@ -161,6 +161,9 @@ pub struct ModelLimits {
     pub model_name: Option<String>,
     /// Where the values came from, for people ("quotas of Claude Haiku 4.5: 6 applied, …").
     pub notes: Vec<String>,
+    /// "Sum of in-progress and submitted batch inference jobs using a base model", or why it is
+    /// unknown (no model name, or Service Quotas lists none for the model).
+    pub concurrent_jobs: std::result::Result<u64, String>,
 }
 
 /// The model's name: the catalogue's, else GetFoundationModel's `modelName` (a model the
@@ -194,7 +197,8 @@ pub async fn model_name(clients: &Clients, fm: &str, notes: &mut Vec<String>) ->
 pub async fn model_limits(clients: &Clients, fm: &str, base: Limits) -> Result<ModelLimits> {
     let mut notes = vec![];
     let Some(name) = model_name(clients, fm, &mut notes).await else {
-        return Ok(ModelLimits { limits: base, model_name: None, notes });
+        let why = notes.join("; ");
+        return Ok(ModelLimits { limits: base, model_name: None, notes, concurrent_jobs: Err(why) });
     };
     let all = batch_quotas(clients).await?;
     let mine = for_model(&all, &name);
@@ -204,5 +208,8 @@ pub async fn model_limits(clients: &Clients, fm: &str, base: Limits) -> Result<M
         let defaults = mine.iter().filter(|q| q.source == QuotaSource::Default).count();
         notes.push(format!("{} batch quotas for {name} ({} applied, {defaults} AWS defaults)", mine.len(), mine.len() - defaults));
     }
-    Ok(ModelLimits { limits: limits(&mine, base), model_name: Some(name), notes })
+    let concurrent_jobs = find(&mine, QuotaKind::ConcurrentJobs)
+        .map(|q| q.value as u64)
+        .ok_or_else(|| format!("Service Quotas lists no concurrent-jobs quota for {name}"));
+    Ok(ModelLimits { limits: limits(&mine, base), model_name: Some(name), notes, concurrent_jobs })
 }

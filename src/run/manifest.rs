@@ -136,14 +136,10 @@ pub fn now() -> i64 {
 /// The folder of local run state: --state-dir, else $XDG_STATE_HOME/bedbatch-doctor/runs, else
 /// ~/.local/state/bedbatch-doctor/runs.
 pub fn state_root(explicit: Option<&Path>) -> Result<PathBuf> {
-    if let Some(p) = explicit {
-        return Ok(p.to_path_buf());
+    match explicit {
+        Some(p) => Ok(p.to_path_buf()),
+        None => crate::apply::state_home("runs", "--state-dir"),
     }
-    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(x).join("bedbatch-doctor/runs"));
-    }
-    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| Error::Usage("HOME is not set: pass --state-dir".into()))?;
-    Ok(PathBuf::from(home).join(".local/state/bedbatch-doctor/runs"))
 }
 
 pub fn local_path(root: &Path, run_id: &str) -> PathBuf {

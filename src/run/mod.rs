@@ -61,7 +61,8 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             }
             ctx.check_same_setup(&m)?;
             finish_upload(&ctx, &mut m).await?;
-            drive_run(&ctx, &mut m, drive).await
+            let quota = concurrency_quota(&ctx).await;
+            drive_run(&ctx, &mut m, drive, quota).await
         }
         RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => {
             status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await
@@ -196,18 +197,12 @@ fn prices(path: Option<&Path>) -> Result<Value> {
     }
 }
 
-/// The concurrency quota of the model ("Sum of in-progress and submitted batch inference jobs
-/// using a base model for <name>"), or why it is unknown.
+/// The concurrency quota of the model, read live, or why it is unknown.
 async fn concurrency_quota(ctx: &Ctx) -> std::result::Result<u64, String> {
-    let mut notes = vec![];
-    let Some(name) = crate::quotas::model_name(&ctx.clients, &ctx.fm, &mut notes).await else {
-        return Err(notes.join("; "));
-    };
-    let all = crate::quotas::batch_quotas(&ctx.clients).await.map_err(|e| e.to_string())?;
-    let mine = crate::quotas::for_model(&all, &name);
-    crate::quotas::find(&mine, crate::quotas::QuotaKind::ConcurrentJobs)
-        .map(|q| q.value as u64)
-        .ok_or_else(|| format!("Service Quotas lists no concurrent-jobs quota for {name}"))
+    match crate::quotas::model_limits(&ctx.clients, &ctx.fm, Limits::default()).await {
+        Ok(ml) => ml.concurrent_jobs,
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Active (submitted, validating, scheduled, in progress) jobs of the model in the account.
@@ -318,7 +313,7 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
     // The plan, shown before anything is written.
     let n_shards = totals.records.div_ceil(limits.max_records).max(totals.bytes.div_ceil(limits.max_bytes)).max(1);
     let per_job = totals.records.div_ceil(n_shards);
-    let quota = concurrency_quota(ctx).await;
+    let quota = ml.concurrent_jobs.clone();
     let concurrency = match (&quota, opts.drive.max_concurrent) {
         (Ok(q), Some(m)) => format!("{} at once (quota {q}, --max-concurrent {m})", m.min(*q)),
         (Ok(q), None) => format!("{q} at once (the account's quota, jobs already running counted)"),
@@ -407,7 +402,7 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
     };
     ctx.save(&mut m).await?;
     finish_upload(ctx, &mut m).await?;
-    drive_run(ctx, &mut m, &opts.drive).await
+    drive_run(ctx, &mut m, &opts.drive, quota).await
 }
 
 /// Uploads the shards not yet in S3 from the local shard folder (then deletes the local copy).
@@ -528,30 +523,38 @@ async fn job_counts(ctx: &Ctx, m: &RunManifest, s: &Shard) -> Result<manifest::C
     })
 }
 
+/// Reads every active job of the run once; says each change when `say` is set. Returns whether
+/// anything changed (the caller saves the manifest).
+async fn refresh_active(ctx: &Ctx, m: &mut RunManifest, say: bool) -> Result<bool> {
+    let mut changed = false;
+    for i in 0..m.shards.len() {
+        if !m.shards[i].active() {
+            continue;
+        }
+        let mut s = m.shards[i].clone();
+        if refresh(ctx, m, &mut s).await? {
+            if say {
+                crate::say!("  {} {}{}", shard::shard_name(s.index), s.status, shard_detail(&s));
+            }
+            m.shards[i] = s;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
 /// Polls the run's jobs and submits its shards, keeping at most the quota's worth active, until
 /// every job has ended (or, with --detach, once what fits is submitted). Ctrl-C saves the
 /// manifest and leaves the jobs running.
-async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive) -> Result<ExitCode> {
+async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive, quota: std::result::Result<u64, String>) -> Result<ExitCode> {
     let mut interrupt = crate::canary::Interrupt::new()?;
-    let quota = concurrency_quota(ctx).await;
     if let Err(why) = &quota {
         crate::say!("note: the concurrency quota is unknown ({why}); jobs are submitted until Bedrock refuses one");
     }
     let cap = d.max_concurrent.or(m.max_concurrent);
     let poll = Duration::from_millis(d.poll_interval_ms.max(10));
     loop {
-        let mut changed = false;
-        for i in 0..m.shards.len() {
-            if !m.shards[i].active() {
-                continue;
-            }
-            let mut s = m.shards[i].clone();
-            if refresh(ctx, m, &mut s).await? {
-                crate::say!("  {} {}{}", shard::shard_name(s.index), s.status, shard_detail(&s));
-                m.shards[i] = s;
-                changed = true;
-            }
-        }
+        let changed = refresh_active(ctx, m, true).await?;
         if !m.cancelled && m.shards.iter().any(Shard::pending) {
             let ours = m.shards.iter().filter(|s| s.active()).count() as u64;
             let mut slots = match &quota {
@@ -797,20 +800,7 @@ async fn status(g: &GlobalArgs, run_id: Option<&str>, watch: bool, poll_ms: u64,
         None
     };
     loop {
-        let mut changed = false;
-        for i in 0..m.shards.len() {
-            if m.shards[i].active() {
-                let mut s = m.shards[i].clone();
-                if refresh(&ctx, &m, &mut s).await? {
-                    if watch && bar.is_none() {
-                        crate::say!("  {} {}{}", shard::shard_name(s.index), s.status, shard_detail(&s));
-                    }
-                    m.shards[i] = s;
-                    changed = true;
-                }
-            }
-        }
-        if changed {
+        if refresh_active(&ctx, &mut m, watch && bar.is_none()).await? {
             ctx.save(&mut m).await?;
         }
         if let Some(pb) = &bar {

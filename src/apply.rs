@@ -152,7 +152,18 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
 
 // ------------------------------------------------------------------------------------ printing
 
-pub fn print_plan(changes: &[Change], full: bool) {
+/// How much of each change `print_plan` shows.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanView {
+    /// The whole planned document as a diff (apply), instead of three lines of context (plan).
+    pub whole: bool,
+    /// Also print each document exactly as it will be sent (`--show-documents`).
+    pub documents: bool,
+}
+
+/// Prints each change once: its diff against the live document. A change made by hand (an
+/// Identity Center caller) prints its whole document, since the user has to write it.
+pub fn print_plan(changes: &[Change], view: PlanView) {
     for c in changes {
         let mark = match c.action {
             Action::Create => "+ create   ",
@@ -161,14 +172,15 @@ pub fn print_plan(changes: &[Change], full: bool) {
             Action::Manual => "! by hand  ",
         };
         crate::say!("{mark} {}", c.title);
-        if !c.diff.is_empty() {
-            for line in c.diff.lines() {
-                crate::say!("    {line}");
-            }
+        let writes = matches!(c.action, Action::Create | Action::Update);
+        let diff = if view.whole && writes { plan::whole_diff(c.before.as_ref(), c.after.as_ref(), &c.title) } else { c.diff.clone() };
+        for line in diff.lines() {
+            crate::say!("    {line}");
         }
-        if full && matches!(c.action, Action::Create | Action::Update | Action::Manual) {
+        let manual = c.action == Action::Manual;
+        if (view.documents && writes) || manual {
             if let Some(after) = &c.after {
-                crate::say!("    full document to write:");
+                crate::say!("    {}", if manual { "document to write by hand:" } else { "document to write, exactly as sent:" });
                 for line in serde_json::to_string_pretty(after).expect("serialises").lines() {
                     crate::say!("    {line}");
                 }

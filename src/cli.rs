@@ -145,6 +145,9 @@ pub enum Command {
         /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
+        /// After each change's diff, print the document to write exactly as it will be sent
+        #[arg(long)]
+        show_documents: bool,
     },
     /// Set the account up: print the plan and every policy it will write, confirm, write
     #[command(
@@ -157,6 +160,10 @@ pub enum Command {
         /// Print the plan and the documents, change nothing
         #[arg(long)]
         dry_run: bool,
+        /// After each change's diff (which already shows the whole document), print the document
+        /// exactly as it will be sent
+        #[arg(long)]
+        show_documents: bool,
         /// Where to back up what apply replaces [default: $XDG_STATE_HOME or ~/.local/state, /bedbatch-doctor/backups]
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,

@@ -158,13 +158,25 @@ pub fn same(a: &Value, b: &Value) -> bool {
     normalise(a) == normalise(b)
 }
 
+/// Unified diff of the normalised documents, three lines of context ("" when they are the same).
 pub fn diff(before: Option<&Value>, after: Option<&Value>, label: &str) -> String {
+    diff_with_context(before, after, label, 3)
+}
+
+/// The same diff with every line of both documents as context: the planned document appears
+/// whole, once, its new lines marked `+` and the lines it drops marked `-`. `apply` shows this
+/// before it writes, so every policy is on screen before any change without printing it twice.
+pub fn whole_diff(before: Option<&Value>, after: Option<&Value>, label: &str) -> String {
+    diff_with_context(before, after, label, usize::MAX / 4)
+}
+
+fn diff_with_context(before: Option<&Value>, after: Option<&Value>, label: &str, radius: usize) -> String {
     let render = |v: Option<&Value>| v.map(|v| serde_json::to_string_pretty(&normalise(v)).expect("serialises") + "\n").unwrap_or_default();
     let (a, b) = (render(before), render(after));
     if a == b {
         return String::new();
     }
-    TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header(&format!("{label} (live)"), &format!("{label} (planned)")).to_string()
+    TextDiff::from_lines(&a, &b).unified_diff().context_radius(radius).header(&format!("{label} (live)"), &format!("{label} (planned)")).to_string()
 }
 
 // ------------------------------------------------------------------------------------ merge

@@ -123,7 +123,9 @@ async fn apply_on_an_empty_account_then_nothing_to_do() {
 
     let out = env.run(&["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("full document to write"));
+    // Each document is shown once, whole, as its diff; the exact bodies only on request.
+    assert!(stdout(&out).contains("+  \"Statement\": ["), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("exactly as sent"), "{}", stdout(&out));
     let s3 = s3_client(&sdk_config().await);
     s3.put_object().bucket(&env.input).key("jobs/in/a.jsonl").body(b"{}\n".to_vec().into()).send().await.unwrap();
     assert!(env.check_errors().is_empty());
@@ -165,8 +167,18 @@ async fn foreign_bucket_policy_statements_are_kept_exactly() {
         {"Sid": "AuditorsRead", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/Auditors")}, "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [format!("arn:aws:s3:::{}", env.input), format!("arn:aws:s3:::{}/*", env.input)]}
     ]);
     s3.put_bucket_policy().bucket(&env.input).policy(json!({"Version": "2012-10-17", "Statement": foreign}).to_string()).send().await.unwrap();
+    // --show-documents adds each body exactly as it will be sent, foreign statements included.
+    let plan = env.run(&["plan", "--show-documents"]);
+    let text = stdout(&plan);
+    assert!(text.contains("document to write, exactly as sent:"), "{text}");
+    assert!(text.contains("\"Sid\": \"AuditorsRead\""), "{text}");
     let out = env.run(&["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    // apply shows the whole planned bucket policy once: the foreign statement as unchanged
+    // context, ours as added lines.
+    let text = stdout(&out);
+    assert_eq!(text.matches("\"Sid\": \"AuditorsRead\"").count(), 1, "{text}");
+    assert!(text.contains("      \"Sid\": \"AuditorsRead\"") && text.contains("+      \"Sid\": \"BedrockBatchReadInput\""), "{text}");
     let live = env.bucket_policy(&env.input).await.unwrap();
     let st = live["Statement"].as_array().unwrap();
     assert_eq!(st[0], foreign[0], "first foreign statement kept exactly");

@@ -37,7 +37,7 @@ fn pending(changes: &[crate::plan::Change]) -> usize {
     c.create + c.update
 }
 
-pub async fn plan(g: &GlobalArgs, detailed: bool) -> Result<ExitCode> {
+pub async fn plan(g: &GlobalArgs, detailed: bool, show_documents: bool) -> Result<ExitCode> {
     let computed = async {
         let PlanInputs { settings, clients, account, caller, .. } = plan_inputs(g).await?;
         crate::apply::compute(&clients, &settings, &caller, &account).await
@@ -53,18 +53,19 @@ pub async fn plan(g: &GlobalArgs, detailed: bool) -> Result<ExitCode> {
         Err(e) => return Err(e),
     };
     if !is_json() {
-        crate::apply::print_plan(&changes, false);
+        crate::apply::print_plan(&changes, crate::apply::PlanView { whole: false, documents: show_documents });
     }
     let exit = if detailed && pending(&changes) > 0 { ExitCode::ChangesPending } else { ExitCode::Ok };
     let json = crate::apply::plan_json(&changes);
     Ok(emit(&Plain { text: String::new(), json, exit }))
 }
 
-pub async fn apply(g: &GlobalArgs, yes: bool, dry_run: bool, backup_dir: Option<PathBuf>) -> Result<ExitCode> {
+pub async fn apply(g: &GlobalArgs, yes: bool, dry_run: bool, show_documents: bool, backup_dir: Option<PathBuf>) -> Result<ExitCode> {
     let PlanInputs { settings, clients, identity, account, caller } = plan_inputs(g).await?;
     let changes = crate::apply::compute(&clients, &settings, &caller, &account).await?;
-    // The plan and every document are shown before anything is written (on stderr with --output json).
-    crate::apply::print_plan(&changes, true);
+    // Every document to write is shown whole, once, as its diff against the live one, before
+    // anything is written (on stderr with --output json).
+    crate::apply::print_plan(&changes, crate::apply::PlanView { whole: true, documents: show_documents });
     let n = pending(&changes);
     let plan = crate::apply::plan_json(&changes);
     let mut backup = None;

@@ -30,8 +30,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => crate::validate::run(g, args).await,
         Command::Canary(args) => crate::canary::run(g, args).await,
         Command::Jobs { max } => crate::canary::jobs(g, *max).await,
-        Command::Plan { detailed_exitcode } => apply::plan(g, *detailed_exitcode).await,
-        Command::Apply { yes, dry_run, backup_dir } => apply::apply(g, *yes, *dry_run, backup_dir.clone()).await,
+        Command::Plan { detailed_exitcode, show_documents } => apply::plan(g, *detailed_exitcode, *show_documents).await,
+        Command::Apply { yes, dry_run, show_documents, backup_dir } => apply::apply(g, *yes, *dry_run, *show_documents, backup_dir.clone()).await,
         Command::Rollback { backup, yes, backup_dir } => apply::rollback(g, backup.clone(), *yes, backup_dir.clone()).await,
     }
 }

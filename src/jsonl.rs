@@ -435,6 +435,29 @@ struct DeepSeekInput<'a> {
 }
 
 /// OpenAI gpt-oss (AWS, "OpenAI models": the request body is OpenAI's Create chat completion):
+/// A parse error of one JSONL line, placed by column only. serde_json says "at line 1 column 9"
+/// (the line within the record); printed after the file's own "line 7:" that reads as two
+/// different line numbers side by side.
+fn at_column(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => format!("{} at column {}", &text[..i], e.column()),
+        _ => text,
+    }
+}
+
+/// The maximum output a record declares, whatever its other problems: `max_tokens`,
+/// `max_completion_tokens`, `max_gen_len` at the top of `modelInput`, or `maxTokens` /
+/// `max_new_tokens` under its `inferenceConfig`. Only read for records that failed their shape
+/// check, so a full parse is affordable here.
+fn declared_max_output(line: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let m = v.get("modelInput")?;
+    let top = ["max_tokens", "max_completion_tokens", "max_gen_len"].iter().find_map(|k| m.get(k));
+    let nested = || m.get("inferenceConfig").and_then(|c| c.get("maxTokens").or_else(|| c.get("max_new_tokens")));
+    top.or_else(nested)?.as_u64().filter(|n| *n > 0)
+}
+
 /// `messages` of `{role: developer|system|user|assistant|tool, content}`, `max_completion_tokens`
 /// (or the older `max_tokens`), `reasoning_effort` low|medium|high. OpenAI's other fields pass.
 #[derive(Deserialize)]
@@ -626,7 +649,12 @@ impl Validator {
                 self.output_ceiling += self.limits.max_output_tokens.unwrap_or(0);
             }
             Ok(ceiling) => self.output_ceiling += ceiling,
-            Err((code, msg)) => self.report(code, n, msg),
+            Err((code, msg)) => {
+                // A record with a problem still counts toward the ceiling when it declares a
+                // maximum: once fixed it will be sent with it.
+                self.output_ceiling += declared_max_output(line).unwrap_or(0);
+                self.report(code, n, msg)
+            }
         }
     }
 
@@ -669,7 +697,7 @@ impl Validator {
     fn diagnose(&self, line: &str, err: serde_json::Error) -> (Code, String) {
         let v: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
-            Err(e) => return (Code::InvalidJson, format!("not valid JSON: {e}")),
+            Err(e) => return (Code::InvalidJson, format!("not valid JSON: {}", at_column(&e))),
         };
         let Some(obj) = v.as_object() else { return (Code::NotAnObject, "each line must be a JSON object".into()) };
         if let Some(id) = obj.get("recordId") {
@@ -698,7 +726,7 @@ impl Validator {
                         );
                     }
                 }
-                (Code::WrongShape, format!("modelInput does not have the {:?} shape: {err}", self.family))
+                (Code::WrongShape, format!("modelInput does not have the {:?} shape: {}", self.family, at_column(&err)))
             }
         }
     }
@@ -933,7 +961,11 @@ impl Validator {
         let l = self.limits.clone();
         let what = if self.files.is_empty() { "the file" } else { "the job" };
         if self.records < l.min_records {
-            self.report(Code::TooFewRecords, 0, format!("{} records in {what}; the model's minimum per job is {}", self.records, l.min_records));
+            self.report(
+                Code::TooFewRecords,
+                0,
+                format!("{} in {what}; the model's minimum per job is {}", crate::output::count(self.records, "record", "records"), l.min_records),
+            );
         }
         let per_file: Vec<(String, u64, u64)> = if self.files.is_empty() {
             vec![(String::new(), self.records, self.bytes)]
@@ -949,7 +981,11 @@ impl Validator {
             }
         }
         if self.records > l.max_records_per_job {
-            self.report(Code::TooManyRecordsPerJob, 0, format!("{} records in {what}; the quota is {} per job", self.records, l.max_records_per_job));
+            self.report(
+                Code::TooManyRecordsPerJob,
+                0,
+                format!("{} in {what}; the quota is {} per job", crate::output::count(self.records, "record", "records"), l.max_records_per_job),
+            );
         }
         if self.bytes > l.max_job_bytes {
             self.report(Code::JobTooLarge, 0, format!("{} bytes in {what}; the job size quota is {} bytes", self.bytes, l.max_job_bytes));
@@ -1154,6 +1190,29 @@ mod tests {
 
     const OK: &str =
         r#"{"recordId":"a","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}"#;
+
+    #[test]
+    fn parse_errors_name_a_column_not_a_second_line() {
+        let r = run(Family::Anthropic, &format!("{OK}\n{{\"recordId\": \"b\", oops}}\n"));
+        let e = &r.problems.iter().find(|p| p.code == Code::InvalidJson).expect("invalid-json").examples[0];
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("at column 19") && !e.message.contains("line"), "{}", e.message);
+    }
+
+    #[test]
+    fn records_with_problems_still_count_their_declared_maximum() {
+        let bad_role = OK.replace("\"user\"", "\"assistant\"").replace("\"a\"", "\"b\"");
+        let nova_bad = r#"{"recordId":"n","modelInput":{"messages":"x","inferenceConfig":{"maxTokens":7}}}"#;
+        let r = run(Family::Anthropic, &format!("{OK}\n{bad_role}\n"));
+        assert_eq!(codes(&r), vec!["wrong-shape"]);
+        assert_eq!(r.output_tokens_ceiling, 20, "both records declare 10");
+        let r = run(Family::Nova, nova_bad);
+        assert!(!codes(&r).is_empty());
+        assert_eq!(r.output_tokens_ceiling, 7);
+        let v = Validator::new(Family::Anthropic, Limits::default(), 20);
+        let r = validate_reader(OK.as_bytes(), v, |_| {}).unwrap().finish("t", Some("t.jsonl"));
+        assert!(r.problems.iter().flat_map(|p| &p.examples).any(|e| e.message.contains("1 record in the file")), "{r:#?}");
+    }
 
     #[test]
     fn bom_crlf_blank_and_no_final_newline() {

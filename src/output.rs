@@ -100,3 +100,8 @@ impl Report for Plain {
         self.exit
     }
 }
+
+/// "1 record", "2 records": a count with its noun in the right number.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

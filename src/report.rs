@@ -192,7 +192,7 @@ pub fn text(outcome: &Outcome) -> String {
     }
     let s = summary(&outcome.findings);
     let unknown = outcome.checks.iter().filter(|c| c.status == Status::Unknown).count();
-    let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    let n = |c: usize, one: &str, many: &str| crate::output::count(c as u64, one, many);
     let line = format!(
         "{}, {}, {}; {} of {} passed{}",
         n(s.errors, "error", "errors"),

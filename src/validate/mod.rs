@@ -256,7 +256,7 @@ async fn validate_s3_objects(clients: &crate::aws::Clients, bucket: &str, keys: 
 }
 
 pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
-    let n = |count: u64, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    let n = crate::output::count;
     println!(
         "{}: {} on {} ({} blank), {}, {:?} shape",
         r.source,

@@ -99,12 +99,18 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a commented starter bedbatch.toml (never overwrites one)
+    #[command(
+        after_help = "Exit codes: 0 written; 2 FILE exists (never overwritten) or cannot be written.\n\nExample: bedbatch-doctor init bedbatch.toml"
+    )]
     Init {
         /// Where to write it [default: the --config path, else ./bedbatch.toml]
         #[arg(value_name = "FILE")]
         path: Option<PathBuf>,
     },
     /// Print the caller's identity (sts:GetCallerIdentity)
+    #[command(
+        after_help = "Exit codes: 0 answered; 2 a bad setting; 3 no credentials or AWS unreachable.\n\nExample: bedbatch-doctor whoami --profile batch"
+    )]
     Whoami,
     /// Render the policy documents a batch setup needs
     #[command(
@@ -126,6 +132,9 @@ pub enum Command {
         snapshot: Option<PathBuf>,
     },
     /// Save the live state check reads as versioned JSON
+    #[command(
+        after_help = "Exit codes: 0 written; 2 FILE exists (--force) or a bad setting; 3 no credentials or AWS unreachable. A read that fails is kept in the file as unknown, not an error.\n\nExample: bedbatch-doctor snapshot -o snap.json --redact"
+    )]
     Snapshot {
         /// Where to write it (refuses to overwrite an existing file without --force)
         #[arg(short = 'o', long = "out", value_name = "FILE")]
@@ -169,6 +178,9 @@ pub enum Command {
         backup_dir: Option<PathBuf>,
     },
     /// Undo an apply from its backup: restore what it replaced, delete what it created
+    #[command(
+        after_help = "Exit codes: 0 restored (or nothing to restore); 2 refused (no terminal and no --yes) or no backup found; 3 a write failed part way (run rollback again).\n\nExample: bedbatch-doctor rollback --yes"
+    )]
     Rollback {
         /// The backup folder [default: the most recent one]
         #[arg(value_name = "BACKUP")]
@@ -186,13 +198,19 @@ pub enum Command {
     )]
     Canary(CanaryArgs),
     /// List recent batch jobs with status, record counts and the cause of failures
+    #[command(
+        after_help = "Exit codes: 0 listed; 2 a bad setting; 3 no credentials or AWS unreachable.\n\nExample: bedbatch-doctor jobs --max 50 --output json"
+    )]
     Jobs {
         /// How many jobs
         #[arg(long, default_value_t = 20)]
         max: i32,
     },
     /// Run a whole dataset: shard it within the quotas, submit, keep the quota full, collect, retry
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Exit codes: each subcommand lists its own (run start --help).\n\nExample: bedbatch-doctor run start prompts.jsonl --yes"
+    )]
     Run(RunCommand),
     /// Check a JSONL input file (local or s3://) before submitting it
     #[command(
@@ -200,17 +218,22 @@ pub enum Command {
     )]
     Validate(ValidateArgs),
     /// Explain a finding code, or map a pasted AWS error message to codes
+    #[command(
+        after_help = "Exit codes: 0 explained; 2 an unknown code, or a message no known cause matches.\n\nExample: bedbatch-doctor explain 'User: arn:aws:iam::123456789012:user/a is not authorized to perform: iam:PassRole'"
+    )]
     Explain {
         /// A code (trust-wrong-principal) or an error message in quotes
         #[arg(value_name = "CODE_OR_MESSAGE")]
         what: String,
     },
     /// Print a shell completion script (e.g. `bedbatch-doctor completions bash > /etc/bash_completion.d/bedbatch-doctor`)
+    #[command(after_help = "Exit codes: 0 printed; 2 an unknown shell.\n\nExample: bedbatch-doctor completions zsh > ~/.zfunc/_bedbatch-doctor")]
     Completions {
         /// bash, zsh, fish, powershell or elvish
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff) to standard output (e.g. `bedbatch-doctor man | man -l -`)
+    #[command(after_help = "Exit codes: 0 printed.\n\nExample: bedbatch-doctor man | man -l -")]
     Man,
 }
 

@@ -193,6 +193,15 @@ where
     }
 }
 
+/// An object or bucket the user named as input (`validate s3://…`, `run start s3://…`) that does
+/// not exist is a usage error naming it (exit 2), not an AWS failure: the fix is the URI.
+pub fn named_input_missing(uri: &str, e: Error) -> Error {
+    match e {
+        Error::Missing(m) => Error::Usage(format!("{uri} does not exist ({m})")),
+        other => other,
+    }
+}
+
 /// Maps an SDK error to ours: unreachable endpoints and timeouts apart from service errors,
 /// denials and missing things apart from other failures, each naming the service and operation.
 pub fn sdk_error<E>(service: &str, operation: &str, err: SdkError<E, HttpResponse>) -> Error

@@ -165,6 +165,14 @@ async fn online_quota_and_s3_key_characters() {
     let (code, v) = run_validate(format!("s3://{bucket}/in/my batch.jsonl"));
     assert_eq!(code, 1);
     assert!(error_codes(&v).contains(&"bad-s3-uri".to_string()), "{v:#}");
+    // A key or bucket that does not exist is a usage error naming it, not "AWS unreachable".
+    for uri in [format!("s3://{bucket}/in/missing.jsonl"), format!("s3://{bucket}-gone/in/")] {
+        let (code, v) = run_validate(uri.clone());
+        assert_eq!(code, 2, "{v:#}");
+        assert_eq!(v["error"]["kind"], "usage", "{v:#}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.starts_with(&format!("{uri} does not exist")), "{msg}");
+    }
 }
 
 /// A model the account has but the dated catalogue lacks: validate looks its quotas up by the

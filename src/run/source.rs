@@ -82,7 +82,14 @@ impl Source {
 
 /// Streams the records of one S3 object to `f`.
 pub async fn s3_records(clients: &Clients, bucket: &str, key: &str, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
-    let obj = clients.s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| sdk_error("s3", "GetObject", e))?;
+    let obj = clients
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| crate::aws::named_input_missing(&format!("s3://{bucket}/{key}"), sdk_error("s3", "GetObject", e)))?;
     let mut body = obj.body;
     let mut carry: Vec<u8> = Vec::new();
     let mut first = true;

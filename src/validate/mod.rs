@@ -177,7 +177,7 @@ async fn list_jsonl(clients: &crate::aws::Clients, bucket: &str, prefix: &str) -
     let mut others = 0;
     let mut pages = clients.s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("s3", "ListObjectsV2", e))?;
+        let page = page.map_err(|e| crate::aws::named_input_missing(&format!("s3://{bucket}/{prefix}"), sdk_error("s3", "ListObjectsV2", e)))?;
         for k in page.contents().iter().filter_map(|o| o.key()) {
             if k.ends_with(".jsonl") {
                 keys.push(k.to_string());
@@ -223,7 +223,7 @@ async fn validate_s3_objects(clients: &crate::aws::Clients, bucket: &str, keys: 
             .expect("one request per key")
             .await
             .map_err(|e| Error::Aws(format!("s3:GetObject s3://{bucket}/{key}: {e}")))?
-            .map_err(|e| sdk_error("s3", "GetObject", e))?;
+            .map_err(|e| crate::aws::named_input_missing(&format!("s3://{bucket}/{key}"), sdk_error("s3", "GetObject", e)))?;
         next = keys.get(i + 1).map(|k| get(k));
         if keys.len() > 1 {
             v.start_file(key);

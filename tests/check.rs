@@ -478,6 +478,8 @@ async fn through_the_profile_it_is_healthy() {
 }
 
 const HAIKU45_US: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
+/// Used by the faulted verdict matrix only (its quota and jobs change there).
+const SONNET45_US: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 #[tokio::test]
 async fn a_current_profile_only_model_is_healthy() {
@@ -902,25 +904,21 @@ async fn scp_files_deny_job_creation_and_lock_regions() {
     assert!(stderr(&out).contains("bad.json"), "{}", stderr(&out));
 }
 
-/// A member account reading its organization as a delegated administrator: the SCPs attached
-/// to the root, its OU and the account are read from AWS Organizations, and the Region lock on
-/// the OU is named against the profile's other Regions.
-#[tokio::test]
-async fn scps_read_from_organizations_in_a_member_account() {
-    require_emulator();
+/// A new member account in a new OU of the emulator's organization (created when missing),
+/// with `scp` (named `<name>-<u>`) attached to the OU. Returns the member's account id.
+async fn member_under_scp(u: &str, name: &str, scp: Value) -> String {
     let conf = sdk_config().await;
     let org = aws_sdk_organizations::Client::new(&conf);
     if org.describe_organization().send().await.is_err() {
-        org.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
+        // Another test may create it at the same moment: either way there is one afterwards.
+        let _ = org.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await;
     }
     let root = org.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_string();
-    let u = unique("orgm").to_lowercase();
-    let ou =
-        org.create_organizational_unit().parent_id(&root).name(&u).send().await.unwrap().organizational_unit().unwrap().id().unwrap().to_string();
+    let ou = org.create_organizational_unit().parent_id(&root).name(u).send().await.unwrap().organizational_unit().unwrap().id().unwrap().to_string();
     let member = org
         .create_account()
         .email(format!("{u}@example.com"))
-        .account_name(&u)
+        .account_name(u)
         .send()
         .await
         .unwrap()
@@ -932,10 +930,10 @@ async fn scps_read_from_organizations_in_a_member_account() {
     org.move_account().account_id(&member).source_parent_id(&root).destination_parent_id(&ou).send().await.unwrap();
     let pid = org
         .create_policy()
-        .name(format!("RegionLock-{u}"))
-        .description("us-east-1 only")
+        .name(format!("{name}-{u}"))
+        .description(name)
         .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
-        .content(region_lock("us-east-1").to_string())
+        .content(scp.to_string())
         .send()
         .await
         .unwrap()
@@ -947,7 +945,12 @@ async fn scps_read_from_organizations_in_a_member_account() {
         .unwrap()
         .to_string();
     org.attach_policy().policy_id(&pid).target_id(&ou).send().await.unwrap();
-    let creds = aws_sdk_sts::Client::new(&conf)
+    member
+}
+
+/// A new session in the member account (its own access key, so faults can be aimed at it).
+async fn member_session(member: &str) -> aws_sdk_sts::types::Credentials {
+    aws_sdk_sts::Client::new(&sdk_config().await)
         .assume_role()
         .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
         .role_session_name("check")
@@ -956,29 +959,34 @@ async fn scps_read_from_organizations_in_a_member_account() {
         .unwrap()
         .credentials()
         .unwrap()
-        .clone();
+        .clone()
+}
+
+/// `check --output json` in the member account, for a Haiku 4.5 setup under `s3://<u>-in/`.
+fn check_member(creds: &aws_sdk_sts::types::Credentials, u: &str, extra: &[&str]) -> (i32, Value) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = emulator_command(dir.path());
     cmd.env("AWS_ACCESS_KEY_ID", creds.access_key_id())
         .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
         .env("AWS_SESSION_TOKEN", creds.session_token());
-    let out = run(
-        cmd,
-        &[
-            "check",
-            "--output",
-            "json",
-            "--model-id",
-            HAIKU45_US,
-            "--input-uri",
-            &format!("s3://{u}-in/in/"),
-            "--output-uri",
-            &format!("s3://{u}-in/out/"),
-            "--role-name",
-            "BatchRole",
-        ],
-    );
+    let (input, output) = (format!("s3://{u}-in/in/"), format!("s3://{u}-in/out/"));
+    let mut args =
+        vec!["check", "--output", "json", "--model-id", HAIKU45_US, "--input-uri", &input, "--output-uri", &output, "--role-name", "BatchRole"];
+    args.extend_from_slice(extra);
+    let out = run(cmd, &args);
     let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code().unwrap(), r)
+}
+
+/// A member account reading its organization as a delegated administrator: the SCPs attached
+/// to the root, its OU and the account are read from AWS Organizations, and the Region lock on
+/// the OU is named against the profile's other Regions.
+#[tokio::test]
+async fn scps_read_from_organizations_in_a_member_account() {
+    require_emulator();
+    let u = unique("orgm").to_lowercase();
+    let member = member_under_scp(&u, "RegionLock", region_lock("us-east-1")).await;
+    let (_, r) = check_member(&member_session(&member).await, &u, &[]);
     let ev: Vec<&str> =
         r["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "scp-denies").map(|f| f["evidence"].as_str().unwrap()).collect();
     assert!(
@@ -986,6 +994,41 @@ async fn scps_read_from_organizations_in_a_member_account() {
         "{r:#}"
     );
     assert!(!r["findings"].as_array().unwrap().iter().any(|f| f["code"] == "org-policies-unknown"), "{r:#}");
+}
+
+/// The org family under faults: a member account whose OU denies job creation, its SCPs read
+/// from AWS Organizations, checked fault-free and then under three seeds of the same 10% fault
+/// mix as the matrix, each seed in its own session (its own access key). The verdict holds.
+#[tokio::test]
+async fn org_verdict_holds_under_transient_faults() {
+    require_emulator();
+    let u = unique("orgf").to_lowercase();
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoBatch", "Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"}]});
+    let member = member_under_scp(&u, "NoBatch", deny).await;
+    let (code, base) = check_member(&member_session(&member).await, &u, &[]);
+    let want = verdict(code, &base);
+    assert!(want.1.contains(&"scp-denies".to_string()), "{base:#}");
+    let mut fired_total = 0;
+    for seed in [11u64, 22, 33] {
+        let creds = member_session(&member).await;
+        let key = creds.access_key_id().to_string();
+        control("faults", json!({"rate": 0.1, "seed": seed, "kinds": ["throttle", "5xx", "reset", "timeout"], "delay": 2.0, "access_key": key}));
+        let (code, r) = check_member(&creds, &u, &["--max-attempts", "10", "--call-timeout", "1"]);
+        let fired = read_control("faults")["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["access_key"] == key.as_str())
+            .map(|f| f["fired"].as_u64().unwrap())
+            .unwrap_or(0);
+        clear_faults(&key);
+        assert!(fired > 0, "seed {seed}: no fault fired");
+        fired_total += fired;
+        assert_eq!(verdict(code, &r), want, "seed {seed}, {fired} faults: {r:#}");
+    }
+    println!(
+        "figures: faults: org (member account, SCPs read from Organizations) x 3 seeds, {fired_total} faults injected, 3 of 3 verdicts unchanged"
+    );
 }
 
 /// The verdict a fault must not change: the exit status, the error codes, and each check's
@@ -1002,10 +1045,12 @@ fn verdict(code: i32, report: &Value) -> (i32, Vec<String>, Vec<String>) {
     (code, codes(report, "error"), statuses)
 }
 
-/// Issue 12: the same verdict under transient faults. The healthy setup and ten broken ones
-/// (model, trust ×2, role_s3 ×2, role_invoke, kms, bucket ×2, passrole) are checked fault-free,
-/// then with 10% of their requests failing — throttles (each service's own error), 5xx and
-/// connection resets — under three seeds, with a retry budget of 10 attempts a call. Faults are
+/// Issue 12: the same verdict under transient faults. The healthy setup and twelve broken ones
+/// (model, trust ×2, role_s3 ×2, role_invoke, kms, bucket ×2, passrole, quotas, jobs) are
+/// checked fault-free,
+/// then with 10% of their requests failing — throttles (each service's own error), 5xx,
+/// connection resets and answers held past the 1 s call timeout — under three seeds, with a
+/// retry budget of 10 attempts a call. Faults are
 /// aimed at this test's own access keys, so the tests beside it see none. Every verdict must
 /// equal the fault-free one, check by check.
 #[tokio::test]
@@ -1053,20 +1098,59 @@ async fn verdicts_hold_under_transient_faults() {
         {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}
     ])));
     scenarios.push(s);
+    // Quotas and recent jobs: Claude Sonnet 4.5, which no other test uses, so its quota and its
+    // jobs change only here. The quota scenario runs first (its concurrent-jobs quota at 0),
+    // then the quota is restored and a Failed job of the model is injected.
+    let mut s = Setup::new("f-quota");
+    s.model = SONNET45_US.into();
+    scenarios.push(s);
+    let mut s = Setup::new("f-jobfailed");
+    s.model = SONNET45_US.into();
+    scenarios.push(s);
 
+    let quotas = aws_sdk_servicequotas::Client::new(&sdk_config().await);
+    let concurrent = quota_code(&quotas, "Sum of in-progress and submitted batch inference jobs using a base model for Claude Sonnet 4.5").await;
     let seeds = [11u64, 22, 33];
     let (mut tried, mut fired_total) = (0, 0);
-    for s in &scenarios {
+    let mut by_kind: std::collections::BTreeMap<String, u64> = Default::default();
+    for (n, s) in scenarios.iter().enumerate() {
         s.build().await;
+        match s.tag.as_str() {
+            "f-quota" => set_quota(&concurrent, 0.0),
+            "f-jobfailed" => {
+                set_quota(&concurrent, 20.0);
+                inject_job(json!({"jobName": unique("ffail"), "modelId": SONNET45_US,
+                    "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/service-role/{}", s.role),
+                    "inputUri": format!("s3://{}/jobs/in/records.jsonl", s.input_bucket), "outputUri": format!("s3://{}/jobs/out/", s.output_bucket),
+                    "status": "Failed", "message": "The provided role does not have permission to perform s3:GetObject on the input"}));
+            }
+            _ => {}
+        }
+        // The jobs family is part of the verdict where this test alone makes the model's jobs.
+        let with_jobs = s.model == SONNET45_US;
+        let verdict = |code: i32, r: &Value| {
+            let jobs = if with_jobs { codes(r, "warning").into_iter().filter(|c| c.starts_with("job-")).collect() } else { vec![] };
+            (verdict(code, r), jobs)
+        };
         let (code, base) = s.check_as("testing", &[]);
         let want = verdict(code, &base);
-        assert_eq!(want.0 == 0, s.tag == "f-healthy", "{}: {base:#}", s.tag);
+        match s.tag.as_str() {
+            "f-healthy" => assert_eq!(want.0 .0, 0, "{base:#}"),
+            "f-jobfailed" => assert_eq!((want.0 .0, want.1.clone()), (0, vec!["job-failed".to_string()]), "warning only: {base:#}"),
+            "f-quota" => assert_eq!(want.0 .1, vec!["quota-jobs-full".to_string()], "{base:#}"),
+            tag => assert_ne!(want.0 .0, 0, "{tag}: {base:#}"),
+        }
         // The seeds run at once, each with its own key and faults.
         let runs: Vec<_> = seeds
             .iter()
             .map(|seed| {
                 let key = format!("FAULTS{seed}{}", s.tag.replace('-', "").to_uppercase());
-                control("faults", json!({"rate": 0.1, "seed": seed, "kinds": ["throttle", "5xx", "reset"], "access_key": key}));
+                // Each scenario its own seeds, so the faults it meets differ from the others'.
+                let seed = seed + 1000 * n as u64;
+                control(
+                    "faults",
+                    json!({"rate": 0.1, "seed": seed, "kinds": ["throttle", "5xx", "reset", "timeout"], "delay": 2.0, "access_key": key}),
+                );
                 key
             })
             .collect();
@@ -1076,29 +1160,35 @@ async fn verdicts_hold_under_transient_faults() {
                 .iter()
                 .map(|key| {
                     let (tag, args) = (&tag, &args);
-                    scope.spawn(move || (key.clone(), check_signed(tag, args, key, &["--max-attempts", "10"])))
+                    scope.spawn(move || (key.clone(), check_signed(tag, args, key, &["--max-attempts", "10", "--call-timeout", "1"])))
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
+        let mut fired_here = 0;
         for (key, (code, report)) in results {
-            let fired = read_control("faults")["faults"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["access_key"] == key.as_str())
-                .map(|f| f["fired"].as_u64().unwrap())
-                .unwrap_or(0);
+            let faults = read_control("faults");
+            let entry = faults["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).cloned().unwrap_or_default();
+            let fired = entry["fired"].as_u64().unwrap_or(0);
+            for (kind, n) in entry["fired_by_kind"].as_object().into_iter().flatten() {
+                *by_kind.entry(kind.clone()).or_insert(0) += n.as_u64().unwrap_or(0);
+            }
             clear_faults(&key);
-            assert!(fired > 0, "{} {key}: no fault fired", s.tag);
-            fired_total += fired;
+            fired_here += fired;
             assert_eq!(verdict(code, &report), want, "{} under faults ({key}, {fired} fired): {report:#}", s.tag);
             tried += 1;
         }
+        // A setup broken early makes few requests: one seed may draw no fault, three may not.
+        assert!(fired_here > 0, "{}: no fault fired under any seed", s.tag);
+        fired_total += fired_here;
     }
     assert_eq!(tried, scenarios.len() * seeds.len());
+    // Every kind took part, the held answers (timeouts) included.
+    for kind in ["throttle", "5xx", "reset", "timeout"] {
+        assert!(by_kind.get(kind).copied().unwrap_or(0) > 0, "no {kind} fault fired: {by_kind:?}");
+    }
     println!(
-        "figures: faults: {} scenarios x {} seeds = {tried} check runs at a 10% fault rate, {fired_total} faults injected, {tried} of {tried} verdicts unchanged",
+        "figures: faults: {} scenarios x {} seeds = {tried} check runs at a 10% fault rate, {fired_total} faults injected ({by_kind:?}), {tried} of {tried} verdicts unchanged",
         scenarios.len(),
         seeds.len()
     );

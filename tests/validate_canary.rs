@@ -316,10 +316,26 @@ fn canary_without_terminal_or_yes_submits_nothing() {
 
 #[tokio::test]
 async fn ctrl_c_while_polling_stops_the_job_and_cleans_up() {
-    let (dir, args, u) = applied("canint").await;
-    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "60000"];
+    ctrl_c_canary("canint", None).await;
+}
+
+/// Ctrl-C while AWS throttles and fails: from the moment the interrupt is sent, 30% of the
+/// canary's requests fail (throttles and 5xx); the stop and the clean-up still happen.
+#[tokio::test]
+async fn ctrl_c_under_faults_still_stops_the_job_and_cleans_up() {
+    let fired = ctrl_c_canary("canintf", Some(0.3)).await;
+    println!("figures: ctrl-c under a 30% fault rate: job stopped, input deleted, {fired} faults injected during the clean-up");
+}
+
+/// Interrupts a canary while it waits between polls; with `fault_rate`, faults aimed at the
+/// canary's own access key start just before the interrupt. Returns how many faults fired.
+async fn ctrl_c_canary(tag: &str, fault_rate: Option<f64>) -> u64 {
+    let (dir, args, u) = applied(tag).await;
+    let key = format!("CTRLC{}", u.to_uppercase().replace('-', ""));
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "60000", "--max-attempts", "10"];
     a.extend(args.iter().map(String::as_str));
     let mut cmd = emulator_command(dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", &key);
     cmd.args(&a).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
     // Wait until the job is submitted (the canary then sleeps a minute before its next read).
@@ -336,8 +352,19 @@ async fn ctrl_c_while_polling_stops_the_job_and_cleans_up() {
     }
     assert!(submitted, "the canary submitted its job");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    if let Some(rate) = fault_rate {
+        control("faults", json!({"rate": rate, "seed": 7, "kinds": ["throttle", "5xx"], "access_key": key}));
+    }
     assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let out = child.wait_with_output().unwrap();
+    let fired = read_control("faults")["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["access_key"] == key.as_str())
+        .map(|f| f["fired"].as_u64().unwrap_or(0))
+        .unwrap_or(0);
+    clear_faults(&key);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(130), "{text}\n{}", stderr(&out));
     assert!(text.contains("stopping arn:aws:bedrock:") && text.contains("INTERRUPTED"), "{text}");
@@ -346,6 +373,7 @@ async fn ctrl_c_while_polling_stops_the_job_and_cleans_up() {
     assert_eq!(job.status().map(|s| s.as_str().to_string()).as_deref(), Some("Stopped"), "a stopped job reads Stopping, then Stopped");
     let left = s3.list_objects_v2().bucket(format!("{u}-in")).send().await.unwrap();
     assert_eq!(left.key_count().unwrap_or(0), 0, "the canary input was deleted");
+    fired
 }
 
 /// Anthropic bodies take only their documented keys (Bedrock: "Extra inputs are not

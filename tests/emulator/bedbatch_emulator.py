@@ -170,7 +170,7 @@ def admin_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
                         status = "400 Bad Request"
                         payload = {"error": f"unknown fault kinds {unknown} (known: {list(FAULT_KINDS)}) or a rate outside 0..1"}
                     else:
-                        fault.update(_rng=random.Random(int(fault.get("seed", 0))), fired=0, seen=0)
+                        fault.update(_rng=random.Random(int(fault.get("seed", 0))), fired=0, seen=0, fired_by_kind={k: 0 for k in fault["kinds"]})
                         _admin["faults"].append(fault)
                 else:
                     fault.setdefault("count", 1)
@@ -291,7 +291,9 @@ def _take_fault(service: str, action: str, target: str, op: str = "", key: str =
                     if rng.random() >= float(fault["rate"]):
                         continue
                     fault["fired"] += 1
-                    return {"kind": rng.choice(fault["kinds"]), "delay": float(fault.get("delay", 5))}
+                    kind = rng.choice(fault["kinds"])
+                    fault["fired_by_kind"][kind] += 1
+                    return {"kind": kind, "delay": float(fault.get("delay", 5))}
                 fault["count"] -= 1
                 if fault["count"] <= 0:
                     _admin["faults"].remove(fault)

@@ -324,6 +324,8 @@ def test_rate_faults_are_seeded_and_use_each_services_throttling_error():
                 got.append("ok")
             except ClientError as e:
                 got.append(e.response["Error"]["Code"])
+        listed = json.loads(urllib.request.urlopen(URL + "/_bedbatch/faults").read())["faults"][0]
+        assert listed["fired"] == listed["fired_by_kind"]["throttle"] == got.count("Throttling")
         delete("/_bedbatch/faults")
         return got
 

@@ -35,6 +35,10 @@ pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
             Family::Mistral => json!({"prompt": format!("<s>[INST] {prompt} [/INST]"), "max_tokens": 8}),
             Family::DeepSeek => json!({"prompt": prompt, "max_tokens": 8}),
             Family::OpenAi => json!({"messages": [{"role": "user", "content": prompt}], "max_completion_tokens": 8}),
+            Family::NovaEmbed => {
+                json!({"taskType": "SINGLE_EMBEDDING", "singleEmbeddingParams": {"embeddingPurpose": "GENERIC_INDEX", "embeddingDimension": 256, "text": {"truncationMode": "END", "value": prompt}}})
+            }
+            Family::CohereEmbed => json!({"texts": [prompt], "input_type": "search_document"}),
             Family::Unknown => return Err(Error::Usage("the model family is not known, so the canary cannot build a valid input for it".into())),
         };
         out.push_str(&json!({"recordId": format!("CANARY{i:05}"), "modelInput": input}).to_string());

@@ -31,11 +31,49 @@ pub enum Family {
     DeepSeek,
     /// OpenAI gpt-oss: the Chat Completions body.
     OpenAi,
+    /// Amazon Nova Multimodal Embeddings.
+    NovaEmbed,
+    /// Cohere Embed v3 (English and Multilingual).
+    CohereEmbed,
     /// A family bedbatch-doctor does not know: envelope checks only.
     Unknown,
 }
 
 impl Family {
+    /// Every family, in declaration order (the fuzz target feeds each of them).
+    pub const ALL: [Family; 12] = [
+        Family::Anthropic,
+        Family::TitanEmbed,
+        Family::Nova,
+        Family::Llama,
+        Family::Converse,
+        Family::TitanEmbedImage,
+        Family::Mistral,
+        Family::DeepSeek,
+        Family::OpenAi,
+        Family::NovaEmbed,
+        Family::CohereEmbed,
+        Family::Unknown,
+    ];
+
+    /// The family's place in [`Family::ALL`]; exhaustive, so a new family cannot be left out.
+    pub fn ordinal(self) -> usize {
+        match self {
+            Family::Anthropic => 0,
+            Family::TitanEmbed => 1,
+            Family::Nova => 2,
+            Family::Llama => 3,
+            Family::Converse => 4,
+            Family::TitanEmbedImage => 5,
+            Family::Mistral => 6,
+            Family::DeepSeek => 7,
+            Family::OpenAi => 8,
+            Family::NovaEmbed => 9,
+            Family::CohereEmbed => 10,
+            Family::Unknown => 11,
+        }
+    }
+
     pub fn from_catalogue(family: &str) -> Family {
         match family {
             "anthropic" => Family::Anthropic,
@@ -46,6 +84,8 @@ impl Family {
             "mistral" => Family::Mistral,
             "deepseek" => Family::DeepSeek,
             "openai" => Family::OpenAi,
+            "nova-embed" => Family::NovaEmbed,
+            "cohere-embed" => Family::CohereEmbed,
             _ => Family::Unknown,
         }
     }
@@ -60,6 +100,8 @@ impl Family {
             Family::TitanEmbedImage
         } else if id.starts_with("amazon.titan-embed") {
             Family::TitanEmbed
+        } else if id.starts_with("amazon.nova-2-multimodal-embeddings") {
+            Family::NovaEmbed
         } else if id.starts_with("amazon.nova") {
             Family::Nova
         } else if id.starts_with("meta.llama") {
@@ -70,6 +112,9 @@ impl Family {
             Family::DeepSeek
         } else if id.starts_with("openai.") {
             Family::OpenAi
+        } else if id.starts_with("cohere.embed-english-v3") || id.starts_with("cohere.embed-multilingual-v3") {
+            // Embed v4 takes another body; it stays unknown (envelope checks, said so).
+            Family::CohereEmbed
         } else {
             Family::Unknown
         }
@@ -397,6 +442,77 @@ struct EmbeddingConfig {
     output_embedding_length: Option<Number>,
 }
 
+/// Amazon Nova Multimodal Embeddings (Amazon Nova User Guide, "Complete embeddings request and
+/// response schema"): `schemaVersion` "nova-multimodal-embed-v1" (optional); `taskType`
+/// (required); for SINGLE_EMBEDDING, `singleEmbeddingParams` with `embeddingPurpose` (required),
+/// `embeddingDimension` 256|384|1024|3072, and one input among `text` (`value` or `source`,
+/// `truncationMode` START|END|NONE), `image` (`format` png|jpeg|gif|webp, `detailLevel`
+/// STANDARD_IMAGE|DOCUMENT_IMAGE, `source`), `audio` (`format` mp3|wav|ogg, `source`) and `video`
+/// (`format`, `source`, `embeddingMode` AUDIO_VIDEO_COMBINED|AUDIO_VIDEO_SEPARATE).
+#[derive(Deserialize)]
+struct NovaEmbedInput<'a> {
+    #[serde(rename = "schemaVersion", borrow)]
+    schema_version: Option<Cow<'a, str>>,
+    #[serde(rename = "taskType", borrow)]
+    task_type: Option<Cow<'a, str>>,
+    #[serde(rename = "singleEmbeddingParams", borrow)]
+    single: Option<NovaEmbedParams<'a>>,
+    #[serde(rename = "segmentedEmbeddingParams")]
+    segmented: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct NovaEmbedParams<'a> {
+    #[serde(rename = "embeddingPurpose", borrow)]
+    purpose: Option<Cow<'a, str>>,
+    #[serde(rename = "embeddingDimension")]
+    dimension: Option<Number>,
+    #[serde(borrow)]
+    text: Option<NovaEmbedText<'a>>,
+    #[serde(borrow)]
+    image: Option<NovaEmbedMedia<'a>>,
+    #[serde(borrow)]
+    audio: Option<NovaEmbedMedia<'a>>,
+    #[serde(borrow)]
+    video: Option<NovaEmbedMedia<'a>>,
+}
+
+#[derive(Deserialize)]
+struct NovaEmbedText<'a> {
+    #[serde(rename = "truncationMode", borrow)]
+    truncation: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    value: Option<Cow<'a, str>>,
+    source: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct NovaEmbedMedia<'a> {
+    #[serde(borrow)]
+    format: Option<Cow<'a, str>>,
+    #[serde(rename = "detailLevel", borrow)]
+    detail_level: Option<Cow<'a, str>>,
+    #[serde(rename = "embeddingMode", borrow)]
+    embedding_mode: Option<Cow<'a, str>>,
+    source: Option<serde::de::IgnoredAny>,
+}
+
+/// Cohere Embed v3 (AWS, "Cohere Embed and Cohere Embed v4 models" / "Cohere Embed v3"): `texts`
+/// (0 to 96 strings of at most 2,048 characters) or `images` (one data URI, image/jpeg or
+/// image/png), never both; `input_type` search_document|search_query|classification|clustering|
+/// image (required); `truncate` NONE|START|END; `embedding_types` among float, int8, uint8,
+/// binary, ubinary.
+#[derive(Deserialize)]
+struct CohereEmbedInput<'a> {
+    texts: Option<Vec<Cow<'a, str>>>,
+    images: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    input_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    truncate: Option<Cow<'a, str>>,
+    embedding_types: Option<Vec<String>>,
+}
+
 /// Mistral AI (AWS, "Mistral AI chat completion": `messages` of `{role: system|user|assistant|
 /// tool, content: str}`, `tools`, `tool_choice` auto|any|none, `max_tokens`, `top_p`,
 /// `temperature`; "Mistral AI text completion": `prompt` (required), `max_tokens`, `stop`,
@@ -634,6 +750,8 @@ impl Validator {
             Family::Mistral => self.generic::<MistralInput>(line, Self::mistral),
             Family::DeepSeek => self.generic::<DeepSeekInput>(line, Self::deepseek),
             Family::OpenAi => self.generic::<OpenAiInput>(line, Self::openai),
+            Family::NovaEmbed => self.generic::<NovaEmbedInput>(line, Self::nova_embed),
+            Family::CohereEmbed => self.generic::<CohereEmbedInput>(line, Self::cohere_embed),
             Family::Unknown => self.generic::<&RawValue>(line, |_, m| {
                 if m.get().starts_with('{') {
                     Ok(0)
@@ -643,7 +761,12 @@ impl Validator {
             }),
         };
         match outcome {
-            Ok(0) if !matches!(self.family, Family::TitanEmbed | Family::TitanEmbedImage | Family::Unknown) => {
+            Ok(0)
+                if !matches!(
+                    self.family,
+                    Family::TitanEmbed | Family::TitanEmbedImage | Family::NovaEmbed | Family::CohereEmbed | Family::Unknown
+                ) =>
+            {
                 // No declared maximum: the model's own limit bounds it, when known.
                 self.without_max += 1;
                 self.output_ceiling += self.limits.max_output_tokens.unwrap_or(0);
@@ -866,6 +989,111 @@ impl Validator {
         Ok(0)
     }
 
+    fn nova_embed(&self, m: NovaEmbedInput) -> LineResult {
+        let one_of = |name: &str, value: Option<&str>, allowed: &[&str]| match value {
+            Some(v) if !allowed.contains(&v) => Err((Code::WrongShape, format!("{name} must be one of {}, not {v:?}", allowed.join(", ")))),
+            _ => Ok(()),
+        };
+        one_of("schemaVersion", m.schema_version.as_deref(), &["nova-multimodal-embed-v1"])?;
+        match m.task_type.as_deref() {
+            None => return Err((Code::WrongShape, "taskType is missing (SINGLE_EMBEDDING)".into())),
+            Some("SEGMENTED_EMBEDDING") if m.segmented.is_none() => {
+                return Err((Code::WrongShape, "taskType SEGMENTED_EMBEDDING needs segmentedEmbeddingParams".into()))
+            }
+            Some("SEGMENTED_EMBEDDING") => return Ok(0),
+            Some("SINGLE_EMBEDDING") => {}
+            Some(t) => return Err((Code::WrongShape, format!("taskType must be SINGLE_EMBEDDING or SEGMENTED_EMBEDDING, not {t:?}"))),
+        }
+        let Some(p) = m.single else { return Err((Code::WrongShape, "taskType SINGLE_EMBEDDING needs singleEmbeddingParams".into())) };
+        const PURPOSES: &[&str] = &[
+            "GENERIC_INDEX",
+            "GENERIC_RETRIEVAL",
+            "TEXT_RETRIEVAL",
+            "IMAGE_RETRIEVAL",
+            "VIDEO_RETRIEVAL",
+            "DOCUMENT_RETRIEVAL",
+            "AUDIO_RETRIEVAL",
+            "CLASSIFICATION",
+            "CLUSTERING",
+        ];
+        match p.purpose.as_deref() {
+            None => return Err((Code::WrongShape, "singleEmbeddingParams.embeddingPurpose is missing".into())),
+            v => one_of("singleEmbeddingParams.embeddingPurpose", v, PURPOSES)?,
+        }
+        if let Some(d) = &p.dimension {
+            if !matches!(d.0.as_u64(), Some(256 | 384 | 1024 | 3072)) {
+                return Err((Code::WrongShape, format!("singleEmbeddingParams.embeddingDimension must be 256, 384, 1024 or 3072, not {}", d.0)));
+            }
+        }
+        let inputs = [p.text.is_some(), p.image.is_some(), p.audio.is_some(), p.video.is_some()].iter().filter(|x| **x).count();
+        if inputs != 1 {
+            return Err((Code::WrongShape, format!("singleEmbeddingParams takes exactly one of text, image, audio, video ({inputs} given)")));
+        }
+        if let Some(t) = &p.text {
+            if t.value.is_some() == t.source.is_some() {
+                return Err((Code::WrongShape, "singleEmbeddingParams.text takes exactly one of value and source".into()));
+            }
+            one_of("singleEmbeddingParams.text.truncationMode", t.truncation.as_deref(), &["START", "END", "NONE"])?;
+        }
+        let media = [
+            ("image", &p.image, &["png", "jpeg", "gif", "webp"][..]),
+            ("audio", &p.audio, &["mp3", "wav", "ogg"][..]),
+            ("video", &p.video, &["mp4", "mov", "mkv", "webm", "flv", "mpeg", "mpg", "wmv", "3gp"][..]),
+        ];
+        for (name, m, formats) in media {
+            let Some(m) = m else { continue };
+            if m.source.is_none() {
+                return Err((Code::WrongShape, format!("singleEmbeddingParams.{name}.source is missing")));
+            }
+            one_of(&format!("singleEmbeddingParams.{name}.format"), m.format.as_deref(), formats)?;
+            one_of(&format!("singleEmbeddingParams.{name}.detailLevel"), m.detail_level.as_deref(), &["STANDARD_IMAGE", "DOCUMENT_IMAGE"])?;
+            one_of(
+                &format!("singleEmbeddingParams.{name}.embeddingMode"),
+                m.embedding_mode.as_deref(),
+                &["AUDIO_VIDEO_COMBINED", "AUDIO_VIDEO_SEPARATE"],
+            )?;
+        }
+        Ok(0)
+    }
+
+    fn cohere_embed(&self, m: CohereEmbedInput) -> LineResult {
+        const INPUT_TYPES: &[&str] = &["search_document", "search_query", "classification", "clustering", "image"];
+        match m.input_type.as_deref() {
+            None => return Err((Code::WrongShape, format!("input_type is missing (one of {})", INPUT_TYPES.join(", ")))),
+            Some(t) if !INPUT_TYPES.contains(&t) => {
+                return Err((Code::WrongShape, format!("input_type must be one of {}, not {t:?}", INPUT_TYPES.join(", "))))
+            }
+            _ => {}
+        }
+        match (&m.texts, &m.images) {
+            (Some(_), Some(_)) => return Err((Code::WrongShape, "give texts or images, not both".into())),
+            (None, None) => return Err((Code::WrongShape, "texts (or images) is missing".into())),
+            (Some(texts), None) => {
+                if texts.len() > 96 {
+                    return Err((Code::WrongShape, format!("texts holds {} strings; at most 96", texts.len())));
+                }
+                if let Some((i, t)) = texts.iter().enumerate().find(|(_, t)| t.chars().count() > 2048) {
+                    return Err((Code::WrongShape, format!("texts[{i}] has {} characters; at most 2,048", t.chars().count())));
+                }
+            }
+            (None, Some(images)) => {
+                if images.len() != 1 {
+                    return Err((Code::WrongShape, format!("images holds {} items; Cohere Embed takes one image a request", images.len())));
+                }
+                if !(images[0].starts_with("data:image/jpeg;base64,") || images[0].starts_with("data:image/png;base64,")) {
+                    return Err((Code::WrongShape, "images[0] must be a data URI of an image/jpeg or image/png (data:image/png;base64,…)".into()));
+                }
+            }
+        }
+        if let Some(t) = m.truncate.as_deref().filter(|t| !matches!(*t, "NONE" | "START" | "END")) {
+            return Err((Code::WrongShape, format!("truncate must be NONE, START or END, not {t:?}")));
+        }
+        if let Some(bad) = m.embedding_types.iter().flatten().find(|t| !matches!(t.as_str(), "float" | "int8" | "uint8" | "binary" | "ubinary")) {
+            return Err((Code::WrongShape, format!("embedding_types: {bad:?} is not one of float, int8, uint8, binary, ubinary")));
+        }
+        Ok(0)
+    }
+
     /// A declared maximum output: a positive integer within the model's limit (and `cap`).
     fn max_output(&self, name: &str, max: &Option<Number>, cap: Option<u64>) -> LineResult {
         let Some(max) = max else { return Ok(0) };
@@ -1014,9 +1242,9 @@ impl Validator {
 
 /// Keys whose string values are text the model reads: message text and content, prompts, system
 /// prompts, texts to embed.
-const TEXT_KEYS: &[&[u8]] = &[b"text", b"content", b"prompt", b"system", b"inputText", b"texts", b"input"];
+const TEXT_KEYS: &[&[u8]] = &[b"text", b"content", b"prompt", b"system", b"inputText", b"texts", b"input", b"value"];
 /// Keys that hold an image, document or video block (Converse, Nova).
-const MEDIA_KEYS: &[&[u8]] = &[b"image", b"document", b"video"];
+const MEDIA_KEYS: &[&[u8]] = &[b"image", b"document", b"video", b"audio"];
 
 /// The characters of text content in a JSON record, and how many images, documents and
 /// videos it holds. One scan of the bytes: a string followed by `:` is a key; a string value
@@ -1192,6 +1420,13 @@ mod tests {
         r#"{"recordId":"a","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}"#;
 
     #[test]
+    fn all_lists_every_family_once() {
+        for (i, f) in Family::ALL.iter().enumerate() {
+            assert_eq!(f.ordinal(), i, "{f:?}");
+        }
+    }
+
+    #[test]
     fn parse_errors_name_a_column_not_a_second_line() {
         let r = run(Family::Anthropic, &format!("{OK}\n{{\"recordId\": \"b\", oops}}\n"));
         let e = &r.problems.iter().find(|p| p.code == Code::InvalidJson).expect("invalid-json").examples[0];
@@ -1305,6 +1540,87 @@ mod tests {
             (Family::OpenAi, r#"{"messages":[{"role":"user"}]}"#, &["wrong-shape"]),
             (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"extreme"}"#, &["wrong-shape"]),
             (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":-1}"#, &["wrong-shape"]),
+            // Nova Multimodal Embeddings: a good text and a good image request, then a bad one per rule.
+            (
+                Family::NovaEmbed,
+                r#"{"schemaVersion":"nova-multimodal-embed-v1","taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","embeddingDimension":3072,"text":{"truncationMode":"END","value":"a cat"}}}"#,
+                &[],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"IMAGE_RETRIEVAL","image":{"format":"png","detailLevel":"STANDARD_IMAGE","source":{"bytes":"iVBORw0KGgo="}}}}"#,
+                &[],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"schemaVersion":"v2","taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#,
+                &["wrong-shape"],
+            ),
+            (Family::NovaEmbed, r#"{"singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#, &["wrong-shape"]),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"EMBED","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#,
+                &["wrong-shape"],
+            ),
+            (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING"}"#, &["wrong-shape"]),
+            (Family::NovaEmbed, r#"{"taskType":"SEGMENTED_EMBEDDING"}"#, &["wrong-shape"]),
+            (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"text":{"value":"x"}}}"#, &["wrong-shape"]),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"SEARCH","text":{"value":"x"}}}"#,
+                &["wrong-shape"],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","embeddingDimension":512,"text":{"value":"x"}}}"#,
+                &["wrong-shape"],
+            ),
+            (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX"}}"#, &["wrong-shape"]),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"},"audio":{"format":"mp3","source":{}}}}"#,
+                &["wrong-shape"],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{}}}"#,
+                &["wrong-shape"],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x","truncationMode":"MIDDLE"}}}"#,
+                &["wrong-shape"],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","image":{"format":"png"}}}"#,
+                &["wrong-shape"],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","image":{"format":"bmp","source":{}}}}"#,
+                &["wrong-shape"],
+            ),
+            (
+                Family::NovaEmbed,
+                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"VIDEO_RETRIEVAL","video":{"format":"mp4","source":{},"embeddingMode":"VIDEO_ONLY"}}}"#,
+                &["wrong-shape"],
+            ),
+            // Cohere Embed v3: good texts and a good image, then a bad one per rule.
+            (
+                Family::CohereEmbed,
+                r#"{"texts":["a cat","a dog"],"input_type":"search_document","truncate":"END","embedding_types":["float","int8"]}"#,
+                &[],
+            ),
+            (Family::CohereEmbed, r#"{"images":["data:image/png;base64,iVBORw0KGgo="],"input_type":"image"}"#, &[]),
+            (Family::CohereEmbed, r#"{"texts":["x"]}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"search"}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"input_type":"clustering"}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"texts":["x"],"images":["data:image/png;base64,AA=="],"input_type":"image"}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"images":["data:image/png;base64,AA==","data:image/png;base64,AA=="],"input_type":"image"}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"images":["https://example.com/cat.png"],"input_type":"image"}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"classification","truncate":"MIDDLE"}"#, &["wrong-shape"]),
+            (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"classification","embedding_types":["double"]}"#, &["wrong-shape"]),
         ];
         for (family, input, want) in cases {
             let r = run(*family, &format!(r#"{{"recordId":"a","modelInput":{input}}}"#));
@@ -1313,6 +1629,17 @@ mod tests {
         assert_eq!(Family::guess("us.deepseek.r1-v1:0"), Family::DeepSeek);
         assert_eq!(Family::guess("amazon.titan-embed-image-v1"), Family::TitanEmbedImage);
         assert_eq!(Family::guess("openai.gpt-oss-20b-1:0"), Family::OpenAi);
+        assert_eq!(Family::guess("amazon.nova-2-multimodal-embeddings-v1:0"), Family::NovaEmbed);
+        assert_eq!(Family::guess("cohere.embed-multilingual-v3"), Family::CohereEmbed);
+        assert_eq!(Family::guess("cohere.embed-v4:0"), Family::Unknown, "Embed v4 takes another body");
+        // Cohere's per-request limits: 96 texts, 2,048 characters each.
+        let many = format!(r#"{{"recordId":"a","modelInput":{{"texts":{},"input_type":"clustering"}}}}"#, serde_json::json!(vec!["x"; 97]));
+        assert_eq!(codes(&run(Family::CohereEmbed, &many)), vec!["wrong-shape"]);
+        let long = format!(r#"{{"recordId":"a","modelInput":{{"texts":["{}"],"input_type":"clustering"}}}}"#, "é".repeat(2049));
+        assert_eq!(codes(&run(Family::CohereEmbed, &long)), vec!["wrong-shape"]);
+        // Embeddings declare no output: the ceiling stays 0, and the text counts as input.
+        let r = run(Family::CohereEmbed, r#"{"recordId":"a","modelInput":{"texts":["abcdefgh"],"input_type":"clustering"}}"#);
+        assert_eq!((r.output_tokens_ceiling, r.records_without_max_tokens, r.input_tokens_estimate), (0, 0, 2));
     }
 
     #[test]

@@ -66,6 +66,9 @@ fn wrong_shape_per_family() {
         ("amazon.titan-embed-text-v2:0", json!({"modelInput": {"texts": ["hi"]}})),
         ("amazon.nova-lite-v1:0", json!({"modelInput": {"messages": [{"role": "user", "content": "hi"}]}})),
         ("meta.llama3-1-8b-instruct-v1:0", json!({"modelInput": {"messages": [{"role": "user", "content": "hi"}]}})),
+        // Not in the dated catalogue: the family comes from the id, and the output says so.
+        ("amazon.nova-2-multimodal-embeddings-v1:0", json!({"modelInput": {"taskType": "SINGLE_EMBEDDING"}})),
+        ("cohere.embed-english-v3", json!({"modelInput": {"texts": ["hi"]}})),
     ];
     for (model, bad) in cases {
         let lines = vec![bad.to_string()];

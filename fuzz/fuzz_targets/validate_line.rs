@@ -5,7 +5,7 @@ use bedbatch_doctor::jsonl::{feed_buffer, Family, Limits, Validator};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for family in [Family::Anthropic, Family::TitanEmbed, Family::Nova, Family::Llama, Family::Converse, Family::Unknown] {
+    for family in Family::ALL {
         let limits = Limits { max_output_tokens: Some(4096), forbids_temperature_with_top_p: true, ..Limits::default() };
         let mut v = Validator::new(family, limits, 3);
         v.feed(data);

@@ -359,6 +359,13 @@ impl SnapshotBuilder {
         self.snap.quotas = Known::Unknown(e);
         self
     }
+    /// The quota read failed (throttled, a 5xx, the network), not denied.
+    pub fn quotas_failed(mut self) -> Self {
+        let e = failed("service-quotas:ListServiceQuotas failed");
+        self.record(crate::checks::quotas::READ_WHAT, &e);
+        self.snap.quotas = Known::Unknown(e);
+        self
+    }
     /// Service Quotas lists no batch quota for the model (applied or default).
     pub fn no_quotas(mut self) -> Self {
         self.snap.quotas = Known::Value(vec![]);

@@ -207,6 +207,21 @@ fn bare_model_ids_have_no_invoke_line() {
     assert!(run(B::healthy()).checks.iter().all(|c| c.family != "role_invoke"));
 }
 
+/// The dated catalogue fills gaps only where the account cannot answer: with the quota read
+/// denied, the batch line passes on the catalogue and says so; with it failed (throttled, 5xx),
+/// the line is unknown and the verdict incomplete.
+#[test]
+fn the_catalogue_answers_for_a_denied_quota_read_not_a_failed_one() {
+    let line = |o: &Outcome| o.checks.iter().find(|c| c.name == "batch inference supports the model in the region").cloned().unwrap();
+    let denied = run(B::healthy().quotas_denied());
+    let l = line(&denied);
+    assert!(l.passed() && l.reason.as_deref().unwrap_or("").contains("dated catalogue"), "{l:#?}");
+    let failed = run(B::healthy().quotas_failed());
+    let l = line(&failed);
+    assert_eq!(l.status, Status::Unknown, "{l:#?}");
+    assert_eq!(failed.exit_code().code(), 4);
+}
+
 #[test]
 fn unknown_checks_are_never_passes_and_make_the_verdict_incomplete() {
     for (what, b) in

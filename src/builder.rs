@@ -204,7 +204,16 @@ impl SnapshotBuilder {
             scps: levels,
             rcps: vec![],
             notes: vec![],
+            org_id: Some("o-exampleorg1".into()),
         });
+        self
+    }
+    /// The organization policies as given by `--scp` files: no organization id is known.
+    pub fn org_from_files(mut self) -> Self {
+        if let Known::Value(state) = &mut self.snap.org {
+            state.source = "files".into();
+            state.org_id = None;
+        }
         self
     }
     /// Organizations refused the read (a member account that is not a delegated administrator).

@@ -84,7 +84,7 @@ pub fn from_files(files: &OrgFiles) -> Result<OrgState> {
         scps.push(OrgLevelState { target: "--scp files".into(), policies: level });
     }
     let rcps = if rcp.is_empty() { vec![] } else { vec![OrgLevelState { target: "--rcp files".into(), policies: rcp }] };
-    Ok(OrgState { source: "files".into(), not_applicable: None, scps, rcps, notes })
+    Ok(OrgState { source: "files".into(), not_applicable: None, scps, rcps, notes, org_id: None })
 }
 
 /// Reads the SCPs and RCPs that bind `account` from AWS Organizations.
@@ -99,10 +99,12 @@ pub async fn read(clients: &Clients, account: &str) -> Result<OrgState> {
                 scps: vec![],
                 rcps: vec![],
                 notes: vec![],
+                org_id: None,
             })
         }
         Err(e) => return Err(sdk_error("organizations", "DescribeOrganization", e)),
     };
+    let org_id = described.organization().and_then(|o| o.id()).map(str::to_string);
     if described.organization().and_then(|o| o.master_account_id()) == Some(account) {
         return Ok(OrgState {
             source: "organizations".into(),
@@ -110,6 +112,7 @@ pub async fn read(clients: &Clients, account: &str) -> Result<OrgState> {
             scps: vec![],
             rcps: vec![],
             notes: vec![],
+            org_id,
         });
     }
     // The chain of targets: the account, its OU, … up to the root; then root first.
@@ -138,7 +141,7 @@ pub async fn read(clients: &Clients, account: &str) -> Result<OrgState> {
             Err(e) => return Err(e),
         }
     }
-    Ok(OrgState { source: "organizations".into(), not_applicable: None, scps, rcps, notes: vec![] })
+    Ok(OrgState { source: "organizations".into(), not_applicable: None, scps, rcps, notes: vec![], org_id })
 }
 
 async fn attached(clients: &Clients, target: &str, kind: &str) -> Result<Vec<NamedDocument>> {

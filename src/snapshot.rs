@@ -404,6 +404,11 @@ pub struct OrgState {
     /// What was assumed and why (e.g. FullAWSAccess at a level given by files without an Allow).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The organization's id (`o-…`, from DescribeOrganization): the value of
+    /// `aws:PrincipalOrgID` for the account's principals and of `aws:ResourceOrgID` for its
+    /// resources. None when the policies came from files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 /// The policies attached at one level (root, OU, account).

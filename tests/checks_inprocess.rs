@@ -222,6 +222,30 @@ fn the_catalogue_answers_for_a_denied_quota_read_not_a_failed_one() {
     assert_eq!(failed.exit_code().code(), 4);
 }
 
+/// Data-perimeter SCPs: the account's principals and resources carry the organization's id, so
+/// "deny S3 outside my organization" does not block the role's own buckets; foundation models
+/// carry none (AWS, "Required permissions for batch inference"), so the same rule on Bedrock
+/// blocks the profile's routed models. From files, with no organization id, a denial that may
+/// rest on such a condition is unknown, not an error.
+#[test]
+fn data_perimeter_scps_use_the_organization_id() {
+    let full = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let perimeter = |action: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "Perimeter", "Effect": "Deny", "Action": action, "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}}]})
+    };
+    let s3 = run(B::healthy().scps(vec![vec![full.clone(), perimeter("s3:*")]]));
+    assert!(errors(&s3).is_empty(), "the account's own buckets are inside the perimeter: {:#?}", s3.findings);
+    let bedrock = run(B::healthy().profile(HAIKU45, US).rendered().scps(vec![vec![full.clone(), perimeter("bedrock:InvokeModel")]]));
+    assert_eq!(errors(&bedrock), vec!["scp-denies"], "{:#?}", bedrock.findings);
+    let f = bedrock.findings.iter().find(|f| f.code.as_str() == "scp-denies").unwrap();
+    assert!(f.evidence.contains("foundation-model") && f.evidence.contains("Perimeter"), "{}", f.evidence);
+    let files = run(B::healthy().scps(vec![vec![full, perimeter("s3:*")]]).org_from_files());
+    let line = files.checks.iter().find(|c| c.family == "org").unwrap();
+    assert_eq!(line.status, Status::Unknown, "{line:#?}");
+    assert!(errors(&files).is_empty() && files.exit_code().code() == 4, "{:#?}", files.findings);
+}
+
 #[test]
 fn unknown_checks_are_never_passes_and_make_the_verdict_incomplete() {
     for (what, b) in

@@ -137,6 +137,20 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         }
         let resource_account =
             if p.resource.contains(":s3:::") || p.resource.contains(":kms:") { desired.rctx.account_id.clone() } else { String::new() };
+        // Data-perimeter conditions: the account's principals and its own resources carry the
+        // organization's id. Foundation models carry none: AWS, "Required permissions for batch
+        // inference": "Foundation model resources used in batch inference are owned by the Amazon
+        // Bedrock service, not by your AWS account. If your IAM policies include
+        // organization-based conditions on resources (such as aws:ResourceOrgID), batch
+        // inference requests to foundation models will fail with AccessDeniedException."
+        if let Some(org) = &state.org_id {
+            ctx.set("aws:PrincipalOrgID", org);
+            let owned = !resource_account.is_empty() || crate::policy::matching::arn_segments(&p.resource).0[4] == desired.rctx.account_id;
+            if owned {
+                ctx.set("aws:ResourceOrgID", org);
+                ctx.set("aws:ResourceAccount", &desired.rctx.account_id);
+            }
+        }
         let req = Request {
             principal: PrincipalId::from_arn(&p.principal),
             action: p.action.into(),
@@ -155,6 +169,26 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
                 &state.source,
             ));
         }
+    }
+    // Policies from files carry no organization id: a denial that may rest on an
+    // organization-id condition cannot be told from a real one, so the line is unknown.
+    let org_keys = |l: &[crate::snapshot::OrgLevelState]| {
+        l.iter().flat_map(|l| &l.policies).any(|p| {
+            let text = p.document.to_string().to_ascii_lowercase();
+            text.contains("aws:principalorgid") || text.contains("aws:resourceorgid") || text.contains("orgpaths")
+        })
+    };
+    if !blocked.is_empty() && state.org_id.is_none() && (org_keys(&state.scps) || org_keys(&state.rcps)) {
+        out.unknown(
+            F,
+            NAME,
+            &[Code::ScpDenies.into()],
+            format!(
+                "{} request(s) would be denied, but the policies use organization-id conditions (aws:PrincipalOrgID, aws:ResourceOrgID, …) and the organization's id is not known when they come from --scp/--rcp files; run check with credentials that can read AWS Organizations",
+                blocked.len()
+            ),
+        );
+        return;
     }
     let total = blocked.len();
     blocked.truncate(SHOWN);

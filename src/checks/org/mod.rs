@@ -170,21 +170,24 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
             ));
         }
     }
-    // Policies from files carry no organization id: a denial that may rest on an
-    // organization-id condition cannot be told from a real one, so the line is unknown.
-    let org_keys = |l: &[crate::snapshot::OrgLevelState]| {
-        l.iter().flat_map(|l| &l.policies).any(|p| {
+    // Policies from files carry no organization id, and the OU paths (aws:PrincipalOrgPaths,
+    // aws:ResourceOrgPaths) are never read: a denial that may rest on a condition over them
+    // cannot be told from a real one, so the line is unknown.
+    let uses = |keys: &[&str]| {
+        state.scps.iter().chain(&state.rcps).flat_map(|l| &l.policies).any(|p| {
             let text = p.document.to_string().to_ascii_lowercase();
-            text.contains("aws:principalorgid") || text.contains("aws:resourceorgid") || text.contains("orgpaths")
+            keys.iter().any(|k| text.contains(k))
         })
     };
-    if !blocked.is_empty() && state.org_id.is_none() && (org_keys(&state.scps) || org_keys(&state.rcps)) {
+    let unevaluable =
+        uses(&["aws:principalorgpaths", "aws:resourceorgpaths"]) || (state.org_id.is_none() && uses(&["aws:principalorgid", "aws:resourceorgid"]));
+    if !blocked.is_empty() && unevaluable {
         out.unknown(
             F,
             NAME,
             &[Code::ScpDenies.into()],
             format!(
-                "{} request(s) would be denied, but the policies use organization-id conditions (aws:PrincipalOrgID, aws:ResourceOrgID, …) and the organization's id is not known when they come from --scp/--rcp files; run check with credentials that can read AWS Organizations",
+                "{} request(s) would be denied, but the policies have conditions on the organization's id or OU paths, which check cannot evaluate here (the id is not known when the policies come from --scp/--rcp files; OU paths are not read); run check with credentials that can read AWS Organizations, or review the denials by hand",
                 blocked.len()
             ),
         );

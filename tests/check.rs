@@ -1014,14 +1014,7 @@ async fn org_verdict_holds_under_transient_faults() {
         let key = creds.access_key_id().to_string();
         control("faults", json!({"rate": 0.1, "seed": seed, "kinds": ["throttle", "5xx", "reset", "timeout"], "delay": 2.0, "access_key": key}));
         let (code, r) = check_member(&creds, &u, &["--max-attempts", "10", "--call-timeout", "1"]);
-        let fired = read_control("faults")["faults"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["access_key"] == key.as_str())
-            .map(|f| f["fired"].as_u64().unwrap())
-            .unwrap_or(0);
-        clear_faults(&key);
+        let fired = take_faults(&key)["fired"].as_u64().unwrap_or(0);
         assert!(fired > 0, "seed {seed}: no fault fired");
         fired_total += fired;
         assert_eq!(verdict(code, &r), want, "seed {seed}, {fired} faults: {r:#}");
@@ -1167,13 +1160,11 @@ async fn verdicts_hold_under_transient_faults() {
         });
         let mut fired_here = 0;
         for (key, (code, report)) in results {
-            let faults = read_control("faults");
-            let entry = faults["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).cloned().unwrap_or_default();
+            let entry = take_faults(&key);
             let fired = entry["fired"].as_u64().unwrap_or(0);
             for (kind, n) in entry["fired_by_kind"].as_object().into_iter().flatten() {
                 *by_kind.entry(kind.clone()).or_insert(0) += n.as_u64().unwrap_or(0);
             }
-            clear_faults(&key);
             fired_here += fired;
             assert_eq!(verdict(code, &report), want, "{} under faults ({key}, {fired} fired): {report:#}", s.tag);
             tried += 1;

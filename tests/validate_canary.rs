@@ -360,14 +360,7 @@ async fn ctrl_c_canary(tag: &str, fault_rate: Option<f64>) -> u64 {
     }
     assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let out = child.wait_with_output().unwrap();
-    let fired = read_control("faults")["faults"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["access_key"] == key.as_str())
-        .map(|f| f["fired"].as_u64().unwrap_or(0))
-        .unwrap_or(0);
-    clear_faults(&key);
+    let fired = take_faults(&key)["fired"].as_u64().unwrap_or(0);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(130), "{text}\n{}", stderr(&out));
     assert!(text.contains("stopping arn:aws:bedrock:") && text.contains("INTERRUPTED"), "{text}");
@@ -436,9 +429,7 @@ async fn canary_polling_survives_throttling() {
     let mut cmd = emulator_command(dir.path());
     cmd.env("AWS_ACCESS_KEY_ID", &key);
     let out = run(cmd, &a);
-    let fired =
-        read_control("faults")["faults"].as_array().unwrap().iter().find(|f| f["access_key"] == key.as_str()).unwrap()["fired"].as_u64().unwrap();
-    clear_faults(&key);
+    let fired = take_faults(&key)["fired"].as_u64().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("VERIFIED"), "{}", stdout(&out));
     assert!(fired > 0 && stderr(&out).contains("ThrottlingException"), "{fired} fired: {}", stderr(&out));

@@ -126,6 +126,15 @@ pub fn clear_faults(access_key: &str) {
     assert!(out.status.success(), "clearing faults: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The rate fault aimed at one access key as the emulator lists it (`fired`, `fired_by_kind`;
+/// Null when there is none), then clears that key's faults.
+pub fn take_faults(access_key: &str) -> serde_json::Value {
+    let listed = read_control("faults");
+    let entry = listed["faults"].as_array().and_then(|a| a.iter().find(|f| f["access_key"] == access_key).cloned()).unwrap_or_default();
+    clear_faults(access_key);
+    entry
+}
+
 /// GETs one of the emulator's test controls (`/_bedbatch/<control>`).
 pub fn read_control(name: &str) -> serde_json::Value {
     let out = Command::new("curl").args(["-fsS", &format!("{}/_bedbatch/{name}", emulator_url())]).output().expect("curl runs");

@@ -179,9 +179,10 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
             keys.iter().any(|k| text.contains(k))
         })
     };
+    // Only read when something was blocked: the policies are serialised to look.
     let unevaluable =
-        uses(&["aws:principalorgpaths", "aws:resourceorgpaths"]) || (state.org_id.is_none() && uses(&["aws:principalorgid", "aws:resourceorgid"]));
-    if !blocked.is_empty() && unevaluable {
+        || uses(&["aws:principalorgpaths", "aws:resourceorgpaths"]) || (state.org_id.is_none() && uses(&["aws:principalorgid", "aws:resourceorgid"]));
+    if !blocked.is_empty() && unevaluable() {
         out.unknown(
             F,
             NAME,

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use super::context::Context;
-use super::matching::{arn_matches, like};
+use super::matching::{arn_matches, glob_bytes, like};
 use super::Condition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,13 @@ enum Qualifier {
     None,
     AnyValue,
     AllValues,
+}
+
+impl Operator {
+    /// StringLike / StringNotLike, with any qualifier.
+    pub fn is_string_like(self) -> bool {
+        self.base == Base::StringLike
+    }
 }
 
 impl Base {
@@ -68,6 +75,15 @@ pub fn policy_numbers(op: Operator, values: &[String]) -> Vec<Option<f64>> {
         DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => values.iter().map(|v| parse_date(v)).collect(),
         _ => Vec::new(),
     }
+}
+
+/// The policy values of an IpAddress / NotIpAddress condition, parsed once at policy parse time
+/// (empty for other operators).
+pub fn policy_networks(op: Operator, values: &[String]) -> Vec<Option<(IpAddr, u32)>> {
+    if op.base != Base::IpAddress {
+        return Vec::new();
+    }
+    values.iter().map(|v| network(v)).collect()
 }
 
 /// Parses an operator name; None for an unknown operator (which never matches).
@@ -184,6 +200,18 @@ fn run(op: Operator, cond: &Condition, actual: Option<&[String]>, ctx: &Context,
         let any = if cond.numbers.len() == cond.values.len() && !cond.numbers.is_empty() {
             let parsed = if op.base.is_date() { parse_date(v) } else { v.trim().parse::<f64>().ok() };
             parsed.is_some_and(|x| cond.numbers.iter().any(|p| p.is_some_and(|p| compare(op.base, x, p))))
+        } else if op.base == Base::IpAddress && cond.networks.len() == cond.values.len() {
+            v.trim().parse::<IpAddr>().is_ok_and(|addr| cond.networks.iter().any(|n| n.is_some_and(|(net, bits)| in_network(addr, net, bits))))
+        } else if cond.plain && v.is_ascii() && matches!(op.base, Base::StringEquals | Base::StringLike | Base::StringEqualsIgnoreCase) {
+            // No policy variable to substitute: compare bytes.
+            match op.base {
+                Base::StringEquals => cond.values.iter().any(|p| p == v),
+                Base::StringEqualsIgnoreCase => cond.values.iter().any(|p| p.eq_ignore_ascii_case(v)),
+                _ if cond.shapes.len() == cond.values.len() => {
+                    cond.values.iter().zip(&cond.shapes).any(|(p, s)| s.matches(p.as_bytes(), v.as_bytes()))
+                }
+                _ => cond.values.iter().any(|p| glob_bytes(p.as_bytes(), v.as_bytes(), false)),
+            }
         } else {
             cond.values.iter().any(|p| test(op.base, p, v, ctx))
         };
@@ -272,28 +300,29 @@ fn substitute(policy: &str, ctx: &Context) -> Option<String> {
 /// An IP address against an address or CIDR block (v4 or v6).
 pub fn ip_in(value: &str, cidr: &str) -> bool {
     let Ok(addr) = value.trim().parse::<IpAddr>() else { return false };
+    network(cidr).is_some_and(|(net, bits)| in_network(addr, net, bits))
+}
+
+/// An address or CIDR block: the address and its prefix length (32 or 128 for an address);
+/// None when it is neither, or the length is out of range.
+fn network(cidr: &str) -> Option<(IpAddr, u32)> {
     let (net, bits) = match cidr.split_once('/') {
-        Some((n, b)) => match b.parse::<u32>() {
-            Ok(b) => (n, Some(b)),
-            Err(_) => return false,
-        },
+        Some((n, b)) => (n, Some(b.parse::<u32>().ok()?)),
         None => (cidr, None),
     };
-    let Ok(net) = net.trim().parse::<IpAddr>() else { return false };
+    let net = net.trim().parse::<IpAddr>().ok()?;
+    let max = if net.is_ipv4() { 32 } else { 128 };
+    let bits = bits.unwrap_or(max);
+    (bits <= max).then_some((net, bits))
+}
+
+fn in_network(addr: IpAddr, net: IpAddr, bits: u32) -> bool {
     match (addr, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let bits = bits.unwrap_or(32);
-            if bits > 32 {
-                return false;
-            }
             let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let bits = bits.unwrap_or(128);
-            if bits > 128 {
-                return false;
-            }
             let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
             u128::from(a) & mask == u128::from(n) & mask
         }

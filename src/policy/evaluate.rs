@@ -380,28 +380,47 @@ struct Hit<'a> {
 
 /// The request's parts every statement is matched against, computed once per evaluation.
 struct Prepared<'r> {
-    service: &'r str,
-    arn: ([&'r str; 6], usize),
+    /// The `service_hash` of the action's service prefix.
+    service: u64,
+    /// The action ASCII-lower-cased (None when it is not ASCII: the general matcher then).
+    action: Option<Vec<u8>>,
+    /// The resource's six ARN segments, when it has six and its resource part is ASCII (the
+    /// compiled patterns' fast path).
+    arn: Option<[&'r str; 6]>,
 }
 
 impl<'r> Prepared<'r> {
     fn new(req: &'r Request) -> Prepared<'r> {
-        Prepared { service: req.action.split(':').next().unwrap_or(""), arn: super::matching::arn_segments(&req.resource) }
+        let action = req.action.is_ascii().then(|| req.action.as_bytes().to_ascii_lowercase());
+        let service = super::service_hash(service_of(&req.action));
+        let (segs, n) = super::matching::arn_segments(&req.resource);
+        let arn = (n == 6 && segs[5].is_ascii()).then_some(segs);
+        Prepared { service, action, arn }
+    }
+}
+
+/// The service prefix of an action (`s3` of `s3:GetObject`; the whole string without a ':').
+fn service_of(action: &str) -> &str {
+    // ':' is ASCII: a byte position is a character boundary.
+    match action.bytes().position(|b| b == b':') {
+        Some(i) => &action[..i],
+        None => action,
     }
 }
 
 fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Request, pre: &Prepared) -> Hit<'a> {
-    let lit = &st.compiled.literal_actions;
-    let act = |i: usize, p: &String| if lit.get(i) == Some(&true) { p.eq_ignore_ascii_case(&req.action) } else { action_matches(p, &req.action) };
+    let c = &st.compiled;
+    let lower = pre.action.as_deref();
+    let act = |(p, m): (&String, &super::matching::ActionPattern)| m.matches(p, &req.action, lower);
     let action = match (&st.action, &st.not_action) {
-        (Some(a), _) => st.compiled.may_match_service(pre.service) && a.iter().enumerate().any(|(i, p)| act(i, p)),
-        (None, Some(na)) => !na.iter().enumerate().any(|(i, p)| act(i, p)),
+        (Some(a), _) => c.may_match_service(pre.service) && a.iter().zip(&c.actions).any(act),
+        (None, Some(na)) => !na.iter().zip(&c.not_actions).any(act),
         (None, None) => false,
     };
     let resource_policy = layer == Layer::Resource;
     let principal_layer = matches!(layer, Layer::Resource | Layer::Rcp);
     let one = |p: &String, c: Option<&super::matching::CompiledArn>| {
-        c.and_then(|c| c.matches(p, &pre.arn)).unwrap_or_else(|| resource_matches(p, &req.resource, Some(&req.context), resource_policy))
+        c.and_then(|c| c.matches(p, pre.arn.as_ref())).unwrap_or_else(|| resource_matches(p, &req.resource, Some(&req.context), resource_policy))
     };
     let resource = action
         && match (&st.resource, &st.not_resource) {
@@ -436,7 +455,8 @@ fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Reque
 fn layers<'s>(req: &Request, set: &'s PolicySet) -> (&'s [OrgLevel], impl Iterator<Item = (&'s NamedPolicy, Layer)>) {
     let org = !req.principal.is_service();
     let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
-    let rcp_service = req.action.split(':').next().is_some_and(|svc| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc)));
+    let svc = service_of(&req.action);
+    let rcp_service = !set.rcps.is_empty() && RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc));
     let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
     let all = set
         .identity
@@ -517,6 +537,20 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     // Returns true on an explicit Deny.
     let visit = |p: &NamedPolicy, layer: Layer, seen: &mut Seen| -> bool {
         for st in &p.policy.statements {
+            // An Allow only marks its layer as allowing: once marked, another Allow there
+            // changes nothing, and an SCP's or RCP's Allow is weighed level by level below.
+            if st.effect == Effect::Allow {
+                let known = match layer {
+                    Layer::Identity => seen.identity,
+                    Layer::Resource => seen.resource_named && seen.resource_direct && seen.resource_account,
+                    Layer::Boundary => seen.boundary,
+                    Layer::Session => seen.session,
+                    Layer::Scp | Layer::Rcp => true,
+                };
+                if known {
+                    continue;
+                }
+            }
             let h = hit(st, p, layer, req, &pre);
             if !h.applies && !not_principal_deny_binds(&h, set, req) {
                 continue;
@@ -557,7 +591,7 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         return Decision::ImplicitDeny;
     }
-    let direct = !cross_account && matches!(req.principal.kind(), "user" | "assumed-role") && seen.resource_direct;
+    let direct = !cross_account && seen.resource_direct && matches!(req.principal.kind(), "user" | "assumed-role");
     let granted = if cross_account { seen.identity && resource_allow } else { seen.resource_named || seen.identity };
     if !granted {
         return Decision::ImplicitDeny;

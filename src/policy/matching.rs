@@ -168,31 +168,114 @@ pub fn like(pattern: &str, value: &str, ctx: &Context, ignore_case: bool) -> boo
 /// Splits an ARN into its six segments (the last keeps any further ':'); the count when fewer.
 pub fn arn_segments(arn: &str) -> ([&str; 6], usize) {
     let mut segs: [&str; 6] = [""; 6];
-    let mut n = 0;
-    for (i, seg) in arn.splitn(6, ':').enumerate() {
-        segs[i] = seg;
-        n = i + 1;
+    let (mut n, mut start) = (0, 0);
+    // ':' is ASCII, so every split point is a character boundary.
+    for (i, b) in arn.bytes().enumerate() {
+        if b == b':' {
+            segs[n] = &arn[start..i];
+            n += 1;
+            start = i + 1;
+            if n == 5 {
+                break;
+            }
+        }
     }
-    (segs, n)
+    segs[n] = &arn[start..];
+    (segs, n + 1)
 }
 
-/// A Resource pattern prepared at parse time: the six segments of a plain (ASCII, no policy
-/// variable) six-segment ARN pattern, matched against a request ARN split once per request.
-/// Anything else takes the general path.
+/// A glob over plain ASCII bytes, classified once so that the common shapes skip the general
+/// matcher: `*`, a literal, `literal*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// `*`: anything, the empty string too.
+    #[default]
+    Any,
+    /// No wildcard: byte equality.
+    Exact,
+    /// One `*` at the end and no other wildcard: a prefix.
+    Prefix,
+    /// Anything else: the general glob.
+    Glob,
+}
+
+impl Shape {
+    pub fn of(p: &[u8]) -> Shape {
+        match p.iter().position(|b| matches!(b, b'*' | b'?')) {
+            None => Shape::Exact,
+            Some(0) if p.len() == 1 => Shape::Any,
+            Some(i) if i == p.len() - 1 && p[i] == b'*' => Shape::Prefix,
+            Some(_) => Shape::Glob,
+        }
+    }
+
+    /// `p` (the pattern this shape was taken of) against `t`, byte for byte.
+    #[inline]
+    pub fn matches(self, p: &[u8], t: &[u8]) -> bool {
+        match self {
+            Shape::Any => true,
+            Shape::Exact => p == t,
+            Shape::Prefix => t.starts_with(&p[..p.len() - 1]),
+            Shape::Glob => glob_bytes(p, t, false),
+        }
+    }
+}
+
+/// An Action / NotAction pattern prepared at parse time: ASCII-lower-cased with its shape, so
+/// that a request action lower-cased once per evaluation is matched byte for byte (IAM compares
+/// actions case-insensitively). A non-ASCII pattern keeps the general path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionPattern {
+    lower: Option<(Box<[u8]>, Shape)>,
+}
+
+impl ActionPattern {
+    pub fn new(pattern: &str) -> ActionPattern {
+        if !pattern.is_ascii() {
+            return ActionPattern { lower: None };
+        }
+        let lower = pattern.to_ascii_lowercase().into_bytes().into_boxed_slice();
+        let shape = Shape::of(&lower);
+        ActionPattern { lower: Some((lower, shape)) }
+    }
+
+    /// `pattern` (as written) against the request's action; `lower` is the action ASCII-lower-cased
+    /// (None when the action is not ASCII).
+    #[inline]
+    pub fn matches(&self, pattern: &str, action: &str, lower: Option<&[u8]>) -> bool {
+        match (&self.lower, lower) {
+            (Some((p, shape)), Some(a)) => shape.matches(p, a),
+            _ => action_matches(pattern, action),
+        }
+    }
+}
+
+/// A Resource pattern prepared at parse time: for a plain (ASCII, no policy variable)
+/// six-segment ARN pattern, each segment's byte range and shape, and the resource part split
+/// into its literal resource type and the rest; matched against a request ARN split once per
+/// request. Anything else takes the general path.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CompiledArn {
-    /// Byte ranges of the six segments in the pattern, for plain six-segment ARN patterns.
-    segs: Option<[(u32, u32); 6]>,
-    /// Which of the first five segments hold no wildcard (compared byte for byte).
-    literal: [bool; 5],
+    plain: Option<Box<PlainArn>>,
     /// The pattern is `*`.
     star: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PlainArn {
+    /// Byte ranges of the first five segments in the pattern, with their shapes.
+    segs: [(u32, u32, Shape); 5],
+    /// The resource part's literal resource type (through its '/' or ':'; empty for S3's
+    /// bucket and object ARNs and for a resource part without one).
+    res_type: (u32, u32),
+    /// The rest of the resource part after the type.
+    rest: (u32, u32, Shape),
 }
 
 impl CompiledArn {
     pub fn new(pattern: &str) -> CompiledArn {
         if pattern == "*" {
-            return CompiledArn { segs: None, literal: [false; 5], star: true };
+            return CompiledArn { plain: None, star: true };
         }
         if !pattern.starts_with("arn:") || !pattern.is_ascii() || pattern.contains("${") {
             return CompiledArn::default();
@@ -202,38 +285,50 @@ impl CompiledArn {
             return CompiledArn::default();
         }
         let base = pattern.as_ptr() as usize;
-        let mut ranges = [(0u32, 0u32); 6];
-        let mut literal = [false; 5];
-        for (i, seg) in segs.iter().enumerate() {
-            let start = seg.as_ptr() as usize - base;
-            ranges[i] = (start as u32, (start + seg.len()) as u32);
-            if i < 5 {
-                literal[i] = !seg.contains(['*', '?']);
-            }
+        let range = |s: &str| {
+            let start = s.as_ptr() as usize - base;
+            (start as u32, (start + s.len()) as u32)
+        };
+        let mut ranges = [(0u32, 0u32, Shape::Any); 5];
+        for (i, seg) in segs[..5].iter().enumerate() {
+            let (a, b) = range(seg);
+            ranges[i] = (a, b, Shape::of(seg.as_bytes()));
         }
-        CompiledArn { segs: Some(ranges), literal, star: false }
+        let res_pat = segs[5];
+        let is_s3_plain = segs[2] == "s3" && segs[3].is_empty() && segs[4].is_empty();
+        let split = if is_s3_plain { None } else { res_pat.find(['/', ':']) };
+        let (res_type, rest) = match split {
+            None => (&res_pat[..0], res_pat),
+            Some(i) => (&res_pat[..=i], &res_pat[i + 1..]),
+        };
+        let (ra, rb) = range(rest);
+        let plain = PlainArn { segs: ranges, res_type: range(res_type), rest: (ra, rb, Shape::of(rest.as_bytes())) };
+        CompiledArn { plain: Some(Box::new(plain)), star: false }
     }
 
     /// Some(answer) when the fast path decides; None sends the caller to `resource_matches`.
+    /// `request` is the request's ARN split by `arn_segments`, when it has six segments and its
+    /// resource part is ASCII (None otherwise).
     #[inline]
-    pub fn matches(&self, pattern: &str, request: &([&str; 6], usize)) -> Option<bool> {
+    pub fn matches(&self, pattern: &str, request: Option<&[&str; 6]>) -> Option<bool> {
         if self.star {
             return Some(true);
         }
-        let ranges = self.segs.as_ref()?;
-        let (segs_a, na) = request;
-        if *na != 6 || !segs_a[5].is_ascii() {
-            return None;
-        }
-        let seg = |i: usize| &pattern[ranges[i].0 as usize..ranges[i].1 as usize];
-        // The most selective segments first (service, account, region), literal ones by equality.
+        let plain = self.plain.as_deref()?;
+        let segs_a = request?;
+        let p = pattern.as_bytes();
+        // The most selective segments first (service, account, region).
         for i in [2, 4, 3, 1, 0] {
-            let ok = if self.literal[i] { seg(i) == segs_a[i] } else { glob_bytes(seg(i).as_bytes(), segs_a[i].as_bytes(), false) };
-            if !ok {
+            let (a, b, shape) = plain.segs[i];
+            if !shape.matches(&p[a as usize..b as usize], segs_a[i].as_bytes()) {
                 return Some(false);
             }
         }
-        Some(match_resource(seg(5), segs_a[5], seg(2) == "s3" && seg(3).is_empty() && seg(4).is_empty()))
+        let res = segs_a[5].as_bytes();
+        let res_type = &p[plain.res_type.0 as usize..plain.res_type.1 as usize];
+        let Some(rest) = res.strip_prefix(res_type) else { return Some(false) };
+        let (a, b, shape) = plain.rest;
+        Some(shape.matches(&p[a as usize..b as usize], rest))
     }
 }
 
@@ -275,6 +370,51 @@ fn resource_arn_matches_plain(pattern: &str, arn: &str) -> bool {
         return glob_bytes(pattern.as_bytes(), arn.as_bytes(), false);
     }
     match_segments(&segs_p, &segs_a)
+}
+
+enum Substituted {
+    /// Every variable replaced by an ASCII value holding no wildcard: match as a plain pattern.
+    Plain(String),
+    /// A variable with no value and no default: the pattern matches nothing.
+    Missing,
+    /// An escape (`${*}`, `${?}`, `${$}`) or a value that is not plain text: the token path.
+    General,
+}
+
+/// The pattern with its policy variables replaced, when the result is a plain pattern whose
+/// wildcards are exactly the pattern's own; the same reading of `${…}` as `tokenize`.
+fn substitute_plain(pattern: &str, ctx: Option<&Context>) -> Substituted {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut rest = pattern;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            // No closing brace: the rest is literal text.
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let inner = &after[..end];
+        if matches!(inner, "*" | "?" | "$") {
+            return Substituted::General;
+        }
+        let (key, default) = match inner.split_once(',') {
+            Some((k, d)) => {
+                let d = d.trim();
+                (k.trim(), Some(d.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')).unwrap_or(d)))
+            }
+            None => (inner.trim(), None),
+        };
+        let Some(value) = ctx.and_then(|c| c.single(key)).or(default) else { return Substituted::Missing };
+        if !value.is_ascii() || value.contains(['*', '?']) {
+            return Substituted::General;
+        }
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Substituted::Plain(out)
 }
 
 /// Splits tokens at the first five ':' literals into six ARN segments.
@@ -322,7 +462,7 @@ pub fn arn_matches(pattern: &str, arn: &str, ctx: Option<&Context>) -> bool {
 /// nothing.
 pub fn resource_matches(pattern: &str, resource: &str, ctx: Option<&Context>, resource_policy: bool) -> bool {
     if pattern.starts_with("arn:") {
-        let segments = pattern.split(':').count();
+        let segments = pattern.bytes().filter(|&b| b == b':').count() + 1;
         if segments < 6 {
             if resource_policy && !pattern.contains('*') {
                 return false;
@@ -341,6 +481,13 @@ pub fn resource_matches(pattern: &str, resource: &str, ctx: Option<&Context>, re
 fn resource_arn_matches(pattern: &str, arn: &str, ctx: Option<&Context>) -> bool {
     if plain(pattern, arn) {
         return resource_arn_matches_plain(pattern, arn);
+    }
+    if pattern.is_ascii() && arn.is_ascii() {
+        match substitute_plain(pattern, ctx) {
+            Substituted::Plain(p) => return resource_arn_matches_plain(&p, arn),
+            Substituted::Missing => return false,
+            Substituted::General => {}
+        }
     }
     let Some(tokens) = tokenize(pattern, ctx) else { return false };
     if tokens.len() == 1 && tokens[0] == Tok::Star {
@@ -416,6 +563,36 @@ mod tests {
         // The resource type is literal.
         assert!(!resource_matches("arn:aws:lambda:*:*:functi?n:f", "arn:aws:lambda:us-east-1:1:function:f", None, false));
         assert!(resource_matches("arn:aws:iam::1:role*", "arn:aws:iam::1:role/a/B", None, false));
+    }
+
+    #[test]
+    fn arn_segments_keep_the_rest_whole() {
+        assert_eq!(arn_segments("arn:aws:s3:::b/k:1:2"), (["arn", "aws", "s3", "", "", "b/k:1:2"], 6));
+        assert_eq!(arn_segments("a:b"), (["a", "b", "", "", "", ""], 2));
+        assert_eq!(arn_segments(""), ([""; 6], 1));
+    }
+
+    #[test]
+    fn substituted_patterns_match_as_the_token_path_does() {
+        let mut ctx = Context::default();
+        ctx.set("aws:username", "alice");
+        ctx.set("aws:PrincipalTag/team", "a*b");
+        let cases = [
+            ("arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::home/alice/x", true),
+            ("arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::home/bob/x", false),
+            ("arn:aws:s3:::home/${aws:userid}/*", "arn:aws:s3:::home/alice/x", false),
+            ("arn:aws:s3:::home/${aws:userid, 'none'}/*", "arn:aws:s3:::home/none/x", true),
+            // A value's '*' is a literal character, never a wildcard.
+            ("arn:aws:s3:::t/${aws:PrincipalTag/team}", "arn:aws:s3:::t/a*b", true),
+            ("arn:aws:s3:::t/${aws:PrincipalTag/team}", "arn:aws:s3:::t/axxb", false),
+            ("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/*", true),
+            ("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", false),
+            ("arn:aws:s3:::b/${aws:username", "arn:aws:s3:::b/${aws:username", true),
+        ];
+        for (pattern, arn, want) in cases {
+            assert_eq!(resource_matches(pattern, arn, Some(&ctx), false), want, "{pattern} against {arn}");
+            assert_eq!(arn_matches(pattern, arn, Some(&ctx)), want, "token path: {pattern} against {arn}");
+        }
     }
 
     #[test]

@@ -63,6 +63,16 @@ pub struct Condition {
     /// date, which never matches).
     #[serde(skip)]
     pub numbers: Vec<Option<f64>>,
+    /// For IpAddress / NotIpAddress, each policy value parsed once as an address and prefix
+    /// length (None: not an address or CIDR block, which never matches).
+    #[serde(skip)]
+    pub networks: Vec<Option<(std::net::IpAddr, u32)>>,
+    /// Every value is ASCII and free of policy variables: string operators compare bytes.
+    #[serde(skip)]
+    pub plain: bool,
+    /// For StringLike on plain values, each value's glob shape (`*`, literal, `prefix*`, other).
+    #[serde(skip)]
+    pub shapes: Vec<matching::Shape>,
 }
 
 impl PartialEq for Condition {
@@ -76,7 +86,11 @@ impl Condition {
     pub fn new(operator: &str, key: &str, values: Vec<String>) -> Condition {
         let parsed = conditions::parse_operator(operator);
         let numbers = parsed.map(|op| conditions::policy_numbers(op, &values)).unwrap_or_default();
-        Condition { operator: operator.to_string(), key: key.to_string(), values, parsed, numbers }
+        let networks = parsed.map(|op| conditions::policy_networks(op, &values)).unwrap_or_default();
+        let plain = values.iter().all(|v| v.is_ascii() && !v.contains("${"));
+        let like = plain && parsed.is_some_and(|op| op.is_string_like());
+        let shapes = if like { values.iter().map(|v| matching::Shape::of(v.as_bytes())).collect() } else { Vec::new() };
+        Condition { operator: operator.to_string(), key: key.to_string(), values, parsed, numbers, networks, plain, shapes }
     }
 }
 
@@ -102,9 +116,13 @@ pub struct Statement {
 /// NotResource pattern split into its ARN segments.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Compiled {
-    pub services: Option<Vec<String>>,
-    /// Per Action / NotAction pattern: it holds no wildcard (compared case-insensitively).
-    pub literal_actions: Vec<bool>,
+    /// A hash of each lower-cased service the Action patterns name (None: any — a wildcard
+    /// before the ':' or no Action list). A prefilter only: equal hashes go on to the full match.
+    pub services: Option<Vec<u64>>,
+    /// Each Action pattern, lower-cased with its shape.
+    pub actions: Vec<matching::ActionPattern>,
+    /// Each NotAction pattern, likewise.
+    pub not_actions: Vec<matching::ActionPattern>,
     pub resources: Vec<matching::CompiledArn>,
     pub not_resources: Vec<matching::CompiledArn>,
 }
@@ -116,7 +134,7 @@ impl Compiled {
         resource: &Option<Vec<String>>,
         not_resource: &Option<Vec<String>>,
     ) -> Compiled {
-        let literal_actions = action.iter().chain(not_action.iter()).flatten().map(|a| a.is_ascii() && !a.contains(['*', '?'])).collect();
+        let patterns = |a: &Option<Vec<String>>| a.iter().flatten().map(|p| matching::ActionPattern::new(p)).collect();
         let services = action.as_ref().and_then(|list| {
             let mut out = Vec::new();
             for a in list {
@@ -124,19 +142,30 @@ impl Compiled {
                 if svc.contains(['*', '?']) {
                     return None;
                 }
-                out.push(svc.to_ascii_lowercase());
+                out.push(service_hash(svc));
             }
             Some(out)
         });
         let compile = |r: &Option<Vec<String>>| r.iter().flatten().map(|p| matching::CompiledArn::new(p)).collect();
-        Compiled { services, literal_actions, resources: compile(resource), not_resources: compile(not_resource) }
+        Compiled {
+            services,
+            actions: patterns(action),
+            not_actions: patterns(not_action),
+            resources: compile(resource),
+            not_resources: compile(not_resource),
+        }
     }
 
-    /// The request's service can match one of the Action patterns.
+    /// The request's service (its `service_hash`) may match one of the Action patterns.
     #[inline]
-    pub fn may_match_service(&self, service: &str) -> bool {
-        self.services.as_ref().is_none_or(|s| s.iter().any(|x| x.eq_ignore_ascii_case(service)))
+    pub fn may_match_service(&self, service: u64) -> bool {
+        self.services.as_ref().is_none_or(|s| s.contains(&service))
     }
+}
+
+/// FNV-1a of a service prefix, ASCII-lower-cased: the service prefilter's key.
+pub fn service_hash(service: &str) -> u64 {
+    service.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x100_0000_01b3))
 }
 
 impl Statement {

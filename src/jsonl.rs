@@ -213,10 +213,45 @@ impl Report {
 
 // ------------------------------------------------------------------------------------ shapes
 
+/// A JSON string borrowed from the line when it holds no escape (copied only when it does).
+/// serde's own `Cow<str>` inside an `Option` or a `Vec` always copies (its `borrow` attribute
+/// reaches a bare `Cow` only): one allocation per string field of every record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 #[derive(Deserialize)]
 struct Envelope<'a, M> {
     #[serde(rename = "recordId", borrow, default)]
-    record_id: Option<Cow<'a, str>>,
+    record_id: Option<Text<'a>>,
     #[serde(rename = "modelInput")]
     model_input: Option<M>,
 }
@@ -228,7 +263,7 @@ struct Envelope<'a, M> {
 #[serde(deny_unknown_fields)]
 struct AnthropicInput<'a> {
     #[serde(borrow)]
-    anthropic_version: Option<Cow<'a, str>>,
+    anthropic_version: Option<Text<'a>>,
     max_tokens: Option<Number>,
     messages: Option<Messages>,
     temperature: Option<f64>,
@@ -307,7 +342,7 @@ impl<'de> Deserialize<'de> for Messages {
 #[derive(Deserialize)]
 struct AnthropicMessage<'a> {
     #[serde(borrow)]
-    role: Option<Cow<'a, str>>,
+    role: Option<Text<'a>>,
     #[serde(default = "no_content")]
     content: Content,
 }
@@ -382,13 +417,13 @@ impl<'de> Deserialize<'de> for Content {
 #[derive(Deserialize)]
 struct Block<'a> {
     #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 struct TitanEmbedInput<'a> {
     #[serde(rename = "inputText", borrow)]
-    input_text: Option<Cow<'a, str>>,
+    input_text: Option<Text<'a>>,
     dimensions: Option<Number>,
 }
 
@@ -403,7 +438,7 @@ struct NovaInput<'a> {
 #[derive(Deserialize)]
 struct NovaMessage<'a> {
     #[serde(borrow)]
-    role: Cow<'a, str>,
+    role: Text<'a>,
     content: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -419,7 +454,7 @@ struct InferenceConfig {
 #[derive(Deserialize)]
 struct LlamaInput<'a> {
     #[serde(borrow)]
-    prompt: Option<Cow<'a, str>>,
+    prompt: Option<Text<'a>>,
     max_gen_len: Option<Number>,
 }
 
@@ -429,9 +464,9 @@ struct LlamaInput<'a> {
 #[derive(Deserialize)]
 struct TitanEmbedImageInput<'a> {
     #[serde(rename = "inputText", borrow)]
-    input_text: Option<Cow<'a, str>>,
+    input_text: Option<Text<'a>>,
     #[serde(rename = "inputImage", borrow)]
-    input_image: Option<Cow<'a, str>>,
+    input_image: Option<Text<'a>>,
     #[serde(rename = "embeddingConfig")]
     embedding_config: Option<EmbeddingConfig>,
 }
@@ -452,9 +487,9 @@ struct EmbeddingConfig {
 #[derive(Deserialize)]
 struct NovaEmbedInput<'a> {
     #[serde(rename = "schemaVersion", borrow)]
-    schema_version: Option<Cow<'a, str>>,
+    schema_version: Option<Text<'a>>,
     #[serde(rename = "taskType", borrow)]
-    task_type: Option<Cow<'a, str>>,
+    task_type: Option<Text<'a>>,
     #[serde(rename = "singleEmbeddingParams", borrow)]
     single: Option<NovaEmbedParams<'a>>,
     #[serde(rename = "segmentedEmbeddingParams")]
@@ -464,7 +499,7 @@ struct NovaEmbedInput<'a> {
 #[derive(Deserialize)]
 struct NovaEmbedParams<'a> {
     #[serde(rename = "embeddingPurpose", borrow)]
-    purpose: Option<Cow<'a, str>>,
+    purpose: Option<Text<'a>>,
     #[serde(rename = "embeddingDimension")]
     dimension: Option<Number>,
     #[serde(borrow)]
@@ -480,20 +515,20 @@ struct NovaEmbedParams<'a> {
 #[derive(Deserialize)]
 struct NovaEmbedText<'a> {
     #[serde(rename = "truncationMode", borrow)]
-    truncation: Option<Cow<'a, str>>,
+    truncation: Option<Text<'a>>,
     #[serde(borrow)]
-    value: Option<Cow<'a, str>>,
+    value: Option<Text<'a>>,
     source: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
 struct NovaEmbedMedia<'a> {
     #[serde(borrow)]
-    format: Option<Cow<'a, str>>,
+    format: Option<Text<'a>>,
     #[serde(rename = "detailLevel", borrow)]
-    detail_level: Option<Cow<'a, str>>,
+    detail_level: Option<Text<'a>>,
     #[serde(rename = "embeddingMode", borrow)]
-    embedding_mode: Option<Cow<'a, str>>,
+    embedding_mode: Option<Text<'a>>,
     source: Option<serde::de::IgnoredAny>,
 }
 
@@ -504,12 +539,12 @@ struct NovaEmbedMedia<'a> {
 /// binary, ubinary.
 #[derive(Deserialize)]
 struct CohereEmbedInput<'a> {
-    texts: Option<Vec<Cow<'a, str>>>,
-    images: Option<Vec<Cow<'a, str>>>,
+    texts: Option<Vec<Text<'a>>>,
+    images: Option<Vec<Text<'a>>>,
     #[serde(borrow)]
-    input_type: Option<Cow<'a, str>>,
+    input_type: Option<Text<'a>>,
     #[serde(borrow)]
-    truncate: Option<Cow<'a, str>>,
+    truncate: Option<Text<'a>>,
     embedding_types: Option<Vec<String>>,
 }
 
@@ -520,19 +555,19 @@ struct CohereEmbedInput<'a> {
 #[derive(Deserialize)]
 struct MistralInput<'a> {
     #[serde(borrow)]
-    prompt: Option<Cow<'a, str>>,
+    prompt: Option<Text<'a>>,
     #[serde(borrow)]
     messages: Option<Vec<RoleContent<'a>>>,
     max_tokens: Option<Number>,
     #[serde(borrow)]
-    tool_choice: Option<Cow<'a, str>>,
+    tool_choice: Option<Text<'a>>,
 }
 
 /// A chat message: its role and whatever its content is (checked per family).
 #[derive(Deserialize)]
 struct RoleContent<'a> {
     #[serde(borrow)]
-    role: Option<Cow<'a, str>>,
+    role: Option<Text<'a>>,
     #[serde(borrow)]
     content: Option<&'a RawValue>,
 }
@@ -542,12 +577,12 @@ struct RoleContent<'a> {
 #[derive(Deserialize)]
 struct DeepSeekInput<'a> {
     #[serde(borrow)]
-    prompt: Option<Cow<'a, str>>,
+    prompt: Option<Text<'a>>,
     max_tokens: Option<Number>,
     temperature: Option<f64>,
     top_p: Option<f64>,
     #[serde(borrow)]
-    stop: Option<Vec<Cow<'a, str>>>,
+    stop: Option<Vec<Text<'a>>>,
 }
 
 /// OpenAI gpt-oss (AWS, "OpenAI models": the request body is OpenAI's Create chat completion):
@@ -583,7 +618,7 @@ struct OpenAiInput<'a> {
     max_completion_tokens: Option<Number>,
     max_tokens: Option<Number>,
     #[serde(borrow)]
-    reasoning_effort: Option<Cow<'a, str>>,
+    reasoning_effort: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -625,13 +660,16 @@ pub struct Validator {
     family: Family,
     limits: Limits,
     max_examples: usize,
-    /// recordId hash → first line. 16 bytes a record whatever the id's length.
-    ids: HashMap<u64, u64>,
+    /// recordId hash → first line. 16 bytes a record whatever the id's length. The key is
+    /// already a keyed hash, so the map uses it as it is instead of hashing it again.
+    ids: HashMap<u64, u64, std::hash::BuildHasherDefault<KeyIsHash>>,
     /// Whether duplicate recordIds are looked for across the whole input (see
     /// [`Validator::without_duplicate_ids`]).
     track_ids: bool,
     problems: BTreeMap<Code, Problem>,
-    hasher: std::collections::hash_map::RandomState,
+    /// foldhash, seeded at random per process: a recordId's 64-bit key in a few instructions
+    /// (SipHash took a fifth of a 1 KB record's time).
+    hasher: foldhash::fast::RandomState,
     line: u64,
     records: u64,
     blank: u64,
@@ -648,6 +686,25 @@ pub struct Validator {
     closed: usize,
 }
 
+/// The hasher of a map whose u64 keys are already keyed hashes: the key itself.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl std::hash::Hasher for KeyIsHash {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; any other input is folded in, never dropped.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// One record's verdict: Ok(output ceiling) or the problem.
 type LineResult = Result<u64, (Code, String)>;
 
@@ -657,10 +714,10 @@ impl Validator {
             family,
             limits,
             max_examples,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             track_ids: true,
             problems: BTreeMap::new(),
-            hasher: std::collections::hash_map::RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
             line: 0,
             records: 0,
             blank: 0,
@@ -915,7 +972,7 @@ impl Validator {
             return Err((Code::WrongShape, "messages must be a non-empty list".into()));
         }
         for (i, msg) in messages.iter().enumerate() {
-            if msg.role != "user" && msg.role != "assistant" {
+            if &*msg.role != "user" && &*msg.role != "assistant" {
                 return Err((Code::WrongShape, format!("messages[{i}].role must be user or assistant, not {:?}", msg.role)));
             }
             if msg.content.is_empty() {
@@ -1242,9 +1299,45 @@ impl Validator {
 
 /// Keys whose string values are text the model reads: message text and content, prompts, system
 /// prompts, texts to embed.
-const TEXT_KEYS: &[&[u8]] = &[b"text", b"content", b"prompt", b"system", b"inputText", b"texts", b"input", b"value"];
+pub const TEXT_KEYS: &[&str] = &["text", "content", "prompt", "system", "inputText", "texts", "input", "value"];
 /// Keys that hold an image, document or video block (Converse, Nova).
-const MEDIA_KEYS: &[&[u8]] = &[b"image", b"document", b"video", b"audio"];
+pub const MEDIA_KEYS: &[&str] = &["image", "document", "video", "audio"];
+
+fn is_text_key(k: &[u8]) -> bool {
+    // The same list as TEXT_KEYS, as a match: a dispatch on length, not eight comparisons.
+    matches!(k, b"text" | b"content" | b"prompt" | b"system" | b"inputText" | b"texts" | b"input" | b"value")
+}
+
+fn is_media_key(k: &[u8]) -> bool {
+    matches!(k, b"image" | b"document" | b"video" | b"audio")
+}
+
+/// The first `a` or `b` in `hay`. JSON keys and the gaps between strings are short: the first
+/// 32 bytes are tested eight at a time in a register, and only a longer stretch goes to
+/// memchr's vector search (whose setup costs more than a short key).
+#[inline]
+fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES << 7;
+    let (wa, wb) = (ONES * u64::from(a), ONES * u64::from(b));
+    let mut at = 0;
+    while at + 8 <= hay.len() && at < 32 {
+        let w = u64::from_le_bytes(hay[at..at + 8].try_into().unwrap_or([0; 8]));
+        // A zero byte of w ^ wa is an `a` (the classic has-zero-byte test; exact for the lowest
+        // match, which is the one taken).
+        let (xa, xb) = (w ^ wa, w ^ wb);
+        let found = ((xa.wrapping_sub(ONES) & !xa) | (xb.wrapping_sub(ONES) & !xb)) & HIGH;
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    if at < 32 {
+        // Fewer than eight bytes left.
+        return hay[at..].iter().position(|&c| c == a || c == b).map(|p| p + at);
+    }
+    memchr::memchr2(a, b, &hay[at..]).map(|p| p + at)
+}
 
 /// The characters of text content in a JSON record, and how many images, documents and
 /// videos it holds. One scan of the bytes: a string followed by `:` is a key; a string value
@@ -1255,13 +1348,14 @@ pub fn text_content(b: &[u8]) -> (u64, u64) {
     let (mut chars, mut media) = (0u64, 0u64);
     let mut key: &[u8] = b"";
     let mut i = 0;
-    while let Some(q) = memchr::memchr(b'"', &b[i..]) {
+    // The next opening quote (a backslash outside a string is skipped as any other byte).
+    while let Some(q) = find2(&b[i..], b'"', b'"') {
         let start = i + q + 1;
         // The string's end: the next quote not escaped. Escapes are rare; jump between them.
         let mut j = start;
         let mut escapes = 0u64;
         loop {
-            match memchr::memchr2(b'"', b'\\', &b[j..]) {
+            match find2(&b[j.min(b.len())..], b'"', b'\\') {
                 Some(k) if b[j + k] == b'\\' => {
                     // `\uXXXX` is one character in 6 bytes, `\x` one in 2.
                     let width: usize = if b.get(j + k + 1) == Some(&b'u') { 6 } else { 2 };
@@ -1287,13 +1381,13 @@ pub fn text_content(b: &[u8]) -> (u64, u64) {
         let next = b[i..].iter().position(|c| !c.is_ascii_whitespace()).map(|p| i + p);
         if next.is_some_and(|n| b[n] == b':') {
             key = s;
-            if MEDIA_KEYS.contains(&s) {
+            if is_media_key(s) {
                 let after = next.map(|n| n + 1).unwrap_or(b.len());
                 if b[after..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
                     media += 1;
                 }
             }
-        } else if TEXT_KEYS.contains(&key) {
+        } else if is_text_key(key) {
             // Characters: bytes, less UTF-8 continuation bytes, less the escapes' extra bytes.
             // Most text is ASCII (checked a word at a time); only other text is counted byte by byte.
             let cont = if s.is_ascii() { 0 } else { s.iter().map(|&c| u64::from((c as i8) < -64)).sum::<u64>() };
@@ -1390,6 +1484,42 @@ mod tests {
         assert_eq!(text_content(converse.as_bytes()), (5, 1));
         // Malformed input: a partial count, no panic.
         let _ = text_content(br#"{"text":"unterminated \"#);
+    }
+
+    #[test]
+    fn find2_finds_what_a_plain_scan_finds() {
+        // Every length to 80 and every position of the first match (or none), with bytes that
+        // sit next to '"' and '\\' in value and high bytes that could fool the word test.
+        let filler = [b'a', b'!', b'#', b'[', b']', 0x80, 0xff, 0x01, b' '];
+        for len in 0..80usize {
+            for first in (0..=len).step_by(1) {
+                for (i, &target) in [b'"', b'\\'].iter().enumerate() {
+                    let mut hay: Vec<u8> = (0..len).map(|k| filler[(k * 7 + i + first) % filler.len()]).collect();
+                    if first < len {
+                        hay[first] = target;
+                        if first + 1 < len {
+                            hay[first + 1] = b'"';
+                        }
+                    }
+                    let want = hay.iter().position(|&c| c == b'"' || c == b'\\');
+                    assert_eq!(find2(&hay, b'"', b'\\'), want, "{hay:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_matches_are_the_key_lists() {
+        for k in TEXT_KEYS {
+            assert!(is_text_key(k.as_bytes()) && !is_media_key(k.as_bytes()), "{k}");
+        }
+        for k in MEDIA_KEYS {
+            assert!(is_media_key(k.as_bytes()) && !is_text_key(k.as_bytes()), "{k}");
+        }
+        assert!(!is_text_key(b"type") && !is_text_key(b"texts2") && !is_media_key(b"images"));
+        // Keys, gaps and strings longer than the byte-by-byte stretch go to the vector search.
+        let long = format!(r#"{{"{}":1, {}"text" : "{}\"{}"}}"#, "k".repeat(40), " ".repeat(40), "a".repeat(50), "b".repeat(30));
+        assert_eq!(text_content(long.as_bytes()), (81, 0));
     }
 
     #[test]

@@ -419,13 +419,15 @@ fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Reque
     };
     let resource_policy = layer == Layer::Resource;
     let principal_layer = matches!(layer, Layer::Resource | Layer::Rcp);
-    let one = |p: &String, c: Option<&super::matching::CompiledArn>| {
-        c.and_then(|c| c.matches(p, pre.arn.as_ref())).unwrap_or_else(|| resource_matches(p, &req.resource, Some(&req.context), resource_policy))
+    let one = |p: &String, compiled: Option<&super::matching::CompiledArn>| {
+        compiled
+            .and_then(|arn| arn.matches(p, pre.arn.as_ref()))
+            .unwrap_or_else(|| resource_matches(p, &req.resource, Some(&req.context), resource_policy))
     };
     let resource = action
         && match (&st.resource, &st.not_resource) {
-            (Some(r), _) => r.iter().enumerate().any(|(i, p)| one(p, st.compiled.resources.get(i))),
-            (None, Some(nr)) => !nr.iter().enumerate().any(|(i, p)| one(p, st.compiled.not_resources.get(i))),
+            (Some(r), _) => r.iter().enumerate().any(|(i, p)| one(p, c.resources.get(i))),
+            (None, Some(nr)) => !nr.iter().enumerate().any(|(i, p)| one(p, c.not_resources.get(i))),
             (None, None) => resource_policy,
         };
     let principal = if !principal_layer {

@@ -112,8 +112,9 @@ pub struct Statement {
 }
 
 /// What a statement's patterns are, prepared once: the services its Action patterns can
-/// match (None: any — a wildcard before the ':' or no Action list), and each Resource /
-/// NotResource pattern split into its ARN segments.
+/// match (None: any — a wildcard before the ':' or no Action list), each Action / NotAction
+/// pattern lower-cased with its shape, and each Resource / NotResource pattern split into its
+/// ARN segments with their shapes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Compiled {
     /// A hash of each lower-cased service the Action patterns name (None: any — a wildcard

@@ -216,8 +216,14 @@ impl Report {
 /// A JSON string borrowed from the line when it holds no escape (copied only when it does).
 /// serde's own `Cow<str>` inside an `Option` or a `Vec` always copies (its `borrow` attribute
 /// reaches a bare `Cow` only): one allocation per string field of every record.
-#[derive(Debug, Clone, PartialEq, Eq)]
 struct Text<'a>(Cow<'a, str>);
+
+/// Shown as the string is (`"system"`), as the `Cow` it replaced was: messages quote it.
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
 
 impl std::ops::Deref for Text<'_> {
     type Target = str;
@@ -1355,7 +1361,7 @@ pub fn text_content(b: &[u8]) -> (u64, u64) {
         let mut j = start;
         let mut escapes = 0u64;
         loop {
-            match find2(&b[j.min(b.len())..], b'"', b'\\') {
+            match find2(&b[j..], b'"', b'\\') {
                 Some(k) if b[j + k] == b'\\' => {
                     // `\uXXXX` is one character in 6 bytes, `\x` one in 2.
                     let width: usize = if b.get(j + k + 1) == Some(&b'u') { 6 } else { 2 };
@@ -1596,6 +1602,14 @@ mod tests {
         let dup = r.problems.iter().find(|p| p.code.as_str() == "duplicate-record-id").unwrap();
         assert_eq!(dup.examples[0].line, 3);
         assert!(dup.examples[0].message.contains("line 1"));
+    }
+
+    #[test]
+    fn a_string_field_is_quoted_in_messages_as_written() {
+        let line = r#"{"recordId":"a","modelInput":{"messages":[{"role":"system","content":[{"text":"hi"}]}]}}"#;
+        let r = run(Family::Nova, line);
+        let p = r.problems.iter().find(|p| p.code.as_str() == "wrong-shape").expect("a wrong shape");
+        assert!(p.examples[0].message.ends_with(r#"role must be user or assistant, not "system""#), "{}", p.examples[0].message);
     }
 
     #[test]

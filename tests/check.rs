@@ -1040,10 +1040,9 @@ fn verdict(code: i32, report: &Value) -> (i32, Vec<String>, Vec<String>) {
 
 /// Issue 12: the same verdict under transient faults. The healthy setup and twelve broken ones
 /// (model, trust ×2, role_s3 ×2, role_invoke, kms, bucket ×2, passrole, quotas, jobs) are
-/// checked fault-free,
-/// then with 10% of their requests failing — throttles (each service's own error), 5xx,
-/// connection resets and answers held past the 1 s call timeout — under three seeds, with a
-/// retry budget of 10 attempts a call. Faults are
+/// checked fault-free, then with 10% of their requests failing — throttles (each service's own
+/// error), 5xx, connection resets and answers held past the 1 s call timeout — under three
+/// seeds, with a retry budget of 10 attempts a call. Faults are
 /// aimed at this test's own access keys, so the tests beside it see none. Every verdict must
 /// equal the fault-free one, check by check.
 #[tokio::test]

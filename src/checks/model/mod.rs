@@ -104,26 +104,22 @@ fn batch_support(
             return;
         }
         (Some(false), _) => f.push(diags::no_batch(fm, name, region, via_profile, Some(&no_quota), entry)),
-        // A read that failed (throttled, 5xx, network) leaves the line unknown: the catalogue
-        // fills gaps only where the account cannot answer (offline, a denied read, no model
-        // name), not where it did not answer this time.
-        (None, Some(true)) if matches!(&snap.quotas, Known::Unknown(e) if e.kind == crate::snapshot::ReadErrorKind::Failed) => {
-            let e = match &snap.quotas {
-                Known::Unknown(e) => e.to_string(),
-                Known::Value(_) => String::new(),
-            };
-            let why = format!(
-                "the batch quotas could not be read ({e}); the dated catalogue (as of {}) is used only where the account cannot answer",
-                crate::catalogue::as_of()
-            );
-            out.unknown(F, line, &codes, why.clone());
-            out.findings.push(diags::batch_support_unknown(fm, why));
-            return;
-        }
-        // The account cannot answer (a denied read, or no model name to look the quotas up
-        // by): the catalogue is the fallback, and says so.
         (None, Some(true)) => {
             let why = match &snap.quotas {
+                // A read that failed (throttled, 5xx, network) leaves the line unknown: the
+                // catalogue fills gaps only where the account cannot answer (offline, a denied
+                // read, no model name), not where it did not answer this time.
+                Known::Unknown(e) if e.kind == crate::snapshot::ReadErrorKind::Failed => {
+                    let why = format!(
+                        "the batch quotas could not be read ({e}); the dated catalogue (as of {}) is used only where the account cannot answer",
+                        crate::catalogue::as_of()
+                    );
+                    out.unknown(F, line, &codes, why.clone());
+                    out.findings.push(diags::batch_support_unknown(fm, why));
+                    return;
+                }
+                // The account cannot answer (a denied read, or no model name to look the quotas
+                // up by): the catalogue is the fallback, and says so.
                 Known::Unknown(e) => format!("the batch quotas could not be read ({e})"),
                 _ => "the model's quota name is not known".into(),
             };

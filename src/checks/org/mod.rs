@@ -173,16 +173,14 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
     // Policies from files carry no organization id, and the OU paths (aws:PrincipalOrgPaths,
     // aws:ResourceOrgPaths) are never read: a denial that may rest on a condition over them
     // cannot be told from a real one, so the line is unknown.
-    let uses = |keys: &[&str]| {
-        state.scps.iter().chain(&state.rcps).flat_map(|l| &l.policies).any(|p| {
-            let text = p.document.to_string().to_ascii_lowercase();
-            keys.iter().any(|k| text.contains(k))
-        })
+    // Only looked at when something was blocked: each policy is serialised once to look.
+    let texts: Vec<String> = if blocked.is_empty() {
+        vec![]
+    } else {
+        state.scps.iter().chain(&state.rcps).flat_map(|l| &l.policies).map(|p| p.document.to_string().to_ascii_lowercase()).collect()
     };
-    // Only read when something was blocked: the policies are serialised to look.
-    let unevaluable =
-        || uses(&["aws:principalorgpaths", "aws:resourceorgpaths"]) || (state.org_id.is_none() && uses(&["aws:principalorgid", "aws:resourceorgid"]));
-    if !blocked.is_empty() && unevaluable() {
+    let uses = |keys: &[&str]| texts.iter().any(|t| keys.iter().any(|k| t.contains(k)));
+    if uses(&["aws:principalorgpaths", "aws:resourceorgpaths"]) || (state.org_id.is_none() && uses(&["aws:principalorgid", "aws:resourceorgid"])) {
         out.unknown(
             F,
             NAME,

@@ -6,13 +6,16 @@
 //! to say why.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 pub use crate::validate::diags::Code;
+
+mod fast;
+mod ids;
 
 /// The shape `modelInput` must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -574,8 +577,9 @@ struct MistralInput<'a> {
 struct RoleContent<'a> {
     #[serde(borrow)]
     role: Option<Text<'a>>,
-    #[serde(borrow)]
-    content: Option<&'a RawValue>,
+    /// Only its presence is checked (per family).
+    #[allow(dead_code)]
+    content: Option<IgnoredAny>,
 }
 
 /// DeepSeek-R1 (AWS, "DeepSeek models", text completion): `prompt` (required), `temperature`
@@ -666,9 +670,16 @@ pub struct Validator {
     family: Family,
     limits: Limits,
     max_examples: usize,
-    /// recordId hash → first line. 16 bytes a record whatever the id's length. The key is
-    /// already a keyed hash, so the map uses it as it is instead of hashing it again.
-    ids: HashMap<u64, u64, std::hash::BuildHasherDefault<KeyIsHash>>,
+    /// recordId hash → first line. 16 bytes a record (32 at worst) whatever the id's length.
+    ids: ids::IdTable,
+    /// The last record's id, looked up one record late: its table slot is prefetched, and
+    /// arrives while the next record parses. Its hash, place, line, and the id itself.
+    pending: Option<(u64, u64, u64)>,
+    pending_id: String,
+    /// Whether records may take the fast path ([`Validator::serde_only`] turns it off).
+    fast: bool,
+    /// Records the fast path parsed (the rest went to serde_json).
+    fast_lines: u64,
     /// Whether duplicate recordIds are looked for across the whole input (see
     /// [`Validator::without_duplicate_ids`]).
     track_ids: bool,
@@ -692,26 +703,6 @@ pub struct Validator {
     closed: usize,
 }
 
-/// The hasher of a map whose u64 keys are already keyed hashes: the key itself.
-#[derive(Default)]
-struct KeyIsHash(u64);
-
-impl std::hash::Hasher for KeyIsHash {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are hashed; any other input is folded in, never dropped.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// One record's verdict: Ok(output ceiling) or the problem.
 type LineResult = Result<u64, (Code, String)>;
 
 impl Validator {
@@ -720,7 +711,11 @@ impl Validator {
             family,
             limits,
             max_examples,
-            ids: HashMap::default(),
+            ids: ids::IdTable::default(),
+            pending: None,
+            pending_id: String::new(),
+            fast: true,
+            fast_lines: 0,
             track_ids: true,
             problems: BTreeMap::new(),
             hasher: foldhash::fast::RandomState::default(),
@@ -741,6 +736,7 @@ impl Validator {
     /// Starts the next file of a job (a folder validated as one job): line numbers, the byte
     /// order mark and the per-file quotas restart; recordIds are compared across every file.
     pub fn start_file(&mut self, name: &str) {
+        self.settle_id();
         self.close_file();
         self.files.push(FileCount { name: name.to_string(), lines: self.line, records: self.records, bytes: self.bytes });
         self.file_line = 0;
@@ -761,6 +757,14 @@ impl Validator {
     /// the input into jobs and checks each job's ids exactly as it writes them.
     pub fn without_duplicate_ids(mut self) -> Validator {
         self.track_ids = false;
+        self
+    }
+
+    /// Parses every record with serde_json alone, never the fast path: the reference the fast
+    /// path is tested against (the differential tests and the `validate_line` fuzz target).
+    #[doc(hidden)]
+    pub fn serde_only(mut self) -> Validator {
+        self.fast = false;
         self
     }
 
@@ -797,12 +801,6 @@ impl Validator {
         }
         self.records += 1;
         let n = self.file_line;
-        // UTF-8 is checked once for the whole line (fast), so the parser need not re-check
-        // each string; every family parses from &str.
-        let line = match std::str::from_utf8(line) {
-            Ok(t) => t,
-            Err(e) => return self.report(Code::InvalidUtf8, n, format!("not UTF-8: {e}")),
-        };
         let outcome = match self.family {
             Family::Anthropic => self.anthropic(line),
             Family::TitanEmbed => self.generic::<TitanEmbedInput>(line, Self::titan),
@@ -838,44 +836,67 @@ impl Validator {
             Err((code, msg)) => {
                 // A record with a problem still counts toward the ceiling when it declares a
                 // maximum: once fixed it will be sent with it.
-                self.output_ceiling += declared_max_output(line).unwrap_or(0);
+                self.output_ceiling += std::str::from_utf8(line).ok().and_then(declared_max_output).unwrap_or(0);
                 self.report(code, n, msg)
             }
         }
     }
 
-    fn count_text(&mut self, line: &str) {
-        let (chars, media) = text_content(line.as_bytes());
-        self.input_chars += chars;
-        self.media += media;
+    fn count_text(&mut self, tally: fast::Tally) {
+        self.input_chars += tally.chars;
+        self.media += tally.media;
+    }
+
+    /// Parses a record into the family's shape: the fast path first, serde_json when the fast
+    /// path cannot vouch for the line (serde_json then also words any error). The text content
+    /// comes with it, counted by the same rules either way.
+    fn parse<'a, M: Deserialize<'a>>(&mut self, raw: &'a [u8]) -> Result<(Envelope<'a, M>, fast::Tally), (Code, String)> {
+        // The unknown family keeps modelInput as serde_json's RawValue, which only it reads.
+        if self.fast && self.family != Family::Unknown {
+            if let Some(parsed) = fast::from_slice::<Envelope<M>>(raw) {
+                self.fast_lines += 1;
+                return Ok(parsed);
+            }
+        }
+        let line = std::str::from_utf8(raw).map_err(|e| (Code::InvalidUtf8, format!("not UTF-8: {e}")))?;
+        let rec: Envelope<M> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
+        let (chars, media) = text_content(raw);
+        Ok((rec, fast::Tally { chars, media }))
     }
 
     fn record_id(&mut self, id: Option<&str>) {
         if !self.track_ids {
             return;
         }
+        self.settle_id();
         if let Some(id) = id {
             use std::hash::{BuildHasher, Hasher};
             let mut h = self.hasher.build_hasher();
             h.write(id.as_bytes());
             let key = h.finish();
             let line = self.file_line;
-            // The first occurrence: the file's index in the upper 24 bits, its line below.
+            // Where it is: the file's index in the upper 24 bits, its line below.
             let here = ((self.files.len().saturating_sub(1) as u64) << 40) | line;
-            match self.ids.entry(key) {
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    let first = *first.get();
-                    let (file, at) = ((first >> 40) as usize, first & ((1 << 40) - 1));
-                    let where_ = match self.files.get(file) {
-                        Some(f) if self.files.len() > 1 => format!("line {at} of {}", f.name),
-                        _ => format!("line {at}"),
-                    };
-                    self.report(Code::DuplicateRecordId, line, format!("recordId {id:?} also on {where_}"));
-                }
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(here);
-                }
-            }
+            self.ids.prefetch(key);
+            self.pending = Some((key, here, line));
+            self.pending_id.clear();
+            self.pending_id.push_str(id);
+        }
+    }
+
+    /// Looks up the pending recordId (see `pending`). Called before the next one, when a file
+    /// starts and when the job ends, so a duplicate is reported against its own file and line.
+    fn settle_id(&mut self) {
+        let Some((key, here, line)) = self.pending.take() else { return };
+        if let Some(first) = self.ids.insert(key, here) {
+            let (file, at) = ((first >> 40) as usize, first & ((1 << 40) - 1));
+            let where_ = match self.files.get(file) {
+                Some(f) if self.files.len() > 1 => format!("line {at} of {}", f.name),
+                _ => format!("line {at}"),
+            };
+            let id = std::mem::take(&mut self.pending_id);
+            self.report(Code::DuplicateRecordId, line, format!("recordId {id:?} also on {where_}"));
+            self.pending_id = id;
         }
     }
 
@@ -917,17 +938,17 @@ impl Validator {
         }
     }
 
-    fn anthropic(&mut self, line: &str) -> LineResult {
-        let rec: Envelope<AnthropicInput> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
+    fn anthropic(&mut self, line: &[u8]) -> LineResult {
+        let (rec, tally) = self.parse::<AnthropicInput>(line)?;
         self.record_id(rec.record_id.as_deref());
-        let m = rec.model_input.ok_or((Code::MissingModelInput, "no modelInput".to_string()))?;
-        self.count_text(line);
+        let m = rec.model_input.ok_or_else(|| (Code::MissingModelInput, "no modelInput".to_string()))?;
+        self.count_text(tally);
         match m.anthropic_version.as_deref() {
             Some(ANTHROPIC_VERSION) => {}
             Some(v) => return Err((Code::WrongShape, format!("anthropic_version is {v:?}; Bedrock needs {ANTHROPIC_VERSION:?}"))),
             None => return Err((Code::WrongShape, format!("anthropic_version is missing; Bedrock needs {ANTHROPIC_VERSION:?}"))),
         }
-        let max = m.max_tokens.as_ref().ok_or((Code::WrongShape, "max_tokens is missing".to_string()))?;
+        let max = m.max_tokens.as_ref().ok_or_else(|| (Code::WrongShape, "max_tokens is missing".to_string()))?;
         let max = max.as_positive_int().ok_or_else(|| (Code::WrongShape, format!("max_tokens must be a positive integer, not {}", max.0)))?;
         if let Some(limit) = self.limits.max_output_tokens {
             if max > limit {
@@ -952,11 +973,11 @@ impl Validator {
         Ok(max)
     }
 
-    fn generic<'a, M: Deserialize<'a>>(&mut self, line: &'a str, check: fn(&Validator, M) -> LineResult) -> LineResult {
-        let rec: Envelope<M> = serde_json::from_str(line).map_err(|e| self.diagnose(line, e))?;
+    fn generic<'a, M: Deserialize<'a>>(&mut self, line: &'a [u8], check: fn(&Validator, M) -> LineResult) -> LineResult {
+        let (rec, tally) = self.parse::<M>(line)?;
         self.record_id(rec.record_id.as_deref());
-        let m = rec.model_input.ok_or((Code::MissingModelInput, "no modelInput".to_string()))?;
-        self.count_text(line);
+        let m = rec.model_input.ok_or_else(|| (Code::MissingModelInput, "no modelInput".to_string()))?;
+        self.count_text(tally);
         check(self, m)
     }
 
@@ -1243,6 +1264,7 @@ impl Validator {
     /// inference job", "Batch inference job size", "Minimum number of records per batch inference
     /// job" per job).
     pub fn finish(mut self, source: &str, key_name: Option<&str>) -> Report {
+        self.settle_id();
         if let Some(name) = key_name {
             if !name.ends_with(".jsonl") {
                 self.report(Code::NotJsonl, 0, format!("{name}: Bedrock reads only files whose names end in .jsonl"));
@@ -1648,125 +1670,128 @@ mod tests {
         assert_eq!(codes(&run(Family::Unknown, r#"{"modelInput":"text"}"#)), vec!["bad-model-input"]);
     }
 
+    /// The families added from AWS's model-parameter pages: a good `modelInput`, then one bad
+    /// one per rule, each with the code it must give.
+    const FAMILY_CASES: &[(Family, &str, &[&str])] = &[
+        (Family::TitanEmbedImage, r#"{"inputText":"a cat"}"#, &[]),
+        (Family::TitanEmbedImage, r#"{"inputImage":"iVBORw0KGgo=","embeddingConfig":{"outputEmbeddingLength":384}}"#, &[]),
+        (Family::TitanEmbedImage, r#"{"embeddingConfig":{"outputEmbeddingLength":256}}"#, &["wrong-shape"]),
+        (Family::TitanEmbedImage, r#"{"inputText":"x","embeddingConfig":{"outputEmbeddingLength":512}}"#, &["wrong-shape"]),
+        (Family::Mistral, r#"{"prompt":"<s>[INST] hi [/INST]","max_tokens":50,"stop":["</s>"],"top_k":5}"#, &[]),
+        (
+            Family::Mistral,
+            r#"{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"tool_choice":"auto","max_tokens":9}"#,
+            &[],
+        ),
+        (Family::Mistral, r#"{"max_tokens":9}"#, &["wrong-shape"]),
+        (Family::Mistral, r#"{"prompt":"x","messages":[{"role":"user","content":"hi"}]}"#, &["wrong-shape"]),
+        (Family::Mistral, r#"{"messages":[{"role":"developer","content":"hi"}]}"#, &["wrong-shape"]),
+        (Family::Mistral, r#"{"messages":[{"role":"user","content":"hi"}],"tool_choice":"required"}"#, &["wrong-shape"]),
+        (Family::Mistral, r#"{"prompt":"x","max_tokens":0}"#, &["wrong-shape"]),
+        (Family::DeepSeek, r#"{"prompt":"why?","max_tokens":2048,"temperature":0.6,"top_p":0.9,"stop":["STOP"]}"#, &[]),
+        (Family::DeepSeek, r#"{"max_tokens":10}"#, &["wrong-shape"]),
+        (Family::DeepSeek, r#"{"prompt":"x","max_tokens":40000}"#, &["max-tokens-over-limit"]),
+        (Family::DeepSeek, r#"{"prompt":"x","temperature":1.5}"#, &["wrong-shape"]),
+        (Family::DeepSeek, r#"{"prompt":"x","stop":["a","b","c","d","e","f","g","h","i","j","k"]}"#, &["wrong-shape"]),
+        (
+            Family::OpenAi,
+            r#"{"messages":[{"role":"developer","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":500,"reasoning_effort":"low","temperature":1}"#,
+            &[],
+        ),
+        (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":20}"#, &[]),
+        (Family::OpenAi, r#"{"prompt":"hi"}"#, &["wrong-shape"]),
+        (Family::OpenAi, r#"{"messages":[{"role":"robot","content":"hi"}]}"#, &["wrong-shape"]),
+        (Family::OpenAi, r#"{"messages":[{"role":"user"}]}"#, &["wrong-shape"]),
+        (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"extreme"}"#, &["wrong-shape"]),
+        (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":-1}"#, &["wrong-shape"]),
+        // Nova Multimodal Embeddings: a good text and a good image request, then a bad one per rule.
+        (
+            Family::NovaEmbed,
+            r#"{"schemaVersion":"nova-multimodal-embed-v1","taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","embeddingDimension":3072,"text":{"truncationMode":"END","value":"a cat"}}}"#,
+            &[],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"IMAGE_RETRIEVAL","image":{"format":"png","detailLevel":"STANDARD_IMAGE","source":{"bytes":"iVBORw0KGgo="}}}}"#,
+            &[],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"schemaVersion":"v2","taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#,
+            &["wrong-shape"],
+        ),
+        (Family::NovaEmbed, r#"{"singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#, &["wrong-shape"]),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"EMBED","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#,
+            &["wrong-shape"],
+        ),
+        (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING"}"#, &["wrong-shape"]),
+        (Family::NovaEmbed, r#"{"taskType":"SEGMENTED_EMBEDDING"}"#, &["wrong-shape"]),
+        (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"text":{"value":"x"}}}"#, &["wrong-shape"]),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"SEARCH","text":{"value":"x"}}}"#,
+            &["wrong-shape"],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","embeddingDimension":512,"text":{"value":"x"}}}"#,
+            &["wrong-shape"],
+        ),
+        (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX"}}"#, &["wrong-shape"]),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"},"audio":{"format":"mp3","source":{}}}}"#,
+            &["wrong-shape"],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{}}}"#,
+            &["wrong-shape"],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x","truncationMode":"MIDDLE"}}}"#,
+            &["wrong-shape"],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","image":{"format":"png"}}}"#,
+            &["wrong-shape"],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","image":{"format":"bmp","source":{}}}}"#,
+            &["wrong-shape"],
+        ),
+        (
+            Family::NovaEmbed,
+            r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"VIDEO_RETRIEVAL","video":{"format":"mp4","source":{},"embeddingMode":"VIDEO_ONLY"}}}"#,
+            &["wrong-shape"],
+        ),
+        // Cohere Embed v3: good texts and a good image, then a bad one per rule.
+        (
+            Family::CohereEmbed,
+            r#"{"texts":["a cat","a dog"],"input_type":"search_document","truncate":"END","embedding_types":["float","int8"]}"#,
+            &[],
+        ),
+        (Family::CohereEmbed, r#"{"images":["data:image/png;base64,iVBORw0KGgo="],"input_type":"image"}"#, &[]),
+        (Family::CohereEmbed, r#"{"texts":["x"]}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"search"}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"input_type":"clustering"}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"texts":["x"],"images":["data:image/png;base64,AA=="],"input_type":"image"}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"images":["data:image/png;base64,AA==","data:image/png;base64,AA=="],"input_type":"image"}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"images":["https://example.com/cat.png"],"input_type":"image"}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"classification","truncate":"MIDDLE"}"#, &["wrong-shape"]),
+        (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"classification","embedding_types":["double"]}"#, &["wrong-shape"]),
+    ];
+
     /// The families added from AWS's model-parameter pages: a good record, then one bad record
     /// per rule, each with the code it must give.
     #[test]
     fn mistral_deepseek_openai_and_titan_multimodal() {
-        let cases: &[(Family, &str, &[&str])] = &[
-            (Family::TitanEmbedImage, r#"{"inputText":"a cat"}"#, &[]),
-            (Family::TitanEmbedImage, r#"{"inputImage":"iVBORw0KGgo=","embeddingConfig":{"outputEmbeddingLength":384}}"#, &[]),
-            (Family::TitanEmbedImage, r#"{"embeddingConfig":{"outputEmbeddingLength":256}}"#, &["wrong-shape"]),
-            (Family::TitanEmbedImage, r#"{"inputText":"x","embeddingConfig":{"outputEmbeddingLength":512}}"#, &["wrong-shape"]),
-            (Family::Mistral, r#"{"prompt":"<s>[INST] hi [/INST]","max_tokens":50,"stop":["</s>"],"top_k":5}"#, &[]),
-            (
-                Family::Mistral,
-                r#"{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"tool_choice":"auto","max_tokens":9}"#,
-                &[],
-            ),
-            (Family::Mistral, r#"{"max_tokens":9}"#, &["wrong-shape"]),
-            (Family::Mistral, r#"{"prompt":"x","messages":[{"role":"user","content":"hi"}]}"#, &["wrong-shape"]),
-            (Family::Mistral, r#"{"messages":[{"role":"developer","content":"hi"}]}"#, &["wrong-shape"]),
-            (Family::Mistral, r#"{"messages":[{"role":"user","content":"hi"}],"tool_choice":"required"}"#, &["wrong-shape"]),
-            (Family::Mistral, r#"{"prompt":"x","max_tokens":0}"#, &["wrong-shape"]),
-            (Family::DeepSeek, r#"{"prompt":"why?","max_tokens":2048,"temperature":0.6,"top_p":0.9,"stop":["STOP"]}"#, &[]),
-            (Family::DeepSeek, r#"{"max_tokens":10}"#, &["wrong-shape"]),
-            (Family::DeepSeek, r#"{"prompt":"x","max_tokens":40000}"#, &["max-tokens-over-limit"]),
-            (Family::DeepSeek, r#"{"prompt":"x","temperature":1.5}"#, &["wrong-shape"]),
-            (Family::DeepSeek, r#"{"prompt":"x","stop":["a","b","c","d","e","f","g","h","i","j","k"]}"#, &["wrong-shape"]),
-            (
-                Family::OpenAi,
-                r#"{"messages":[{"role":"developer","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi"}]}],"max_completion_tokens":500,"reasoning_effort":"low","temperature":1}"#,
-                &[],
-            ),
-            (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":20}"#, &[]),
-            (Family::OpenAi, r#"{"prompt":"hi"}"#, &["wrong-shape"]),
-            (Family::OpenAi, r#"{"messages":[{"role":"robot","content":"hi"}]}"#, &["wrong-shape"]),
-            (Family::OpenAi, r#"{"messages":[{"role":"user"}]}"#, &["wrong-shape"]),
-            (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"extreme"}"#, &["wrong-shape"]),
-            (Family::OpenAi, r#"{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":-1}"#, &["wrong-shape"]),
-            // Nova Multimodal Embeddings: a good text and a good image request, then a bad one per rule.
-            (
-                Family::NovaEmbed,
-                r#"{"schemaVersion":"nova-multimodal-embed-v1","taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","embeddingDimension":3072,"text":{"truncationMode":"END","value":"a cat"}}}"#,
-                &[],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"IMAGE_RETRIEVAL","image":{"format":"png","detailLevel":"STANDARD_IMAGE","source":{"bytes":"iVBORw0KGgo="}}}}"#,
-                &[],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"schemaVersion":"v2","taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#,
-                &["wrong-shape"],
-            ),
-            (Family::NovaEmbed, r#"{"singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#, &["wrong-shape"]),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"EMBED","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"}}}"#,
-                &["wrong-shape"],
-            ),
-            (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING"}"#, &["wrong-shape"]),
-            (Family::NovaEmbed, r#"{"taskType":"SEGMENTED_EMBEDDING"}"#, &["wrong-shape"]),
-            (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"text":{"value":"x"}}}"#, &["wrong-shape"]),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"SEARCH","text":{"value":"x"}}}"#,
-                &["wrong-shape"],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","embeddingDimension":512,"text":{"value":"x"}}}"#,
-                &["wrong-shape"],
-            ),
-            (Family::NovaEmbed, r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX"}}"#, &["wrong-shape"]),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x"},"audio":{"format":"mp3","source":{}}}}"#,
-                &["wrong-shape"],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{}}}"#,
-                &["wrong-shape"],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","text":{"value":"x","truncationMode":"MIDDLE"}}}"#,
-                &["wrong-shape"],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","image":{"format":"png"}}}"#,
-                &["wrong-shape"],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"GENERIC_INDEX","image":{"format":"bmp","source":{}}}}"#,
-                &["wrong-shape"],
-            ),
-            (
-                Family::NovaEmbed,
-                r#"{"taskType":"SINGLE_EMBEDDING","singleEmbeddingParams":{"embeddingPurpose":"VIDEO_RETRIEVAL","video":{"format":"mp4","source":{},"embeddingMode":"VIDEO_ONLY"}}}"#,
-                &["wrong-shape"],
-            ),
-            // Cohere Embed v3: good texts and a good image, then a bad one per rule.
-            (
-                Family::CohereEmbed,
-                r#"{"texts":["a cat","a dog"],"input_type":"search_document","truncate":"END","embedding_types":["float","int8"]}"#,
-                &[],
-            ),
-            (Family::CohereEmbed, r#"{"images":["data:image/png;base64,iVBORw0KGgo="],"input_type":"image"}"#, &[]),
-            (Family::CohereEmbed, r#"{"texts":["x"]}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"search"}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"input_type":"clustering"}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"texts":["x"],"images":["data:image/png;base64,AA=="],"input_type":"image"}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"images":["data:image/png;base64,AA==","data:image/png;base64,AA=="],"input_type":"image"}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"images":["https://example.com/cat.png"],"input_type":"image"}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"classification","truncate":"MIDDLE"}"#, &["wrong-shape"]),
-            (Family::CohereEmbed, r#"{"texts":["x"],"input_type":"classification","embedding_types":["double"]}"#, &["wrong-shape"]),
-        ];
-        for (family, input, want) in cases {
+        for (family, input, want) in FAMILY_CASES {
             let r = run(*family, &format!(r#"{{"recordId":"a","modelInput":{input}}}"#));
             assert_eq!(codes(&r), *want, "{family:?} {input}: {:?}", r.problems);
         }
@@ -1807,5 +1832,196 @@ mod tests {
             v.feed(s);
         }
         let _ = v.finish("x", None);
+    }
+
+    /// Records every family's fast path must take, and forms it must hand to serde_json.
+    fn seeds() -> Vec<(Family, String)> {
+        let mut seeds: Vec<(Family, String)> =
+            FAMILY_CASES.iter().map(|(f, input, _)| (*f, format!(r#"{{"recordId":"a","modelInput":{input}}}"#))).collect();
+        seeds.push((Family::Anthropic, OK.to_string()));
+        let odd = [
+            // Escapes of every kind, a surrogate pair and a lone one, text in several scripts.
+            r#"{"recordId":"a\u0062\n","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":9,"system":"s\t\"\\\/\b\f\r","messages":[{"role":"user","content":[{"type":"text","text":"caf\u00e9 😀 \ud83d\ude00 日本語"},{"type":"image","source":{}}]}]}}"#,
+            r#"{"recordId":"\ud800","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":9,"messages":[{"role":"user","content":"x"}]}}"#,
+            // Numbers: negative zero, exponents, floats, too big for u64, leading zeros.
+            r#"{"recordId":"n","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":1e3,"temperature":-0,"top_p":0.5e-1,"messages":[{"role":"user","content":"x"}]}}"#,
+            r#"{"recordId":"n","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":18446744073709551616,"messages":[{"role":"user","content":"x"}]}}"#,
+            r#"{"recordId":"n","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":123456789012345678,"messages":[{"role":"user","content":"x"}]}}"#,
+            r#"{"recordId":"n","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":007,"messages":[{"role":"user","content":"x"}]}}"#,
+            // Whitespace everywhere, a struct written as an array, a duplicate key.
+            " { \"recordId\" :\t\"w\" ,\r\"modelInput\" : { \"anthropic_version\" : \"bedrock-2023-05-31\" , \"max_tokens\" : 5 , \"messages\" : [ { \"role\" : \"user\" , \"content\" : \"x\" } ] } } ",
+            r#"{"recordId":"w","modelInput":["bedrock-2023-05-31",5]}"#,
+            r#"{"recordId":"d","recordId":"e","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":5,"messages":[{"role":"user","content":"x"}]}}"#,
+            r#"{"recordId":"x","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":5,"metadata":{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}},"messages":[]}}"#,
+            r#"{"recordId":"c","modelInput":{"messages":[{"role":"user","content":[{"text":"x"},{"document":{"format":"pdf","name":"n","source":{"bytes":"AA=="}}}]}],"toolConfig":{"tools":[]}}}"#,
+        ];
+        for family in Family::ALL {
+            seeds.extend(odd.iter().map(|l| (family, l.to_string())));
+        }
+        seeds
+    }
+
+    /// Changes a record the ways a broken or unusual file would: bytes dropped, doubled or
+    /// replaced; tokens of JSON, escapes, numbers, text and media keys, bad UTF-8 put in.
+    fn mutate(line: &mut Vec<u8>, rng: &mut u64) {
+        let mut next = |n: usize| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            (*rng % n.max(1) as u64) as usize
+        };
+        const TOKENS: &[&[u8]] = &[
+            b"\"",
+            b"\\",
+            b"\\u00e9",
+            b"\\ud83d\\ude00",
+            b"\\ud800",
+            b"\\udc00",
+            b"\\n",
+            b"\\x",
+            b"\\u12",
+            "é".as_bytes(),
+            "😀".as_bytes(),
+            b"\x01",
+            b"\x7f",
+            b" ",
+            b"\t",
+            b",",
+            b":",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"0",
+            b"-0",
+            b"1e400",
+            b"1.5",
+            b"-",
+            b"1.",
+            b".5",
+            b"18446744073709551616",
+            b"123456789012345678",
+            b"1234567890123456789",
+            b"true",
+            b"null",
+            b"nul",
+            b"\"text\":\"x\",",
+            b"\"content\":\"ab\",",
+            b"\"image\":{},",
+            b"\"type\":\"image\",",
+            b"\"system\":\"s\",",
+            b"\xff",
+            b"\xc3",
+            b"\xed\xa0\x80",
+            b",]",
+            b",}",
+            b"[,",
+            b"{,",
+            b"\"text\":\"caf\\u00e9\\n\",",
+        ];
+        for _ in 0..1 + next(3) {
+            let at = next(line.len() + 1);
+            match next(4) {
+                0 if !line.is_empty() => {
+                    let end = (at + 1 + next(3)).min(line.len());
+                    line.drain(at.min(end)..end);
+                }
+                1 => {
+                    let t = TOKENS[next(TOKENS.len())];
+                    line.splice(at..at, t.iter().copied());
+                }
+                2 if at < line.len() => line[at] = b" \"\\{}[],:0a\xc3\xff\x01"[next(14)],
+                _ => {
+                    let end = (at + next(20)).min(line.len());
+                    let copy = line[at..end].to_vec();
+                    line.splice(at..at, copy);
+                }
+            }
+        }
+    }
+
+    /// The fast path against serde_json alone, on every seed record and thousands of mutations
+    /// of them, for every family: the reports (problems and their lines and messages, counts,
+    /// the text estimate, the output ceiling) must be the same whichever path parsed the line.
+    /// More cases: BEDBATCH_FAST_DIFF_CASES; another sequence: BEDBATCH_FAST_DIFF_SEED.
+    #[test]
+    fn the_fast_path_reports_what_serde_json_reports() {
+        let seeds = seeds();
+        let cases: usize = std::env::var("BEDBATCH_FAST_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+        let mut rng: u64 = std::env::var("BEDBATCH_FAST_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_F00D) | 1;
+        let limits = || Limits { min_records: 1, max_output_tokens: Some(4096), forbids_temperature_with_top_p: true, ..Limits::default() };
+        let mut fast_taken = 0;
+        // Five lines a job, so duplicates and line numbers are compared too.
+        for chunk in 0..cases.div_ceil(5) {
+            let family = Family::ALL[chunk % Family::ALL.len()];
+            let mut fast = Validator::new(family, limits(), 5);
+            let mut slow = Validator::new(family, limits(), 5).serde_only();
+            let mut lines = Vec::new();
+            for _ in 0..5 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let (_, seed) = &seeds[rng as usize % seeds.len()];
+                let mut line = seed.clone().into_bytes();
+                if rng % 4 != 0 {
+                    mutate(&mut line, &mut rng);
+                }
+                fast.feed(&line);
+                slow.feed(&line);
+                lines.push(String::from_utf8_lossy(&line).into_owned());
+            }
+            fast_taken += fast.fast_lines;
+            assert_eq!(slow.fast_lines, 0);
+            assert_eq!((fast.input_chars, fast.media), (slow.input_chars, slow.media), "{family:?} lines:\n{}", lines.join("\n"));
+            let (f, s) = (fast.finish("t", None), slow.finish("t", None));
+            assert_eq!(
+                serde_json::to_string_pretty(&f).unwrap(),
+                serde_json::to_string_pretty(&s).unwrap(),
+                "{family:?} lines:\n{}",
+                lines.join("\n")
+            );
+        }
+        assert!(fast_taken > cases as u64 / 10, "the fast path took only {fast_taken} of {cases} lines");
+    }
+
+    /// The fast parser against serde_json on any JSON (a `Value`, so no shape error hides a
+    /// grammar one): where it accepts a line, serde_json accepts it too, with the same value.
+    #[test]
+    fn the_fast_parser_accepts_only_what_serde_json_accepts() {
+        let seeds = seeds();
+        let mut rng: u64 = 0xA11CE;
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let mut line = seeds[rng as usize % seeds.len()].1.clone().into_bytes();
+            mutate(&mut line, &mut rng);
+            if let Some((v, _)) = fast::from_slice::<serde_json::Value>(&line) {
+                accepted += 1;
+                let want: serde_json::Value = serde_json::from_slice(&line).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&line)));
+                assert_eq!(v, want, "{}", String::from_utf8_lossy(&line));
+            }
+        }
+        assert!(accepted > 2_000, "only {accepted} lines accepted");
+    }
+
+    /// Every record the tests call good takes the fast path, in every family but the unknown one
+    /// (whose modelInput only serde_json reads).
+    #[test]
+    fn good_records_take_the_fast_path() {
+        for (family, line) in seeds() {
+            let mut v = Validator::new(family, Limits::default(), 5);
+            v.feed(line.as_bytes());
+            let good = FAMILY_CASES.iter().any(|(f, input, want)| *f == family && want.is_empty() && line.contains(input)) || line == OK;
+            if good {
+                assert_eq!(v.fast_lines, u64::from(family != Family::Unknown), "{family:?} {line}");
+            }
+        }
+        for line in [r#"{"recordId":"\ud800","modelInput":{}}"#, r#"{"recordId":"n","modelInput":{"max_tokens":007}}"#] {
+            let mut v = Validator::new(Family::Anthropic, Limits::default(), 5);
+            v.feed(line.as_bytes());
+            assert_eq!(v.fast_lines, 0, "{line} is serde_json's to judge");
+        }
     }
 }

@@ -335,17 +335,23 @@ impl<'de> De<'de> {
 
     /// The string's text: borrowed from the line when it has no escape, else decoded into the
     /// scratch buffer.
-    #[inline]
+    #[inline(always)]
     fn text(&mut self, raw: &Raw) -> R<Str<'de, '_>> {
         let s: &'de [u8] = &self.b[raw.start..raw.end];
-        if !raw.escaped {
-            return Ok(Str::Line(if raw.high {
-                std::str::from_utf8(s).map_err(|_| Bail)?
-            } else {
-                // SAFETY: the scan saw no byte ≥ 0x80, so `s` is ASCII, which is UTF-8.
-                unsafe { std::str::from_utf8_unchecked(s) }
-            }));
+        if raw.escaped {
+            return self.decode(s).map(Str::Scratch);
         }
+        Ok(Str::Line(if raw.high {
+            std::str::from_utf8(s).map_err(|_| Bail)?
+        } else {
+            // SAFETY: the scan saw no byte ≥ 0x80, so `s` is ASCII, which is UTF-8.
+            unsafe { std::str::from_utf8_unchecked(s) }
+        }))
+    }
+
+    /// A string with escapes, decoded into the scratch buffer.
+    #[inline(never)]
+    fn decode(&mut self, s: &[u8]) -> R<&str> {
         self.scratch.clear();
         let mut k = 0;
         while k < s.len() {
@@ -380,10 +386,11 @@ impl<'de> De<'de> {
             let mut buf = [0u8; 4];
             self.scratch.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         }
-        Ok(Str::Scratch(std::str::from_utf8(&self.scratch).map_err(|_| Bail)?))
+        std::str::from_utf8(&self.scratch).map_err(|_| Bail)
     }
 
     /// After a key: the colon, and a media block when the key names one and an object follows.
+    #[inline]
     fn colon(&mut self, key: &[u8]) -> R<()> {
         self.key = class(key);
         if self.peek()? != b':' {

@@ -2,8 +2,9 @@
 //! (apart from the set of record ids, which the per-file record quota bounds).
 //!
 //! Each line is parsed once, straight into borrowed structs of the model family's shape (no
-//! intermediate `Value`, no copies of the prompt text); only a line that fails is parsed again
-//! to say why.
+//! intermediate `Value`, no copies of the prompt text), by the fast path in [`fast`], which also
+//! counts the text content as it goes; a line the fast path cannot vouch for is parsed by
+//! serde_json, which also words every problem. Only a line that fails is parsed again to say why.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

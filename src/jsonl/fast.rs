@@ -272,7 +272,7 @@ impl<'de> De<'de> {
 
     /// Scans the string whose opening quote is at `self.i`; leaves `self.i` after its closing
     /// quote. Control characters, bad escapes, surrogate escapes and bad UTF-8 are refused.
-    #[inline]
+    #[inline(always)]
     fn scan_str(&mut self) -> R<Raw> {
         let start = self.i + 1;
         let (j, high) = find_special(self.b, start);

@@ -19,6 +19,27 @@ impl Default for IdTable {
     }
 }
 
+/// A zeroed table of `n` slots. From 2 MiB up it asks Linux to back it with huge pages: a
+/// lookup lands on a random page, and with 4 KiB pages a million-record table misses the TLB
+/// on nearly every one, a page walk the prefetch does not hide. Advice only: where the kernel
+/// declines, the table works the same.
+fn zeroed(n: usize) -> Vec<[u64; 2]> {
+    let v = vec![[0u64, 0]; n];
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let (start, bytes) = (v.as_ptr() as usize, n * 16);
+        let aligned = start.next_multiple_of(HUGE);
+        let len = (start + bytes).saturating_sub(aligned) / HUGE * HUGE;
+        if len > 0 {
+            // SAFETY: the range lies inside the Vec's allocation; MADV_HUGEPAGE changes how its
+            // pages are backed, never their contents.
+            unsafe { libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE) };
+        }
+    }
+    v
+}
+
 impl IdTable {
     fn mask(&self) -> usize {
         self.slots.len() - 1
@@ -63,7 +84,7 @@ impl IdTable {
     }
 
     fn grow(&mut self) {
-        let bigger = vec![[0, 0]; self.slots.len() * 2];
+        let bigger = zeroed(self.slots.len() * 2);
         let old = std::mem::replace(&mut self.slots, bigger);
         let mask = self.mask();
         for [k, v] in old.into_iter().filter(|s| s[0] != 0) {

@@ -671,10 +671,12 @@ pub struct Validator {
     family: Family,
     limits: Limits,
     max_examples: usize,
-    /// recordId hash → first line. 16 bytes a record (32 at worst) whatever the id's length.
+    /// recordId hash → where it first appeared: 32 to 64 bytes a record whatever the id's
+    /// length (the table is kept between a quarter and half full).
     ids: ids::IdTable,
     /// The last record's id, looked up one record late: its table slot is prefetched, and
-    /// arrives while the next record parses. Its hash, place, line, and the id itself.
+    /// arrives while the next record parses. Its hash, place (file and line) and line; the id
+    /// itself, for the message, in `pending_id` (one buffer, reused).
     pending: Option<(u64, u64, u64)>,
     pending_id: String,
     /// Whether records may take the fast path ([`Validator::serde_only`] turns it off).
@@ -704,6 +706,7 @@ pub struct Validator {
     closed: usize,
 }
 
+/// One record's verdict: Ok(output ceiling) or the problem.
 type LineResult = Result<u64, (Code, String)>;
 
 impl Validator {

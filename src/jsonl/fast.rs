@@ -424,53 +424,8 @@ impl<'de> De<'de> {
                 self.tally_value(&raw);
                 Ok(())
             }
-            b'{' => {
-                self.enter()?;
-                self.i += 1;
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                } else {
-                    loop {
-                        if self.peek()? != b'"' {
-                            return Err(Bail);
-                        }
-                        let raw = self.scan_str()?;
-                        self.colon(&self.b[raw.start..raw.end])?;
-                        self.skip()?;
-                        match self.peek()? {
-                            b',' => self.i += 1,
-                            b'}' => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Bail),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(())
-            }
-            b'[' => {
-                self.enter()?;
-                self.i += 1;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.skip()?;
-                        match self.peek()? {
-                            b',' => self.i += 1,
-                            b']' => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Bail),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(())
-            }
+            b'{' => self.skip_items(b'}', Self::skip_member),
+            b'[' => self.skip_items(b']', Self::skip),
             b'n' => self.literal(b"null"),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
@@ -482,6 +437,51 @@ impl<'de> De<'de> {
                     Err(Bail)
                 }
             }
+            _ => Err(Bail),
+        }
+    }
+
+    /// Skips an object's or an array's items (`item` skips one); `self.i` is on its opening byte.
+    fn skip_items(&mut self, end: u8, item: fn(&mut Self) -> R<()>) -> R<()> {
+        self.enter()?;
+        self.i += 1;
+        if self.peek()? != end {
+            loop {
+                item(self)?;
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    c if c == end => break,
+                    _ => return Err(Bail),
+                }
+            }
+        }
+        self.close(end)
+    }
+
+    /// Skips one `"key": value` of an object.
+    fn skip_member(&mut self) -> R<()> {
+        if self.peek()? != b'"' {
+            return Err(Bail);
+        }
+        let raw = self.scan_str()?;
+        self.colon(&self.b[raw.start..raw.end])?;
+        self.skip()
+    }
+
+    /// A container's closing byte, and one level up.
+    fn close(&mut self, end: u8) -> R<()> {
+        if self.peek()? != end {
+            return Err(Bail);
+        }
+        self.i += 1;
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// The number token at the next value, or a refusal when the value is not a number.
+    fn number_at(&mut self) -> R<&'de [u8]> {
+        match self.peek()? {
+            b'-' | b'0'..=b'9' => Ok(self.number_token()),
             _ => Err(Bail),
         }
     }
@@ -514,11 +514,7 @@ impl<'de> De<'de> {
         self.enter()?;
         self.i += 1;
         let value = v.visit_seq(Seq { de: self, first: true })?;
-        if self.peek()? != b']' {
-            return Err(Bail);
-        }
-        self.i += 1;
-        self.depth -= 1;
+        self.close(b']')?;
         Ok(value)
     }
 
@@ -526,11 +522,7 @@ impl<'de> De<'de> {
         self.enter()?;
         self.i += 1;
         let value = v.visit_map(Map { de: self, first: true })?;
-        if self.peek()? != b'}' {
-            return Err(Bail);
-        }
-        self.i += 1;
-        self.depth -= 1;
+        self.close(b'}')?;
         Ok(value)
     }
 
@@ -640,6 +632,17 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de> {
     }
 }
 
+/// Methods of a deserializer that refuse their form: serde_json, not the fast path, reads it.
+macro_rules! refuse {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
+                Err(Bail)
+            }
+        )*
+    };
+}
+
 /// A key, which serde sees as a string (a field name, or a map's key).
 enum KeyDe<'de, 's> {
     Line(&'de str),
@@ -672,70 +675,19 @@ impl<'de> de::Deserializer<'de> for KeyDe<'de, '_> {
         v.visit_unit()
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_i8<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_i16<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_i32<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_i64<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_u8<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_u16<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_u32<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_u64<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_f32<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_f64<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_char<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_bytes<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_option<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_unit<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
+    // A key read as anything but a string is serde_json's to judge.
+    refuse! { deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32 deserialize_f64 deserialize_char deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit deserialize_seq deserialize_map }
+
     fn deserialize_unit_struct<V: Visitor<'de>>(self, _: &'static str, _: V) -> R<V::Value> {
         Err(Bail)
     }
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, _: V) -> R<V::Value> {
         Err(Bail)
     }
-    fn deserialize_seq<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> R<V::Value> {
         Err(Bail)
     }
     fn deserialize_tuple_struct<V: Visitor<'de>>(self, _: &'static str, _: usize, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_map<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
         Err(Bail)
     }
     fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], _: V) -> R<V::Value> {
@@ -787,23 +739,13 @@ impl<'de> de::Deserializer<'de> for &mut De<'de> {
     numbers! { deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32 deserialize_f64 }
 
     fn deserialize_i128<V: Visitor<'de>>(self, v: V) -> R<V::Value> {
-        match self.peek()? {
-            b'-' | b'0'..=b'9' => {
-                let t = self.number_token();
-                delegate(t, |d| de::Deserializer::deserialize_i128(d, v))
-            }
-            _ => Err(Bail),
-        }
+        let t = self.number_at()?;
+        delegate(t, |d| de::Deserializer::deserialize_i128(d, v))
     }
 
     fn deserialize_u128<V: Visitor<'de>>(self, v: V) -> R<V::Value> {
-        match self.peek()? {
-            b'-' | b'0'..=b'9' => {
-                let t = self.number_token();
-                delegate(t, |d| de::Deserializer::deserialize_u128(d, v))
-            }
-            _ => Err(Bail),
-        }
+        let t = self.number_at()?;
+        delegate(t, |d| de::Deserializer::deserialize_u128(d, v))
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> R<V::Value> {
@@ -899,15 +841,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'de> {
     }
 
     // Forms the records never take: left to serde_json.
-    fn deserialize_char<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_bytes<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, _: V) -> R<V::Value> {
-        Err(Bail)
-    }
+    refuse! { deserialize_char deserialize_bytes deserialize_byte_buf }
     fn deserialize_enum<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], _: V) -> R<V::Value> {
         Err(Bail)
     }

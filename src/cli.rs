@@ -212,6 +212,11 @@ pub enum Command {
         after_help = "Exit codes: each subcommand lists its own (run start --help).\n\nExample: bedbatch-doctor run start prompts.jsonl --yes"
     )]
     Run(RunCommand),
+    /// Turn a table (CSV, TSV, JSONL, Parquet) and a prompt into batch records for the model
+    #[command(
+        after_help = "Exit codes: 0 written (every record passes validate's rules); 1 the records break validate's rules (nothing is written); 2 bad input: a template naming a missing column, a template syntax error, a broken row, duplicate or empty ids, OUT exists (--force).\n\nExample: bedbatch-doctor prepare reviews.csv --prompt-text 'Classify: {{review}}' --model-id us.anthropic.claude-haiku-4-5-20251001-v1:0 -o records.jsonl"
+    )]
+    Prepare(PrepareArgs),
     /// Check a JSONL input file (local or s3://) before submitting it
     #[command(
         after_help = "Exit codes: 0 no errors; 1 errors found; 2 bad input or settings; 3 AWS unreachable or no credentials (for a local file: --offline).\n\nExample: bedbatch-doctor validate requests.jsonl --model-id us.anthropic.claude-haiku-4-5-20251001-v1:0 --offline"
@@ -304,13 +309,63 @@ pub enum RenderFormat {
     Cloudformation,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default, serde::Serialize, serde::Deserialize)]
 pub enum InvocationType {
     /// The model's native request body (InvokeModel), the CLI's default
     #[default]
     InvokeModel,
     /// The Converse shape
     Converse,
+}
+
+/// A table and the prompt each of its rows fills (prepare, run start).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TableArgs {
+    /// The table's format [default: from the extension: .csv, .tsv, .jsonl/.ndjson, .parquet]
+    #[arg(long, value_enum)]
+    pub format: Option<crate::table::Format>,
+    /// The prompt: a handlebars template naming columns ({{Context}}, {{[Column With Spaces]}})
+    #[arg(long, value_name = "FILE", conflicts_with = "prompt_text")]
+    pub prompt: Option<PathBuf>,
+    /// The prompt template given inline
+    #[arg(long, value_name = "TEXT")]
+    pub prompt_text: Option<String>,
+    /// A system prompt template (not for embedding models)
+    #[arg(long, value_name = "FILE", conflicts_with = "system_text")]
+    pub system: Option<PathBuf>,
+    /// The system prompt template given inline
+    #[arg(long, value_name = "TEXT")]
+    pub system_text: Option<String>,
+    /// The column holding each row's recordId (non-empty and unique) [default: r<row number>, r0000000001 first]
+    #[arg(long, value_name = "COL")]
+    pub id_column: Option<String>,
+    /// The request shape: the model's own body, or Converse [default: converse for models with no documented InvokeModel body, else invoke-model]
+    #[arg(long, value_enum)]
+    pub invocation_type: Option<InvocationType>,
+    /// The output ceiling of each answer (not for embedding models) [default: 1024, or the model's ceiling when lower]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tokens: Option<u64>,
+    /// Sampling temperature (not for embedding models) [default: the model's]
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling (not for embedding models) [default: the model's]
+    #[arg(long, value_name = "P")]
+    pub top_p: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// The table: .csv, .tsv, .jsonl/.ndjson (flat objects) or .parquet
+    #[arg(value_name = "DATA")]
+    pub data: PathBuf,
+    /// The batch records to write (JSONL)
+    #[arg(short = 'o', long = "out", value_name = "OUT.jsonl")]
+    pub out: PathBuf,
+    /// Replace OUT if it exists (the old file is kept as OUT.bak)
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub table: TableArgs,
 }
 
 #[derive(Debug, Args)]
@@ -321,9 +376,10 @@ pub struct ValidateArgs {
     /// Use AWS's default quotas instead of reading the account's
     #[arg(long)]
     pub offline: bool,
-    /// The shape of modelInput
-    #[arg(long, value_enum, default_value_t = InvocationType::InvokeModel)]
-    pub invocation_type: InvocationType,
+    /// The shape of modelInput [default: converse when the first record is unmistakably in the
+    /// Converse format or the model has no documented InvokeModel body, else invoke-model]
+    #[arg(long, value_enum)]
+    pub invocation_type: Option<InvocationType>,
     /// Examples printed per problem
     #[arg(long, default_value_t = 20)]
     pub max_examples: usize,
@@ -363,9 +419,11 @@ pub struct RunDrive {
 
 #[derive(Debug, Args)]
 pub struct RunStartArgs {
-    /// A local .jsonl file, a local folder of .jsonl files, or an s3:// object or folder (folders: the .jsonl files directly in them, by name)
+    /// A local .jsonl file, a local folder of .jsonl files, or an s3:// object or folder (folders: the .jsonl files directly in them, by name); with --prompt or --prompt-text, a local table (.csv, .tsv, .jsonl, .parquet)
     #[arg(value_name = "INPUT")]
     pub input: String,
+    #[command(flatten)]
+    pub table: TableArgs,
     /// Do not ask before sharding and submitting
     #[arg(long)]
     pub yes: bool,
@@ -418,16 +476,22 @@ pub enum RunCommand {
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
-    /// Merge every output into one JSONL in input order, and the failed records into a failures file
+    /// Join every answer to its input row: a table (.csv, .tsv, .parquet, .jsonl) with one row per input row, in input order
     #[command(
-        after_help = "Exit codes: 0 every record has output; 1 some records are in the failures file; 2 the run has not finished, or FILE exists (--force).\n\nExample: bedbatch-doctor run collect run-20261125-153000-a1b2 -o results.jsonl"
+        after_help = "Exit codes: 0 every record has output; 1 some rows have no answer (status record-error or no-output; for a JSONL run collected to .jsonl: some records are in the failures file); 2 the run has not finished, FILE exists (--force), or an input column clashes with an added one (--prefix).\n\nA run started from a table gives every input column as read, then record_id, status, output_text, stop_reason, input_tokens, output_tokens, error_code, error_message (and embedding for embedding models). A run started from JSONL and collected to .jsonl keeps the merged JSONL and a failures file.\n\nExample: bedbatch-doctor run collect run-20261125-153000-a1b2 -o results.parquet"
     )]
     Collect {
         #[arg(value_name = "RUN_ID")]
         run_id: String,
-        /// The merged output
+        /// The results: .csv, .tsv, .parquet or .jsonl (the format from the extension, or --format)
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: PathBuf,
+        /// The format of FILE [default: from its extension]
+        #[arg(long, value_enum)]
+        format: Option<crate::table::Format>,
+        /// Prefix of the added columns (record_id, status, …), when the input has one of those names
+        #[arg(long, value_name = "P")]
+        prefix: Option<String>,
         /// The failed records [default: FILE with .failures.jsonl]
         #[arg(long, value_name = "FILE")]
         failures: Option<PathBuf>,

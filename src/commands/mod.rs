@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod explain;
+mod prepare;
 mod render;
 mod simple;
 mod snapshot;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => simple::completions(*shell),
         Command::Man => simple::man(),
         Command::Run(cmd) => crate::run::command(g, cmd).await,
+        Command::Prepare(args) => prepare::run(g, args).await,
         Command::Validate(args) => crate::validate::run(g, args).await,
         Command::Canary(args) => crate::canary::run(g, args).await,
         Command::Jobs { max } => crate::canary::jobs(g, *max).await,

@@ -97,16 +97,28 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
 
 /// Joins one shard: downloads its input and output (when the job wrote one) to `tmp`, then
 /// [`join_local`].
-async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
+pub(crate) async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
     let (in_bucket, in_key) = split_uri(&s.input_uri)?;
     let in_path = tmp.join(shard_name(s.index));
     download(&ctx.clients, &in_bucket, &in_key, &in_path).await?;
     let out_path = tmp.join(format!("{}.out", shard_name(s.index)));
-    let has_output = matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") || s.counts.as_ref().is_some_and(|c| c.success + c.error > 0);
+    // A stopped or expired job that processed records wrote their output too (and AWS bills
+    // them): it is read like a completed job's ("View the results of a batch inference job").
+    let mut has_output =
+        matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") || s.counts.as_ref().is_some_and(|c| c.success + c.error > 0);
     if has_output {
         let (bucket, prefix) = split_uri(&m.output_uri)?;
         let key = format!("{prefix}{}/{}.out", s.job_id().unwrap_or_default(), shard_name(s.index));
-        download(&ctx.clients, &bucket, &key, &out_path).await?;
+        match download(&ctx.clients, &bucket, &key, &out_path).await {
+            Ok(()) => {}
+            // NoSuchKey: the job wrote no output for this file (a stopped job that processed
+            // none of its records); every record of it then has none.
+            Err(Error::Missing(_)) if !matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") => {
+                let _ = std::fs::remove_file(&out_path);
+                has_output = false;
+            }
+            Err(e) => return Err(e),
+        }
     }
     let reason = match s.status.as_str() {
         "Pending" | "Cancelled" => {
@@ -124,7 +136,7 @@ async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut d
     r
 }
 
-fn refuse_unfinished(m: &RunManifest, what: &str) -> Result<()> {
+pub(crate) fn refuse_unfinished(m: &RunManifest, what: &str) -> Result<()> {
     let active: Vec<String> = m.shards.iter().filter(|s| !s.terminal()).map(|s| format!("{} ({})", shard_name(s.index), s.status)).collect();
     if active.is_empty() {
         return Ok(());
@@ -165,7 +177,7 @@ fn failure_line(rec: &[u8], why: &str) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec(&v).expect("serialises"))
 }
 
-fn scratch(ctx: &Ctx, run_id: &str) -> Result<PathBuf> {
+pub(crate) fn scratch(ctx: &Ctx, run_id: &str) -> Result<PathBuf> {
     let dir = ctx.root.join(run_id).join("tmp");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
     Ok(dir)

@@ -50,6 +50,20 @@ pub struct Shard {
     pub counts: Option<Counts>,
     /// Why the counts could not be read (unknown, not zero).
     pub counts_error: Option<String>,
+    /// GetModelInvocationJob's record counters at the last poll, while the job runs.
+    #[serde(default)]
+    pub progress: Option<Progress>,
+}
+
+/// GetModelInvocationJob's `totalRecordCount`, `processedRecordCount`, `successRecordCount`,
+/// `errorRecordCount` (NonNegativeLong, optional; BATCH-FACTS §4, botocore's
+/// GetModelInvocationJobResponse).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Progress {
+    pub total: Option<u64>,
+    pub processed: Option<u64>,
+    pub success: Option<u64>,
+    pub error: Option<u64>,
 }
 
 impl Shard {
@@ -99,6 +113,21 @@ pub struct RunManifest {
     pub timeout_hours: Option<i32>,
     pub cancelled: bool,
     pub shards: Vec<Shard>,
+    /// CreateModelInvocationJob's `modelInvocationType` of every job (runs of earlier
+    /// versions: InvokeModel, the API's default).
+    #[serde(default)]
+    pub invocation_type: crate::families::Invocation,
+    /// The family whose output shape the jobs write (None: runs of earlier versions; read from
+    /// the model then).
+    #[serde(default)]
+    pub family: Option<crate::families::Family>,
+    /// A run started from a table: the table, its format, the templates and the id column, so
+    /// `collect` rebuilds every row on any machine.
+    #[serde(default)]
+    pub table: Option<crate::run::prepare::TableSpec>,
+    /// The batch cost `run start` estimated, low and high (USD).
+    #[serde(default)]
+    pub estimated_cost: Option<(f64, f64)>,
 }
 
 impl RunManifest {

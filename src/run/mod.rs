@@ -24,6 +24,8 @@
 
 pub mod join;
 pub mod manifest;
+pub mod prepare;
+pub mod results;
 pub mod shard;
 pub mod source;
 
@@ -40,8 +42,9 @@ use crate::aws::{sdk_error, service_code, Clients};
 use crate::cli::{GlobalArgs, RunCommand, RunDrive, RunStartArgs};
 use crate::config::{ModelRef, Settings};
 use crate::error::{Error, ExitCode, Result};
+use crate::families::Invocation;
 use crate::findings::codes_for_message;
-use crate::jsonl::{self, Family, Limits, Validator};
+use crate::jsonl::{self, Limits, Validator};
 use crate::output::{emit, Plain};
 use crate::session as app;
 use manifest::{now, RunManifest, Shard};
@@ -67,10 +70,25 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
         RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => {
             status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await
         }
-        RunCommand::Collect { run_id, out, failures, force, state_dir } => {
+        RunCommand::Collect { run_id, out, failures, force, format, prefix, state_dir } => {
             let ctx = Ctx::new(g, state_dir.as_deref()).await?;
             let m = ctx.load(run_id).await?;
-            join::collect(&ctx, &m, out, failures.clone(), *force).await
+            let fmt = format.or_else(|| crate::table::Format::from_path(out));
+            // A run from JSONL collected to .jsonl keeps today's merged output and failures file;
+            // every other pairing writes a table of one row per input row.
+            if m.table.is_none() && matches!(fmt, None | Some(crate::table::Format::Jsonl)) {
+                if prefix.is_some() {
+                    return Err(Error::Usage("--prefix names the added columns of a table: collect to .csv, .tsv or .parquet".into()));
+                }
+                return join::collect(&ctx, &m, out, failures.clone(), *force).await;
+            }
+            if failures.is_some() {
+                return Err(Error::Usage(
+                    "--failures is for the JSONL collect of a JSONL run; a table keeps every row, its status says which failed".into(),
+                ));
+            }
+            let a = results::CollectArgs { out, format: *format, prefix: prefix.as_deref(), force: *force };
+            results::collect(&ctx, &m, &a).await
         }
         RunCommand::Retry { run_id, yes, timeout_hours, drive } => {
             let ctx = Ctx::new(g, drive.state_dir.as_deref()).await?;
@@ -78,6 +96,11 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             ctx.check_same_setup(&parent)?;
             let file = join::failed_records(&ctx, &parent).await?;
             let opts = StartOptions {
+                table: None,
+                invocation: Some(match parent.invocation_type {
+                    crate::families::Invocation::Converse => crate::cli::InvocationType::Converse,
+                    crate::families::Invocation::InvokeModel => crate::cli::InvocationType::InvokeModel,
+                }),
                 yes: *yes,
                 records_per_job: None,
                 skip_check: false,
@@ -166,6 +189,10 @@ fn new_run_id() -> String {
 }
 
 struct StartOptions {
+    /// A table input: its prompt and settings (None: JSONL records).
+    table: Option<crate::cli::TableArgs>,
+    /// `--invocation-type` for a JSONL input (None: told from the first record, else the model's).
+    invocation: Option<crate::cli::InvocationType>,
     yes: bool,
     records_per_job: Option<u64>,
     skip_check: bool,
@@ -175,8 +202,34 @@ struct StartOptions {
 }
 
 async fn start(g: &GlobalArgs, args: &RunStartArgs) -> Result<ExitCode> {
+    let t = &args.table;
+    let is_table = t.prompt.is_some() || t.prompt_text.is_some();
+    if !is_table {
+        let given = [
+            ("--format", t.format.is_some()),
+            ("--system", t.system.is_some()),
+            ("--system-text", t.system_text.is_some()),
+            ("--id-column", t.id_column.is_some()),
+            ("--max-tokens", t.max_tokens.is_some()),
+            ("--temperature", t.temperature.is_some()),
+            ("--top-p", t.top_p.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(Error::Usage(format!("{flag} builds records from a table: give the prompt too (--prompt FILE or --prompt-text TEXT)")));
+        }
+        if matches!(
+            crate::table::Format::from_path(Path::new(&args.input)),
+            Some(crate::table::Format::Csv | crate::table::Format::Tsv | crate::table::Format::Parquet)
+        ) {
+            return Err(Error::Usage(format!("{} is a table: give the prompt each row fills (--prompt FILE or --prompt-text TEXT)", args.input)));
+        }
+    } else if args.input.starts_with("s3://") {
+        return Err(Error::Usage(format!("{}: a table is read from a local file (the run uploads its own copy)", args.input)));
+    }
     let ctx = Ctx::new(g, args.drive.state_dir.as_deref()).await?;
     let opts = StartOptions {
+        table: is_table.then(|| t.clone()),
+        invocation: if is_table { None } else { t.invocation_type },
         yes: args.yes,
         records_per_job: args.records_per_job,
         skip_check: args.skip_check,
@@ -229,13 +282,8 @@ async fn account_active(ctx: &Ctx) -> Result<Vec<String>> {
 }
 
 async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, opts: &StartOptions) -> Result<ExitCode> {
-    let entry = crate::catalogue::model(&ctx.fm);
-    let family = entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&ctx.model.raw));
-    let base = Limits {
-        max_output_tokens: entry.and_then(|e| e.max_output_tokens),
-        forbids_temperature_with_top_p: entry.is_some_and(|e| e.forbids_temperature_with_top_p),
-        ..Limits::default()
-    };
+    let profile = crate::families::ModelProfile::of(&ctx.fm, &ctx.model.raw);
+    let base = profile.limits.clone();
     let ml = crate::quotas::model_limits(&ctx.clients, &ctx.fm, base).await?;
     for n in &ml.notes {
         crate::say!("note: {n}");
@@ -250,7 +298,35 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
     let price_table = prices(opts.prices.as_deref())?;
 
     // Pass 1: validate every record and measure what the shards will hold.
-    let source = Source::resolve(input, &ctx.clients).await?;
+    let (source, invocation, family) = match &opts.table {
+        Some(targs) => {
+            let path = PathBuf::from(input);
+            let job = crate::run::prepare::TableJob::new(targs, &path, &profile, &ctx.model.raw)?;
+            for n in &job.notes {
+                crate::say!("note: {n}");
+            }
+            let table = crate::table::open(&path, job.format)?;
+            job.prompt.check_columns(table.columns(), input)?;
+            let (inv, fam) = (job.invocation, job.settings.family);
+            (Source::Table { path, job: std::sync::Arc::new(job) }, inv, fam)
+        }
+        None => {
+            let source = Source::resolve(input, &ctx.clients).await?;
+            let inv = match opts.invocation {
+                Some(crate::cli::InvocationType::Converse) => Invocation::Converse,
+                Some(crate::cli::InvocationType::InvokeModel) => Invocation::InvokeModel,
+                None => match crate::validate::first_model_input(input) {
+                    Some(mi) if !profile.converse_only() && crate::families::looks_like_converse(profile.family, &mi) => {
+                        crate::say!("note: the records are in the Converse format: the jobs use modelInvocationType Converse");
+                        Invocation::Converse
+                    }
+                    _ => profile.default_invocation(),
+                },
+            };
+            let fam = profile.record_family(inv, &ctx.model.raw).map_err(Error::Usage)?;
+            (source, inv, fam)
+        }
+    };
     let mut first = shard::FirstPass::new(Validator::new(family, ml.limits.clone(), 5));
     source
         .for_each_record(Some(&ctx.clients), &mut |rec| {
@@ -344,6 +420,22 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
         return Ok(emit(&Plain { text: String::new(), json: json!({"verdict": "not-submitted"}), exit: ExitCode::Ok }));
     }
 
+    // The table itself, under the run's input folder (Bedrock reads only the shard objects), so
+    // `collect` can rebuild its rows on a machine that does not have the file.
+    let table_spec = match &source {
+        Source::Table { path, job } => {
+            let bytes = std::fs::metadata(path).map_err(|e| Error::io(path.display(), e))?.len();
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "table".into());
+            let uri = format!("{input_prefix}source/{name}");
+            let (bucket, key) = source::split_uri(&uri)?;
+            let body = aws_sdk_s3::primitives::ByteStream::from_path(path).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+            ctx.clients.s3.put_object().bucket(&bucket).key(&key).body(body).send().await.map_err(|e| sdk_error("s3", "PutObject", e))?;
+            crate::say!("  uploaded the table to {uri}");
+            Some(job.spec(path, bytes, totals.records, Some(uri)))
+        }
+        _ => None,
+    };
+
     // Pass 2: write the shards locally, record them, upload them.
     let dir = ctx.root.join(&run_id).join("shards");
     let mut sharder = shard::Sharder::new(&dir, limits, totals)?;
@@ -397,8 +489,13 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
                 ended_at: None,
                 counts: None,
                 counts_error: None,
+                progress: None,
             })
             .collect(),
+        invocation_type: invocation,
+        family: Some(family),
+        table: table_spec,
+        estimated_cost: cost.as_ref().map(|(lo, hi, _)| (*lo, *hi)),
     };
     ctx.save(&mut m).await?;
     finish_upload(ctx, &mut m).await?;
@@ -457,6 +554,10 @@ async fn submit(ctx: &Ctx, m: &RunManifest, s: &Shard) -> Result<Submitted> {
     if let Some(h) = m.timeout_hours {
         req = req.timeout_duration_in_hours(h);
     }
+    if m.invocation_type == Invocation::Converse {
+        // CreateModelInvocationJob's modelInvocationType: the records are Converse requests.
+        req = req.model_invocation_type(aws_sdk_bedrock::types::ModelInvocationType::Converse);
+    }
     match req.send().await {
         Ok(out) => Ok(Submitted::Job(out.job_arn().to_string())),
         Err(e) => match service_code(&e) {
@@ -487,8 +588,18 @@ async fn refresh(ctx: &Ctx, m: &RunManifest, s: &mut Shard) -> Result<bool> {
     let Some(arn) = s.job_arn.clone() else { return Ok(false) };
     let job = crate::canary::get_job_patiently(&ctx.clients, &arn).await?;
     let status = job.status().map(|x| x.as_str().to_string()).unwrap_or_else(|| "Unknown".into());
+    let progress = manifest::Progress {
+        total: job.total_record_count().and_then(|n| u64::try_from(n).ok()),
+        processed: job.processed_record_count().and_then(|n| u64::try_from(n).ok()),
+        success: job.success_record_count().and_then(|n| u64::try_from(n).ok()),
+        error: job.error_record_count().and_then(|n| u64::try_from(n).ok()),
+    };
+    let progressed = progress != manifest::Progress::default() && s.progress.as_ref() != Some(&progress);
+    if progressed {
+        s.progress = Some(progress);
+    }
     if status == s.status {
-        return Ok(false);
+        return Ok(progressed);
     }
     s.status = status;
     s.message = job.message().map(String::from);
@@ -625,7 +736,15 @@ fn shard_detail(s: &Shard) -> String {
     match (&s.counts, &s.counts_error) {
         (Some(c), _) => format!(" ({} ok, {} failed)", c.success, c.error),
         (None, Some(e)) => format!(" (counts unknown: {e})"),
-        _ => s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+        _ => match (&s.progress, s.terminal()) {
+            (Some(p), false) if p.processed.is_some() => format!(
+                " ({} of {} processed{})",
+                p.processed.unwrap_or(0),
+                p.total.unwrap_or(s.records),
+                p.error.filter(|e| *e > 0).map(|e| format!(", {e} failed")).unwrap_or_default()
+            ),
+            _ => s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+        },
     }
 }
 
@@ -642,7 +761,7 @@ pub fn human_duration(secs: i64) -> String {
 }
 
 /// The cost in USD of token counts at the price table's batch price.
-fn token_cost(prices: &Value, fm: &str, input: u64, output: u64) -> Option<f64> {
+pub(crate) fn token_cost(prices: &Value, fm: &str, input: u64, output: u64) -> Option<f64> {
     let p = prices.get("models")?.get(fm)?;
     let discount = prices.get("batch_discount").and_then(Value::as_f64).unwrap_or(0.5);
     Some((input as f64 * p.get("input")?.as_f64()? + output as f64 * p.get("output")?.as_f64()?) * discount / 1e6)
@@ -709,6 +828,15 @@ pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
         None
     };
     let cost = token_cost(prices, fm, tin, tout);
+    let processed: u64 = m
+        .shards
+        .iter()
+        .map(|s| match (&s.counts, &s.progress) {
+            (Some(c), _) => c.success + c.error,
+            (None, Some(p)) => p.processed.unwrap_or(0),
+            _ => 0,
+        })
+        .sum();
     let finished = m.finished();
     let bad = m.shards.iter().any(|s| s.terminal() && s.status != "Completed") || failed > 0;
     let exit = if !finished {
@@ -744,6 +872,12 @@ pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
         },
         cost.map(crate::validate::dollars).unwrap_or_else(|| "unknown (no price for the model)".into())
     );
+    head.push_str(&format!(
+        "  actual tokens: {tin} in, {tout} out (from each ended job's manifest.json.out){}\n",
+        m.estimated_cost
+            .map(|(lo, hi)| format!("; estimated at start: {} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
+            .unwrap_or_default()
+    ));
     if m.cancelled {
         head.push_str("  (cancelled)\n");
     }
@@ -762,7 +896,8 @@ pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
             "run_id": m.run_id, "verdict": verdict, "parent_run": m.parent_run, "model_id": m.model_id, "source": m.source,
             "input_prefix": m.input_prefix, "output_uri": m.output_uri, "records": m.records, "assigned_ids": m.assigned_ids,
             "records_ok": ok, "records_failed": failed, "input_tokens": tin, "output_tokens": tout,
-            "cost_usd": cost, "elapsed_seconds": elapsed, "eta_seconds": eta, "cancelled": m.cancelled, "jobs": rows,
+            "cost_usd": cost, "estimated_cost_usd": m.estimated_cost.map(|(lo, hi)| json!({"low": lo, "high": hi})),
+            "records_processed": processed, "invocation_type": m.invocation_type.as_str(), "elapsed_seconds": elapsed, "eta_seconds": eta, "cancelled": m.cancelled, "jobs": rows,
         }),
         exit,
     }

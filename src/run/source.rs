@@ -8,10 +8,19 @@ use crate::aws::{sdk_error, Clients};
 use crate::error::{Error, Result};
 use crate::run::shard::{read_records, split_records};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Source {
     Local(Vec<PathBuf>),
-    S3 { bucket: String, keys: Vec<String> },
+    S3 {
+        bucket: String,
+        keys: Vec<String>,
+    },
+    /// A local table and its prompt: each pass reads the table again and builds the records
+    /// ([`crate::run::prepare::records`]), so no JSONL copy of the dataset is kept.
+    Table {
+        path: PathBuf,
+        job: std::sync::Arc<crate::run::prepare::TableJob>,
+    },
 }
 
 impl Source {
@@ -75,6 +84,11 @@ impl Source {
                     s3_records(clients, bucket, key, f).await?;
                 }
                 Ok(())
+            }
+            Source::Table { path, job } => {
+                let mut table = crate::table::open(path, job.format)?;
+                crate::run::prepare::records(table.as_mut(), &path.display().to_string(), &job.prompt, &job.settings, &mut |_, rec| f(rec))
+                    .map(|_| ())
             }
         }
     }

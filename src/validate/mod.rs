@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::aws::sdk_error;
 use crate::cli::{GlobalArgs, InvocationType, OutputFormat, ValidateArgs};
 use crate::error::{Error, ExitCode, Result};
-use crate::jsonl::{self, Family, Limits, Report, Validator};
+use crate::families::Invocation;
+use crate::jsonl::{self, Family, Report, Validator};
 use crate::session as app;
 
 /// Reads the batch quotas for the model from the account.
@@ -27,16 +28,28 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     let settings = app::load_settings(g).await?;
     let model = settings.model()?.clone();
     let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
-    let entry = crate::catalogue::model(&fm);
-    let family = match args.invocation_type {
-        InvocationType::Converse => Family::Converse,
-        InvocationType::InvokeModel => entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&model.raw)),
+    let profile = crate::families::ModelProfile::of(&fm, &model.raw);
+    let entry = profile.entry;
+    let mut notes = vec![];
+    let invocation = match args.invocation_type {
+        Some(InvocationType::Converse) => Invocation::Converse,
+        Some(InvocationType::InvokeModel) => Invocation::InvokeModel,
+        None => match first_model_input(&args.source) {
+            Some(input) if profile.family != Family::Converse && crate::families::looks_like_converse(profile.family, &input) => {
+                notes.push("the records are in the Converse format (content blocks without a type): checked as Converse; submit them with modelInvocationType Converse (--invocation-type invoke-model to check them as the model's own body)".to_string());
+                Invocation::Converse
+            }
+            _ => profile.default_invocation(),
+        },
     };
-    let mut limits = Limits {
-        max_output_tokens: entry.and_then(|e| e.max_output_tokens),
-        forbids_temperature_with_top_p: entry.is_some_and(|e| e.forbids_temperature_with_top_p),
-        ..Limits::default()
-    };
+    let family = profile.record_family(invocation, &model.raw).map_err(Error::Usage)?;
+    if profile.converse_only() {
+        notes.push(format!(
+            "{} has no documented InvokeModel request body: its records are checked as Converse requests, and its jobs must use modelInvocationType Converse (--invocation-type converse)",
+            model.raw
+        ));
+    }
+    let mut limits = profile.limits.clone();
     let prices: Value = match &args.prices {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
@@ -52,8 +65,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         other => other,
     };
     let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await.map_err(offline_hint)?) } else { None };
-    let mut notes = vec![];
-    if entry.is_none() && args.invocation_type == InvocationType::InvokeModel && family != Family::Unknown {
+    if entry.is_none() && invocation == Invocation::InvokeModel && family != Family::Unknown {
         notes.push(format!(
             "{fm} is not in the dated catalogue (as of {}): its request shape was taken from the provider in its id ({family:?})",
             crate::catalogue::as_of()
@@ -168,6 +180,24 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         }
     }
     Ok(if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok })
+}
+
+/// The `modelInput` of the first record of a local file, to tell the Converse format from the
+/// model's own body when the user did not say (None: not a local file, or no readable record).
+pub fn first_model_input(source: &str) -> Option<Value> {
+    use std::io::BufRead;
+    let path = std::path::Path::new(source);
+    if !path.is_file() {
+        return None;
+    }
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    for (i, line) in file.split(b'\n').take(1000).enumerate() {
+        let line = line.ok()?;
+        let Some(rec) = crate::run::shard::record_bytes(&line, i == 0) else { continue };
+        let v: Value = serde_json::from_slice(rec).ok()?;
+        return v.get("modelInput").cloned();
+    }
+    None
 }
 
 /// Every `.jsonl` object under `prefix` (at any depth, as Bedrock reads an input folder), in key

@@ -12,6 +12,7 @@ under `/_bedbatch/` (see `admin_app`).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -45,7 +46,9 @@ JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}$")
 S3_URI_RE = re.compile(r"^s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/[-!_*'().a-zA-Z0-9]+)*/?$")
 ROLE_ARN_RE = re.compile(r"^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$")
 ACTIVE = ["Submitted", "Validating", "Scheduled", "InProgress"]
-# Each read of a job moves it one step along this path.
+# Each read of a job moves it one step along this path. StopModelInvocationJob moves an active
+# job to Stopping; the next read makes it Stopped, and a job stopped while InProgress writes the
+# output and manifest of the records it had processed (the first half of each input file).
 NEXT_STATUS = {
     "Submitted": "Validating",
     "Validating": "Scheduled",
@@ -453,7 +456,7 @@ def _model_summary(model: dict[str, Any], partition: str, region: str) -> dict[s
         "providerName": model["provider"],
         "inputModalities": model["input"],
         "outputModalities": model["output"],
-        "responseStreamingSupported": model["family"] != "titan-embed",
+        "responseStreamingSupported": model["family"] not in EMBEDDING_FAMILIES,
         "customizationsSupported": [],
         "inferenceTypesSupported": model["inference_types"],
         "modelLifecycle": {"status": "ACTIVE"},
@@ -692,16 +695,19 @@ def _validate_job(job: dict[str, Any]) -> str | None:
     min_records = _quota_value(account, region, model, "min-records")
     per_file = _quota_value(account, region, model, "records-per-file")
     per_job = _quota_value(account, region, model, "records-per-job")
-    total = 0
+    total = half = 0
     for bucket, key in objects:
         count = sum(1 for line in _lines(s3.get_object(bucket, key).value) if line.strip())
         if count > per_file:
             return f"The input file s3://{bucket}/{key} has {count} records, more than the maximum of {int(per_file)} records per file."
         total += count
+        half += count // 2
     if total < min_records:
         return f"The number of records in the input ({total}) is less than the minimum of {int(min_records)} records required for a batch inference job."
     if total > per_job:
         return f"The job has {total} records, more than the maximum of {int(per_job)} records per job."
+    job["_records"] = total
+    job["_half"] = half
     return None
 
 
@@ -712,72 +718,349 @@ def _lines(data: bytes) -> list[str]:
     return text.splitlines()
 
 
-def _model_output(family: str, model: dict[str, Any], model_input: dict[str, Any], index: int):
-    """-> (modelOutput, input_tokens, output_tokens) or raises ValueError for a malformed input."""
-    text = json.dumps(model_input)
-    in_tokens = max(1, len(text) // 4)
-    answer = f"Emulated answer {index} from {model['name']}."
-    out_tokens = max(1, len(answer) // 4)
+EMBEDDING_FAMILIES = ("titan-embed", "titan-embed-image", "nova-embed", "cohere-embed")
+
+
+class RecordError(ValueError):
+    """A record that fails for a reason other than a malformed body: its own errorCode and
+    errorMessage go into the record's `error` object as they are."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _digest(model_input: dict[str, Any]) -> str:
+    """The record's fingerprint: sha256 of its modelInput serialised with sorted keys, so the
+    answer (and an embedding) depends on the input and nothing else."""
+    return hashlib.sha256(json.dumps(model_input, sort_keys=True).encode()).hexdigest()
+
+
+def _floats(digest: str, n: int) -> list[float]:
+    """`n` deterministic floats in [-1, 1] from the digest (a 64-bit LCG, Knuth's MMIX constants)."""
+    state = int(digest[:16], 16)
+    out = []
+    for _ in range(n):
+        state = (6364136223846793005 * state + 1442695040888963407) % (1 << 64)
+        out.append(round((state >> 11) / float(1 << 53) * 2 - 1, 6))
+    return out
+
+
+def _limit(value: Any, where: str) -> int | None:
+    """An output-token ceiling from the body: None when absent, else a positive integer."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where}: must be a positive integer")
+    return value
+
+
+def _cap(answer: str, limit: int | None) -> tuple[str, int, bool]:
+    """-> (text, output tokens, truncated). The answer is max(1, len // 4) tokens; a smaller
+    ceiling cuts it to `limit` tokens (4 characters each), as a model stops at its max tokens."""
+    tokens = max(1, len(answer) // 4)
+    if limit is not None and limit < tokens:
+        return answer[: limit * 4], limit, True
+    return answer, tokens, False
+
+
+def _messages(model_input: dict[str, Any], roles: tuple[str, ...], blocks: bool) -> list[Any]:
+    """A non-empty `messages` list of {role, content}; with `blocks`, content is a non-empty
+    list of content-block objects (Converse, Nova), else a string or a list (chat bodies)."""
+    messages = model_input.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("messages: required non-empty list")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise ValueError(f"messages[{i}]: must be an object")
+        if m.get("role") not in roles:
+            raise ValueError(f"messages[{i}].role: must be one of {', '.join(roles)}")
+        content = m.get("content")
+        if blocks:
+            if not isinstance(content, list) or not content or not all(isinstance(b, dict) for b in content):
+                raise ValueError(f"messages[{i}].content: required non-empty list of content blocks")
+        elif not isinstance(content, (str, list)):
+            raise ValueError(f"messages[{i}].content: required string or list")
+    return messages
+
+
+def _converse_output(model: dict[str, Any], model_input: dict[str, Any], answer: str, in_tokens: int):
+    """A Converse job's record: the Converse request and response (AWS Converse API reference,
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html; batch
+    writes the Converse response body for Converse jobs, "View the results of a batch inference
+    job", https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-results.html)."""
+    if model["family"] in EMBEDDING_FAMILIES:
+        # Converse serves text models only ("Supported models and model features",
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-supported-models-features.html).
+        raise RecordError(400, f"The model {model['id']} does not support the Converse API: create the job with modelInvocationType InvokeModel.")
+    if "toolConfig" in model_input:
+        # "Batch inference doesn't support tool calling (function calling) for jobs that use the
+        # Converse invocation type. Records that include toolConfig fail with a 400 error."
+        # (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html; an older
+        # version of the page refuses tool calling for both invocation types.)
+        raise RecordError(400, "Batch inference doesn't support tool calling for jobs that use the Converse invocation type: remove toolConfig from the record.")
+    _messages(model_input, ("user", "assistant"), blocks=True)
+    if "system" in model_input and not isinstance(model_input["system"], list):
+        raise ValueError("system: must be a list of content blocks")
+    config = model_input.get("inferenceConfig") or {}
+    if not isinstance(config, dict):
+        raise ValueError("inferenceConfig: must be an object")
+    text, out_tokens, cut = _cap(answer, _limit(config.get("maxTokens"), "inferenceConfig.maxTokens"))
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "max_tokens" if cut else "end_turn",
+        "usage": {"inputTokens": in_tokens, "outputTokens": out_tokens, "totalTokens": in_tokens + out_tokens},
+        "metrics": {"latencyMs": 200 + 20 * out_tokens},
+    }, in_tokens, out_tokens
+
+
+def _model_output(model: dict[str, Any], model_input: dict[str, Any], *, converse: bool = False, created: int = 0):
+    """-> (modelOutput, input_tokens, output_tokens), in the response body of the model's family
+    (InvokeModel jobs) or of Converse (`converse`: the job's modelInvocationType is Converse).
+    Raises ValueError for a malformed input (a 400 "Malformed input request" record error) and
+    RecordError for a record that fails with its own message.
+
+    Deterministic: the answer is "Emulated answer to H from NAME." with H the first 8 hex
+    characters of the sha256 of the modelInput (sorted keys), embeddings are floats drawn from
+    the same digest; input tokens are len(json)/4, output tokens len(answer)/4 (0 for
+    embeddings), the numbers the manifest adds up."""
+    family = model["family"]
+    digest = _digest(model_input)
+    in_tokens = max(1, len(json.dumps(model_input)) // 4)
+    answer = f"Emulated answer to {digest[:8]} from {model['name']}."
+    if converse:
+        return _converse_output(model, model_input, answer, in_tokens)
+    if family == "converse":
+        # A Converse-only model: no AWS page documents an InvokeModel body for it.
+        raise RecordError(
+            400,
+            f"The InvokeModel request body of {model['id']} is not supported by this emulator (no AWS page documents it): "
+            "use a Converse job (modelInvocationType Converse).",
+        )
     if family == "anthropic":
+        # Anthropic Claude Messages API,
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages.html
         if model_input.get("anthropic_version") != "bedrock-2023-05-31":
             raise ValueError("anthropic_version: must be bedrock-2023-05-31")
-        if not isinstance(model_input.get("max_tokens"), int):
+        if isinstance(model_input.get("max_tokens"), bool) or not isinstance(model_input.get("max_tokens"), int):
             raise ValueError("max_tokens: required integer")
         if not model_input.get("messages"):
             raise ValueError("messages: required non-empty list")
+        text, out_tokens, cut = _cap(answer, _limit(model_input["max_tokens"], "max_tokens"))
         return {
-            "id": f"msg_bdrk_{uuid.uuid4().hex[:24]}",
+            "id": f"msg_bdrk_{digest[8:32]}",
             "type": "message",
             "role": "assistant",
             "model": model["id"].split(".", 1)[1].rsplit("-v", 1)[0],
-            "content": [{"type": "text", "text": answer}],
-            "stop_reason": "end_turn",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "max_tokens" if cut else "end_turn",
             "stop_sequence": None,
             "usage": {"input_tokens": in_tokens, "output_tokens": out_tokens},
         }, in_tokens, out_tokens
     if family == "titan-embed":
+        # Titan Text Embeddings, https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-text.html:
+        # V2 takes `dimensions` 1024 (default), 512 or 256; G1 (v1) gives 1536 and takes none.
         if not isinstance(model_input.get("inputText"), str):
             raise ValueError("inputText: required string")
-        return {"embedding": [0.01 * (i % 7) for i in range(8)], "inputTextTokenCount": in_tokens}, in_tokens, 0
+        v2 = model["id"].startswith("amazon.titan-embed-text-v2")
+        dims = model_input.get("dimensions")
+        if dims is None:
+            dims = 1024 if v2 else 1536
+        elif not v2:
+            raise ValueError(f"dimensions: not accepted by {model['id']}")
+        elif dims not in (256, 512, 1024) or isinstance(dims, bool):
+            raise ValueError("dimensions: must be 256, 512 or 1024")
+        return {"embedding": _floats(digest, dims), "inputTextTokenCount": in_tokens}, in_tokens, 0
+    if family == "titan-embed-image":
+        # Titan Multimodal Embeddings G1, https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-embed-mm.html:
+        # inputText and/or inputImage; embeddingConfig.outputEmbeddingLength 256, 384 or 1024 (default).
+        has_text, has_image = "inputText" in model_input, "inputImage" in model_input
+        if not has_text and not has_image:
+            raise ValueError("at least one of inputText and inputImage is required")
+        if has_text and not isinstance(model_input["inputText"], str):
+            raise ValueError("inputText: must be a string")
+        if has_image and not isinstance(model_input["inputImage"], str):
+            raise ValueError("inputImage: must be a base64-encoded string")
+        config = model_input.get("embeddingConfig") or {}
+        length = config.get("outputEmbeddingLength", 1024) if isinstance(config, dict) else None
+        if length not in (256, 384, 1024) or isinstance(length, bool):
+            raise ValueError("embeddingConfig.outputEmbeddingLength: must be 256, 384 or 1024")
+        return {"embedding": _floats(digest, length), "inputTextTokenCount": in_tokens}, in_tokens, 0
+    if family == "nova-embed":
+        # Nova Multimodal Embeddings, synchronous schema,
+        # https://docs.aws.amazon.com/nova/latest/userguide/embeddings-schema.html: taskType
+        # SINGLE_EMBEDDING, embeddingPurpose required, embeddingDimension 256/384/1024/3072
+        # (default 3072), exactly one of text, image, video, audio; text needs truncationMode
+        # and a value or source.
+        if model_input.get("taskType") != "SINGLE_EMBEDDING":
+            raise ValueError("taskType: must be SINGLE_EMBEDDING")
+        params = model_input.get("singleEmbeddingParams")
+        if not isinstance(params, dict):
+            raise ValueError("singleEmbeddingParams: required object")
+        purposes = ("GENERIC_INDEX", "GENERIC_RETRIEVAL", "TEXT_RETRIEVAL", "IMAGE_RETRIEVAL", "VIDEO_RETRIEVAL",
+                    "DOCUMENT_RETRIEVAL", "AUDIO_RETRIEVAL", "CLASSIFICATION", "CLUSTERING")
+        if params.get("embeddingPurpose") not in purposes:
+            raise ValueError(f"singleEmbeddingParams.embeddingPurpose: must be one of {', '.join(purposes)}")
+        dims = params.get("embeddingDimension", 3072)
+        if dims not in (256, 384, 1024, 3072) or isinstance(dims, bool):
+            raise ValueError("singleEmbeddingParams.embeddingDimension: must be 256, 384, 1024 or 3072")
+        present = [k for k in ("text", "image", "video", "audio") if k in params]
+        if len(present) != 1:
+            raise ValueError("singleEmbeddingParams: exactly one of text, image, video, audio must be present")
+        kind, content = present[0], params[present[0]]
+        if not isinstance(content, dict):
+            raise ValueError(f"singleEmbeddingParams.{kind}: must be an object")
+        if kind == "text":
+            if content.get("truncationMode") not in ("START", "END", "NONE"):
+                raise ValueError("singleEmbeddingParams.text.truncationMode: must be START, END or NONE")
+            if not isinstance(content.get("value"), str) and not isinstance(content.get("source"), dict):
+                raise ValueError("singleEmbeddingParams.text: either value or source must be provided")
+        elif not isinstance(content.get("source"), dict) or not content.get("format"):
+            raise ValueError(f"singleEmbeddingParams.{kind}: format and source are required")
+        if kind == "video" and content.get("embeddingMode") not in ("AUDIO_VIDEO_COMBINED", "AUDIO_VIDEO_SEPARATE"):
+            raise ValueError("singleEmbeddingParams.video.embeddingMode: must be AUDIO_VIDEO_COMBINED or AUDIO_VIDEO_SEPARATE")
+        if kind == "video":
+            types = ["AUDIO_VIDEO_COMBINED"] if content["embeddingMode"] == "AUDIO_VIDEO_COMBINED" else ["VIDEO", "AUDIO"]
+        else:
+            types = [kind.upper()]
+        embeddings = [{"embeddingType": t, "embedding": _floats(_digest({"t": t, "d": digest}) if i else digest, dims)} for i, t in enumerate(types)]
+        return {"embeddings": embeddings}, in_tokens, 0
+    if family == "cohere-embed":
+        # Cohere Embed v3, https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-embed-v3.html:
+        # texts (0 to 96 strings) or images (one data URI), and input_type, are required; the
+        # float response is {embeddings, id, response_type "embeddings_floats", texts}.
+        input_types = ("search_document", "search_query", "classification", "clustering", "image")
+        if model_input.get("input_type") not in input_types:
+            raise ValueError(f"input_type: must be one of {', '.join(input_types)}")
+        texts, images = model_input.get("texts"), model_input.get("images")
+        if (texts is None) == (images is None):
+            raise ValueError("exactly one of texts and images is required")
+        items = texts if texts is not None else images
+        if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
+            raise ValueError(f"{'texts' if texts is not None else 'images'}: must be a list of strings")
+        if texts is not None and len(texts) > 96:
+            raise ValueError("texts: at most 96 texts per call")
+        if images is not None and len(images) != 1:
+            raise ValueError("images: exactly one image per call")
+        embeddings = [_floats(_digest({"i": i, "d": digest}), 1024) for i in range(len(items))]
+        out = {"embeddings": embeddings, "id": str(uuid.UUID(digest[:32])), "response_type": "embeddings_floats", "texts": texts or []}
+        if images is not None:
+            out["images"] = images
+        return out, in_tokens, 0
     if family == "nova":
+        # Amazon Nova, https://docs.aws.amazon.com/nova/latest/userguide/complete-request-schema.html
+        # (inferenceConfig.maxTokens; the older max_new_tokens too) and the response,
+        # https://docs.aws.amazon.com/nova/latest/userguide/complete-request-schema-response.html.
         if not model_input.get("messages"):
             raise ValueError("messages: required non-empty list")
+        config = model_input.get("inferenceConfig") or {}
+        if not isinstance(config, dict):
+            raise ValueError("inferenceConfig: must be an object")
+        limit = _limit(config.get("maxTokens", config.get("max_new_tokens")), "inferenceConfig.maxTokens")
+        text, out_tokens, cut = _cap(answer, limit)
         return {
-            "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
-            "stopReason": "end_turn",
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "max_tokens" if cut else "end_turn",
             "usage": {"inputTokens": in_tokens, "outputTokens": out_tokens, "totalTokens": in_tokens + out_tokens},
         }, in_tokens, out_tokens
     if family == "llama":
+        # Meta Llama, https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html:
+        # stop_reason "stop" or "length" (max_gen_len reached).
         if not isinstance(model_input.get("prompt"), str):
             raise ValueError("prompt: required string")
+        text, out_tokens, cut = _cap(answer, _limit(model_input.get("max_gen_len"), "max_gen_len"))
         return {
-            "generation": answer,
+            "generation": text,
             "prompt_token_count": in_tokens,
             "generation_token_count": out_tokens,
-            "stop_reason": "stop",
+            "stop_reason": "length" if cut else "stop",
         }, in_tokens, out_tokens
-    return {"outputText": answer}, in_tokens, out_tokens
+    if family == "mistral":
+        # Mistral AI chat completion (`messages`),
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-chat-completion.html,
+        # and text completion (`prompt`),
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-text-completion.html:
+        # stop_reason "stop" or "length"; neither response carries token counts.
+        limit = _limit(model_input.get("max_tokens"), "max_tokens")
+        if "messages" in model_input:
+            _messages(model_input, ("system", "user", "assistant", "tool"), blocks=False)
+            text, out_tokens, cut = _cap(answer, limit)
+            return {
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "stop_reason": "length" if cut else "stop"}]
+            }, in_tokens, out_tokens
+        if not isinstance(model_input.get("prompt"), str):
+            raise ValueError("prompt: required string (or messages, for chat completion)")
+        text, out_tokens, cut = _cap(answer, limit)
+        return {"outputs": [{"text": text, "stop_reason": "length" if cut else "stop"}]}, in_tokens, out_tokens
+    if family == "deepseek":
+        # DeepSeek-R1, https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-deepseek.html:
+        # prompt required, max_tokens 1 to 32,768; {"choices": [{"text", "stop_reason": "stop"|"length"}]}.
+        if not isinstance(model_input.get("prompt"), str):
+            raise ValueError("prompt: required string")
+        limit = _limit(model_input.get("max_tokens"), "max_tokens")
+        if limit is not None and limit > 32768:
+            raise ValueError("max_tokens: at most 32768")
+        text, out_tokens, cut = _cap(answer, limit)
+        return {"choices": [{"text": text, "stop_reason": "length" if cut else "stop"}]}, in_tokens, out_tokens
+    if family == "openai":
+        # OpenAI gpt-oss, https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-openai.html:
+        # the OpenAI Create chat completion body and response (finish_reason "stop" or "length").
+        _messages(model_input, ("system", "developer", "user", "assistant", "tool"), blocks=False)
+        limit = _limit(model_input.get("max_completion_tokens", model_input.get("max_tokens")), "max_completion_tokens")
+        text, out_tokens, cut = _cap(answer, limit)
+        return {
+            "id": f"chatcmpl-{digest[8:32]}",
+            "object": "chat.completion",
+            "created": created,
+            "model": model["id"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length" if cut else "stop"}],
+            "usage": {"prompt_tokens": in_tokens, "completion_tokens": out_tokens, "total_tokens": in_tokens + out_tokens},
+        }, in_tokens, out_tokens
+    # Titan Text and any other family: Titan Text's body,
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html
+    text, out_tokens, _ = _cap(answer, None)
+    return {"outputText": text}, in_tokens, out_tokens
 
 
-def _complete_job(job: dict[str, Any]) -> None:
-    """Write `<output>/<job id>/<input file>.out` per input file and `manifest.json.out`."""
+def _input_records(s3: Any, job: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """-> [(input file name, its non-empty lines)] for each input file."""
+    out = []
+    for bucket, key in _input_objects(s3, job["inputDataConfig"]["s3InputDataConfig"]["s3Uri"]):
+        out.append((key.rsplit("/", 1)[-1], [line for line in _lines(s3.get_object(bucket, key).value) if line.strip()]))
+    return out
+
+
+def _process_records(job: dict[str, Any], partial: bool = False) -> dict[str, int]:
+    """Runs the job's records and writes `<output>/<job id>/<input file>.out` per input file and
+    `manifest.json.out` ("View the results of a batch inference job",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-results.html). With
+    `partial` (a job stopped while InProgress) only the first half of each file's records
+    (rounded down) are processed and written: StopModelInvocationJob "You're only charged for
+    tokens that were already processed" (Bedrock API reference). Returns the manifest's counts."""
     s3 = _s3_backend(job["_account"], job["_partition"])
     model = job["_model"]
+    converse = job.get("modelInvocationType") == "Converse"
+    created = int(job.get("submitTime") or 0)
     out_bucket, out_key = _parse_s3_uri(job["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"])
     base = out_key + ("" if not out_key or out_key.endswith("/") else "/") + job["_job_id"] + "/"
-    total = success = errors = in_tok = out_tok = 0
-    for bucket, key in _input_objects(s3, job["inputDataConfig"]["s3InputDataConfig"]["s3Uri"]):
+    total = processed = success = errors = in_tok = out_tok = 0
+    for name, lines in _input_records(s3, job):
+        first = total
+        total += len(lines)
+        todo = lines[: len(lines) // 2] if partial else lines
+        if partial and not todo:
+            continue
         out_lines = []
-        for line in _lines(s3.get_object(bucket, key).value):
-            if not line.strip():
-                continue
-            total += 1
+        for offset, line in enumerate(todo):
+            position = first + offset + 1
+            processed += 1
             record: dict[str, Any] = {}
             try:
                 parsed = json.loads(line)
                 if not isinstance(parsed, dict):
                     raise ValueError("each line must be a JSON object")
-                record_id = parsed.get("recordId") or f"{total:011d}"
+                record_id = parsed.get("recordId") or f"{position:011d}"
                 record = {"recordId": record_id, "modelInput": parsed.get("modelInput")}
                 if not isinstance(parsed.get("modelInput"), dict):
                     raise ValueError("modelInput: required object")
@@ -787,39 +1070,57 @@ def _complete_job(job: dict[str, Any]) -> None:
                     errors += 1
                     out_lines.append(json.dumps(record))
                     continue
-                output, i_t, o_t = _model_output(model["family"], model, parsed["modelInput"], total)
+                output, i_t, o_t = _model_output(model, parsed["modelInput"], converse=converse, created=created)
                 record["modelOutput"] = output
                 success += 1
                 in_tok += i_t
                 out_tok += o_t
+            except RecordError as e:
+                record.setdefault("recordId", f"{position:011d}")
+                record["error"] = {"errorCode": e.code, "errorMessage": e.message}
+                errors += 1
             except ValueError as e:
-                record.setdefault("recordId", f"{total:011d}")
+                record.setdefault("recordId", f"{position:011d}")
                 record["error"] = {"errorCode": 400, "errorMessage": f"Malformed input request: {e}"}
                 errors += 1
             out_lines.append(json.dumps(record))
-        name = key.rsplit("/", 1)[-1]
         # The records go out in an order other than the input's (odd positions first), so a
         # reader that matches output to input by position rather than by recordId is caught.
         out_lines = out_lines[1::2] + out_lines[0::2]
         s3.put_object(out_bucket, f"{base}{name}.out", ("\n".join(out_lines) + "\n").encode())
     manifest = {
         "totalRecordCount": total,
-        "processedRecordCount": total,
+        "processedRecordCount": processed,
         "successRecordCount": success,
         "errorRecordCount": errors,
         "inputTokenCount": in_tok,
         "outputTokenCount": out_tok,
     }
     s3.put_object(out_bucket, f"{base}manifest.json.out", json.dumps(manifest).encode())
-    job.update(
-        totalRecordCount=total,
-        processedRecordCount=total,
-        successRecordCount=success,
-        errorRecordCount=errors,
-    )
+    # GetModelInvocationJob's progress fields (botocore bedrock service model, 1.42.81).
+    job.update(totalRecordCount=total, processedRecordCount=processed, successRecordCount=success, errorRecordCount=errors)
+    return manifest
+
+
+def _complete_job(job: dict[str, Any]) -> None:
+    """Processes every record; Completed, or PartiallyCompleted when some records failed."""
+    counts = _process_records(job)
+    success, errors = counts["successRecordCount"], counts["errorRecordCount"]
     job["status"] = "PartiallyCompleted" if errors and success else "Completed"
     if errors and not success:
         job["message"] = "All records failed: check the modelInput of each record."
+
+
+def _stop_job(job: dict[str, Any]) -> None:
+    """Stopping -> Stopped. A job stopped while InProgress writes the output of the records it
+    had processed (the first half of each input file) and its manifest; one stopped earlier
+    processed none and writes nothing."""
+    if job.get("_stopped_in") == "InProgress":
+        try:
+            _process_records(job, partial=True)
+        except Exception as e:  # a bucket deleted mid-job, say
+            job["message"] = f"Failed to write the output: {e}"
+    job["status"] = "Stopped"
 
 
 def _take_record_error(record_id: str) -> dict[str, Any] | None:
@@ -947,9 +1248,17 @@ def _advance(job: dict[str, Any]) -> None:
             job["message"] = f"Failed to write the output: {e}"
         job["endTime"] = now
         return
-    job["status"] = nxt
     if nxt == "Stopped":
+        _stop_job(job)
         job["endTime"] = now
+        return
+    job["status"] = nxt
+    if nxt == "InProgress" and "_records" in job:
+        # Progress while InProgress (GetModelInvocationJob's totalRecordCount and
+        # processedRecordCount, botocore 1.42.81 "Batch Inference Job Progress Monitoring"):
+        # the emulated job has processed the first half of each input file, the records a stop
+        # now would write.
+        job.update(totalRecordCount=job["_records"], processedRecordCount=job["_half"])
 
 
 TIMESTAMPS = ("submitTime", "lastModifiedTime", "endTime", "jobExpirationTime")
@@ -1084,6 +1393,14 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
                 f"1 validation error detected: Value '{uri}' at '{where}' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/[-!_*'().a-zA-Z0-9]+)*/?"
             )
+    invocation = params.get("modelInvocationType", "InvokeModel")
+    if invocation not in ("InvokeModel", "Converse"):
+        # ModelInvocationType enum ["InvokeModel", "Converse"] (botocore bedrock service model;
+        # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelInvocationJob.html).
+        raise validation(
+            f"1 validation error detected: Value '{invocation}' at 'modelInvocationType' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [InvokeModel, Converse]"
+        )
     model, geo = _resolve_model(params["modelId"], region, account)
     via_profile = geo is not None
     if model is None:
@@ -1142,7 +1459,7 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
         "outputDataConfig": params["outputDataConfig"],
         "timeoutDurationInHours": timeout,
         "jobExpirationTime": now + timeout * 3600,
-        "modelInvocationType": params.get("modelInvocationType", "InvokeModel"),
+        "modelInvocationType": invocation,
         **_internal(job_id, account, region, partition, model, geo, params.get("tags") or []),
     }
     jobs[arn] = job
@@ -1191,6 +1508,7 @@ def stop_model_invocation_job(self: BedrockResponse) -> str:
     job = _job_from_path(self)
     if job["status"] not in ACTIVE:
         raise validation(f"The job cannot be stopped because it is in status {job['status']}.")
+    job["_stopped_in"] = job["status"]
     job["status"] = "Stopping"
     job["lastModifiedTime"] = _now()
     return "{}"

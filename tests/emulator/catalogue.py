@@ -8,7 +8,11 @@ inference profile. `access` is False for the one model whose access has not been
 `us.<id>`, `eu.<id>`, `global.<id>`, each routing to the Regions in `PROFILE_REGIONS` (AWS,
 "Supported Regions and models for inference profiles": a profile is named after its geography and
 routes to the Regions of that geography; `global.` to commercial Regions worldwide).
-`_bedbatch/models` adds models at run time (a model the tool's catalogue does not know).
+`family` picks the modelInput the emulator accepts and the modelOutput it writes (the model's
+InvokeModel body: anthropic, nova, llama, mistral, deepseek, openai, titan-embed,
+titan-embed-image, nova-embed, cohere-embed, titan-text); "converse" marks a Converse-only
+model, whose records fail in InvokeModel jobs. A Converse job uses the Converse shapes for every
+text model. `_bedbatch/models` adds models at run time (a model the tool's catalogue does not know).
 """
 
 MODELS = [
@@ -170,6 +174,101 @@ MODELS = [
         "batch": True,
         "access": False,
         "geos": ["us"],
+    },
+    # Rows of AWS's "Supported Regions and models for batch inference" table
+    # (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-supported.html), as
+    # parsed by a third party (BATCH-FACTS §1c): by foundation-model id ("ON_DEMAND", no batch
+    # profile) unless only a cross-Region profile is listed. Names are the tool's catalogue's
+    # (policies/models.json), which the quota names end with.
+    {
+        "id": "mistral.mistral-large-2407-v1:0",
+        "name": "Mistral Large (24.07)",
+        "provider": "Mistral AI",
+        "family": "mistral",
+        "input": ["TEXT"],
+        "output": ["TEXT"],
+        "inference_types": ["ON_DEMAND"],
+        "batch": True,
+        "access": True,
+        "geos": [],
+    },
+    {
+        # Profile only: "this model is invoked through cross-Region inference … us.deepseek.r1-v1:0"
+        # (https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-deepseek.html).
+        "id": "deepseek.r1-v1:0",
+        "name": "DeepSeek-R1",
+        "provider": "DeepSeek",
+        "family": "deepseek",
+        "input": ["TEXT"],
+        "output": ["TEXT"],
+        "inference_types": ["INFERENCE_PROFILE"],
+        "batch": True,
+        "access": True,
+        "geos": ["us"],
+    },
+    {
+        "id": "openai.gpt-oss-120b-1:0",
+        "name": "gpt-oss-120b",
+        "provider": "OpenAI",
+        "family": "openai",
+        "input": ["TEXT"],
+        "output": ["TEXT"],
+        "inference_types": ["ON_DEMAND"],
+        "batch": True,
+        "access": True,
+        "geos": [],
+    },
+    {
+        "id": "amazon.titan-embed-image-v1",
+        "name": "Titan Multimodal Embeddings G1",
+        "provider": "Amazon",
+        "family": "titan-embed-image",
+        "input": ["TEXT", "IMAGE"],
+        "output": ["EMBEDDING"],
+        "inference_types": ["ON_DEMAND"],
+        "batch": True,
+        "access": True,
+        "geos": [],
+    },
+    {
+        "id": "amazon.nova-2-multimodal-embeddings-v1:0",
+        "name": "Nova Multimodal Embeddings",
+        "provider": "Amazon",
+        "family": "nova-embed",
+        "input": ["TEXT", "IMAGE", "AUDIO", "VIDEO"],
+        "output": ["EMBEDDING"],
+        "inference_types": ["ON_DEMAND"],
+        "batch": True,
+        "access": True,
+        "geos": [],
+    },
+    {
+        # Not in the third-party parse of the batch table (BATCH-FACTS §1d): batch support by
+        # this id is assumed.
+        "id": "cohere.embed-english-v3",
+        "name": "Embed English",
+        "provider": "Cohere",
+        "family": "cohere-embed",
+        "input": ["TEXT"],
+        "output": ["EMBEDDING"],
+        "inference_types": ["ON_DEMAND"],
+        "batch": True,
+        "access": True,
+        "geos": [],
+    },
+    {
+        # Converse-only: no AWS page documents its InvokeModel body, so the emulator fails its
+        # records in InvokeModel jobs and answers them in Converse jobs.
+        "id": "qwen.qwen3-32b-v1:0",
+        "name": "Qwen3 32B",
+        "provider": "Qwen",
+        "family": "converse",
+        "input": ["TEXT"],
+        "output": ["TEXT"],
+        "inference_types": ["ON_DEMAND"],
+        "batch": True,
+        "access": True,
+        "geos": [],
     },
     {
         # On-demand only: batch inference rejects it.

@@ -4,6 +4,7 @@ scripts/test starts the server and sets BEDBATCH_EMULATOR_URL; run alone with
 `scripts/emulator start && .venv/bin/pytest tests/emulator`.
 """
 
+import hashlib
 import json
 import os
 import urllib.error
@@ -72,7 +73,7 @@ def record(i, model_input=None):
     )
 
 
-def setup_account(trust=TRUST, records=100, role_s3=True, bad_lines=0):
+def setup_account(trust=TRUST, records=100, role_s3=True, bad_lines=0, make_input=None):
     iam, s3 = client("iam"), client("s3")
     role = iam.create_role(RoleName="BatchRole", Path="/service-role/", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     if role_s3:
@@ -91,7 +92,7 @@ def setup_account(trust=TRUST, records=100, role_s3=True, bad_lines=0):
             ),
         )
     s3.create_bucket(Bucket="batch-in")
-    lines = [record(i) for i in range(records)] + ["{not json"] * bad_lines
+    lines = [record(i, make_input(i) if make_input else None) for i in range(records)] + ["{not json"] * bad_lines
     s3.put_object(Bucket="batch-in", Key="in/records.jsonl", Body=("\n".join(lines) + "\n").encode())
     return role["Arn"]
 
@@ -541,3 +542,277 @@ def test_scps_bind_member_accounts_on_job_creation_and_per_routed_region():
 
 def test_caller_identity_of_an_iam_user_is_its_iam_arn():
     assert client("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/moto"
+
+
+# --------------------------------------------------------------------------- model outputs
+
+
+def answer_for(model_input, name):
+    """The emulator's answer to a record: it names the sha256 of the record's modelInput."""
+    digest = hashlib.sha256(json.dumps(model_input, sort_keys=True).encode()).hexdigest()
+    return f"Emulated answer to {digest[:8]} from {name}."
+
+
+def output_rows(s3, arn, name="records.jsonl"):
+    job_id = arn.rsplit("/", 1)[1]
+    body = s3.get_object(Bucket="batch-in", Key=f"out/{job_id}/{name}.out")["Body"].read().decode()
+    return {r["recordId"]: r for r in (json.loads(line) for line in body.splitlines())}
+
+
+def manifest_of(s3, arn):
+    job_id = arn.rsplit("/", 1)[1]
+    return json.loads(s3.get_object(Bucket="batch-in", Key=f"out/{job_id}/manifest.json.out")["Body"].read())
+
+
+def allow_invoke(bedrock, profile_id):
+    """Lets BatchRole invoke the profile and every model it routes to."""
+    profile = bedrock.get_inference_profile(inferenceProfileIdentifier=profile_id)
+    resources = [profile["inferenceProfileArn"]] + [m["modelArn"] for m in profile["models"]]
+    client("iam").put_role_policy(RoleName="BatchRole", PolicyName="invoke", PolicyDocument=invoke_policy(resources))
+
+
+def run_family(model, make_input, name="fam", invocation=None, via=None):
+    """Runs 100 records of make_input(i) through `model` (or the profile `via`); -> (job, rows by recordId, manifest)."""
+    bedrock, s3 = client("bedrock"), client("s3")
+    role = setup_account(make_input=make_input)
+    if via:
+        allow_invoke(bedrock, via)
+    extra = {"modelInvocationType": invocation} if invocation else {}
+    arn = create_job(bedrock, role, name=name, model=via or model, **extra)
+    job, _ = run_to_end(bedrock, arn)
+    return job, output_rows(s3, arn), manifest_of(s3, arn)
+
+
+def chat(i):
+    return [{"role": "user", "content": f"Say {i}"}]
+
+
+# (model id, its name, modelInput of record i (even records: a 2-token ceiling where the body has one), check(output, answer, capped))
+FAMILIES = {
+    "anthropic": (
+        HAIKU, "Claude 3 Haiku",
+        lambda i: {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 2 if i % 2 == 0 else 64, "messages": chat(i)},
+        lambda o, a, capped: o["type"] == "message" and o["content"] == [{"type": "text", "text": a[:8] if capped else a}]
+        and o["stop_reason"] == ("max_tokens" if capped else "end_turn") and o["usage"]["output_tokens"] == (2 if capped else len(a) // 4),
+    ),
+    "nova": (
+        "amazon.nova-micro-v1:0", "Nova Micro",
+        lambda i: {"messages": [{"role": "user", "content": [{"text": f"Say {i}"}]}], "inferenceConfig": {"maxTokens": 2 if i % 2 == 0 else 64}},
+        lambda o, a, capped: o["output"]["message"] == {"role": "assistant", "content": [{"text": a[:8] if capped else a}]}
+        and o["stopReason"] == ("max_tokens" if capped else "end_turn")
+        and o["usage"]["totalTokens"] == o["usage"]["inputTokens"] + o["usage"]["outputTokens"],
+    ),
+    "llama": (
+        "meta.llama3-1-8b-instruct-v1:0", "Llama 3.1 8B Instruct",
+        lambda i: {"prompt": f"Say {i}", "max_gen_len": 2 if i % 2 == 0 else 64},
+        lambda o, a, capped: o["generation"] == (a[:8] if capped else a) and o["stop_reason"] == ("length" if capped else "stop")
+        and o["generation_token_count"] == (2 if capped else len(a) // 4),
+    ),
+    "mistral-chat": (
+        "mistral.mistral-large-2407-v1:0", "Mistral Large (24.07)",
+        lambda i: {"messages": chat(i), "max_tokens": 2 if i % 2 == 0 else 64},
+        lambda o, a, capped: o == {"choices": [{"index": 0, "message": {"role": "assistant", "content": a[:8] if capped else a}, "stop_reason": "length" if capped else "stop"}]},
+    ),
+    "mistral-text": (
+        "mistral.mistral-large-2407-v1:0", "Mistral Large (24.07)",
+        lambda i: {"prompt": f"<s>[INST] Say {i} [/INST]", "max_tokens": 2 if i % 2 == 0 else 64},
+        lambda o, a, capped: o == {"outputs": [{"text": a[:8] if capped else a, "stop_reason": "length" if capped else "stop"}]},
+    ),
+    "deepseek": (
+        "deepseek.r1-v1:0", "DeepSeek-R1",
+        lambda i: {"prompt": f"Say {i}", "max_tokens": 2 if i % 2 == 0 else 64},
+        lambda o, a, capped: o == {"choices": [{"text": a[:8] if capped else a, "stop_reason": "length" if capped else "stop"}]},
+    ),
+    "openai": (
+        "openai.gpt-oss-120b-1:0", "gpt-oss-120b",
+        lambda i: {"messages": chat(i), "max_completion_tokens": 2 if i % 2 == 0 else 64},
+        lambda o, a, capped: o["object"] == "chat.completion" and o["id"].startswith("chatcmpl-") and o["model"] == "openai.gpt-oss-120b-1:0"
+        and isinstance(o["created"], int)
+        and o["choices"] == [{"index": 0, "message": {"role": "assistant", "content": a[:8] if capped else a}, "finish_reason": "length" if capped else "stop"}]
+        and o["usage"]["total_tokens"] == o["usage"]["prompt_tokens"] + o["usage"]["completion_tokens"],
+    ),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_each_text_family_answers_in_its_own_shape_and_stops_at_its_ceiling(family):
+    model, name, make_input, check = FAMILIES[family]
+    via = "us.deepseek.r1-v1:0" if family == "deepseek" else None
+    job, rows, manifest = run_family(model, make_input, via=via)
+    assert job["status"] == "Completed", job.get("message")
+    assert len(rows) == 100 and manifest["successRecordCount"] == 100
+    for i in range(100):
+        row = rows[f"r{i:04d}"]
+        assert row["modelInput"] == make_input(i)
+        assert check(row["modelOutput"], answer_for(make_input(i), name), i % 2 == 0), (family, row)
+    assert manifest["outputTokenCount"] > 0
+
+
+EMBEDDINGS = {
+    # family: (model, modelInput of record i, the vector length it asks for, (vectors of an output))
+    "titan-embed": (
+        "amazon.titan-embed-text-v2:0",
+        lambda i: {"inputText": f"text {i}", **({"dimensions": [256, 512][i % 2]} if i % 3 else {})},
+        lambda i: 1024 if i % 3 == 0 else [256, 512][i % 2],
+        lambda o: [o["embedding"]],
+    ),
+    "titan-embed-image": (
+        "amazon.titan-embed-image-v1",
+        lambda i: {"inputText": f"text {i}", **({"embeddingConfig": {"outputEmbeddingLength": 384}} if i % 2 else {})},
+        lambda i: 384 if i % 2 else 1024,
+        lambda o: [o["embedding"]],
+    ),
+    "nova-embed": (
+        "amazon.nova-2-multimodal-embeddings-v1:0",
+        lambda i: {"taskType": "SINGLE_EMBEDDING", "singleEmbeddingParams": {
+            "embeddingPurpose": "GENERIC_INDEX", **({"embeddingDimension": 256} if i % 2 else {}),
+            "text": {"truncationMode": "END", "value": f"text {i}"}}},
+        lambda i: 256 if i % 2 else 3072,
+        lambda o: [e["embedding"] for e in o["embeddings"] if e["embeddingType"] == "TEXT"],
+    ),
+    "cohere-embed": (
+        "cohere.embed-english-v3",
+        lambda i: {"texts": [f"a {i}", f"b {i}", f"c {i}"][: 1 + i % 3], "input_type": "search_document"},
+        lambda i: 1024,
+        lambda o: o["embeddings"],
+    ),
+}
+
+
+@pytest.mark.parametrize("family", sorted(EMBEDDINGS))
+def test_each_embedding_family_gives_vectors_of_the_asked_length(family):
+    model, make_input, length, vectors = EMBEDDINGS[family]
+    job, rows, manifest = run_family(model, make_input)
+    assert job["status"] == "Completed", job.get("message")
+    assert manifest["outputTokenCount"] == 0 and manifest["inputTokenCount"] > 0
+    for i in range(100):
+        out = rows[f"r{i:04d}"]["modelOutput"]
+        vecs = vectors(out)
+        assert vecs and all(len(v) == length(i) for v in vecs), (family, i, [len(v) for v in vecs])
+        assert all(-1 <= x <= 1 for v in vecs for x in v)
+        if family == "cohere-embed":
+            assert len(vecs) == 1 + i % 3 and out["texts"] == make_input(i)["texts"] and out["response_type"] == "embeddings_floats" and out["id"]
+        elif family == "nova-embed":
+            assert set(out) == {"embeddings"}
+        else:
+            assert set(out) == {"embedding", "inputTextTokenCount"}
+    # The same input gives the same vector; another input another.
+    first = vectors(rows["r0000"]["modelOutput"])[0]
+    assert first != vectors(rows["r0003"]["modelOutput"])[0]
+
+
+def test_embedding_lengths_outside_the_documented_set_are_record_errors():
+    job, rows, _ = run_family("amazon.titan-embed-text-v2:0", lambda i: {"inputText": "x", "dimensions": 300 if i < 10 else 256})
+    assert job["status"] == "PartiallyCompleted" and job["errorRecordCount"] == 10
+    assert rows["r0000"]["error"] == {"errorCode": 400, "errorMessage": "Malformed input request: dimensions: must be 256, 512 or 1024"}
+
+
+def converse_input(i):
+    body = {"messages": [{"role": "user", "content": [{"text": f"Say {i}"}]}], "inferenceConfig": {"maxTokens": 2 if i % 2 == 0 else 64}}
+    if i == 1:
+        body["toolConfig"] = {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {"type": "object"}}}}]}
+    if i == 3:
+        body["messages"] = [{"role": "user", "content": "a plain string is not a list of content blocks"}]
+    return body
+
+
+@pytest.mark.parametrize("model,name", [(HAIKU, "Claude 3 Haiku"), ("qwen.qwen3-32b-v1:0", "Qwen3 32B")])
+def test_converse_job_answers_every_model_in_the_converse_shape(model, name):
+    job, rows, manifest = run_family(model, converse_input, invocation="Converse")
+    assert job["status"] == "PartiallyCompleted" and job["modelInvocationType"] == "Converse"
+    assert job["errorRecordCount"] == 2 and manifest["errorRecordCount"] == 2
+    assert rows["r0001"]["error"]["errorCode"] == 400 and "toolConfig" in rows["r0001"]["error"]["errorMessage"]
+    assert rows["r0003"]["error"]["errorMessage"].startswith("Malformed input request: messages[0].content")
+    for i in (0, 2, 5):
+        out, answer, capped = rows[f"r{i:04d}"]["modelOutput"], answer_for(converse_input(i), name), i % 2 == 0
+        assert set(out) == {"output", "stopReason", "usage", "metrics"}
+        assert out["output"] == {"message": {"role": "assistant", "content": [{"text": answer[:8] if capped else answer}]}}
+        assert out["stopReason"] == ("max_tokens" if capped else "end_turn")
+        assert out["usage"]["outputTokens"] == (2 if capped else len(answer) // 4)
+        assert out["usage"]["totalTokens"] == out["usage"]["inputTokens"] + out["usage"]["outputTokens"]
+        assert isinstance(out["metrics"]["latencyMs"], int)
+
+
+def test_converse_only_model_in_an_invokemodel_job_fails_every_record():
+    job, rows, manifest = run_family("qwen.qwen3-32b-v1:0", converse_input)
+    assert job["status"] == "Completed" and "All records failed" in job["message"]
+    assert manifest["successRecordCount"] == 0 and manifest["errorRecordCount"] == 100
+    err = rows["r0000"]["error"]
+    assert err["errorCode"] == 400 and "qwen.qwen3-32b-v1:0" in err["errorMessage"] and "Converse" in err["errorMessage"]
+
+
+def test_an_embedding_model_in_a_converse_job_fails_its_records():
+    job, rows, _ = run_family("amazon.titan-embed-text-v2:0", converse_input, invocation="Converse")
+    assert job["errorRecordCount"] == 100
+    assert "does not support the Converse API" in rows["r0000"]["error"]["errorMessage"]
+
+
+def test_unknown_invocation_type_is_refused():
+    unchecked = boto3.client(
+        "bedrock", endpoint_url=URL, region_name=REGION, aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as e:
+        create_job(unchecked, setup_account(), modelInvocationType="Chat")
+    assert "modelInvocationType" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "model,make_input,usage",
+    [
+        (HAIKU, FAMILIES["anthropic"][2], lambda o: (o["usage"]["input_tokens"], o["usage"]["output_tokens"])),
+        ("openai.gpt-oss-120b-1:0", FAMILIES["openai"][2], lambda o: (o["usage"]["prompt_tokens"], o["usage"]["completion_tokens"])),
+        ("meta.llama3-1-8b-instruct-v1:0", FAMILIES["llama"][2], lambda o: (o["prompt_token_count"], o["generation_token_count"])),
+        ("amazon.titan-embed-text-v2:0", EMBEDDINGS["titan-embed"][1], lambda o: (o["inputTextTokenCount"], 0)),
+    ],
+)
+def test_manifest_token_counts_are_the_sums_of_the_records_usage(model, make_input, usage):
+    job, rows, manifest = run_family(model, make_input)
+    ins, outs = zip(*(usage(r["modelOutput"]) for r in rows.values() if "modelOutput" in r))
+    assert (manifest["inputTokenCount"], manifest["outputTokenCount"]) == (sum(ins), sum(outs))
+    assert manifest["processedRecordCount"] == manifest["totalRecordCount"] == 100
+
+
+def test_converse_manifest_token_counts_are_the_sums_of_the_records_usage():
+    _, rows, manifest = run_family("amazon.nova-micro-v1:0", converse_input, invocation="Converse")
+    usages = [r["modelOutput"]["usage"] for r in rows.values() if "modelOutput" in r]
+    assert len(usages) == manifest["successRecordCount"] == 98
+    assert manifest["inputTokenCount"] == sum(u["inputTokens"] for u in usages)
+    assert manifest["outputTokenCount"] == sum(u["outputTokens"] for u in usages)
+
+
+def test_stopping_an_in_progress_job_writes_the_processed_half():
+    bedrock, s3 = client("bedrock"), client("s3")
+    role = setup_account()
+    # A second input file of 51 records: 25 of them are processed before the stop.
+    s3.put_object(Bucket="batch-in", Key="in/more.jsonl", Body=("\n".join(record(1000 + i) for i in range(51)) + "\n").encode())
+    arn = create_job(bedrock, role)
+    statuses = [bedrock.get_model_invocation_job(jobIdentifier=arn) for _ in range(3)]
+    assert [j["status"] for j in statuses] == ["Validating", "Scheduled", "InProgress"]
+    assert (statuses[-1]["totalRecordCount"], statuses[-1]["processedRecordCount"]) == (151, 75)
+    bedrock.stop_model_invocation_job(jobIdentifier=arn)
+    job = bedrock.get_model_invocation_job(jobIdentifier=arn)
+    assert job["status"] == "Stopped" and "endTime" in job
+    assert (job["totalRecordCount"], job["processedRecordCount"], job["successRecordCount"], job["errorRecordCount"]) == (151, 75, 75, 0)
+    first, more = output_rows(s3, arn), output_rows(s3, arn, "more.jsonl")
+    assert sorted(first) == [f"r{i:04d}" for i in range(50)]
+    assert sorted(more) == [f"r{1000 + i:04d}" for i in range(25)]
+    job_id = arn.rsplit("/", 1)[1]
+    lines = s3.get_object(Bucket="batch-in", Key=f"out/{job_id}/records.jsonl.out")["Body"].read().decode().splitlines()
+    assert [json.loads(x)["recordId"] for x in lines] != sorted(first), "the output is not in input order"
+    manifest = manifest_of(s3, arn)
+    assert {k: manifest[k] for k in ("totalRecordCount", "processedRecordCount", "successRecordCount", "errorRecordCount")} == {
+        "totalRecordCount": 151, "processedRecordCount": 75, "successRecordCount": 75, "errorRecordCount": 0}
+    rows = list(first.values()) + list(more.values())
+    assert manifest["inputTokenCount"] == sum(r["modelOutput"]["usage"]["input_tokens"] for r in rows)
+    assert manifest["outputTokenCount"] == sum(r["modelOutput"]["usage"]["output_tokens"] for r in rows)
+
+
+def test_stopping_before_in_progress_writes_nothing():
+    bedrock, s3 = client("bedrock"), client("s3")
+    arn = create_job(bedrock, setup_account())
+    assert bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] == "Validating"
+    bedrock.stop_model_invocation_job(jobIdentifier=arn)
+    job = bedrock.get_model_invocation_job(jobIdentifier=arn)
+    assert job["status"] == "Stopped" and "processedRecordCount" not in job
+    assert s3.list_objects_v2(Bucket="batch-in", Prefix="out/").get("KeyCount", 0) == 0

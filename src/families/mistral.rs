@@ -1,0 +1,35 @@
+//! Mistral AI models: text completion, the body every Mistral model on Bedrock takes.
+//! AWS, "Mistral AI text completion"
+//! (https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-mistral-text-completion.html):
+//! request `prompt` (required, `<s>[INST] … [/INST]`), `max_tokens`, `stop`, `temperature`,
+//! `top_p`, `top_k`; response `outputs[]` of `{text, stop_reason}` (stop, length).
+//! AWS, "Mistral AI chat completion" (…/model-parameters-mistral-chat-completion.html): response
+//! `choices[]` of `{index, message: {role, content}, stop_reason}`; read too, for records built
+//! with `messages`. Neither response carries token counts (they stay empty; the job's
+//! `manifest.json.out` still totals them).
+
+use serde_json::Value;
+
+use super::{str_at, Answer, BodyOptions};
+
+pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
+    let text = match system {
+        Some(s) => format!("<s>[INST] {s}\n\n{prompt} [/INST]"),
+        None => format!("<s>[INST] {prompt} [/INST]"),
+    };
+    let mut b = serde_json::Map::new();
+    b.insert("prompt".into(), text.into());
+    b.insert("max_tokens".into(), o.max_tokens.into());
+    super::sampling(&mut b, o, "temperature", "top_p");
+    Value::Object(b)
+}
+
+pub fn read(out: &Value) -> Result<Answer, String> {
+    if let Some(first) = out.get("outputs").and_then(Value::as_array).and_then(|a| a.first()) {
+        return Ok(Answer { text: str_at(first, &["text"]), stop_reason: str_at(first, &["stop_reason"]), ..Answer::default() });
+    }
+    if let Some(first) = out.get("choices").and_then(Value::as_array).and_then(|a| a.first()) {
+        return Ok(Answer { text: str_at(first, &["message", "content"]), stop_reason: str_at(first, &["stop_reason"]), ..Answer::default() });
+    }
+    Err("no outputs or choices array (Mistral AI response)".into())
+}

@@ -1,0 +1,271 @@
+//! `run collect -o results.csv|.tsv|.parquet|.jsonl`: one row per input row, in input order,
+//! never dropped. A run started from a table gives every input column exactly as read; a run
+//! started from JSONL gives the record's `modelInput` as text. Then the added columns:
+//! `record_id`, `status` (`ok`, `record-error`, `no-output`), `output_text`, `stop_reason`,
+//! `input_tokens`, `output_tokens`, `error_code`, `error_message`, and for embedding models
+//! `embedding`. Each output is read by its family's reader ([`crate::families::read_output`]),
+//! the Converse response for Converse jobs; records are matched by recordId (AWS: the order of
+//! the output is not guaranteed to match the input's, "Format and upload your batch inference
+//! data").
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::{Error, ExitCode, Result};
+use crate::families::{read_output, Family, Invocation};
+use crate::output::{emit, Plain};
+use crate::run::join::{join_shard, refuse_unfinished, scratch, Joined};
+use crate::run::manifest::RunManifest;
+use crate::run::prepare::{row_id, TableSpec};
+use crate::run::Ctx;
+use crate::table::{Batch, Cell, Format, Kind, OutputColumns, Staged, TableReader};
+
+/// The columns collect adds, in order (before `--prefix`).
+pub const ADDED: &[(&str, Kind)] = &[
+    ("record_id", Kind::Str),
+    ("status", Kind::Str),
+    ("output_text", Kind::Str),
+    ("stop_reason", Kind::Str),
+    ("input_tokens", Kind::Int),
+    ("output_tokens", Kind::Int),
+    ("error_code", Kind::Str),
+    ("error_message", Kind::Str),
+];
+
+/// What collect saw, summed.
+#[derive(Debug, Default, Serialize)]
+pub struct Totals {
+    pub rows: u64,
+    pub ok: u64,
+    pub record_errors: u64,
+    pub no_output: u64,
+    /// Summed from each record's own usage (records whose family reports it).
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Records whose output carries no token usage (Mistral, DeepSeek, embeddings' output side).
+    pub records_without_usage: u64,
+}
+
+/// The family whose output shape the run's jobs wrote.
+pub fn output_family(ctx: &Ctx, m: &RunManifest) -> Family {
+    match (m.family, m.invocation_type) {
+        (Some(f), _) => f,
+        (None, Invocation::Converse) => Family::Converse,
+        (None, Invocation::InvokeModel) => crate::families::ModelProfile::of(&ctx.fm, &m.model_id).family,
+    }
+}
+
+/// The table a run started from, as a local file: the original when it is still there with the
+/// same size, else the run's copy in S3 downloaded to the scratch folder.
+async fn table_file(ctx: &Ctx, spec: &TableSpec, tmp: &Path) -> Result<PathBuf> {
+    let local = PathBuf::from(&spec.source);
+    if std::fs::metadata(&local).is_ok_and(|md| md.len() == spec.bytes) {
+        return Ok(local);
+    }
+    let uri = spec.s3_copy.as_deref().ok_or_else(|| Error::Usage(format!("{}: the table is gone and the run kept no copy", spec.source)))?;
+    let (bucket, key) = crate::run::source::split_uri(uri)?;
+    let path = tmp.join(format!("source.{}", spec.format.name()));
+    crate::run::source::download(&ctx.clients, &bucket, &key, &path).await?;
+    crate::say!("  read the table from the run's copy {uri} ({} is not here or has changed)", spec.source);
+    Ok(path)
+}
+
+/// The added cells of one record.
+fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, t: &mut Totals) -> Vec<Cell> {
+    let mut row = vec![Cell::Str(id.to_string())];
+    let (status, answer, code, message) = match j {
+        Joined::Ok(line) => {
+            let parsed: std::result::Result<Value, String> = serde_json::from_slice(line).map_err(|e| e.to_string());
+            match parsed.and_then(|v| read_output(family, v.get("modelOutput").unwrap_or(&Value::Null))) {
+                Ok(a) => ("ok", Some(a), None, None),
+                Err(why) => (
+                    "record-error",
+                    None,
+                    Some("unreadable-output".to_string()),
+                    Some(format!("the output is not the {} shape: {why}", family.name())),
+                ),
+            }
+        }
+        Joined::RecordError(line) => {
+            let v: Value = serde_json::from_slice(line).unwrap_or(Value::Null);
+            let e = v.get("error").cloned().unwrap_or(Value::Null);
+            let code = match e.get("errorCode") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            let message = e.get("errorMessage").and_then(Value::as_str).map(String::from).or_else(|| Some("the record has no modelOutput".into()));
+            ("record-error", None, code, message)
+        }
+        Joined::NoOutput(why) => ("no-output", None, None, Some(why.to_string())),
+    };
+    t.rows += 1;
+    match status {
+        "ok" => t.ok += 1,
+        "record-error" => t.record_errors += 1,
+        _ => t.no_output += 1,
+    }
+    row.push(Cell::Str(status.into()));
+    let a = answer.unwrap_or_default();
+    if status == "ok" {
+        match (a.input_tokens, a.output_tokens) {
+            (None, None) => t.records_without_usage += 1,
+            (i, o) => {
+                t.input_tokens += i.unwrap_or(0);
+                t.output_tokens += o.unwrap_or(0);
+            }
+        }
+    }
+    row.push(Cell::opt_str(a.text));
+    row.push(Cell::opt_str(a.stop_reason));
+    row.push(Cell::opt_int(a.input_tokens));
+    row.push(Cell::opt_int(a.output_tokens));
+    row.push(Cell::opt_str(code));
+    row.push(Cell::opt_str(message));
+    if embedding {
+        row.push(a.embedding.map(Cell::Floats).unwrap_or(Cell::Null));
+    }
+    row
+}
+
+/// The batch being filled: the input rows as read, and each row's added cells.
+struct Pending {
+    batch: Option<Batch>,
+    added: Vec<Vec<Cell>>,
+}
+
+pub struct CollectArgs<'a> {
+    pub out: &'a Path,
+    pub format: Option<Format>,
+    pub prefix: Option<&'a str>,
+    pub force: bool,
+}
+
+pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<ExitCode> {
+    refuse_unfinished(m, "collect it")?;
+    let format = Format::decide(a.out, a.format, "-o")?;
+    let family = output_family(ctx, m);
+    let embedding = family.is_embedding();
+    let tmp = scratch(ctx, &m.run_id)?;
+    let mut reader: Option<Box<dyn TableReader>> = match &m.table {
+        Some(spec) => {
+            let path = table_file(ctx, spec, &tmp).await?;
+            Some(crate::table::open(&path, spec.format)?)
+        }
+        None => None,
+    };
+    let (input, input_kinds, input_arrow) = match &reader {
+        Some(r) => (r.columns().to_vec(), r.kinds(), r.arrow_schema()),
+        None => (vec!["model_input".to_string()], vec![Kind::Str], None),
+    };
+    let prefix = a.prefix.unwrap_or("");
+    let mut added: Vec<(String, Kind)> = ADDED.iter().map(|(n, k)| (format!("{prefix}{n}"), *k)).collect();
+    if embedding {
+        added.push((format!("{prefix}embedding"), Kind::Floats));
+    }
+    if let Some((clash, _)) = added.iter().find(|(n, _)| input.contains(n)) {
+        return Err(Error::Usage(format!(
+            "the input already has a column {clash:?}, which collect adds: pass --prefix (e.g. --prefix bedrock_) to name the added columns apart"
+        )));
+    }
+    let cols = OutputColumns { input, input_kinds, input_arrow, added };
+    let id_index = match m.table.as_ref().and_then(|s| s.id_column.as_ref()) {
+        Some(c) => Some(cols.input.iter().position(|h| h == c).ok_or_else(|| Error::Usage(format!("the table no longer has the id column {c:?}")))?),
+        None => None,
+    };
+    let staged = Staged::new(a.out, a.force)?;
+    let mut writer = crate::table::create(&staged.tmp, format, &cols)?;
+    let mut totals = Totals::default();
+    let mut pending = Pending { batch: None, added: Vec::new() };
+    let mut row_no = 0u64;
+    let mut jsonl_rows: Vec<Vec<Cell>> = Vec::new();
+    for s in &m.shards {
+        let mut on_record = |rec: &[u8], j: Joined| -> Result<()> {
+            let id = crate::run::shard::record_id(rec).ok().flatten().unwrap_or_default();
+            let cells = added_cells(family, &id, j, embedding, &mut totals);
+            match reader.as_mut() {
+                Some(r) => {
+                    if pending.batch.is_none() {
+                        pending.batch = r.next_batch()?;
+                        pending.added.clear();
+                    }
+                    let Some(batch) = pending.batch.as_ref() else {
+                        return Err(Error::Usage(format!("the table has fewer rows than the run's {} records: was it changed?", m.records)));
+                    };
+                    row_no += 1;
+                    let expect = row_id(&batch.rows[pending.added.len()], row_no, id_index);
+                    if expect != id {
+                        return Err(Error::Usage(format!(
+                            "row {row_no} of the table has the id {expect:?} but the run's record {row_no} is {id:?}: the table was changed since the run started"
+                        )));
+                    }
+                    pending.added.push(cells);
+                    if pending.added.len() == batch.rows.len() {
+                        writer.write(batch, &pending.added)?;
+                        pending.batch = None;
+                    }
+                }
+                None => {
+                    let v: Value = serde_json::from_slice(rec).unwrap_or(Value::Null);
+                    let mi = v.get("modelInput").map(|x| x.to_string()).unwrap_or_default();
+                    jsonl_rows.push(vec![Cell::Str(mi)]);
+                    pending.added.push(cells);
+                    if jsonl_rows.len() == crate::table::BATCH_ROWS {
+                        let batch = Batch { rows: std::mem::take(&mut jsonl_rows), arrow: None };
+                        writer.write(&batch, &pending.added)?;
+                        pending.added.clear();
+                    }
+                }
+            }
+            Ok(())
+        };
+        join_shard(ctx, m, s, &tmp, &mut on_record).await?;
+    }
+    if !jsonl_rows.is_empty() {
+        writer.write(&Batch { rows: std::mem::take(&mut jsonl_rows), arrow: None }, &pending.added)?;
+    }
+    if let Some(r) = reader.as_mut() {
+        if pending.batch.is_some() || r.next_batch()?.is_some() {
+            return Err(Error::Usage(format!("the table has more rows than the run's {} records: was it changed?", m.records)));
+        }
+    }
+    writer.finish()?;
+    staged.commit()?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    let prices: Value = serde_json::from_str(crate::jsonl::PRICES).expect("the embedded price table parses");
+    let (job_in, job_out) = m.shards.iter().filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+    let cost = crate::run::token_cost(&prices, &ctx.fm, job_in, job_out);
+    let bad = totals.record_errors + totals.no_output;
+    let mut text = format!(
+        "{} rows → {} ({}): {} ok, {} record errors, {} without output\nactual tokens: {job_in} in, {job_out} out (the jobs' manifest.json.out); per record: {} in, {} out{}\nactual cost at the batch price: {}{}",
+        totals.rows,
+        a.out.display(),
+        format.name(),
+        totals.ok,
+        totals.record_errors,
+        totals.no_output,
+        totals.input_tokens,
+        totals.output_tokens,
+        if totals.records_without_usage > 0 { format!(" ({} records' outputs carry no usage)", totals.records_without_usage) } else { String::new() },
+        cost.map(crate::validate::dollars).unwrap_or_else(|| "unknown (no price for the model)".into()),
+        m.estimated_cost.map(|(lo, hi)| format!(" (estimated at start: {} to {})", crate::validate::dollars(lo), crate::validate::dollars(hi))).unwrap_or_default()
+    );
+    if bad > 0 {
+        text.push_str(&format!("\nsubmit the rows without an answer again: bedbatch-doctor run retry {}", m.run_id));
+    }
+    Ok(emit(&Plain {
+        text,
+        json: json!({
+            "run_id": m.run_id, "output": a.out, "format": format.name(), "rows": totals.rows, "records_ok": totals.ok,
+            "records_error": totals.record_errors, "records_without_output": totals.no_output,
+            "input_tokens": job_in, "output_tokens": job_out,
+            "record_input_tokens": totals.input_tokens, "record_output_tokens": totals.output_tokens,
+            "records_without_usage": totals.records_without_usage,
+            "cost_usd": cost, "estimated_cost_usd": m.estimated_cost.map(|(lo, hi)| json!({"low": lo, "high": hi})),
+            "invocation_type": m.invocation_type.as_str(), "family": family,
+        }),
+        exit: if bad > 0 { ExitCode::Failed } else { ExitCode::Ok },
+    }))
+}

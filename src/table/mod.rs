@@ -1,0 +1,249 @@
+//! Tables in and out: CSV and TSV (RFC 4180: quoted fields with commas, doubled quotes and
+//! newlines; a UTF-8 byte order mark; CRLF), JSONL of flat objects, and Parquet (what
+//! `DataFrame.to_parquet` writes by default: snappy pages through pyarrow). Readers stream in
+//! batches of rows, so memory holds one batch whatever the size of the file; writers append
+//! batches and finish into a temporary file that is renamed over the target only when complete.
+
+pub mod csv;
+pub mod jsonl;
+pub mod parquet;
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Rows a reader hands over at a time.
+pub const BATCH_ROWS: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Tsv,
+    Jsonl,
+    Parquet,
+}
+
+impl Format {
+    /// The format named by a path's extension (`.csv`, `.tsv`, `.jsonl`/`.ndjson`, `.parquet`/`.pq`).
+    pub fn from_path(p: &Path) -> Option<Format> {
+        let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "parquet" | "pq" => Format::Parquet,
+            _ => return None,
+        })
+    }
+
+    /// `--format` when given, else the extension's; else a usage error naming both ways.
+    pub fn decide(p: &Path, given: Option<Format>, what: &str) -> Result<Format> {
+        given.or_else(|| Format::from_path(p)).ok_or_else(|| {
+            Error::Usage(format!(
+                "{what} {}: the format is not known from the extension (.csv, .tsv, .jsonl, .ndjson, .parquet): pass --format",
+                p.display()
+            ))
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// One cell as read. CSV and TSV give text only (exactly the field's characters); JSONL and
+/// Parquet give typed values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// A vector (an embedding): a JSON array in CSV and JSONL, a list of doubles in Parquet.
+    Floats(Vec<f64>),
+}
+
+impl Cell {
+    /// An empty cell: null, or text with nothing in it.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Null => true,
+            Cell::Str(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text: what a prompt template and a CSV file show.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Null => Cow::Borrowed(""),
+            Cell::Str(s) => Cow::Borrowed(s),
+            Cell::Int(i) => Cow::Owned(i.to_string()),
+            Cell::Float(f) => Cow::Owned(float_text(*f)),
+            Cell::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Cell::Floats(v) => Cow::Owned(serde_json::to_string(v).unwrap_or_default()),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Str(s) => Value::String(s.clone()),
+            Cell::Int(i) => (*i).into(),
+            Cell::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            Cell::Bool(b) => (*b).into(),
+            Cell::Floats(v) => v.iter().map(|f| serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null)).collect(),
+        }
+    }
+
+    pub fn opt_str(s: Option<String>) -> Cell {
+        s.map(Cell::Str).unwrap_or(Cell::Null)
+    }
+
+    pub fn opt_int(n: Option<u64>) -> Cell {
+        n.map(|n| Cell::Int(n.min(i64::MAX as u64) as i64)).unwrap_or(Cell::Null)
+    }
+}
+
+/// A double as text: the shortest form that reads back to the same value, with a `.0` on whole
+/// numbers so a float column stays recognisably one (as pandas writes it).
+pub fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        f.to_string()
+    }
+}
+
+/// The type of a column, for writers that need one (Parquet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Floats,
+}
+
+/// Rows as read, and (Parquet) the Arrow batch they came from, so a Parquet-to-Parquet round
+/// trip writes the input columns with their own types, untouched.
+pub struct Batch {
+    pub rows: Vec<Vec<Cell>>,
+    pub arrow: Option<arrow_array::RecordBatch>,
+}
+
+/// A table being read, batch by batch.
+pub trait TableReader {
+    /// The header: column names in order.
+    fn columns(&self) -> &[String];
+    /// Column kinds for a typed writer (CSV and TSV: all text).
+    fn kinds(&self) -> Vec<Kind>;
+    /// The Arrow schema of a Parquet input (its columns are written back as they are).
+    fn arrow_schema(&self) -> Option<arrow_schema::SchemaRef> {
+        None
+    }
+    /// The next rows, None at the end.
+    fn next_batch(&mut self) -> Result<Option<Batch>>;
+    /// Where a data row (1-based) is, for messages: "line 7" (CSV, JSONL) or "row 7" (Parquet).
+    fn place(&self, row: u64) -> String;
+}
+
+/// Opens a table for reading.
+pub fn open(path: &Path, format: Format) -> Result<Box<dyn TableReader>> {
+    match format {
+        Format::Csv => Ok(Box::new(csv::Reader::open(path, b',')?)),
+        Format::Tsv => Ok(Box::new(csv::Reader::open(path, b'\t')?)),
+        Format::Jsonl => Ok(Box::new(jsonl::Reader::open(path)?)),
+        Format::Parquet => Ok(Box::new(parquet::Reader::open(path)?)),
+    }
+}
+
+/// A table being written. The output's columns are the input's, then the added ones.
+pub trait TableWriter {
+    /// One batch: the input rows (as read) and, per row, the added cells.
+    fn write(&mut self, input: &Batch, added: &[Vec<Cell>]) -> Result<()>;
+    /// Flushes and closes the temporary file (the caller renames it into place).
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// The columns of an output: the input's, then the added ones with their kinds.
+#[derive(Clone)]
+pub struct OutputColumns {
+    pub input: Vec<String>,
+    pub input_kinds: Vec<Kind>,
+    pub input_arrow: Option<arrow_schema::SchemaRef>,
+    pub added: Vec<(String, Kind)>,
+}
+
+impl OutputColumns {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.input.iter().map(String::as_str).chain(self.added.iter().map(|(n, _)| n.as_str()))
+    }
+}
+
+/// Creates a writer of `format` on `tmp`.
+pub fn create(tmp: &Path, format: Format, cols: &OutputColumns) -> Result<Box<dyn TableWriter>> {
+    match format {
+        Format::Csv => Ok(Box::new(csv::Writer::create(tmp, b',', cols)?)),
+        Format::Tsv => Ok(Box::new(csv::Writer::create(tmp, b'\t', cols)?)),
+        Format::Jsonl => Ok(Box::new(jsonl::Writer::create(tmp, cols)?)),
+        Format::Parquet => Ok(Box::new(parquet::Writer::create(tmp, cols)?)),
+    }
+}
+
+/// A file written beside its target under a temporary name and renamed over it only when
+/// complete: an error (or a kill) never leaves a half-written file under the target's name.
+/// Without `force`, an existing target is refused; with it, the old file is kept as
+/// `<name>.bak` before the rename (nothing the user owns is lost).
+pub struct Staged {
+    pub target: PathBuf,
+    pub tmp: PathBuf,
+    force: bool,
+    done: bool,
+}
+
+impl Staged {
+    pub fn new(target: &Path, force: bool) -> Result<Staged> {
+        if target.exists() && !force {
+            return Err(Error::Usage(format!("{} exists: pass --force to replace it (the old file is kept as .bak)", target.display())));
+        }
+        let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+        let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        Ok(Staged { target: target.to_path_buf(), tmp, force, done: false })
+    }
+
+    /// Moves the finished file into place.
+    pub fn commit(mut self) -> Result<()> {
+        if self.force && self.target.exists() {
+            let mut bak = self.target.clone().into_os_string();
+            bak.push(".bak");
+            std::fs::rename(&self.target, &bak).map_err(|e| Error::io(self.target.display(), e))?;
+        }
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// A usage error about a table, naming the file.
+pub(crate) fn bad(path: &Path, msg: impl std::fmt::Display) -> Error {
+    Error::Usage(format!("{}: {msg}", path.display()))
+}

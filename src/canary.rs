@@ -13,34 +13,19 @@ use crate::aws::{sdk_error, Clients};
 use crate::cli::{CanaryArgs, GlobalArgs, OutputFormat};
 use crate::error::{Error, ExitCode, Result};
 use crate::findings::codes_for_message;
-use crate::jsonl::{self, Family, Limits, Validator};
+use crate::jsonl::{self, Family, Validator};
 use crate::output::{emit, Plain};
 use crate::session as app;
 
-/// The smallest valid input for the model: `n` records, tiny prompts, small output ceilings.
+/// The smallest valid input for the model: `n` records, tiny prompts, small output ceilings,
+/// each built by the family's own body builder (`src/families/`), as `prepare` builds them.
 pub fn canary_input(family: Family, n: u64, stamp: &str) -> Result<String> {
+    let options = crate::families::BodyOptions { max_tokens: 8, temperature: None, top_p: None };
     let mut out = String::new();
     for i in 0..n {
         let prompt = format!("Reply with the single word OK. (bedbatch-doctor canary {stamp} #{i})");
-        let input = match family {
-            Family::Anthropic => {
-                json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": prompt}]})
-            }
-            Family::TitanEmbed => json!({"inputText": prompt}),
-            Family::Nova | Family::Converse => {
-                json!({"messages": [{"role": "user", "content": [{"text": prompt}]}], "inferenceConfig": {"maxTokens": 8}})
-            }
-            Family::Llama => json!({"prompt": prompt, "max_gen_len": 8}),
-            Family::TitanEmbedImage => json!({"inputText": prompt}),
-            Family::Mistral => json!({"prompt": format!("<s>[INST] {prompt} [/INST]"), "max_tokens": 8}),
-            Family::DeepSeek => json!({"prompt": prompt, "max_tokens": 8}),
-            Family::OpenAi => json!({"messages": [{"role": "user", "content": prompt}], "max_completion_tokens": 8}),
-            Family::NovaEmbed => {
-                json!({"taskType": "SINGLE_EMBEDDING", "singleEmbeddingParams": {"embeddingPurpose": "GENERIC_INDEX", "embeddingDimension": 256, "text": {"truncationMode": "END", "value": prompt}}})
-            }
-            Family::CohereEmbed => json!({"texts": [prompt], "input_type": "search_document"}),
-            Family::Unknown => return Err(Error::Usage("the model family is not known, so the canary cannot build a valid input for it".into())),
-        };
+        let input = crate::families::build_body(family, &prompt, None, &options)
+            .map_err(|why| Error::Usage(format!("the canary cannot build an input for this model: {why}")))?;
         out.push_str(&json!({"recordId": format!("CANARY{i:05}"), "modelInput": input}).to_string());
         out.push('\n');
     }
@@ -84,7 +69,7 @@ async fn read_object(clients: &Clients, bucket: &str, key: &str) -> Result<Vec<u
 }
 
 /// Verifies the output file and the manifest; returns the problems (empty: verified).
-pub fn verify(expected_ids: &[String], output: &str, manifest: &Value) -> Vec<String> {
+pub fn verify(family: Family, expected_ids: &[String], output: &str, manifest: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut failed = 0;
@@ -98,6 +83,12 @@ pub fn verify(expected_ids: &[String], output: &str, manifest: &Value) -> Vec<St
                     failed += 1;
                     if failed <= 3 {
                         problems.push(format!("record {} failed: {}", v["recordId"], v["error"]));
+                    }
+                } else if let Err(why) = crate::families::read_output(family, &v["modelOutput"]) {
+                    // The answer is read as `run collect` reads it: a shape it cannot read fails.
+                    failed += 1;
+                    if failed <= 3 {
+                        problems.push(format!("record {}: its output is not the {} shape: {why}", v["recordId"], family.name()));
                     }
                 }
             }
@@ -136,10 +127,14 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     let role_arn = crate::render::role_arn(&id.partition, &id.account, &settings.role_path, &role_name);
 
     let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
-    let entry = crate::catalogue::model(&fm);
-    let family = entry.map(|e| Family::from_catalogue(&e.family)).unwrap_or_else(|| Family::guess(&model.raw));
-    let base = Limits { max_output_tokens: entry.and_then(|e| e.max_output_tokens), ..Limits::default() };
-    let limits = crate::quotas::model_limits(&clients, &fm, base).await?.limits;
+    let profile = crate::families::ModelProfile::of(&fm, &model.raw);
+    let invocation = match args.invocation_type {
+        Some(crate::cli::InvocationType::Converse) => crate::families::Invocation::Converse,
+        Some(crate::cli::InvocationType::InvokeModel) => crate::families::Invocation::InvokeModel,
+        None => profile.default_invocation(),
+    };
+    let family = profile.record_family(invocation, &model.raw).map_err(Error::Usage)?;
+    let limits = crate::quotas::model_limits(&clients, &fm, profile.limits.clone()).await?.limits;
     // Unique per run, even for two canaries started in the same millisecond: it names the job,
     // its client request token and the input file.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -159,7 +154,13 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
         .map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
         .unwrap_or_else(|| "unknown (no price for the model)".into());
     let key = format!("{}{file_name}", input.folder());
-    crate::say!("canary: {} records for {} ({:?} shape), estimated batch cost {cost}", report.records, model.raw, family);
+    crate::say!(
+        "canary: {} records for {} ({} shape, modelInvocationType {}), estimated batch cost {cost}",
+        report.records,
+        model.raw,
+        family.name(),
+        invocation.as_str()
+    );
     crate::say!("  input:  s3://{}/{key}", input.bucket);
     crate::say!("  output: {}<job id>/", if output.uri.ends_with('/') { output.uri.clone() } else { format!("{}/", output.uri) });
     crate::say!("  role:   {role_arn}");
@@ -198,6 +199,9 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
             ModelInvocationJobS3OutputDataConfig::builder().s3_uri(&output.uri).build().map_err(|e| Error::Usage(e.to_string()))?,
         ))
         .timeout_duration_in_hours(24)
+        .set_model_invocation_type(
+            (invocation == crate::families::Invocation::Converse).then_some(aws_sdk_bedrock::types::ModelInvocationType::Converse),
+        )
         .tags(Tag::builder().key("managed-by").value("bedbatch-doctor").build().map_err(|e| Error::Usage(e.to_string()))?)
         .tags(Tag::builder().key("purpose").value("canary").build().map_err(|e| Error::Usage(e.to_string()))?)
         .send()
@@ -275,7 +279,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
             (Ok(o), Ok(m)) => {
                 let manifest: Value = serde_json::from_slice(&m).unwrap_or(Value::Null);
                 let ids: Vec<String> = (0..report.records).map(|i| format!("CANARY{i:05}")).collect();
-                let problems = verify(&ids, &String::from_utf8_lossy(&o), &manifest);
+                let problems = verify(family, &ids, &String::from_utf8_lossy(&o), &manifest);
                 if problems.is_empty() {
                     Ok(format!(
                         "{} records, {} input and {} output tokens",
@@ -460,7 +464,7 @@ mod tests {
     fn canary_input_validates_for_every_family() {
         for family in Family::ALL.into_iter().filter(|f| *f != Family::Unknown) {
             let body = canary_input(family, 100, "t").unwrap();
-            let mut v = Validator::new(family, Limits::default(), 3);
+            let mut v = Validator::new(family, crate::jsonl::Limits::default(), 3);
             assert_eq!(jsonl::feed_buffer(&mut v, body.as_bytes()), 0);
             let r = v.finish("c.jsonl", Some("c.jsonl"));
             assert_eq!(r.errors(), 0, "{family:?}: {:?}", r.problems);

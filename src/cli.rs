@@ -399,6 +399,9 @@ pub struct CanaryArgs {
     /// First polling interval in milliseconds (doubles up to 5 minutes)
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub poll_interval_ms: u64,
+    /// The job's modelInvocationType [default: converse for models with no documented InvokeModel body, else invoke-model]
+    #[arg(long, value_enum)]
+    pub invocation_type: Option<InvocationType>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -492,6 +495,9 @@ pub enum RunCommand {
         /// Prefix of the added columns (record_id, status, …), when the input has one of those names
         #[arg(long, value_name = "P")]
         prefix: Option<String>,
+        /// Parse each answer as JSON (the whole text, a fenced block, or the first {…}/[…]), check it against this JSON Schema, and spread its top-level properties into columns (with schema_error)
+        #[arg(long, value_name = "FILE")]
+        json_schema: Option<PathBuf>,
         /// The failed records [default: FILE with .failures.jsonl]
         #[arg(long, value_name = "FILE")]
         failures: Option<PathBuf>,
@@ -513,6 +519,12 @@ pub enum RunCommand {
         yes: bool,
         #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(i32).range(24..=168))]
         timeout_hours: Option<i32>,
+        /// Instead of the records without output: those whose answer breaks --json-schema
+        #[arg(long, requires = "json_schema")]
+        schema_errors: bool,
+        /// The JSON Schema the answers were collected with (for --schema-errors)
+        #[arg(long, value_name = "FILE")]
+        json_schema: Option<PathBuf>,
         #[command(flatten)]
         drive: RunDrive,
     },

@@ -177,3 +177,51 @@ fn check_json_reports_status_codes_and_exit_per_check() {
         assert!(!c["codes"].as_array().unwrap().is_empty(), "every check names the codes it guards: {c}");
     }
 }
+
+/// Runs `check` on the healthy snapshot after `edit`.
+fn check_edited(edit: impl FnOnce(&mut Value)) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(project_root().join("examples/healthy.snapshot.json")).unwrap();
+    let mut snap: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut snap);
+    let path = dir.path().join("edited.snapshot.json");
+    std::fs::write(&path, serde_json::to_string(&snap).unwrap()).unwrap();
+    let out = run(bare_command(dir.path()), &["check", "--output", "json", "--snapshot", path.to_str().unwrap()]);
+    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out))))
+}
+
+/// The checks of `family` that are unknown, and their reasons.
+fn unknown_reasons(r: &Value, family: &str) -> Vec<String> {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["family"] == family && c["status"] == "unknown")
+        .map(|c| c["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_boundary_that_does_not_parse_makes_its_checks_unknown_never_drops_it() {
+    // Dropped, the boundary would only widen what is allowed: the role's S3 and invoke checks
+    // would pass where AWS denies. They are unknown with the parse error (exit 4).
+    let (code, r) = check_edited(|s| {
+        s["role"]["value"]["boundary"] = serde_json::json!({"name": "arn:aws:iam::123456789012:policy/Fence", "document": {"Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}});
+    });
+    assert_eq!(code, 4, "{r:#}");
+    let s3 = unknown_reasons(&r, "role_s3");
+    assert_eq!(s3.len(), 3, "{r:#}");
+    assert!(s3.iter().all(|w| w.contains("permissions boundary arn:aws:iam::123456789012:policy/Fence does not parse")), "{s3:?}");
+    assert_eq!(r["summary"]["complete"], false);
+}
+
+#[test]
+fn a_bucket_policy_that_does_not_parse_is_unknown_not_absent() {
+    let (code, r) = check_edited(|s| {
+        s["buckets"][0]["policy"] =
+            serde_json::json!({"value": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": 12}]}});
+    });
+    assert_eq!(code, 4, "{r:#}");
+    let s3 = unknown_reasons(&r, "role_s3");
+    assert!(!s3.is_empty() && s3.iter().all(|w| w.contains("the bucket policy of s3://demo-batch-in does not parse")), "{r:#}");
+}

@@ -17,16 +17,7 @@ const FM: &str = "anthropic.claude-3-7-sonnet-20250219-v1:0";
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn set_quota(kind: &str, value: f64) {
-    let quotas = aws_sdk_servicequotas::Client::new(&sdk_config().await);
-    let name = format!("{kind} for {MODEL_NAME}");
-    let mut pages = quotas.list_aws_default_service_quotas().service_code("bedrock").into_paginator().send();
-    while let Some(page) = pages.next().await {
-        if let Some(q) = page.unwrap().quotas().iter().find(|q| q.quota_name() == Some(name.as_str())) {
-            control("quotas", json!({"region": REGION, "quotaCode": q.quota_code().unwrap(), "value": value}));
-            return;
-        }
-    }
-    panic!("no quota named {name}");
+    common::set_quota(MODEL_NAME, kind, value).await
 }
 
 /// The model's quotas for one test: records per job and per file, and jobs at once.
@@ -51,67 +42,7 @@ fn record_as(prefix: &str, i: usize, with_id: bool) -> String {
     }
 }
 
-struct Env {
-    dir: tempfile::TempDir,
-    args: Vec<String>,
-}
-
-impl Env {
-    /// A set-up account (apply) for the model, with the emulator's default credentials.
-    async fn new(tag: &str) -> Env {
-        require_emulator();
-        let u = unique(tag).to_lowercase();
-        let dir = tempfile::tempdir().unwrap();
-        let user = format!("u{u}");
-        aws_sdk_iam::Client::new(&sdk_config().await).create_user().user_name(&user).send().await.unwrap();
-        let args: Vec<String> = [
-            "--model-id",
-            MODEL,
-            "--input-uri",
-            &format!("s3://{u}-in/data/in/"),
-            "--output-uri",
-            &format!("s3://{u}-out/data/out/"),
-            "--role-name",
-            &format!("R{u}"),
-            "--caller-arn",
-            &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let env = Env { dir, args };
-        let backups = env.dir.path().join("backups");
-        let out = env.bin(&["apply", "--yes", "--backup-dir", backups.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        env
-    }
-
-    fn command(&self) -> std::process::Command {
-        let mut c = emulator_command(self.dir.path());
-        c.env("XDG_STATE_HOME", self.dir.path().join("state"));
-        c
-    }
-
-    fn bin(&self, a: &[&str]) -> std::process::Output {
-        let mut all: Vec<&str> = a.to_vec();
-        all.extend(self.args.iter().map(String::as_str));
-        run(self.command(), &all)
-    }
-
-    fn json(&self, a: &[&str]) -> (i32, Value) {
-        let mut all: Vec<&str> = a.to_vec();
-        all.extend(["--output", "json"]);
-        let out = self.bin(&all);
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
-        (out.status.code().unwrap(), v)
-    }
-
-    fn input(&self, name: &str, lines: &[String]) -> String {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
-        p.to_str().unwrap().to_string()
-    }
-}
+type Env = RunEnv;
 
 fn record(i: usize, with_id: bool) -> String {
     record_as("item", i, with_id)
@@ -128,7 +59,7 @@ fn ids_of(path: &std::path::Path) -> Vec<String> {
 #[tokio::test]
 async fn a_dataset_runs_within_the_quotas_and_collects_in_input_order() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runall").await;
+    let env = Env::new("runall", MODEL).await;
     quotas(1000.0, 3.0).await;
     let before = stats();
     // Every 1,000th record has no recordId: it gets r<ordinal>.
@@ -182,7 +113,7 @@ async fn a_dataset_runs_within_the_quotas_and_collects_in_input_order() {
 #[tokio::test]
 async fn a_killed_run_resumes_without_a_duplicate_job() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runkill").await;
+    let env = Env::new("runkill", MODEL).await;
     quotas(50_000.0, 2.0).await;
     let before = stats()["created"].as_u64().unwrap_or(0);
     let lines: Vec<String> = (1..=500).map(|i| record(i, true)).collect();
@@ -235,7 +166,7 @@ async fn a_killed_run_resumes_without_a_duplicate_job() {
 #[tokio::test]
 async fn failed_records_go_to_the_failures_file_and_retry_completes_them() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runretry").await;
+    let env = Env::new("runretry", MODEL).await;
     quotas(50_000.0, 5.0).await;
     let lines: Vec<String> = (1..=300).map(|i| record_as("retry", i, true)).collect();
     let input = env.input("in.jsonl", &lines);
@@ -273,7 +204,7 @@ async fn failed_records_go_to_the_failures_file_and_retry_completes_them() {
 #[tokio::test]
 async fn cancel_stops_every_job_and_the_rest_is_never_submitted() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runcancel").await;
+    let env = Env::new("runcancel", MODEL).await;
     quotas(100.0, 2.0).await;
     let lines: Vec<String> = (1..=400).map(|i| record(i, true)).collect();
     let input = env.input("in.jsonl", &lines);
@@ -299,7 +230,7 @@ async fn cancel_stops_every_job_and_the_rest_is_never_submitted() {
 #[tokio::test]
 async fn an_input_with_errors_is_refused_before_anything_is_written() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runbad").await;
+    let env = Env::new("runbad", MODEL).await;
     quotas(50_000.0, 5.0).await;
     let mut lines: Vec<String> = (1..=200).map(|i| record(i, true)).collect();
     lines[41] = "{not json".into();
@@ -334,7 +265,7 @@ async fn an_input_with_errors_is_refused_before_anything_is_written() {
 #[tokio::test]
 async fn an_s3_folder_is_read_in_name_order() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runs3").await;
+    let env = Env::new("runs3", MODEL).await;
     quotas(50_000.0, 5.0).await;
     let s3 = s3_client(&sdk_config().await);
     let bucket = env.args[3].trim_start_matches("s3://").split('/').next().unwrap().to_string();
@@ -363,7 +294,7 @@ async fn an_s3_folder_is_read_in_name_order() {
 #[tokio::test]
 async fn ctrl_c_saves_the_run_and_resume_finishes_it() {
     let _turn = SERIAL.lock().await;
-    let env = Env::new("runint").await;
+    let env = Env::new("runint", MODEL).await;
     quotas(50_000.0, 5.0).await;
     let lines: Vec<String> = (1..=300).map(|i| record_as("int", i, true)).collect();
     let input = env.input("in.jsonl", &lines);

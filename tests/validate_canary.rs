@@ -82,7 +82,12 @@ fn wrong_shape_per_family() {
     let p = file_of(dir.path(), "c.jsonl", &[converse.to_string()]);
     let (_, v) = validate(dir.path(), HAIKU, &p, &["--invocation-type", "converse"]);
     assert!(!error_codes(&v).contains(&"wrong-shape".to_string()), "{v:#}");
+    // Unmistakably Converse (content blocks without a type, no anthropic_version): recognised
+    // without the flag, and said so.
     let (_, v) = validate(dir.path(), HAIKU, &p, &[]);
+    assert!(!error_codes(&v).contains(&"wrong-shape".to_string()), "{v:#}");
+    assert!(v["notes"].to_string().contains("Converse format"), "{v:#}");
+    let (_, v) = validate(dir.path(), HAIKU, &p, &["--invocation-type", "invoke-model"]);
     assert!(error_codes(&v).contains(&"wrong-shape".to_string()), "the Converse body is not an InvokeModel body");
     // max_tokens over the model's limit.
     let over =
@@ -283,6 +288,27 @@ async fn canary_through_a_profile_completes() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
     assert!(text.contains("VERIFIED"), "{text}");
+}
+
+/// A model with no documented InvokeModel body (Qwen): the canary builds Converse records,
+/// submits the job with modelInvocationType Converse, and reads the Converse responses.
+#[tokio::test]
+async fn canary_on_a_converse_only_model_is_verified() {
+    let (dir, args, _) = applied_with("canqwen", "qwen.qwen3-32b-v1:0").await;
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10"];
+    a.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &a);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.contains("VERIFIED"), "{text}");
+    let all = format!("{text}{}", stderr(&out));
+    assert!(all.contains("converse shape, modelInvocationType Converse"), "{all}");
+    // Forced to InvokeModel, it is refused before anything is submitted, naming the fix.
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--invocation-type", "invoke-model"];
+    a.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir.path()), &a);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--invocation-type converse"), "{}", stderr(&out));
 }
 
 #[tokio::test]

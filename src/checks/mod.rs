@@ -212,8 +212,18 @@ pub(crate) fn parse_docs(docs: &[NamedDocument], kind: Kind) -> (Vec<NamedPolicy
     (out, errors)
 }
 
-pub(crate) fn parse_boundary(b: &Option<NamedDocument>) -> Option<NamedPolicy> {
-    b.as_ref().and_then(|b| Policy::from_value(&b.document, Kind::Identity).ok().map(|p| NamedPolicy { name: b.name.clone(), policy: p }))
+/// The permissions boundary, parsed. A boundary that does not parse is never dropped: dropping
+/// it would only widen what is allowed (AWS: an action must be allowed by the boundary too,
+/// "Permissions boundaries for IAM entities",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html), so every
+/// check that needs it is unknown, with the parse error.
+pub(crate) fn parse_boundary(b: &Option<NamedDocument>) -> Result<Option<NamedPolicy>, String> {
+    match b {
+        None => Ok(None),
+        Some(b) => Policy::from_value(&b.document, Kind::Identity)
+            .map(|p| Some(NamedPolicy { name: b.name.clone(), policy: p }))
+            .map_err(|e| format!("the permissions boundary {} does not parse: {e}", b.name)),
+    }
 }
 
 pub(crate) fn skipped_note(errors: &[String]) -> String {

@@ -237,18 +237,30 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
 
 /// The input records of a finished run that have no output (record errors, and every record
 /// of a job that failed, stopped, expired or never ran), as a local JSONL file for a new run.
-pub async fn failed_records(ctx: &Ctx, m: &RunManifest) -> Result<PathBuf> {
+/// With `schema`: instead, the records whose answer holds no JSON value or breaks the schema.
+pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::run::schema::Schema>) -> Result<PathBuf> {
+    let family = crate::run::results::output_family(ctx, m);
     refuse_unfinished(m, "retry it")?;
     let tmp = scratch(ctx, &m.run_id)?;
     let path = ctx.root.join(&m.run_id).join("retry-input.jsonl");
     let mut w = create_new(&path, true)?;
     let mut n = 0u64;
     for s in &m.shards {
-        if s.status == "Completed" && s.counts.as_ref().is_some_and(|c| c.error == 0 && c.success == s.records) {
+        if schema.is_none() && s.status == "Completed" && s.counts.as_ref().is_some_and(|c| c.error == 0 && c.success == s.records) {
             continue;
         }
         let mut write = |rec: &[u8], j: Joined| -> Result<()> {
-            if matches!(j, Joined::Ok(_)) {
+            let wanted = match (schema, &j) {
+                (None, Joined::Ok(_)) => false,
+                (None, _) => true,
+                (Some(sc), Joined::Ok(line)) => {
+                    let v: Value = serde_json::from_slice(line).unwrap_or(Value::Null);
+                    let text = crate::families::read_output(family, v.get("modelOutput").unwrap_or(&Value::Null)).ok().and_then(|a| a.text);
+                    text.is_none_or(|t| sc.check(&t).is_err())
+                }
+                (Some(_), _) => false,
+            };
+            if !wanted {
                 return Ok(());
             }
             n += 1;
@@ -259,8 +271,14 @@ pub async fn failed_records(ctx: &Ctx, m: &RunManifest) -> Result<PathBuf> {
     w.flush().map_err(|e| Error::io(path.display(), e))?;
     let _ = std::fs::remove_dir(&tmp);
     if n == 0 {
-        return Err(Error::Usage(format!("run {}: every record has output; there is nothing to retry", m.run_id)));
+        return Err(Error::Usage(match schema {
+            Some(_) => format!("run {}: every answer holds JSON that the schema accepts; there is nothing to retry", m.run_id),
+            None => format!("run {}: every record has output; there is nothing to retry", m.run_id),
+        }));
     }
-    crate::say!("run {}: {n} records without output will be submitted again", m.run_id);
+    match schema {
+        Some(_) => crate::say!("run {}: {n} records whose answer broke the schema will be submitted again", m.run_id),
+        None => crate::say!("run {}: {n} records without output will be submitted again", m.run_id),
+    }
     Ok(path)
 }

@@ -26,6 +26,7 @@ pub mod join;
 pub mod manifest;
 pub mod prepare;
 pub mod results;
+pub mod schema;
 pub mod shard;
 pub mod source;
 
@@ -70,15 +71,16 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
         RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => {
             status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await
         }
-        RunCommand::Collect { run_id, out, failures, force, format, prefix, state_dir } => {
+        RunCommand::Collect { run_id, out, failures, force, format, prefix, json_schema, state_dir } => {
             let ctx = Ctx::new(g, state_dir.as_deref()).await?;
             let m = ctx.load(run_id).await?;
             let fmt = format.or_else(|| crate::table::Format::from_path(out));
             // A run from JSONL collected to .jsonl keeps today's merged output and failures file;
             // every other pairing writes a table of one row per input row.
+            let schema = json_schema.as_deref().map(schema::Schema::load).transpose()?;
             if m.table.is_none() && matches!(fmt, None | Some(crate::table::Format::Jsonl)) {
-                if prefix.is_some() {
-                    return Err(Error::Usage("--prefix names the added columns of a table: collect to .csv, .tsv or .parquet".into()));
+                if prefix.is_some() || schema.is_some() {
+                    return Err(Error::Usage("--prefix and --json-schema shape the columns of a table: collect to .csv, .tsv or .parquet".into()));
                 }
                 return join::collect(&ctx, &m, out, failures.clone(), *force).await;
             }
@@ -87,14 +89,22 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
                     "--failures is for the JSONL collect of a JSONL run; a table keeps every row, its status says which failed".into(),
                 ));
             }
-            let a = results::CollectArgs { out, format: *format, prefix: prefix.as_deref(), force: *force };
+            let a = results::CollectArgs { out, format: *format, prefix: prefix.as_deref(), force: *force, schema: schema.as_ref() };
             results::collect(&ctx, &m, &a).await
         }
-        RunCommand::Retry { run_id, yes, timeout_hours, drive } => {
+        RunCommand::Retry { run_id, yes, timeout_hours, schema_errors, json_schema, drive } => {
+            let schema = match (schema_errors, json_schema) {
+                (true, Some(p)) => Some(schema::Schema::load(p)?),
+                (true, None) => {
+                    return Err(Error::Usage("--schema-errors needs the schema the answers are checked against: --json-schema FILE".into()))
+                }
+                (false, Some(_)) => return Err(Error::Usage("--json-schema is read with --schema-errors (retry the answers that break it)".into())),
+                (false, None) => None,
+            };
             let ctx = Ctx::new(g, drive.state_dir.as_deref()).await?;
             let parent = ctx.load(run_id).await?;
             ctx.check_same_setup(&parent)?;
-            let file = join::failed_records(&ctx, &parent).await?;
+            let file = join::failed_records(&ctx, &parent, schema.as_ref()).await?;
             let opts = StartOptions {
                 table: None,
                 invocation: Some(match parent.invocation_type {

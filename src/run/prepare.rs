@@ -255,29 +255,6 @@ pub fn row_id(row: &[Cell], n: u64, id_index: Option<usize>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_columns_a_template_names_are_found_at_the_rows_level() {
-        let p = Prompt::new(
-            ("p", "Q: {{Question}} {{[Column With Spaces]}} {{#if Ctx}}{{Ctx}}{{else}}{{Other}}{{/if}} {{#each List}}{{name}}{{/each}}"),
-            None,
-        )
-        .unwrap();
-        assert_eq!(p.columns, vec!["Question", "Column With Spaces", "Ctx", "Other", "List"]);
-        let e = p.check_columns(&["Question".into(), "Ctx".into()], "t.csv").unwrap_err().to_string();
-        assert!(e.contains("\"Column With Spaces\"") && e.contains("\"Other\"") && e.contains("its columns are: \"Question\", \"Ctx\""), "{e}");
-    }
-
-    #[test]
-    fn a_syntax_error_names_its_line_and_column() {
-        let e = Prompt::new(("--prompt p.hbs", "line one\n{{#if x}} open"), None).err().unwrap().to_string();
-        assert!(e.contains("--prompt p.hbs") && e.contains("line"), "{e}");
-    }
-}
-
 impl std::fmt::Debug for TableJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TableJob").field("format", &self.format).field("invocation", &self.invocation).field("columns", &self.prompt.columns).finish()
@@ -395,5 +372,28 @@ impl TableJob {
             options: self.settings.options,
             rows,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_columns_a_template_names_are_found_at_the_rows_level() {
+        let p = Prompt::new(
+            ("p", "Q: {{Question}} {{[Column With Spaces]}} {{#if Ctx}}{{Ctx}}{{else}}{{Other}}{{/if}} {{#each List}}{{name}}{{/each}}"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.columns, vec!["Question", "Column With Spaces", "Ctx", "Other", "List"]);
+        let e = p.check_columns(&["Question".into(), "Ctx".into()], "t.csv").unwrap_err().to_string();
+        assert!(e.contains("\"Column With Spaces\"") && e.contains("\"Other\"") && e.contains("its columns are: \"Question\", \"Ctx\""), "{e}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line_and_column() {
+        let e = Prompt::new(("--prompt p.hbs", "line one\n{{#if x}} open"), None).err().unwrap().to_string();
+        assert!(e.contains("--prompt p.hbs") && e.contains("line"), "{e}");
     }
 }

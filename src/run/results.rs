@@ -19,6 +19,7 @@ use crate::output::{emit, Plain};
 use crate::run::join::{join_shard, refuse_unfinished, scratch, Joined};
 use crate::run::manifest::RunManifest;
 use crate::run::prepare::{row_id, TableSpec};
+use crate::run::schema::Schema;
 use crate::run::Ctx;
 use crate::table::{Batch, Cell, Format, Kind, OutputColumns, Staged, TableReader};
 
@@ -46,6 +47,8 @@ pub struct Totals {
     pub output_tokens: u64,
     /// Records whose output carries no token usage (Mistral, DeepSeek, embeddings' output side).
     pub records_without_usage: u64,
+    /// Answers that held no JSON value or broke `--json-schema`.
+    pub schema_errors: u64,
 }
 
 /// The family whose output shape the run's jobs wrote.
@@ -73,7 +76,7 @@ async fn table_file(ctx: &Ctx, spec: &TableSpec, tmp: &Path) -> Result<PathBuf> 
 }
 
 /// The added cells of one record.
-fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, t: &mut Totals) -> Vec<Cell> {
+fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, schema: Option<&Schema>, t: &mut Totals) -> Vec<Cell> {
     let mut row = vec![Cell::Str(id.to_string())];
     let (status, answer, code, message) = match j {
         Joined::Ok(line) => {
@@ -118,6 +121,11 @@ fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, t: &mut Tot
             }
         }
     }
+    let checked = match (schema, status, a.text.as_deref()) {
+        (Some(s), "ok", Some(text)) => Some(s.check(text)),
+        (Some(_), "ok", None) => Some(Err("the answer has no text".to_string())),
+        _ => None,
+    };
     row.push(Cell::opt_str(a.text));
     row.push(Cell::opt_str(a.stop_reason));
     row.push(Cell::opt_int(a.input_tokens));
@@ -126,6 +134,21 @@ fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, t: &mut Tot
     row.push(Cell::opt_str(message));
     if embedding {
         row.push(a.embedding.map(Cell::Floats).unwrap_or(Cell::Null));
+    }
+    if let Some(s) = schema {
+        let n = s.properties.len();
+        match checked {
+            Some(Ok(cells)) => {
+                row.push(Cell::Null);
+                row.extend(cells);
+            }
+            Some(Err(why)) => {
+                t.schema_errors += 1;
+                row.push(Cell::Str(why));
+                row.extend(std::iter::repeat_n(Cell::Null, n));
+            }
+            None => row.extend(std::iter::repeat_n(Cell::Null, n + 1)),
+        }
     }
     row
 }
@@ -141,97 +164,167 @@ pub struct CollectArgs<'a> {
     pub format: Option<Format>,
     pub prefix: Option<&'a str>,
     pub force: bool,
+    pub schema: Option<&'a Schema>,
 }
 
-pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<ExitCode> {
-    refuse_unfinished(m, "collect it")?;
-    let format = Format::decide(a.out, a.format, "-o")?;
-    let family = output_family(ctx, m);
-    let embedding = family.is_embedding();
-    let tmp = scratch(ctx, &m.run_id)?;
-    let mut reader: Option<Box<dyn TableReader>> = match &m.table {
-        Some(spec) => {
-            let path = table_file(ctx, spec, &tmp).await?;
-            Some(crate::table::open(&path, spec.format)?)
-        }
-        None => None,
-    };
-    let (input, input_kinds, input_arrow) = match &reader {
+/// The output's columns: the input's (a table's, or `model_input` for a JSONL run), then the
+/// added ones; a clash is refused naming the column and `--prefix`.
+pub fn output_columns(reader: Option<&dyn TableReader>, family: Family, prefix: Option<&str>, schema: Option<&Schema>) -> Result<OutputColumns> {
+    let (input, input_kinds, input_arrow) = match reader {
         Some(r) => (r.columns().to_vec(), r.kinds(), r.arrow_schema()),
         None => (vec!["model_input".to_string()], vec![Kind::Str], None),
     };
-    let prefix = a.prefix.unwrap_or("");
+    let prefix = prefix.unwrap_or("");
     let mut added: Vec<(String, Kind)> = ADDED.iter().map(|(n, k)| (format!("{prefix}{n}"), *k)).collect();
-    if embedding {
+    if family.is_embedding() {
         added.push((format!("{prefix}embedding"), Kind::Floats));
+        if schema.is_some() {
+            return Err(Error::Usage("--json-schema reads answers as text: an embedding model answers with vectors".into()));
+        }
+    }
+    if let Some(s) = schema {
+        added.push((format!("{prefix}schema_error"), Kind::Str));
+        added.extend(s.properties.iter().map(|(n, k)| (format!("{prefix}{n}"), *k)));
     }
     if let Some((clash, _)) = added.iter().find(|(n, _)| input.contains(n)) {
         return Err(Error::Usage(format!(
             "the input already has a column {clash:?}, which collect adds: pass --prefix (e.g. --prefix bedrock_) to name the added columns apart"
         )));
     }
-    let cols = OutputColumns { input, input_kinds, input_arrow, added };
-    let id_index = match m.table.as_ref().and_then(|s| s.id_column.as_ref()) {
-        Some(c) => Some(cols.input.iter().position(|h| h == c).ok_or_else(|| Error::Usage(format!("the table no longer has the id column {c:?}")))?),
-        None => None,
-    };
-    let staged = Staged::new(a.out, a.force)?;
-    let mut writer = crate::table::create(&staged.tmp, format, &cols)?;
-    let mut totals = Totals::default();
-    let mut pending = Pending { batch: None, added: Vec::new() };
-    let mut row_no = 0u64;
-    let mut jsonl_rows: Vec<Vec<Cell>> = Vec::new();
-    for s in &m.shards {
-        let mut on_record = |rec: &[u8], j: Joined| -> Result<()> {
-            let id = crate::run::shard::record_id(rec).ok().flatten().unwrap_or_default();
-            let cells = added_cells(family, &id, j, embedding, &mut totals);
-            match reader.as_mut() {
-                Some(r) => {
-                    if pending.batch.is_none() {
-                        pending.batch = r.next_batch()?;
-                        pending.added.clear();
-                    }
-                    let Some(batch) = pending.batch.as_ref() else {
-                        return Err(Error::Usage(format!("the table has fewer rows than the run's {} records: was it changed?", m.records)));
-                    };
-                    row_no += 1;
-                    let expect = row_id(&batch.rows[pending.added.len()], row_no, id_index);
-                    if expect != id {
-                        return Err(Error::Usage(format!(
-                            "row {row_no} of the table has the id {expect:?} but the run's record {row_no} is {id:?}: the table was changed since the run started"
-                        )));
-                    }
-                    pending.added.push(cells);
-                    if pending.added.len() == batch.rows.len() {
-                        writer.write(batch, &pending.added)?;
-                        pending.batch = None;
-                    }
+    Ok(OutputColumns { input, input_kinds, input_arrow, added })
+}
+
+/// Writes the results table as the joined records arrive in input order ([`Results::push`]):
+/// with a table, each record is matched to the next table row (whose id must be the record's);
+/// without, the record's `modelInput` is the row.
+pub struct Results<'a> {
+    family: Family,
+    schema: Option<&'a Schema>,
+    reader: Option<Box<dyn TableReader>>,
+    id_index: Option<usize>,
+    writer: Box<dyn crate::table::TableWriter>,
+    pending: Pending,
+    jsonl_rows: Vec<Vec<Cell>>,
+    row_no: u64,
+    records: u64,
+    pub totals: Totals,
+}
+
+impl<'a> Results<'a> {
+    /// `id_column`: the table's id column (None: ids from the row number); `records`: how many
+    /// the run has (for the message when the table does not match).
+    pub fn new(
+        family: Family,
+        schema: Option<&'a Schema>,
+        reader: Option<Box<dyn TableReader>>,
+        id_column: Option<&str>,
+        writer: Box<dyn crate::table::TableWriter>,
+        records: u64,
+    ) -> Result<Results<'a>> {
+        let id_index = match (id_column, &reader) {
+            (Some(c), Some(r)) => {
+                Some(r.columns().iter().position(|h| h == c).ok_or_else(|| Error::Usage(format!("the table no longer has the id column {c:?}")))?)
+            }
+            _ => None,
+        };
+        Ok(Results {
+            family,
+            schema,
+            reader,
+            id_index,
+            writer,
+            pending: Pending { batch: None, added: Vec::new() },
+            jsonl_rows: Vec::new(),
+            row_no: 0,
+            records,
+            totals: Totals::default(),
+        })
+    }
+
+    /// The next record of the run, in input order, and what became of it.
+    pub fn push(&mut self, rec: &[u8], j: Joined) -> Result<()> {
+        let id = crate::run::shard::record_id(rec).ok().flatten().unwrap_or_default();
+        let cells = added_cells(self.family, &id, j, self.family.is_embedding(), self.schema, &mut self.totals);
+        match self.reader.as_mut() {
+            Some(r) => {
+                if self.pending.batch.is_none() {
+                    self.pending.batch = r.next_batch()?;
+                    self.pending.added.clear();
                 }
-                None => {
-                    let v: Value = serde_json::from_slice(rec).unwrap_or(Value::Null);
-                    let mi = v.get("modelInput").map(|x| x.to_string()).unwrap_or_default();
-                    jsonl_rows.push(vec![Cell::Str(mi)]);
-                    pending.added.push(cells);
-                    if jsonl_rows.len() == crate::table::BATCH_ROWS {
-                        let batch = Batch { rows: std::mem::take(&mut jsonl_rows), arrow: None };
-                        writer.write(&batch, &pending.added)?;
-                        pending.added.clear();
-                    }
+                let Some(batch) = self.pending.batch.as_ref() else {
+                    return Err(Error::Usage(format!("the table has fewer rows than the run's {} records: was it changed?", self.records)));
+                };
+                self.row_no += 1;
+                let expect = row_id(&batch.rows[self.pending.added.len()], self.row_no, self.id_index);
+                if expect != id {
+                    return Err(Error::Usage(format!(
+                        "row {} of the table has the id {expect:?} but the run's record {} is {id:?}: the table was changed since the run started",
+                        self.row_no, self.row_no
+                    )));
+                }
+                self.pending.added.push(cells);
+                if self.pending.added.len() == batch.rows.len() {
+                    self.writer.write(batch, &self.pending.added)?;
+                    self.pending.batch = None;
                 }
             }
-            Ok(())
-        };
-        join_shard(ctx, m, s, &tmp, &mut on_record).await?;
-    }
-    if !jsonl_rows.is_empty() {
-        writer.write(&Batch { rows: std::mem::take(&mut jsonl_rows), arrow: None }, &pending.added)?;
-    }
-    if let Some(r) = reader.as_mut() {
-        if pending.batch.is_some() || r.next_batch()?.is_some() {
-            return Err(Error::Usage(format!("the table has more rows than the run's {} records: was it changed?", m.records)));
+            None => {
+                let v: Value = serde_json::from_slice(rec).unwrap_or(Value::Null);
+                let mi = v.get("modelInput").map(|x| x.to_string()).unwrap_or_default();
+                self.jsonl_rows.push(vec![Cell::Str(mi)]);
+                self.pending.added.push(cells);
+                if self.jsonl_rows.len() == crate::table::BATCH_ROWS {
+                    self.flush_jsonl()?;
+                }
+            }
         }
+        Ok(())
     }
-    writer.finish()?;
+
+    fn flush_jsonl(&mut self) -> Result<()> {
+        let batch = Batch { rows: std::mem::take(&mut self.jsonl_rows), arrow: None };
+        self.writer.write(&batch, &self.pending.added)?;
+        self.pending.added.clear();
+        Ok(())
+    }
+
+    /// Writes what is left and closes the file; a table with rows beyond the run's records is
+    /// refused.
+    pub fn finish(mut self) -> Result<Totals> {
+        if !self.jsonl_rows.is_empty() {
+            self.flush_jsonl()?;
+        }
+        if let Some(r) = self.reader.as_mut() {
+            if self.pending.batch.is_some() || r.next_batch()?.is_some() {
+                return Err(Error::Usage(format!("the table has more rows than the run's {} records: was it changed?", self.records)));
+            }
+        }
+        self.writer.finish()?;
+        Ok(self.totals)
+    }
+}
+
+pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<ExitCode> {
+    refuse_unfinished(m, "collect it")?;
+    let format = Format::decide(a.out, a.format, "-o")?;
+    let family = output_family(ctx, m);
+    let tmp = scratch(ctx, &m.run_id)?;
+    let reader: Option<Box<dyn TableReader>> = match &m.table {
+        Some(spec) => {
+            let path = table_file(ctx, spec, &tmp).await?;
+            Some(crate::table::open(&path, spec.format)?)
+        }
+        None => None,
+    };
+    let cols = output_columns(reader.as_deref(), family, a.prefix, a.schema)?;
+    let staged = Staged::new(a.out, a.force)?;
+    let writer = crate::table::create(&staged.tmp, format, &cols)?;
+    let id_column = m.table.as_ref().and_then(|s| s.id_column.as_deref());
+    let mut results = Results::new(family, a.schema, reader, id_column, writer, m.records)?;
+    for s in &m.shards {
+        join_shard(ctx, m, s, &tmp, &mut |rec, j| results.push(rec, j)).await?;
+    }
+    let totals = results.finish()?;
     staged.commit()?;
     let _ = std::fs::remove_dir_all(&tmp);
     let prices: Value = serde_json::from_str(crate::jsonl::PRICES).expect("the embedded price table parses");
@@ -255,6 +348,12 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
     if bad > 0 {
         text.push_str(&format!("\nsubmit the rows without an answer again: bedbatch-doctor run retry {}", m.run_id));
     }
+    if a.schema.is_some() {
+        text.push_str(&format!("\n{} answers broke the schema (column schema_error)", totals.schema_errors));
+        if totals.schema_errors > 0 {
+            text.push_str(&format!("; submit those rows again: bedbatch-doctor run retry {} --schema-errors --json-schema FILE", m.run_id));
+        }
+    }
     Ok(emit(&Plain {
         text,
         json: json!({
@@ -263,9 +362,10 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
             "input_tokens": job_in, "output_tokens": job_out,
             "record_input_tokens": totals.input_tokens, "record_output_tokens": totals.output_tokens,
             "records_without_usage": totals.records_without_usage,
+            "schema_errors": a.schema.map(|_| totals.schema_errors),
             "cost_usd": cost, "estimated_cost_usd": m.estimated_cost.map(|(lo, hi)| json!({"low": lo, "high": hi})),
             "invocation_type": m.invocation_type.as_str(), "family": family,
         }),
-        exit: if bad > 0 { ExitCode::Failed } else { ExitCode::Ok },
+        exit: if bad > 0 || totals.schema_errors > 0 { ExitCode::Failed } else { ExitCode::Ok },
     }))
 }

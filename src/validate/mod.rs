@@ -30,13 +30,14 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
     let profile = crate::families::ModelProfile::of(&fm, &model.raw);
     let entry = profile.entry;
-    let mut notes = vec![];
+    // What decided the records' shape: said online and offline alike.
+    let mut shape_notes = vec![];
     let invocation = match args.invocation_type {
         Some(InvocationType::Converse) => Invocation::Converse,
         Some(InvocationType::InvokeModel) => Invocation::InvokeModel,
         None => match first_model_input(&args.source) {
             Some(input) if profile.family != Family::Converse && crate::families::looks_like_converse(profile.family, &input) => {
-                notes.push("the records are in the Converse format (content blocks without a type): checked as Converse; submit them with modelInvocationType Converse (--invocation-type invoke-model to check them as the model's own body)".to_string());
+                shape_notes.push("the records are in the Converse format (content blocks without a type): checked as Converse; submit them with modelInvocationType Converse (--invocation-type invoke-model to check them as the model's own body)".to_string());
                 Invocation::Converse
             }
             _ => profile.default_invocation(),
@@ -44,12 +45,13 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     };
     let family = profile.record_family(invocation, &model.raw).map_err(Error::Usage)?;
     if profile.converse_only() {
-        notes.push(format!(
+        shape_notes.push(format!(
             "{} has no documented InvokeModel request body: its records are checked as Converse requests, and its jobs must use modelInvocationType Converse (--invocation-type converse)",
             model.raw
         ));
     }
     let mut limits = profile.limits.clone();
+    let mut notes = vec![];
     let prices: Value = match &args.prices {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
@@ -81,6 +83,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         limits = ml.limits;
         notes = ml.notes;
     }
+    notes.extend(shape_notes);
     let validator = Validator::new(family, limits, args.max_examples);
     let report = if let Some(rest) = args.source.strip_prefix("s3://") {
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));

@@ -141,3 +141,87 @@ pub fn read_control(name: &str) -> serde_json::Value {
     assert!(out.status.success(), "/_bedbatch/{name}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
+
+/// Sets one of a model's batch quotas in the emulator, by its Service Quotas name
+/// ("<kind> for <model name>").
+pub async fn set_quota(model_name: &str, kind: &str, value: f64) {
+    let quotas = aws_sdk_servicequotas::Client::new(&sdk_config().await);
+    let name = format!("{kind} for {model_name}");
+    let mut pages = quotas.list_aws_default_service_quotas().service_code("bedrock").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        if let Some(q) = page.unwrap().quotas().iter().find(|q| q.quota_name() == Some(name.as_str())) {
+            control("quotas", serde_json::json!({"region": REGION, "quotaCode": q.quota_code().unwrap(), "value": value}));
+            return;
+        }
+    }
+    panic!("no quota named {name}");
+}
+
+/// A set-up account (apply) for one model, its own buckets and role, with the emulator's
+/// default credentials; commands run with its settings as flags and its own state folder.
+pub struct RunEnv {
+    pub dir: tempfile::TempDir,
+    pub args: Vec<String>,
+}
+
+impl RunEnv {
+    pub async fn new(tag: &str, model: &str) -> RunEnv {
+        require_emulator();
+        let u = unique(tag).to_lowercase();
+        let dir = tempfile::tempdir().unwrap();
+        let user = format!("u{u}");
+        aws_sdk_iam::Client::new(&sdk_config().await).create_user().user_name(&user).send().await.unwrap();
+        let args: Vec<String> = [
+            "--model-id",
+            model,
+            "--input-uri",
+            &format!("s3://{u}-in/data/in/"),
+            "--output-uri",
+            &format!("s3://{u}-out/data/out/"),
+            "--role-name",
+            &format!("R{u}"),
+            "--caller-arn",
+            &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let env = RunEnv { dir, args };
+        let backups = env.dir.path().join("backups");
+        let out = env.bin(&["apply", "--yes", "--backup-dir", backups.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        env
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = emulator_command(self.dir.path());
+        c.env("XDG_STATE_HOME", self.dir.path().join("state"));
+        c
+    }
+
+    pub fn bin(&self, a: &[&str]) -> Output {
+        let mut all: Vec<&str> = a.to_vec();
+        all.extend(self.args.iter().map(String::as_str));
+        run(self.command(), &all)
+    }
+
+    /// The command with `--output json`: its exit code and its one JSON document.
+    pub fn json(&self, a: &[&str]) -> (i32, serde_json::Value) {
+        let mut all: Vec<&str> = a.to_vec();
+        all.extend(["--output", "json"]);
+        let out = self.bin(&all);
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+        (out.status.code().unwrap(), v)
+    }
+
+    /// Writes a file of lines in the test's folder; its path.
+    pub fn input(&self, name: &str, lines: &[String]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+        p.to_str().unwrap().to_string()
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_str().unwrap().to_string()
+    }
+}

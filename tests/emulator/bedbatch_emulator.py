@@ -815,6 +815,31 @@ def _converse_output(model: dict[str, Any], model_input: dict[str, Any], answer:
     }, in_tokens, out_tokens
 
 
+SCRIPT_MARK = "EMULATOR_ANSWER:"
+
+
+def _scripted_answer(model_input: Any) -> str | None:
+    """A test's way to choose the answer (the emulator is no model): a prompt holding
+    `EMULATOR_ANSWER:` gets the rest of that line back inside a ```json fence, as a model asked
+    for JSON often answers. Not an AWS behaviour: a test hook only."""
+    text = json.dumps(model_input)
+    i = text.find(SCRIPT_MARK)
+    if i < 0:
+        return None
+    # The prompt sits in a JSON string: decode the string from the mark to its end.
+    rest = text[i + len(SCRIPT_MARK):]
+    end, escaped = 0, False
+    for end, ch in enumerate(rest):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            break
+    value = json.loads('"' + rest[:end] + '"').split("\n", 1)[0].strip()
+    return f"Here is the JSON:\n```json\n{value}\n```"
+
+
 def _model_output(model: dict[str, Any], model_input: dict[str, Any], *, converse: bool = False, created: int = 0):
     """-> (modelOutput, input_tokens, output_tokens), in the response body of the model's family
     (InvokeModel jobs) or of Converse (`converse`: the job's modelInvocationType is Converse).
@@ -829,6 +854,9 @@ def _model_output(model: dict[str, Any], model_input: dict[str, Any], *, convers
     digest = _digest(model_input)
     in_tokens = max(1, len(json.dumps(model_input)) // 4)
     answer = f"Emulated answer to {digest[:8]} from {model['name']}."
+    scripted = _scripted_answer(model_input)
+    if scripted is not None:
+        answer = scripted
     if converse:
         return _converse_output(model, model_input, answer, in_tokens)
     if family == "converse":

@@ -65,13 +65,20 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
                 continue;
             }
         };
+        let boundary = match &boundary {
+            Ok(b) => b.clone(),
+            Err(why) => {
+                out.unknown(F, name, &codes, why.clone());
+                continue;
+            }
+        };
         let mut ctx = Context::default();
         ctx.set("kms:ViaService", &format!("s3.{}.amazonaws.com", rctx.region));
         ctx.set("aws:PrincipalArn", &role.arn);
         ctx.set("aws:PrincipalAccount", &rctx.account_id);
         let set = PolicySet {
             identity: identity.clone(),
-            boundary: boundary.clone(),
+            boundary,
             resource: Some(NamedPolicy { name: format!("key policy of {key_arn}"), policy: key_policy }),
             resource_kind: ResourcePolicyKind::KmsKey,
             ..Default::default()

@@ -46,7 +46,15 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
     };
     let rctx = &desired.rctx;
     let (identity, errors) = parse_docs(docs, Kind::Identity);
-    let set = PolicySet { identity: identity.clone(), boundary: parse_boundary(&snap.caller.boundary), ..Default::default() };
+    let boundary = match parse_boundary(&snap.caller.boundary) {
+        Ok(b) => b,
+        Err(why) => {
+            out.unknown(F, pass_line, &pass_codes, why.clone());
+            out.unknown(F, jobs_line, &jobs_codes, why);
+            return;
+        }
+    };
+    let set = PolicySet { identity: identity.clone(), boundary, ..Default::default() };
     let role_arn = match &snap.role {
         Known::Value(Some(r)) => r.arn.clone(),
         _ => rctx.role_arn.clone(),

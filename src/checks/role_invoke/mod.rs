@@ -37,7 +37,10 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         Known::Unknown(e) => return out.unknown(F, name, &codes, format!("the service role could not be read: {e}")),
     };
     let (identity, errors) = parse_docs(&role.policies, Kind::Identity);
-    let boundary = parse_boundary(&role.boundary);
+    let boundary = match parse_boundary(&role.boundary) {
+        Ok(b) => b,
+        Err(why) => return out.unknown(F, name, &codes, why),
+    };
     let session = format!("arn:{}:sts::{}:assumed-role/{}/bedrock-batch", rctx.partition, rctx.account_id, rctx.role_name);
     let set = PolicySet { identity, boundary, ..Default::default() };
     let mut resources = vec![profile.arn.clone()];

@@ -30,15 +30,25 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         }
     };
     let (identity, errors) = parse_docs(&role.policies, Kind::Identity);
-    let boundary = parse_boundary(&role.boundary);
+    let boundary = match parse_boundary(&role.boundary) {
+        Ok(b) => b,
+        Err(why) => {
+            for (code, name) in lines {
+                out.unknown(F, name, &[code.into()], why.clone());
+            }
+            return;
+        }
+    };
     let session = format!("arn:{}:sts::{}:assumed-role/{}/bedrock-batch", rctx.partition, rctx.account_id, rctx.role_name);
     // The bucket policy takes part in every decision: unknown when it could not be read.
     let bucket_policy = |bucket: &str| -> Result<Option<NamedPolicy>, String> {
         let Some(b) = snap.bucket(bucket) else { return Ok(None) };
         match &b.policy {
-            Known::Value(Some(d)) => {
-                Ok(Policy::from_value(d, Kind::Resource).ok().map(|p| NamedPolicy { name: format!("bucket policy of {bucket}"), policy: p }))
-            }
+            // A bucket policy that does not parse is not "no bucket policy": it may deny, so the
+            // decision is unknown, with the parse error.
+            Known::Value(Some(d)) => Policy::from_value(d, Kind::Resource)
+                .map(|p| Some(NamedPolicy { name: format!("bucket policy of {bucket}"), policy: p }))
+                .map_err(|e| format!("the bucket policy of s3://{bucket} does not parse: {e}")),
             Known::Value(None) => Ok(None),
             Known::Unknown(e) => Err(format!("the bucket policy of s3://{bucket} could not be read: {e}")),
         }

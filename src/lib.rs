@@ -30,7 +30,6 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod session;
-pub mod simulate;
 pub mod snapshot;
 pub mod table;
 pub mod validate;

@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let lines: Vec<String> = text.lines().map(String::from).collect();
-    let _ = bedbatch_doctor::simulate::parse_context(&lines);
+    let _ = bedbatch_doctor::commands::simulate::parse_context(&lines);
     for l in &lines {
         if let Ok(loc) = S3Location::parse(l) {
             let _ = (loc.folder(), loc.object_pattern(), loc.list_prefix_pattern());

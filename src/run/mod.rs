@@ -22,9 +22,11 @@
 //!   ignores the request, but does not return an error" (CreateModelInvocationJob, Request
 //!   syntax). Each shard has its own token, reused by every create of that shard.
 
+pub mod jobs;
 pub mod join;
 pub mod manifest;
 pub mod prepare;
+pub mod report;
 pub mod results;
 pub mod schema;
 pub mod shard;
@@ -33,14 +35,10 @@ pub mod source;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_sdk_bedrock::types::{
-    ModelInvocationJobInputDataConfig, ModelInvocationJobOutputDataConfig, ModelInvocationJobS3InputDataConfig, ModelInvocationJobS3OutputDataConfig,
-    Tag,
-};
 use serde_json::{json, Value};
 
-use crate::aws::{sdk_error, service_code, Clients};
-use crate::cli::{GlobalArgs, RunCommand, RunDrive, RunStartArgs};
+use crate::aws::{sdk_error, Clients};
+use crate::cli::{GlobalArgs, RunDrive};
 use crate::config::{ModelRef, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::Invocation;
@@ -48,82 +46,11 @@ use crate::findings::codes_for_message;
 use crate::jsonl::{self, Limits, Validator};
 use crate::output::{emit, Plain};
 use crate::session as app;
+pub(crate) use jobs::{refresh, refresh_active};
+use jobs::{submit, Submitted};
 use manifest::{now, RunManifest, Shard};
 use shard::ShardLimits;
 use source::Source;
-
-pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
-    match cmd {
-        RunCommand::Start(args) => start(g, args).await,
-        RunCommand::Resume { run_id, drive } => {
-            let ctx = Ctx::new(g, drive.state_dir.as_deref()).await?;
-            let mut m = ctx.load(run_id).await?;
-            if m.cancelled {
-                return Err(Error::Usage(format!(
-                    "run {run_id} was cancelled; start a new run (or `run retry {run_id}` for its unfinished records)"
-                )));
-            }
-            ctx.check_same_setup(&m)?;
-            finish_upload(&ctx, &mut m).await?;
-            let quota = concurrency_quota(&ctx).await;
-            drive_run(&ctx, &mut m, drive, quota).await
-        }
-        RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => {
-            status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await
-        }
-        RunCommand::Collect { run_id, out, failures, force, format, prefix, json_schema, state_dir } => {
-            let ctx = Ctx::new(g, state_dir.as_deref()).await?;
-            let m = ctx.load(run_id).await?;
-            let fmt = format.or_else(|| crate::table::Format::from_path(out));
-            // A run from JSONL collected to .jsonl keeps today's merged output and failures file;
-            // every other pairing writes a table of one row per input row.
-            let schema = json_schema.as_deref().map(schema::Schema::load).transpose()?;
-            if m.table.is_none() && matches!(fmt, None | Some(crate::table::Format::Jsonl)) {
-                if prefix.is_some() || schema.is_some() {
-                    return Err(Error::Usage("--prefix and --json-schema shape the columns of a table: collect to .csv, .tsv or .parquet".into()));
-                }
-                return join::collect(&ctx, &m, out, failures.clone(), *force).await;
-            }
-            if failures.is_some() {
-                return Err(Error::Usage(
-                    "--failures is for the JSONL collect of a JSONL run; a table keeps every row, its status says which failed".into(),
-                ));
-            }
-            let a = results::CollectArgs { out, format: *format, prefix: prefix.as_deref(), force: *force, schema: schema.as_ref() };
-            results::collect(&ctx, &m, &a).await
-        }
-        RunCommand::Retry { run_id, yes, timeout_hours, schema_errors, json_schema, drive } => {
-            let schema = match (schema_errors, json_schema) {
-                (true, Some(p)) => Some(schema::Schema::load(p)?),
-                (true, None) => {
-                    return Err(Error::Usage("--schema-errors needs the schema the answers are checked against: --json-schema FILE".into()))
-                }
-                (false, Some(_)) => return Err(Error::Usage("--json-schema is read with --schema-errors (retry the answers that break it)".into())),
-                (false, None) => None,
-            };
-            let ctx = Ctx::new(g, drive.state_dir.as_deref()).await?;
-            let parent = ctx.load(run_id).await?;
-            ctx.check_same_setup(&parent)?;
-            let file = join::failed_records(&ctx, &parent, schema.as_ref()).await?;
-            let opts = StartOptions {
-                table: None,
-                invocation: Some(match parent.invocation_type {
-                    crate::families::Invocation::Converse => crate::cli::InvocationType::Converse,
-                    crate::families::Invocation::InvokeModel => crate::cli::InvocationType::InvokeModel,
-                }),
-                yes: *yes,
-                records_per_job: None,
-                skip_check: false,
-                timeout_hours: *timeout_hours,
-                prices: None,
-                drive: drive.clone(),
-            };
-            launch(g, &ctx, &file.display().to_string(), Some(parent.run_id.clone()), &opts).await
-        }
-        RunCommand::Cancel { run_id, yes, state_dir } => cancel(g, run_id, *yes, state_dir.as_deref()).await,
-        RunCommand::List { state_dir } => list(g, state_dir.as_deref()).await,
-    }
-}
 
 /// What every run command needs: the settings, clients, the role and the model.
 pub struct Ctx {
@@ -169,7 +96,7 @@ impl Ctx {
 
     /// A run goes on with the model and role it started with: settings that name others are
     /// refused rather than silently mixed into one run.
-    fn check_same_setup(&self, m: &RunManifest) -> Result<()> {
+    pub(crate) fn check_same_setup(&self, m: &RunManifest) -> Result<()> {
         if m.model_id != self.model.raw {
             return Err(Error::Usage(format!(
                 "run {} uses model {}, the settings name {}: pass --model-id {}",
@@ -185,7 +112,7 @@ impl Ctx {
 
 /// A new run id: `run-YYYYMMDD-HHMMSS-xxxx` (UTC, and four hex digits from the clock and the
 /// process id, so two runs started in the same second differ).
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let stamp = aws_smithy_types::DateTime::from_secs(t.as_secs() as i64)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
@@ -198,59 +125,20 @@ fn new_run_id() -> String {
     format!("run-{stamp}-{salt:04x}")
 }
 
-struct StartOptions {
+pub(crate) struct StartOptions {
     /// A table input: its prompt and settings (None: JSONL records).
-    table: Option<crate::cli::TableArgs>,
+    pub(crate) table: Option<crate::cli::TableArgs>,
     /// `--invocation-type` for a JSONL input (None: told from the first record, else the model's).
-    invocation: Option<crate::cli::InvocationType>,
-    yes: bool,
-    records_per_job: Option<u64>,
-    skip_check: bool,
-    timeout_hours: Option<i32>,
-    prices: Option<PathBuf>,
-    drive: RunDrive,
+    pub(crate) invocation: Option<crate::cli::InvocationType>,
+    pub(crate) yes: bool,
+    pub(crate) records_per_job: Option<u64>,
+    pub(crate) skip_check: bool,
+    pub(crate) timeout_hours: Option<i32>,
+    pub(crate) prices: Option<PathBuf>,
+    pub(crate) drive: RunDrive,
 }
 
-async fn start(g: &GlobalArgs, args: &RunStartArgs) -> Result<ExitCode> {
-    let t = &args.table;
-    let is_table = t.prompt.is_some() || t.prompt_text.is_some();
-    if !is_table {
-        let given = [
-            ("--format", t.format.is_some()),
-            ("--system", t.system.is_some()),
-            ("--system-text", t.system_text.is_some()),
-            ("--id-column", t.id_column.is_some()),
-            ("--max-tokens", t.max_tokens.is_some()),
-            ("--temperature", t.temperature.is_some()),
-            ("--top-p", t.top_p.is_some()),
-        ];
-        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
-            return Err(Error::Usage(format!("{flag} builds records from a table: give the prompt too (--prompt FILE or --prompt-text TEXT)")));
-        }
-        if matches!(
-            crate::table::Format::from_path(Path::new(&args.input)),
-            Some(crate::table::Format::Csv | crate::table::Format::Tsv | crate::table::Format::Parquet)
-        ) {
-            return Err(Error::Usage(format!("{} is a table: give the prompt each row fills (--prompt FILE or --prompt-text TEXT)", args.input)));
-        }
-    } else if args.input.starts_with("s3://") {
-        return Err(Error::Usage(format!("{}: a table is read from a local file (the run uploads its own copy)", args.input)));
-    }
-    let ctx = Ctx::new(g, args.drive.state_dir.as_deref()).await?;
-    let opts = StartOptions {
-        table: is_table.then(|| t.clone()),
-        invocation: if is_table { None } else { t.invocation_type },
-        yes: args.yes,
-        records_per_job: args.records_per_job,
-        skip_check: args.skip_check,
-        timeout_hours: args.timeout_hours,
-        prices: args.prices.clone(),
-        drive: args.drive.clone(),
-    };
-    launch(g, &ctx, &args.input, None, &opts).await
-}
-
-fn prices(path: Option<&Path>) -> Result<Value> {
+pub(crate) fn prices(path: Option<&Path>) -> Result<Value> {
     match path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
@@ -261,7 +149,7 @@ fn prices(path: Option<&Path>) -> Result<Value> {
 }
 
 /// The concurrency quota of the model, read live, or why it is unknown.
-async fn concurrency_quota(ctx: &Ctx) -> std::result::Result<u64, String> {
+pub(crate) async fn concurrency_quota(ctx: &Ctx) -> std::result::Result<u64, String> {
     match crate::quotas::model_limits(&ctx.clients, &ctx.fm, Limits::default()).await {
         Ok(ml) => ml.concurrent_jobs,
         Err(e) => Err(e.to_string()),
@@ -291,7 +179,7 @@ async fn account_active(ctx: &Ctx) -> Result<Vec<String>> {
     Ok(arns)
 }
 
-async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, opts: &StartOptions) -> Result<ExitCode> {
+pub(crate) async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, opts: &StartOptions) -> Result<ExitCode> {
     let profile = crate::families::ModelProfile::of(&ctx.fm, &ctx.model.raw);
     let base = profile.limits.clone();
     let ml = crate::quotas::model_limits(&ctx.clients, &ctx.fm, base).await?;
@@ -513,7 +401,7 @@ async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, 
 }
 
 /// Uploads the shards not yet in S3 from the local shard folder (then deletes the local copy).
-async fn finish_upload(ctx: &Ctx, m: &mut RunManifest) -> Result<()> {
+pub(crate) async fn finish_upload(ctx: &Ctx, m: &mut RunManifest) -> Result<()> {
     let dir = ctx.root.join(&m.run_id).join("shards");
     for i in 0..m.shards.len() {
         if m.shards[i].uploaded {
@@ -539,135 +427,10 @@ async fn finish_upload(ctx: &Ctx, m: &mut RunManifest) -> Result<()> {
     Ok(())
 }
 
-/// The outcome of one create.
-enum Submitted {
-    Job(String),
-    /// Bedrock refused it for the concurrency quota: wait for a job to end.
-    QuotaFull,
-}
-
-async fn submit(ctx: &Ctx, m: &RunManifest, s: &Shard) -> Result<Submitted> {
-    let input = ModelInvocationJobS3InputDataConfig::builder().s3_uri(&s.input_uri).build().map_err(|e| Error::Usage(e.to_string()))?;
-    let output = ModelInvocationJobS3OutputDataConfig::builder().s3_uri(&m.output_uri).build().map_err(|e| Error::Usage(e.to_string()))?;
-    let mut req = ctx
-        .clients
-        .bedrock
-        .create_model_invocation_job()
-        .job_name(&s.job_name)
-        .client_request_token(&s.client_request_token)
-        .role_arn(&m.role_arn)
-        .model_id(&m.model_id)
-        .input_data_config(ModelInvocationJobInputDataConfig::S3InputDataConfig(input))
-        .output_data_config(ModelInvocationJobOutputDataConfig::S3OutputDataConfig(output))
-        .tags(Tag::builder().key("managed-by").value("bedbatch-doctor").build().map_err(|e| Error::Usage(e.to_string()))?)
-        .tags(Tag::builder().key("purpose").value(format!("run {}", m.run_id)).build().map_err(|e| Error::Usage(e.to_string()))?);
-    if let Some(h) = m.timeout_hours {
-        req = req.timeout_duration_in_hours(h);
-    }
-    if m.invocation_type == Invocation::Converse {
-        // CreateModelInvocationJob's modelInvocationType: the records are Converse requests.
-        req = req.model_invocation_type(aws_sdk_bedrock::types::ModelInvocationType::Converse);
-    }
-    match req.send().await {
-        Ok(out) => Ok(Submitted::Job(out.job_arn().to_string())),
-        Err(e) => match service_code(&e) {
-            Some("ServiceQuotaExceededException") => Ok(Submitted::QuotaFull),
-            // The name exists: an earlier create of this shard succeeded (its answer was lost).
-            Some("ConflictException") => {
-                find_by_name(ctx, &s.job_name).await?.map(Submitted::Job).ok_or_else(|| sdk_error("bedrock", "CreateModelInvocationJob", e))
-            }
-            _ => Err(sdk_error("bedrock", "CreateModelInvocationJob", e)),
-        },
-    }
-}
-
-async fn find_by_name(ctx: &Ctx, name: &str) -> Result<Option<String>> {
-    let mut pages = ctx.clients.bedrock.list_model_invocation_jobs().name_contains(name).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("bedrock", "ListModelInvocationJobs", e))?;
-        if let Some(j) = page.invocation_job_summaries().iter().find(|j| j.job_name() == name) {
-            return Ok(Some(j.job_arn().to_string()));
-        }
-    }
-    Ok(None)
-}
-
-/// Reads a job's status; when it has ended with output, its manifest.json.out counts.
-/// Returns whether anything changed.
-async fn refresh(ctx: &Ctx, m: &RunManifest, s: &mut Shard) -> Result<bool> {
-    let Some(arn) = s.job_arn.clone() else { return Ok(false) };
-    let job = crate::canary::get_job_patiently(&ctx.clients, &arn).await?;
-    let status = job.status().map(|x| x.as_str().to_string()).unwrap_or_else(|| "Unknown".into());
-    let progress = manifest::Progress {
-        total: job.total_record_count().and_then(|n| u64::try_from(n).ok()),
-        processed: job.processed_record_count().and_then(|n| u64::try_from(n).ok()),
-        success: job.success_record_count().and_then(|n| u64::try_from(n).ok()),
-        error: job.error_record_count().and_then(|n| u64::try_from(n).ok()),
-    };
-    let progressed = progress != manifest::Progress::default() && s.progress.as_ref() != Some(&progress);
-    if progressed {
-        s.progress = Some(progress);
-    }
-    if status == s.status {
-        return Ok(progressed);
-    }
-    s.status = status;
-    s.message = job.message().map(String::from);
-    if s.terminal() {
-        s.ended_at = Some(job.end_time().map(|t| t.secs()).unwrap_or_else(now));
-        s.counts = None;
-        s.counts_error = None;
-        if job.processed_record_count().unwrap_or(0) > 0 || matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") {
-            match job_counts(ctx, m, s).await {
-                Ok(c) => s.counts = Some(c),
-                Err(e) => s.counts_error = Some(e.to_string()),
-            }
-        }
-    }
-    Ok(true)
-}
-
-/// A finished job's `<output>/<job id>/manifest.json.out`.
-async fn job_counts(ctx: &Ctx, m: &RunManifest, s: &Shard) -> Result<manifest::Counts> {
-    let (bucket, prefix) = source::split_uri(&m.output_uri)?;
-    let key = format!("{prefix}{}/manifest.json.out", s.job_id().unwrap_or_default());
-    let obj = ctx.clients.s3.get_object().bucket(&bucket).key(&key).send().await.map_err(|e| sdk_error("s3", "GetObject", e))?;
-    let data = obj.body.collect().await.map_err(|e| Error::Aws(format!("s3://{bucket}/{key}: reading failed: {e}")))?.to_vec();
-    let v: Value = serde_json::from_slice(&data).map_err(|e| Error::Aws(format!("s3://{bucket}/{key}: not JSON: {e}")))?;
-    let n = |k: &str| v[k].as_u64().ok_or_else(|| Error::Aws(format!("s3://{bucket}/{key}: no {k}")));
-    Ok(manifest::Counts {
-        total: n("totalRecordCount")?,
-        success: n("successRecordCount")?,
-        error: n("errorRecordCount")?,
-        input_tokens: v["inputTokenCount"].as_u64().unwrap_or(0),
-        output_tokens: v["outputTokenCount"].as_u64().unwrap_or(0),
-    })
-}
-
-/// Reads every active job of the run once; says each change when `say` is set. Returns whether
-/// anything changed (the caller saves the manifest).
-async fn refresh_active(ctx: &Ctx, m: &mut RunManifest, say: bool) -> Result<bool> {
-    let mut changed = false;
-    for i in 0..m.shards.len() {
-        if !m.shards[i].active() {
-            continue;
-        }
-        let mut s = m.shards[i].clone();
-        if refresh(ctx, m, &mut s).await? {
-            if say {
-                crate::say!("  {} {}{}", shard::shard_name(s.index), s.status, shard_detail(&s));
-            }
-            m.shards[i] = s;
-            changed = true;
-        }
-    }
-    Ok(changed)
-}
-
 /// Polls the run's jobs and submits its shards, keeping at most the quota's worth active, until
 /// every job has ended (or, with --detach, once what fits is submitted). Ctrl-C saves the
 /// manifest and leaves the jobs running.
-async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive, quota: std::result::Result<u64, String>) -> Result<ExitCode> {
+pub(crate) async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive, quota: std::result::Result<u64, String>) -> Result<ExitCode> {
     let mut interrupt = crate::canary::Interrupt::new()?;
     if let Err(why) = &quota {
         crate::say!("note: the concurrency quota is unknown ({why}); jobs are submitted until Bedrock refuses one");
@@ -725,7 +488,7 @@ async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive, quota: std::res
             break;
         }
         if d.detach {
-            let r = report(m, &prices(None)?);
+            let r = report::report(m, &prices(None)?);
             crate::say!("detached: continue with `bedbatch-doctor run resume {}`, watch with `run status {} --watch`", m.run_id, m.run_id);
             return Ok(emit(&Plain { text: r.text, json: r.json, exit: ExitCode::Ok }));
         }
@@ -738,345 +501,6 @@ async fn drive_run(ctx: &Ctx, m: &mut RunManifest, d: &RunDrive, quota: std::res
             }
         }
     }
-    let r = report(m, &prices(None)?);
+    let r = report::report(m, &prices(None)?);
     Ok(emit(&Plain { text: r.text, json: r.json, exit: r.exit }))
-}
-
-fn shard_detail(s: &Shard) -> String {
-    match (&s.counts, &s.counts_error) {
-        (Some(c), _) => format!(" ({} ok, {} failed)", c.success, c.error),
-        (None, Some(e)) => format!(" (counts unknown: {e})"),
-        _ => match (&s.progress, s.terminal()) {
-            (Some(p), false) if p.processed.is_some() => format!(
-                " ({} of {} processed{})",
-                p.processed.unwrap_or(0),
-                p.total.unwrap_or(s.records),
-                p.error.filter(|e| *e > 0).map(|e| format!(", {e} failed")).unwrap_or_default()
-            ),
-            _ => s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
-        },
-    }
-}
-
-/// "1h 02m", "3m 04s", "12s".
-pub fn human_duration(secs: i64) -> String {
-    let s = secs.max(0);
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-/// The cost in USD of token counts at the price table's batch price.
-pub(crate) fn token_cost(prices: &Value, fm: &str, input: u64, output: u64) -> Option<f64> {
-    let p = prices.get("models")?.get(fm)?;
-    let discount = prices.get("batch_discount").and_then(Value::as_f64).unwrap_or(0.5);
-    Some((input as f64 * p.get("input")?.as_f64()? + output as f64 * p.get("output")?.as_f64()?) * discount / 1e6)
-}
-
-pub struct RunReport {
-    pub text: String,
-    pub json: Value,
-    pub exit: ExitCode,
-}
-
-/// The run's state for people and machines, and its exit code: 0 every record has output,
-/// 1 a job or record failed, 4 a finished job's counts could not be read; while jobs are
-/// still active, 0.
-pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
-    let fm = ModelRef::parse(&m.model_id).ok().and_then(|r| r.foundation_model_id).unwrap_or_else(|| m.model_id.clone());
-    let fm = fm.as_str();
-    let t = now();
-    let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
-    let (mut ok, mut failed, mut tin, mut tout, mut done_records) = (0u64, 0u64, 0u64, 0u64, 0u64);
-    let mut unknown = 0;
-    let mut rows = Vec::new();
-    let mut text = String::new();
-    for s in &m.shards {
-        *by_status.entry(s.status.as_str()).or_default() += 1;
-        if let Some(c) = &s.counts {
-            ok += c.success;
-            failed += c.error;
-            tin += c.input_tokens;
-            tout += c.output_tokens;
-        }
-        if s.terminal() {
-            done_records += s.records;
-            if s.counts.is_none() && matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") {
-                unknown += 1;
-            }
-        }
-        let codes: Vec<&str> =
-            if s.status == "Failed" { codes_for_message(s.message.as_deref().unwrap_or("")).iter().map(|c| c.as_str()).collect() } else { vec![] };
-        let elapsed = s.submitted_at.map(|a| s.ended_at.unwrap_or(t) - a);
-        text.push_str(&format!(
-            "  {:<16} {:<19} {:>7} records{}{}\n",
-            shard::shard_name(s.index),
-            s.status,
-            s.records,
-            elapsed.map(|e| format!(", {}", human_duration(e))).unwrap_or_default(),
-            shard_detail(s)
-        ));
-        if !codes.is_empty() {
-            text.push_str(&format!("      cause: {} (bedbatch-doctor explain CODE)\n", codes.join(", ")));
-        }
-        rows.push(json!({
-            "index": s.index, "input_uri": s.input_uri, "records": s.records, "status": s.status, "job_arn": s.job_arn,
-            "message": s.message, "codes": codes, "elapsed_seconds": elapsed, "counts": s.counts, "counts_error": s.counts_error,
-        }));
-    }
-    let elapsed = t - m.created_at;
-    let remaining = m.records.saturating_sub(done_records);
-    let eta = if remaining == 0 {
-        Some(0)
-    } else if done_records > 0 && elapsed > 0 {
-        Some((remaining as f64 * elapsed as f64 / done_records as f64) as i64)
-    } else {
-        None
-    };
-    let cost = token_cost(prices, fm, tin, tout);
-    let processed: u64 = m
-        .shards
-        .iter()
-        .map(|s| match (&s.counts, &s.progress) {
-            (Some(c), _) => c.success + c.error,
-            (None, Some(p)) => p.processed.unwrap_or(0),
-            _ => 0,
-        })
-        .sum();
-    let finished = m.finished();
-    let bad = m.shards.iter().any(|s| s.terminal() && s.status != "Completed") || failed > 0;
-    let exit = if !finished {
-        ExitCode::Ok
-    } else if bad {
-        ExitCode::Failed
-    } else if unknown > 0 {
-        ExitCode::Incomplete
-    } else {
-        ExitCode::Ok
-    };
-    let statuses: Vec<String> = by_status.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    let verdict = match (finished, exit) {
-        (false, _) => "running",
-        (true, ExitCode::Ok) => "completed",
-        (true, ExitCode::Incomplete) => "unknown",
-        _ => "failed",
-    };
-    let mut head = format!(
-        "run {} ({}): {} jobs: {}; {} of {} records ok, {} failed; elapsed {}{}; cost so far {}\n",
-        m.run_id,
-        verdict,
-        m.shards.len(),
-        statuses.join(", "),
-        ok,
-        m.records,
-        failed,
-        human_duration(elapsed),
-        match eta {
-            Some(0) => String::new(),
-            Some(e) => format!(", ETA {}", human_duration(e)),
-            None => ", ETA unknown (no job has ended yet)".into(),
-        },
-        cost.map(crate::validate::dollars).unwrap_or_else(|| "unknown (no price for the model)".into())
-    );
-    head.push_str(&format!(
-        "  actual tokens: {tin} in, {tout} out (from each ended job's manifest.json.out){}\n",
-        m.estimated_cost
-            .map(|(lo, hi)| format!("; estimated at start: {} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
-            .unwrap_or_default()
-    ));
-    if m.cancelled {
-        head.push_str("  (cancelled)\n");
-    }
-    if finished && bad {
-        head.push_str(&format!(
-            "  failed records: `bedbatch-doctor run collect {0} -o FILE` writes them to a failures file; `run retry {0}` submits them again\n",
-            m.run_id
-        ));
-    }
-    if unknown > 0 {
-        head.push_str(&format!("  {unknown} finished jobs' counts could not be read: their outcome is unknown\n"));
-    }
-    RunReport {
-        text: head + &text,
-        json: json!({
-            "run_id": m.run_id, "verdict": verdict, "parent_run": m.parent_run, "model_id": m.model_id, "source": m.source,
-            "input_prefix": m.input_prefix, "output_uri": m.output_uri, "records": m.records, "assigned_ids": m.assigned_ids,
-            "records_ok": ok, "records_failed": failed, "input_tokens": tin, "output_tokens": tout,
-            "cost_usd": cost, "estimated_cost_usd": m.estimated_cost.map(|(lo, hi)| json!({"low": lo, "high": hi})),
-            "records_processed": processed, "invocation_type": m.invocation_type.as_str(), "elapsed_seconds": elapsed, "eta_seconds": eta, "cancelled": m.cancelled, "jobs": rows,
-        }),
-        exit,
-    }
-}
-
-/// The most recent local run.
-fn latest_local(root: &Path) -> Result<String> {
-    let mut best: Option<(i64, String)> = None;
-    if let Ok(rd) = std::fs::read_dir(root) {
-        for e in rd.flatten() {
-            let id = e.file_name().to_string_lossy().to_string();
-            if let Ok(Some(m)) = manifest::read_local(root, &id) {
-                if best.as_ref().is_none_or(|(t, _)| m.created_at > *t) {
-                    best = Some((m.created_at, id));
-                }
-            }
-        }
-    }
-    best.map(|(_, id)| id).ok_or_else(|| Error::Usage(format!("no run in {}: name one (`bedbatch-doctor run list`)", root.display())))
-}
-
-async fn status(g: &GlobalArgs, run_id: Option<&str>, watch: bool, poll_ms: u64, state_dir: Option<&Path>) -> Result<ExitCode> {
-    let ctx = Ctx::new(g, state_dir).await?;
-    let id = match run_id {
-        Some(id) => id.to_string(),
-        None => latest_local(&ctx.root)?,
-    };
-    let mut m = ctx.load(&id).await?;
-    let prices = prices(None)?;
-    let bar = if watch && !crate::output::is_json() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let pb = indicatif::ProgressBar::new(m.records);
-        pb.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records in ended jobs {msg}").expect("static template"));
-        Some(pb)
-    } else {
-        None
-    };
-    loop {
-        if refresh_active(&ctx, &mut m, watch && bar.is_none()).await? {
-            ctx.save(&mut m).await?;
-        }
-        if let Some(pb) = &bar {
-            pb.set_position(m.shards.iter().filter(|s| s.terminal()).map(|s| s.records).sum());
-            pb.set_message(format!("({} of {} jobs ended)", m.shards.iter().filter(|s| s.terminal()).count(), m.shards.len()));
-        }
-        if !watch || m.finished() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(poll_ms.max(10))).await;
-    }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
-    }
-    let r = report(&m, &prices);
-    Ok(emit(&Plain { text: r.text, json: r.json, exit: r.exit }))
-}
-
-async fn cancel(g: &GlobalArgs, run_id: &str, yes: bool, state_dir: Option<&Path>) -> Result<ExitCode> {
-    let ctx = Ctx::new(g, state_dir).await?;
-    let mut m = ctx.load(run_id).await?;
-    let active: Vec<usize> = (0..m.shards.len()).filter(|&i| m.shards[i].active()).collect();
-    let pending = m.shards.iter().filter(|s| s.pending()).count();
-    crate::say!("run {run_id}: stop {} active jobs; {pending} shards not yet submitted will never be", active.len());
-    if !crate::apply::confirm("Cancel the run?", yes)? {
-        crate::say!("Nothing was changed.");
-        return Ok(ExitCode::Ok);
-    }
-    m.cancelled = true;
-    for s in m.shards.iter_mut().filter(|s| s.pending()) {
-        s.status = "Cancelled".into();
-    }
-    ctx.save(&mut m).await?;
-    let mut problems = vec![];
-    for i in active {
-        let arn = m.shards[i].job_arn.clone().expect("active jobs have an ARN");
-        match ctx.clients.bedrock.stop_model_invocation_job().job_identifier(&arn).send().await {
-            Ok(_) => crate::say!("  stopping {arn}"),
-            Err(e) => {
-                let e = sdk_error("bedrock", "StopModelInvocationJob", e);
-                // A job that ended meanwhile cannot be stopped: read its state instead.
-                let mut s = m.shards[i].clone();
-                match refresh(&ctx, &m, &mut s).await {
-                    Ok(_) if s.terminal() => m.shards[i] = s,
-                    _ => problems.push(format!("{arn}: {e}")),
-                }
-            }
-        }
-    }
-    ctx.save(&mut m).await?;
-    let exit = if problems.is_empty() { ExitCode::Ok } else { ExitCode::Aws };
-    Ok(emit(&Plain {
-        text: if problems.is_empty() {
-            format!("run {run_id} cancelled; `run status {run_id}` shows the jobs as they stop")
-        } else {
-            format!("run {run_id} cancelled, but these jobs could not be stopped:\n  {}", problems.join("\n  "))
-        },
-        json: json!({"run_id": run_id, "cancelled": true, "not_stopped": problems}),
-        exit,
-    }))
-}
-
-async fn list(g: &GlobalArgs, state_dir: Option<&Path>) -> Result<ExitCode> {
-    let ctx = Ctx::new(g, state_dir).await?;
-    let mut runs: std::collections::BTreeMap<String, (RunManifest, &'static str)> = Default::default();
-    if let Ok(rd) = std::fs::read_dir(&ctx.root) {
-        for e in rd.flatten() {
-            let id = e.file_name().to_string_lossy().to_string();
-            if let Ok(Some(m)) = manifest::read_local(&ctx.root, &id) {
-                runs.insert(id, (m, "local"));
-            }
-        }
-    }
-    // The runs under the output folder in S3: `<output folder><run id>/run-manifest.json`.
-    let out = ctx.settings.output()?;
-    let mut s3_error = None;
-    let mut pages = ctx.clients.s3.list_objects_v2().bucket(&out.bucket).prefix(out.folder()).delimiter("/").into_paginator().send();
-    'pages: while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                s3_error = Some(sdk_error("s3", "ListObjectsV2", e).to_string());
-                break 'pages;
-            }
-        };
-        for p in page.common_prefixes().iter().filter_map(|p| p.prefix()) {
-            let id = p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
-            if !id.starts_with("run-") {
-                continue;
-            }
-            match manifest::read_s3(&ctx.clients, &format!("s3://{}/{p}", out.bucket)).await {
-                Ok(Some(m)) => match runs.get_mut(&id) {
-                    Some(entry) => {
-                        if m.revision > entry.0.revision {
-                            entry.0 = m;
-                        }
-                        entry.1 = "local+s3";
-                    }
-                    None => {
-                        runs.insert(id, (m, "s3"));
-                    }
-                },
-                Ok(None) => {}
-                Err(e) => s3_error = Some(e.to_string()),
-            }
-        }
-    }
-    let prices = prices(None)?;
-    let mut text = String::new();
-    let mut rows = vec![];
-    for (id, (m, place)) in runs.iter().rev() {
-        let r = report(m, &prices);
-        text.push_str(&format!(
-            "{id}  {:<9} {:>3} jobs {:>9} records  {}{}  [{place}]\n",
-            r.json["verdict"].as_str().unwrap_or(""),
-            m.shards.len(),
-            m.records,
-            m.source,
-            m.parent_run.as_deref().map(|p| format!(" (retries {p})")).unwrap_or_default()
-        ));
-        rows.push(json!({"run_id": id, "verdict": r.json["verdict"], "jobs": m.shards.len(), "records": m.records, "source": m.source, "parent_run": m.parent_run, "where": place}));
-    }
-    if runs.is_empty() {
-        text.push_str("no runs\n");
-    }
-    if let Some(e) = &s3_error {
-        text.push_str(&format!("note: the runs in S3 could not all be read: {e}\n"));
-    }
-    Ok(emit(&Plain {
-        text,
-        json: json!({"runs": rows, "s3_error": s3_error}),
-        exit: if s3_error.is_some() { ExitCode::Incomplete } else { ExitCode::Ok },
-    }))
 }

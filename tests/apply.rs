@@ -343,7 +343,7 @@ fn foreign_statements(bucket: &str) -> Value {
 /// plan, before apply writes it. apply reads the document again right before the write, sees the
 /// change, and stops there; the edit is intact; the next apply merges into it.
 #[tokio::test]
-async fn an_edit_between_plan_and_write_stops_apply_before_that_write() {
+async fn reliability_an_edit_between_plan_and_write_stops_apply_before_that_write() {
     let env = Env::new("stale").await;
     let s3 = s3_client(&sdk_config().await);
     s3.create_bucket().bucket(&env.input).send().await.unwrap();
@@ -370,7 +370,7 @@ async fn an_edit_between_plan_and_write_stops_apply_before_that_write() {
 /// Two applies at once against one account: neither loses the foreign statement, and a third
 /// finds nothing to do.
 #[tokio::test]
-async fn two_concurrent_applies_keep_foreign_statements() {
+async fn reliability_two_concurrent_applies_keep_foreign_statements() {
     let env = Env::new("twice").await;
     let s3 = s3_client(&sdk_config().await);
     s3.create_bucket().bucket(&env.input).send().await.unwrap();
@@ -399,7 +399,7 @@ async fn two_concurrent_applies_keep_foreign_statements() {
 /// `apply --yes` converges to the planned state; every backup records the documents it
 /// replaced; rolling back each apply, newest first, restores the account exactly.
 #[tokio::test]
-async fn apply_under_faults_converges_and_rolls_back_exactly() {
+async fn reliability_apply_under_faults_converges_and_rolls_back_exactly() {
     let env = Env::new("flaky").await;
     let conf = sdk_config().await;
     let iam = aws_sdk_iam::Client::new(&conf);

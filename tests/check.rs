@@ -1000,7 +1000,7 @@ async fn scps_read_from_organizations_in_a_member_account() {
 /// from AWS Organizations, checked fault-free and then under three seeds of the same 10% fault
 /// mix as the matrix, each seed in its own session (its own access key). The verdict holds.
 #[tokio::test]
-async fn org_verdict_holds_under_transient_faults() {
+async fn reliability_org_verdict_holds_under_transient_faults() {
     require_emulator();
     let u = unique("orgf").to_lowercase();
     let deny = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoBatch", "Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"}]});
@@ -1046,7 +1046,7 @@ fn verdict(code: i32, report: &Value) -> (i32, Vec<String>, Vec<String>) {
 /// aimed at this test's own access keys, so the tests beside it see none. Every verdict must
 /// equal the fault-free one, check by check.
 #[tokio::test]
-async fn verdicts_hold_under_transient_faults() {
+async fn reliability_verdicts_hold_under_transient_faults() {
     require_emulator();
     let mut scenarios: Vec<Setup> = vec![Setup::new("f-healthy")];
     let mut s = Setup::new("f-nobatch");
@@ -1187,7 +1187,7 @@ async fn verdicts_hold_under_transient_faults() {
 /// Under a persistent fault on one read (every GetBucketPolicy fails), the checks that need it
 /// are unknown and the exit is 4 — never a pass; a setup broken elsewhere keeps its own error.
 #[tokio::test]
-async fn a_persistent_fault_makes_its_checks_unknown() {
+async fn reliability_a_persistent_fault_makes_its_checks_unknown() {
     require_emulator();
     let healthy = Setup::new("p-healthy");
     healthy.build().await;

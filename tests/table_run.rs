@@ -61,6 +61,15 @@ fn prices() -> Value {
 
 const PROMPT: &str = "Context: {{Context}}\nQuestion: {{[The Question]}}";
 
+/// `run start TABLE` with these flags, to its end; its run id and report (exit 0 asserted).
+fn start_table(env: &RunEnv, table: &str, flags: &[&str]) -> (String, Value) {
+    let mut a = vec!["run", "start", table, "--yes", "--poll-interval-ms", "10"];
+    a.extend(flags);
+    let (code, v) = env.json(&a);
+    assert_eq!(code, 0, "{v:#}");
+    (v["run_id"].as_str().unwrap().to_string(), v)
+}
+
 #[tokio::test]
 async fn a_csv_round_trips_to_a_results_table_cell_for_cell() {
     const MODEL: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
@@ -344,11 +353,8 @@ async fn a_converse_run_on_a_model_without_a_documented_invoke_body_completes() 
     let env = RunEnv::new("tblqwen", MODEL).await;
     let data = env.path("q.csv");
     write_csv(&data, 110);
-    let (code, v) =
-        env.json(&["run", "start", &data, "--prompt-text", PROMPT, "--system-text", "Answer briefly.", "--yes", "--poll-interval-ms", "10"]);
-    assert_eq!(code, 0, "{v:#}");
+    let (run_id, v) = start_table(&env, &data, &["--prompt-text", PROMPT, "--system-text", "Answer briefly."]);
     assert_eq!(v["invocation_type"], "Converse", "{v:#}");
-    let run_id = v["run_id"].as_str().unwrap().to_string();
     let out = env.path("q-out.csv");
     let (code, c) = env.json(&["run", "collect", &run_id, "-o", &out]);
     assert_eq!(code, 0, "{c:#}");
@@ -375,9 +381,7 @@ async fn an_embeddings_run_yields_vectors_of_the_models_length() {
     let env = RunEnv::new("tblemb", MODEL).await;
     let data = env.path("e.csv");
     write_csv(&data, 105);
-    let (code, v) = env.json(&["run", "start", &data, "--prompt-text", "{{Context}}: {{[The Question]}}", "--yes", "--poll-interval-ms", "10"]);
-    assert_eq!(code, 0, "{v:#}");
-    let run_id = v["run_id"].as_str().unwrap().to_string();
+    let (run_id, _) = start_table(&env, &data, &["--prompt-text", "{{Context}}: {{[The Question]}}"]);
     let pq = env.path("e.parquet");
     assert_eq!(env.json(&["run", "collect", &run_id, "-o", &pq]).0, 0);
     let b = arrow_select_concat(&read_parquet(&pq));

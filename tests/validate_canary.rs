@@ -237,14 +237,21 @@ async fn applied_with(tag: &str, model: &str) -> (tempfile::TempDir, Vec<String>
     (dir, args, u)
 }
 
+/// Runs a canary that must be verified (exit 0); its stdout and stderr.
+fn verified_canary(dir: &std::path::Path, args: &[String]) -> (String, String) {
+    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10"];
+    a.extend(args.iter().map(String::as_str));
+    let out = run(emulator_command(dir), &a);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(text.contains("VERIFIED"), "{text}");
+    (text, stderr(&out))
+}
+
 #[tokio::test]
 async fn canary_completes_and_is_verified() {
     let (dir, args, u) = applied("canary").await;
-    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10"];
-    a.extend(args.iter().map(String::as_str));
-    let out = run(emulator_command(dir.path()), &a);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    let (text, _) = verified_canary(dir.path(), &args);
     assert!(text.contains("VERIFIED: the batch path works (100 records"), "{text}");
     for s in ["Validating", "Scheduled", "InProgress", "Completed"] {
         assert!(text.contains(&format!("] {s}")), "status {s} shown: {text}");
@@ -295,13 +302,8 @@ async fn canary_through_a_profile_completes() {
 #[tokio::test]
 async fn canary_on_a_converse_only_model_is_verified() {
     let (dir, args, _) = applied_with("canqwen", "qwen.qwen3-32b-v1:0").await;
-    let mut a: Vec<&str> = vec!["canary", "--yes", "--poll-interval-ms", "10"];
-    a.extend(args.iter().map(String::as_str));
-    let out = run(emulator_command(dir.path()), &a);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
-    assert!(text.contains("VERIFIED"), "{text}");
-    let all = format!("{text}{}", stderr(&out));
+    let (text, err) = verified_canary(dir.path(), &args);
+    let all = format!("{text}{err}");
     assert!(all.contains("converse shape, modelInvocationType Converse"), "{all}");
     // Forced to InvokeModel, it is refused before anything is submitted, naming the fix.
     let mut a: Vec<&str> = vec!["canary", "--yes", "--invocation-type", "invoke-model"];
@@ -351,7 +353,7 @@ async fn ctrl_c_while_polling_stops_the_job_and_cleans_up() {
 /// Ctrl-C while AWS throttles and fails: from the moment the interrupt is sent, 30% of the
 /// canary's requests fail (throttles and 5xx); the stop and the clean-up still happen.
 #[tokio::test]
-async fn ctrl_c_under_faults_still_stops_the_job_and_cleans_up() {
+async fn reliability_ctrl_c_under_faults_still_stops_the_job_and_cleans_up() {
     let fired = ctrl_c_canary("canintf", Some(0.3)).await;
     println!("figures: ctrl-c under a 30% fault rate: job stopped, input deleted, {fired} faults injected during the clean-up");
 }
@@ -443,7 +445,7 @@ fn anthropic_extra_keys_and_converse_batch_rules() {
 /// attempt a call, so the SDK does not hide them): the canary waits them out with backoff and
 /// still verifies.
 #[tokio::test]
-async fn canary_polling_survives_throttling() {
+async fn reliability_canary_polling_survives_throttling() {
     let (dir, args, u) = applied("canthrottle").await;
     let key = format!("THROTTLE{}", u.replace('-', "").to_uppercase());
     control(
@@ -465,7 +467,7 @@ async fn canary_polling_survives_throttling() {
 /// The SDK retries the create with the same client request token, which names the job that
 /// exists: one job, verified.
 #[tokio::test]
-async fn a_lost_create_answer_never_makes_two_jobs() {
+async fn reliability_a_lost_create_answer_never_makes_two_jobs() {
     let (dir, args, u) = applied("canreset").await;
     let key = format!("RESET{}", u.replace('-', "").to_uppercase());
     control("faults", json!({"service": "bedrock", "action": "POST /model-invocation-job", "count": 1, "kind": "reset-after", "access_key": key}));

@@ -11,11 +11,7 @@ use super::{str_at, Answer, BodyOptions};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let text = format!("<｜begin▁of▁sentence｜>{}<｜User｜>{prompt}<｜Assistant｜><think>\n", system.unwrap_or(""));
-    let mut b = serde_json::Map::new();
-    b.insert("prompt".into(), text.into());
-    b.insert("max_tokens".into(), o.max_tokens.into());
-    super::sampling(&mut b, o, "temperature", "top_p");
-    Value::Object(b)
+    super::prompt_body(text, "max_tokens", o)
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {

@@ -24,11 +24,7 @@ pub fn prompt_text(prompt: &str, system: Option<&str>) -> String {
 }
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
-    let mut b = serde_json::Map::new();
-    b.insert("prompt".into(), prompt_text(prompt, system).into());
-    b.insert("max_gen_len".into(), o.max_tokens.into());
-    super::sampling(&mut b, o, "temperature", "top_p");
-    Value::Object(b)
+    super::prompt_body(prompt_text(prompt, system), "max_gen_len", o)
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {

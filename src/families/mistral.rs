@@ -17,11 +17,7 @@ pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
         Some(s) => format!("<s>[INST] {s}\n\n{prompt} [/INST]"),
         None => format!("<s>[INST] {prompt} [/INST]"),
     };
-    let mut b = serde_json::Map::new();
-    b.insert("prompt".into(), text.into());
-    b.insert("max_tokens".into(), o.max_tokens.into());
-    super::sampling(&mut b, o, "temperature", "top_p");
-    Value::Object(b)
+    super::prompt_body(text, "max_tokens", o)
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {

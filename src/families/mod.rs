@@ -371,6 +371,16 @@ pub(crate) fn floats(v: Option<&Value>, what: &str) -> Result<Vec<f64>, String> 
     arr.iter().map(|x| x.as_f64().ok_or_else(|| format!("{what}: {x} is not a number"))).collect()
 }
 
+/// A text-completion body: `prompt`, the output ceiling under the family's name, and
+/// `temperature`/`top_p` when set (Mistral's and DeepSeek's bodies have this shape).
+pub(crate) fn prompt_body(prompt: String, max_tokens_key: &str, o: &BodyOptions) -> Value {
+    let mut b = serde_json::Map::new();
+    b.insert("prompt".into(), prompt.into());
+    b.insert(max_tokens_key.into(), o.max_tokens.into());
+    sampling(&mut b, o, "temperature", "top_p");
+    Value::Object(b)
+}
+
 /// Adds temperature and top_p under the family's own names when set.
 pub(crate) fn sampling(body: &mut serde_json::Map<String, Value>, o: &BodyOptions, temperature: &str, top_p: &str) {
     if let Some(t) = o.temperature {

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
+use super::{bad, Batch, Cell, Kind, OutputColumns, Places, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {
@@ -13,10 +13,7 @@ pub struct Reader {
     inner: csv::Reader<BufReader<File>>,
     columns: Vec<String>,
     record: csv::StringRecord,
-    /// The file line each data row of the last batch starts on (its first is `first_row`).
-    lines: Vec<u64>,
-    first_row: u64,
-    rows: u64,
+    places: Places,
 }
 
 impl Reader {
@@ -40,7 +37,7 @@ impl Reader {
                 return Err(bad(path, format!("the header names the column {c:?} twice")));
             }
         }
-        Ok(Reader { path: path.to_path_buf(), inner, columns, record: csv::StringRecord::new(), lines: Vec::new(), first_row: 1, rows: 0 })
+        Ok(Reader { path: path.to_path_buf(), inner, columns, record: csv::StringRecord::new(), places: Places::default() })
     }
 }
 
@@ -67,25 +64,20 @@ impl TableReader for Reader {
 
     fn next_batch(&mut self) -> Result<Option<Batch>> {
         let mut rows = Vec::with_capacity(BATCH_ROWS);
-        self.lines.clear();
-        self.first_row = self.rows + 1;
+        self.places.start_batch();
         while rows.len() < BATCH_ROWS {
             let more = self.inner.read_record(&mut self.record).map_err(|e| csv_error(&self.path, e))?;
             if !more {
                 break;
             }
-            self.rows += 1;
-            self.lines.push(self.record.position().map(|p| p.line()).unwrap_or(0));
+            self.places.push(self.record.position().map(|p| p.line()).unwrap_or(0));
             rows.push(self.record.iter().map(|f| Cell::Str(f.to_string())).collect());
         }
         Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None }))
     }
 
     fn place(&self, row: u64) -> String {
-        match row.checked_sub(self.first_row).and_then(|i| self.lines.get(i as usize)) {
-            Some(line) => format!("line {line}"),
-            None => format!("data row {row}"),
-        }
+        self.places.place(row)
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
+use super::{bad, Batch, Cell, Kind, OutputColumns, Places, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {
@@ -19,9 +19,7 @@ pub struct Reader {
     /// The first row, read to learn the columns, handed out with the first batch.
     first: Option<Vec<Cell>>,
     line: u64,
-    lines: Vec<u64>,
-    first_row: u64,
-    rows: u64,
+    places: Places,
     buf: Vec<u8>,
 }
 
@@ -66,9 +64,7 @@ impl Reader {
             kinds: Vec::new(),
             first: None,
             line: 0,
-            lines: Vec::new(),
-            first_row: 1,
-            rows: 0,
+            places: Places::default(),
             buf: Vec::new(),
         };
         let Some(obj) = r.next_object()? else { return Err(bad(path, "no rows: the first line must be a JSON object")) };
@@ -118,11 +114,9 @@ impl TableReader for Reader {
 
     fn next_batch(&mut self) -> Result<Option<Batch>> {
         let mut rows = Vec::with_capacity(BATCH_ROWS);
-        self.lines.clear();
-        self.first_row = self.rows + 1;
+        self.places.start_batch();
         if let Some(first) = self.first.take() {
-            self.rows += 1;
-            self.lines.push(self.line);
+            self.places.push(self.line);
             rows.push(first);
         }
         while rows.len() < BATCH_ROWS {
@@ -137,18 +131,14 @@ impl TableReader for Reader {
                 };
                 row[i] = cell(&self.path, self.line, &k, v)?;
             }
-            self.rows += 1;
-            self.lines.push(self.line);
+            self.places.push(self.line);
             rows.push(row);
         }
         Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None }))
     }
 
     fn place(&self, row: u64) -> String {
-        match row.checked_sub(self.first_row).and_then(|i| self.lines.get(i as usize)) {
-            Some(line) => format!("line {line}"),
-            None => format!("row {row}"),
-        }
+        self.places.place(row)
     }
 }
 

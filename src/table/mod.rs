@@ -243,6 +243,36 @@ impl Drop for Staged {
     }
 }
 
+/// Where the data rows of the last batch start in a text file, for messages ("line 7").
+#[derive(Debug, Default)]
+pub(crate) struct Places {
+    lines: Vec<u64>,
+    first_row: u64,
+    rows: u64,
+}
+
+impl Places {
+    /// A new batch starts with the next row.
+    pub(crate) fn start_batch(&mut self) {
+        self.lines.clear();
+        self.first_row = self.rows + 1;
+    }
+
+    /// The next row starts on `line`.
+    pub(crate) fn push(&mut self, line: u64) {
+        self.rows += 1;
+        self.lines.push(line);
+    }
+
+    /// "line N" for a row of the last batch, else "row N".
+    pub(crate) fn place(&self, row: u64) -> String {
+        match row.checked_sub(self.first_row).and_then(|i| self.lines.get(i as usize)) {
+            Some(line) => format!("line {line}"),
+            None => format!("row {row}"),
+        }
+    }
+}
+
 /// A usage error about a table, naming the file.
 pub(crate) fn bad(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::Usage(format!("{}: {msg}", path.display()))

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use bedbatch_doctor::jsonl::{Family, Limits, Validator};
+use bedbatch_doctor::families::Family;
 use bedbatch_doctor::run::join::{join_local, Joined};
 use bedbatch_doctor::run::shard::{read_records, shard_name, FirstPass, ShardLimits, Sharder};
+use bedbatch_doctor::validate::{Limits, Validator};
 
 fn record(i: usize, text_len: usize) -> String {
     let filler: String = "The quick brown fox jumps over the lazy dog. ".chars().cycle().take(text_len).collect();

@@ -14,12 +14,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use bedbatch_doctor::families::{BodyOptions, Family};
-use bedbatch_doctor::jsonl::{Limits, Validator};
 use bedbatch_doctor::run::join::{join_local, Joined};
 use bedbatch_doctor::run::prepare::{records, Prompt, Settings};
 use bedbatch_doctor::run::results::{output_columns, Results};
 use bedbatch_doctor::run::shard::FirstPass;
 use bedbatch_doctor::table::{self, Format};
+use bedbatch_doctor::validate::{Limits, Validator};
 
 const PROMPT: &str = "Summarise this conversation with {{customer}}:\n{{conversation}}";
 

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use bedbatch_doctor::jsonl::{validate_reader, Family, Limits, Validator};
+use bedbatch_doctor::families::Family;
+use bedbatch_doctor::validate::{validate_reader, Limits, Validator};
 
 fn record(i: usize, text_len: usize) -> String {
     let filler: String = "The quick brown fox jumps over the lazy dog. ".chars().cycle().take(text_len).collect();
@@ -124,7 +125,7 @@ fn main() {
         let (mut chars, mut media) = (0, 0);
         let mut start_of_line = 0;
         for &nl in &lines {
-            let (c, m) = bedbatch_doctor::jsonl::text_content(&data[start_of_line..nl]);
+            let (c, m) = bedbatch_doctor::validate::text_content(&data[start_of_line..nl]);
             start_of_line = nl + 1;
             chars += c;
             media += m;

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::aws::{sdk_error, Clients};
 use crate::error::{Error, Result};
-use crate::jsonl::Family;
+use crate::families::Family;
 
 /// The smallest valid input for the model: `n` records, tiny prompts, small output ceilings,
 /// each built by the family's own body builder (`src/families/`), as `prepare` builds them.
@@ -142,8 +142,8 @@ mod tests {
     fn canary_input_validates_for_every_family() {
         for family in Family::ALL.into_iter().filter(|f| *f != Family::Unknown) {
             let body = canary_input(family, 100, "t").unwrap();
-            let mut v = crate::jsonl::Validator::new(family, crate::jsonl::Limits::default(), 3);
-            assert_eq!(crate::jsonl::feed_buffer(&mut v, body.as_bytes()), 0);
+            let mut v = crate::validate::Validator::new(family, crate::validate::Limits::default(), 3);
+            assert_eq!(crate::validate::feed_buffer(&mut v, body.as_bytes()), 0);
             let r = v.finish("c.jsonl", Some("c.jsonl"));
             assert_eq!(r.errors(), 0, "{family:?}: {:?}", r.problems);
         }

@@ -2,7 +2,8 @@
 //! fast path must report exactly what serde_json alone reports (problems, lines, counts).
 #![no_main]
 
-use bedbatch_doctor::jsonl::{feed_buffer, Family, Limits, Validator};
+use bedbatch_doctor::families::Family;
+use bedbatch_doctor::validate::{feed_buffer, Limits, Validator};
 use libfuzzer_sys::fuzz_target;
 
 fn validate(v: Validator, data: &[u8]) -> String {

@@ -15,9 +15,9 @@ use crate::canary::{canary_input, get_job_patiently, read_object, status_str, ve
 use crate::cli::{CanaryArgs, GlobalArgs};
 use crate::error::{Error, ExitCode, Result};
 use crate::findings::codes_for_message;
-use crate::jsonl::{self, Validator};
 use crate::output::{emit, Plain};
 use crate::session as app;
+use crate::validate::{self, Validator};
 
 pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     let settings = app::load_settings(g).await?;
@@ -45,15 +45,15 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     let body = canary_input(family, limits.min_records.max(1), &stamp)?;
     // Dogfood: the canary's own input must pass validate.
     let mut v = Validator::new(family, limits.clone(), 3);
-    let rest = jsonl::feed_buffer(&mut v, body.as_bytes());
+    let rest = validate::feed_buffer(&mut v, body.as_bytes());
     debug_assert_eq!(rest, 0);
     let file_name = format!("bedbatch-canary-{stamp}.jsonl");
     let report = v.finish(&file_name, Some(&file_name));
     if report.errors() > 0 {
         return Err(Error::Usage(format!("the canary input does not validate: {:?}", report.problems)));
     }
-    let prices: Value = serde_json::from_str(jsonl::PRICES).expect("embedded price table");
-    let cost = jsonl::price(&report, &prices, &fm)
+    let prices: Value = serde_json::from_str(validate::PRICES).expect("embedded price table");
+    let cost = validate::price(&report, &prices, &fm)
         .map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
         .unwrap_or_else(|| "unknown (no price for the model)".into());
     let key = format!("{}{file_name}", input.folder());

@@ -8,11 +8,11 @@ use serde_json::json;
 use crate::cli::{GlobalArgs, PrepareArgs};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::ModelProfile;
-use crate::jsonl::Validator;
 use crate::output::{emit, Plain};
 use crate::run::prepare::{records, TableJob};
 use crate::run::shard::FirstPass;
 use crate::table::Staged;
+use crate::validate::Validator;
 
 pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
     let settings = crate::session::load_settings(g).await?;
@@ -48,8 +48,8 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
             stats.rows
         ));
     }
-    let prices: serde_json::Value = serde_json::from_str(crate::jsonl::PRICES).expect("the embedded price table parses");
-    let cost = crate::jsonl::price(&report, &prices, &fm);
+    let prices: serde_json::Value = serde_json::from_str(crate::validate::PRICES).expect("the embedded price table parses");
+    let cost = crate::validate::price(&report, &prices, &fm);
     let empty: Vec<String> = stats.empty_cells.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c:?} empty in {n} rows")).collect();
     let base = json!({
         "source": source,

@@ -1,5 +1,5 @@
 //! `validate FILE|s3://BUCKET/KEY`: streams a JSONL input file through the validator
-//! (`src/jsonl.rs`, its codes in `src/validate/diags.rs`).
+//! (`src/validate/`, its codes in `src/validate/diags.rs`).
 
 use std::io::IsTerminal;
 
@@ -8,10 +8,9 @@ use serde_json::Value;
 use crate::aws::sdk_error;
 use crate::cli::{GlobalArgs, InvocationType, OutputFormat, ValidateArgs};
 use crate::error::{Error, ExitCode, Result};
-use crate::families::Invocation;
-use crate::jsonl::{self, Family, Validator};
+use crate::families::{Family, Invocation};
 use crate::session as app;
-use crate::validate::{diags, first_model_input, print_text};
+use crate::validate::{self, diags, first_model_input, print_text, Validator};
 
 /// Reads the batch quotas for the model from the account.
 fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
@@ -57,7 +56,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
             serde_json::from_str(&text).map_err(|e| Error::Usage(format!("--prices {}: not JSON: {e}", p.display())))?
         }
-        None => serde_json::from_str(jsonl::PRICES).expect("the embedded price table parses"),
+        None => serde_json::from_str(validate::PRICES).expect("the embedded price table parses"),
     };
     let is_s3 = args.source.starts_with("s3://");
     let offline_hint = |e: Error| match e {
@@ -134,7 +133,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             for f in &files {
                 v.start_file(&f.strip_prefix(path).unwrap_or(f).display().to_string());
                 let file = std::fs::File::open(f).map_err(|e| Error::Usage(format!("cannot read {}: {e}", f.display())))?;
-                v = jsonl::validate_reader(file, v, |n| {
+                v = validate::validate_reader(file, v, |n| {
                     if let Some(pb) = &pb {
                         pb.set_position(done + n);
                     }
@@ -149,7 +148,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         } else {
             let file = std::fs::File::open(path).map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
             let pb = progress_bar(file.metadata().ok().map(|m| m.len()));
-            let v = jsonl::validate_reader(file, validator, |n| {
+            let v = validate::validate_reader(file, validator, |n| {
                 if let Some(pb) = &pb {
                     pb.set_position(n);
                 }
@@ -162,7 +161,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             v.finish(&args.source, name.as_deref())
         }
     };
-    let cost = jsonl::price(&report, &prices, &fm);
+    let cost = validate::price(&report, &prices, &fm);
     match g.output {
         OutputFormat::Json | OutputFormat::Sarif => {
             let mut v = serde_json::to_value(&report).expect("serialises");
@@ -255,7 +254,7 @@ async fn validate_s3_objects(clients: &crate::aws::Clients, bucket: &str, keys: 
                 pb.set_position(read);
             }
             carry.extend_from_slice(&chunk);
-            let rest = jsonl::feed_buffer(v, &carry);
+            let rest = validate::feed_buffer(v, &carry);
             let keep = carry.len() - rest;
             carry.drain(..keep);
         }

@@ -12,10 +12,16 @@
 //! guardrail_intervened | content_filtered | …), `usage` (`inputTokens`, `outputTokens`,
 //! `totalTokens`), `metrics.latencyMs`. Batch refuses `toolConfig` in a Converse job (BATCH-FACTS
 //! §6; the validator reports it).
+//! `validate`'s reading of the request (`check`) is below the reader.
 
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{join_text, str_at, u64_at, Answer, BodyOptions};
+use crate::validate::diags::Code;
+use crate::validate::limits::Limits;
+use crate::validate::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = serde_json::Map::new();
@@ -44,6 +50,37 @@ pub fn read(out: &Value) -> Result<Answer, String> {
         output_tokens: u64_at(out, &["usage", "outputTokens"]),
         embedding: None,
     })
+}
+
+// ------------------------------------------------------------------------------ validate
+
+/// The Converse request as `validate` reads it (the API reference above): `messages`,
+/// `inferenceConfig`, `system`, and `toolConfig`, which batch refuses.
+#[derive(Deserialize)]
+pub(crate) struct ConverseInput<'a> {
+    #[serde(borrow)]
+    messages: Option<Vec<NovaMessage<'a>>>,
+    #[serde(rename = "inferenceConfig")]
+    inference_config: Option<InferenceConfig>,
+    #[allow(dead_code)]
+    system: Option<IgnoredAny>,
+    /// Batch inference refuses tool use in the Converse format (AWS, "Format and upload your
+    /// batch inference data": toolConfig is not supported in batch).
+    #[serde(rename = "toolConfig")]
+    tool_config: Option<IgnoredAny>,
+}
+
+/// Converse content blocks (AWS Converse API, ContentBlock): the Nova ones and reasoning, cache
+/// points and guarded content.
+const CONVERSE_BLOCKS: &[&str] = &["text", "image", "video", "document", "toolUse", "toolResult", "reasoningContent", "cachePoint", "guardContent"];
+
+/// `validate`'s rules for a record of a Converse job; Ok: its `maxTokens` (0 when it declares none).
+pub(crate) fn check(limits: &Limits, m: ConverseInput) -> LineResult {
+    if m.tool_config.is_some() {
+        return Err((Code::BadModelInput, "toolConfig: batch inference does not support tool use in the Converse format".into()));
+    }
+    messages_blocks(m.messages.as_deref().unwrap_or_default(), CONVERSE_BLOCKS)?;
+    inference(limits, &m.inference_config)
 }
 
 #[cfg(test)]

@@ -4,10 +4,15 @@
 //! awsdocs/aws-doc-sdk-examples `llama3_invoke_model.py`), `temperature`, `top_p`,
 //! `max_gen_len`; response `generation`, `prompt_token_count`, `generation_token_count`,
 //! `stop_reason` (stop, length).
+//! `validate`'s reading of the request (`check`) is below the reader.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{str_at, u64_at, Answer, BodyOptions};
+use crate::validate::diags::Code;
+use crate::validate::limits::Limits;
+use crate::validate::shapes::{max_output, LineResult, Number, Text};
 
 /// Llama 3's chat template: a system header when given, the user turn, and the open assistant turn.
 pub fn prompt_text(prompt: &str, system: Option<&str>) -> String {
@@ -36,4 +41,24 @@ pub fn read(out: &Value) -> Result<Answer, String> {
         output_tokens: u64_at(out, &["generation_token_count"]),
         embedding: None,
     })
+}
+
+// ------------------------------------------------------------------------------ validate
+
+/// Llama's request as `validate` reads it (the page above): `prompt` (required) and
+/// `max_gen_len`; `temperature` and `top_p` pass.
+#[derive(Deserialize)]
+pub(crate) struct LlamaInput<'a> {
+    #[serde(borrow)]
+    prompt: Option<Text<'a>>,
+    max_gen_len: Option<Number>,
+}
+
+/// `validate`'s rules for a Llama record; Ok: its `max_gen_len` (0 when it declares none).
+pub(crate) fn check(limits: &Limits, m: LlamaInput) -> LineResult {
+    match m.prompt.as_deref() {
+        Some(p) if !p.is_empty() => {}
+        _ => return Err((Code::WrongShape, "prompt must be a non-empty string".into())),
+    }
+    max_output(limits, "max_gen_len", &m.max_gen_len, None)
 }

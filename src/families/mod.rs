@@ -1,8 +1,9 @@
 //! Everything the project knows about one model family, one file each: the request body a
 //! record's `modelInput` is built with ([`build_body`], used by `prepare`, `run` and `canary`),
 //! and the reader of its output shape ([`read_output`], used by `run collect`), each beside the
-//! AWS page it follows. `validate`'s rules for the family's shape live with the validator's
-//! engine (`src/jsonl.rs`) and every body built here is checked by them in the tests
+//! AWS page it follows, and the shape `validate` reads a record's `modelInput` into with the
+//! family's rules for it (each file's `check`, called by the validator's engine in
+//! `src/validate/engine.rs`). Every body built here is checked by those rules in the tests
 //! (`every_family_builds_a_body_validate_accepts`), so the two cannot drift apart.
 //!
 //! Converse is a family of its own: a job whose `modelInvocationType` is `Converse` takes the
@@ -16,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::CatalogueModel;
-use crate::jsonl::Limits;
+use crate::validate::limits::Limits;
 
 pub mod anthropic;
 pub mod cohere_embed;
@@ -394,7 +395,7 @@ pub(crate) fn sampling(body: &mut serde_json::Map<String, Value>, o: &BodyOption
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jsonl::Validator;
+    use crate::validate::Validator;
 
     fn opts() -> BodyOptions {
         BodyOptions { max_tokens: 256, temperature: Some(0.2), top_p: None }
@@ -411,7 +412,7 @@ mod tests {
                 text.push_str(&serde_json::json!({"recordId": format!("r{i:010}"), "modelInput": body}).to_string());
                 text.push('\n');
             }
-            let v = crate::jsonl::validate_reader(text.as_bytes(), Validator::new(family, Limits::default(), 3), |_| {}).unwrap();
+            let v = crate::validate::validate_reader(text.as_bytes(), Validator::new(family, Limits::default(), 3), |_| {}).unwrap();
             let report = v.finish("t.jsonl", Some("t.jsonl"));
             assert_eq!(report.errors(), 0, "{family:?}: {}", serde_json::to_string(&report).unwrap());
         }

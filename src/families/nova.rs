@@ -5,10 +5,14 @@
 //! content: [{"text"}]}`, `inferenceConfig` `{maxTokens, temperature, topP}`. Response (same
 //! page, "Response"): `output.message.content[].text`, `stopReason` (end_turn, max_tokens,
 //! stop_sequence, …), `usage.inputTokens`, `usage.outputTokens`.
+//! `validate`'s reading of the request (`check`) is below the reader.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{converse, Answer, BodyOptions};
+use crate::validate::limits::Limits;
+use crate::validate::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = converse::body(prompt, system, o);
@@ -21,4 +25,25 @@ pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
 /// Nova's response has the Converse response's shape (`output.message`, `stopReason`, `usage`).
 pub fn read(out: &Value) -> Result<Answer, String> {
     converse::read(out)
+}
+
+// ------------------------------------------------------------------------------ validate
+
+/// Nova's request as `validate` reads it (the page above): `messages` of content blocks and
+/// `inferenceConfig`; other keys (`schemaVersion`, `system`, `toolConfig`) pass.
+#[derive(Deserialize)]
+pub(crate) struct NovaInput<'a> {
+    #[serde(borrow)]
+    messages: Option<Vec<NovaMessage<'a>>>,
+    #[serde(rename = "inferenceConfig")]
+    inference_config: Option<InferenceConfig>,
+}
+
+/// Nova content blocks (the page above, "messages").
+const NOVA_BLOCKS: &[&str] = &["text", "image", "video", "document", "toolUse", "toolResult"];
+
+/// `validate`'s rules for a Nova record; Ok: its `maxTokens` (0 when it declares none).
+pub(crate) fn check(limits: &Limits, m: NovaInput) -> LineResult {
+    messages_blocks(m.messages.as_deref().unwrap_or_default(), NOVA_BLOCKS)?;
+    inference(limits, &m.inference_config)
 }

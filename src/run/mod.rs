@@ -43,9 +43,9 @@ use crate::config::{ModelRef, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::Invocation;
 use crate::findings::codes_for_message;
-use crate::jsonl::{self, Limits, Validator};
 use crate::output::{emit, Plain};
 use crate::session as app;
+use crate::validate::{self, Limits, Validator};
 pub(crate) use jobs::{refresh, refresh_active};
 use jobs::{submit, Submitted};
 use manifest::{now, RunManifest, Shard};
@@ -144,7 +144,7 @@ pub(crate) fn prices(path: Option<&Path>) -> Result<Value> {
             let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
             serde_json::from_str(&text).map_err(|e| Error::Usage(format!("--prices {}: not JSON: {e}", p.display())))
         }
-        None => Ok(serde_json::from_str(jsonl::PRICES).expect("the embedded price table parses")),
+        None => Ok(serde_json::from_str(validate::PRICES).expect("the embedded price table parses")),
     }
 }
 
@@ -234,7 +234,7 @@ pub(crate) async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Optio
         .await?;
     let (totals, missing_ids) = (first.totals, first.missing_ids);
     let report = first.finish(input);
-    let cost = jsonl::price(&report, &price_table, &ctx.fm);
+    let cost = validate::price(&report, &price_table, &ctx.fm);
     if report.errors() > 0 {
         crate::say!("The input has errors; nothing was submitted. Fix them (bedbatch-doctor validate shows the same) and start again.");
         if crate::output::is_json() {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::jsonl::Limits;
+use crate::validate::limits::Limits;
 
 /// The limits of one shard, from the model's batch quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -100,7 +100,7 @@ pub struct Totals {
 /// The first pass of a run: every record through the validator, and the records and bytes the
 /// shards will hold.
 pub struct FirstPass {
-    validator: crate::jsonl::Validator,
+    validator: crate::validate::engine::Validator,
     pub totals: Totals,
     /// Records without a recordId (they are given `r<ordinal>`).
     pub missing_ids: u64,
@@ -109,7 +109,7 @@ pub struct FirstPass {
 impl FirstPass {
     /// Duplicate recordIds are checked per job by [`Sharder::push`] (exactly, in memory bounded
     /// by one job), not by the validator across the whole input (memory growing with it).
-    pub fn new(validator: crate::jsonl::Validator) -> FirstPass {
+    pub fn new(validator: crate::validate::engine::Validator) -> FirstPass {
         FirstPass { validator: validator.without_duplicate_ids(), totals: Totals::default(), missing_ids: 0 }
     }
 
@@ -125,7 +125,7 @@ impl FirstPass {
 
     /// The validator's report without the problems sharding removes (the input as a whole over
     /// the per-file and per-job limits, a name not ending in .jsonl).
-    pub fn finish(self, source: &str) -> crate::jsonl::Report {
+    pub fn finish(self, source: &str) -> crate::validate::report::Report {
         use crate::validate::diags::Code as C;
         let mut report = self.validator.finish(source, None);
         report.problems.retain(|p| !matches!(p.code, C::TooManyRecords | C::TooManyRecordsPerJob | C::FileTooLarge | C::JobTooLarge | C::NotJsonl));

@@ -1,10 +1,31 @@
-//! `validate FILE|s3://BUCKET/KEY`: streams a JSONL input file through the validator.
+//! The batch input validator (`validate FILE|s3://BUCKET/KEY`, and the check `prepare`, `run` and
+//! `canary` make of the records they write), and what its command prints.
+//!
+//! - `engine.rs`: the [`Validator`] (lines in, the envelope, recordIds, file and job quotas) and
+//!   the readers that feed it; `fast/` its one-pass parser, `ids.rs` its recordId table;
+//! - `report.rs`: what a validation found, and its cost at a price table's rates;
+//! - `limits.rs`, `text.rs` (the text count behind the token estimate), `shapes.rs` (the shapes
+//!   several families share, with their rules), `diags.rs` (the codes);
+//! - each family's own request shape and rules: `src/families/<family>.rs`.
 
 pub mod diags;
+pub mod engine;
+mod fast;
+mod ids;
+pub mod limits;
+pub mod report;
+pub(crate) mod shapes;
+#[cfg(test)]
+mod tests;
+pub mod text;
 
 use serde_json::Value;
 
-use crate::jsonl::Report;
+pub use diags::Code;
+pub use engine::{feed_buffer, validate_reader, Validator};
+pub use limits::Limits;
+pub use report::{price, Example, FileCount, Level, Problem, Report, PRICES};
+pub use text::{text_content, MEDIA_KEYS, TEXT_KEYS};
 
 /// The `modelInput` of the first record of a local file, to tell the Converse format from the
 /// model's own body when the user did not say (None: not a local file, or no readable record).

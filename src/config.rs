@@ -701,8 +701,10 @@ pub const STARTER: &str = r#"# bedbatch-doctor settings. Every key can be overri
 # The region the batch jobs run in (default: AWS_REGION or your AWS profile's region).
 region = "us-east-1"
 
-# A foundation model id, an inference profile id (us.…), or the ARN of either.
-model_id = "anthropic.claude-3-haiku-20240307-v1:0"
+# A foundation model id, an inference profile id (us.…), or the ARN of either. Claude Haiku 4.5
+# takes batch jobs only through a cross-Region inference profile (AWS, "Supported Regions and
+# models for batch inference"); `bedbatch-doctor check` says which form a model needs.
+model_id = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 # Where the JSONL input lives: a folder (prefix) or one .jsonl object.
 input_uri = "s3://my-batch-in/jobs/in/"
@@ -767,6 +769,21 @@ mod tests {
         let p = PrincipalArn::parse("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_abc/jane").unwrap();
         assert_eq!(p.kind, PrincipalKind::AssumedRole);
         assert!(PrincipalArn::parse("arn:aws:iam::12345:user/x").is_err());
+    }
+
+    /// `init`'s starter parses, and names a current model in the form batch takes it in the
+    /// starter's region, as the dated catalogue lists it (a profile for a profile-only model).
+    #[test]
+    fn starter_names_a_model_batch_takes_as_written() {
+        let file = parse_file(STARTER, Path::new("bedbatch.toml")).expect("the starter parses");
+        let region = file.region.clone().expect("the starter names a region");
+        let m = ModelRef::parse(file.model_id.as_deref().expect("the starter names a model")).unwrap();
+        let fm = m.foundation_model_id.clone().unwrap();
+        let entry = crate::catalogue::model(&fm).unwrap_or_else(|| panic!("{fm} is in the dated catalogue"));
+        let via_profile = m.kind == ModelKind::InferenceProfile;
+        assert_eq!(entry.claims_batch(via_profile, &region), Some(true), "{} in {region}", m.raw);
+        assert_eq!(via_profile, entry.profile_only(), "a profile exactly when batch needs one");
+        assert!(!fm.contains("2024"), "{fm}: a current model, not one from 2024");
     }
 
     #[test]

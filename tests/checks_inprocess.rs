@@ -33,8 +33,9 @@ fn cases() -> Vec<(&'static str, B)> {
     let key_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]});
     vec![
         ("model-not-found", B::healthy().model_not_found()),
-        // The catalogue lists Titan Text Express in no batch Region (AWS's batch table omits it).
-        ("model-no-batch", B::healthy().model("amazon.titan-text-express-v1").caller_statements(json!([
+        // The catalogue claims DeepSeek-R1 in no batch Region (AWS's features matrix marks its
+        // batch column "No", single-Region and cross-Region).
+        ("model-no-batch", B::healthy().model("deepseek.r1-v1:0").caller_statements(json!([
             {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/service-role/BedrockBatchRole", "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}},
             {"Effect": "Allow", "Action": ["bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob", "bedrock:ListModelInvocationJobs", "bedrock:StopModelInvocationJob"], "Resource": "*"}]))),
         ("model-access-not-granted", B::healthy().model_not_authorized()),

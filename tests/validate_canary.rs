@@ -89,11 +89,11 @@ fn wrong_shape_per_family() {
     assert!(v["notes"].to_string().contains("Converse format"), "{v:#}");
     let (_, v) = validate(dir.path(), HAIKU, &p, &["--invocation-type", "invoke-model"]);
     assert!(error_codes(&v).contains(&"wrong-shape".to_string()), "the Converse body is not an InvokeModel body");
-    // max_tokens over the model's limit.
-    let over =
-        json!({"modelInput": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100000, "messages": [{"role": "user", "content": "hi"}]}});
+    // max_tokens over the model's limit (AWS's DeepSeek page: max_tokens 1 to 32,768; the only
+    // ceiling an AWS page in the catalogue's sources states).
+    let over = json!({"modelInput": {"prompt": "hi", "max_tokens": 40000}});
     let p = file_of(dir.path(), "o.jsonl", &[over.to_string()]);
-    let (_, v) = validate(dir.path(), HAIKU, &p, &[]);
+    let (_, v) = validate(dir.path(), "deepseek.r1-v1:0", &p, &[]);
     assert!(error_codes(&v).contains(&"max-tokens-over-limit".to_string()));
 }
 

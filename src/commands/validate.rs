@@ -166,7 +166,11 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         OutputFormat::Json | OutputFormat::Sarif => {
             let mut v = serde_json::to_value(&report).expect("serialises");
             v["notes"] = serde_json::json!(notes);
-            v["catalogue"] = serde_json::json!({"as_of": crate::catalogue::as_of(), "source": crate::catalogue::source()});
+            v["catalogue"] = serde_json::json!({
+                "as_of": crate::catalogue::as_of(),
+                "source": crate::catalogue::source(),
+                "row_source": entry.map(|e| e.source.tag()),
+            });
             v["estimated_cost_usd"] = match &cost {
                 Some((lo, hi, asof)) => serde_json::json!({"low": lo, "high": hi, "prices_as_of": asof, "batch": true}),
                 None => Value::Null,
@@ -177,7 +181,10 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             for n in &notes {
                 println!("note: {n}");
             }
-            println!("(model shapes and output-token ceilings from the dated catalogue as of {})", crate::catalogue::as_of());
+            match entry {
+                Some(e) => println!("(model shape and output-token ceiling from {})", e.provenance()),
+                None => println!("(model shapes and output-token ceilings from the dated catalogue as of {})", crate::catalogue::as_of()),
+            }
             print_text(&report, cost, &fm)
         }
     }

@@ -587,6 +587,19 @@ def chat(i):
     return [{"role": "user", "content": f"Say {i}"}]
 
 
+# Families whose models take no batch job by the facts, kept in the emulator's answers: a model of
+# that family added at run time (`/_bedbatch/models`) exercises them.
+RUNTIME_MODELS = {
+    "example.deepseek-body-v1:0": {"name": "DeepSeek Body", "provider": "Example", "family": "deepseek"},
+    "example.cohere-embed-body-v1:0": {"name": "Cohere Embed Body", "provider": "Example", "family": "cohere-embed", "output": ["EMBEDDING"]},
+}
+
+
+def add_runtime_model(model_id):
+    if model_id in RUNTIME_MODELS:
+        post("/_bedbatch/models", {"id": model_id, **RUNTIME_MODELS[model_id]})
+
+
 # (model id, its name, modelInput of record i (even records: a 2-token ceiling where the body has one), check(output, answer, capped))
 FAMILIES = {
     "anthropic": (
@@ -614,12 +627,14 @@ FAMILIES = {
         lambda o, a, capped: o == {"choices": [{"index": 0, "message": {"role": "assistant", "content": a[:8] if capped else a}, "stop_reason": "length" if capped else "stop"}]},
     ),
     "mistral-text": (
-        "mistral.mistral-large-2407-v1:0", "Mistral Large (24.07)",
+        "mistral.mistral-small-2402-v1:0", "Mistral Small (24.02)",
         lambda i: {"prompt": f"<s>[INST] Say {i} [/INST]", "max_tokens": 2 if i % 2 == 0 else 64},
         lambda o, a, capped: o == {"outputs": [{"text": a[:8] if capped else a, "stop_reason": "length" if capped else "stop"}]},
     ),
+    # DeepSeek-R1 takes no batch job (the features matrix says No): a model added at run time
+    # with R1's body keeps the family's output shape tested.
     "deepseek": (
-        "deepseek.r1-v1:0", "DeepSeek-R1",
+        "example.deepseek-body-v1:0", "DeepSeek Body",
         lambda i: {"prompt": f"Say {i}", "max_tokens": 2 if i % 2 == 0 else 64},
         lambda o, a, capped: o == {"choices": [{"text": a[:8] if capped else a, "stop_reason": "length" if capped else "stop"}]},
     ),
@@ -637,8 +652,8 @@ FAMILIES = {
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_each_text_family_answers_in_its_own_shape_and_stops_at_its_ceiling(family):
     model, name, make_input, check = FAMILIES[family]
-    via = "us.deepseek.r1-v1:0" if family == "deepseek" else None
-    job, rows, manifest = run_family(model, make_input, via=via)
+    add_runtime_model(model)
+    job, rows, manifest = run_family(model, make_input)
     assert job["status"] == "Completed", job.get("message")
     assert len(rows) == 100 and manifest["successRecordCount"] == 100
     for i in range(100):
@@ -670,8 +685,10 @@ EMBEDDINGS = {
         lambda i: 256 if i % 2 else 3072,
         lambda o: [e["embedding"] for e in o["embeddings"] if e["embeddingType"] == "TEXT"],
     ),
+    # No source lists a Cohere Embed model for batch (BATCH-FACTS §1d): a model added at run
+    # time with Embed v3's body keeps the family's output shape tested.
     "cohere-embed": (
-        "cohere.embed-english-v3",
+        "example.cohere-embed-body-v1:0",
         lambda i: {"texts": [f"a {i}", f"b {i}", f"c {i}"][: 1 + i % 3], "input_type": "search_document"},
         lambda i: 1024,
         lambda o: o["embeddings"],
@@ -682,6 +699,7 @@ EMBEDDINGS = {
 @pytest.mark.parametrize("family", sorted(EMBEDDINGS))
 def test_each_embedding_family_gives_vectors_of_the_asked_length(family):
     model, make_input, length, vectors = EMBEDDINGS[family]
+    add_runtime_model(model)
     job, rows, manifest = run_family(model, make_input)
     assert job["status"] == "Completed", job.get("message")
     assert manifest["outputTokenCount"] == 0 and manifest["inputTokenCount"] > 0
@@ -816,3 +834,122 @@ def test_stopping_before_in_progress_writes_nothing():
     job = bedrock.get_model_invocation_job(jobIdentifier=arn)
     assert job["status"] == "Stopped" and "processedRecordCount" not in job
     assert s3.list_objects_v2(Bucket="batch-in", Prefix="out/").get("KeyCount", 0) == 0
+
+
+# --------------------------------------------------------------------------- the catalogue and the facts
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOOL_CATALOGUE = json.load(open(os.path.join(ROOT, "policies", "models.json")))["models"]
+
+
+def all_default_quotas():
+    return client("service-quotas").get_paginator("list_aws_default_service_quotas").paginate(ServiceCode="bedrock").build_full_result()["Quotas"]
+
+
+def profile_geos(regions):
+    """The geographies whose profiles the model's profile source Regions suggest (see catalogue.py)."""
+    geos = []
+    if any(r.startswith("us-") and not r.startswith("us-gov-") for r in regions):
+        geos.append("us")
+    if any(r.startswith("eu-") for r in regions):
+        geos.append("eu")
+    if any(r.startswith("ap-") for r in regions):
+        geos.append("apac")
+    if any(r.split("-")[0] in ("ca", "sa", "me", "af", "il", "mx") for r in regions):
+        geos.append("global")
+    return geos
+
+
+def test_every_model_of_the_tool_catalogue_is_served_as_its_row_says():
+    """Each row of policies/models.json (BATCH-FACTS §1) is a model here: same name (the quota
+    names carry it) and family; batch accepted where any source lists it; ON_DEMAND only where
+    batch takes the bare id; profiles in the geographies its profile Regions suggest."""
+    bedrock = client("bedrock")
+    summaries = {m["modelId"]: m for m in bedrock.list_foundation_models()["modelSummaries"]}
+    profiles = {p["inferenceProfileId"] for p in bedrock.list_inference_profiles()["inferenceProfileSummaries"]}
+    quota_names = {q["QuotaName"] for q in all_default_quotas()}
+    assert len(TOOL_CATALOGUE) >= 60
+    for row in TOOL_CATALOGUE:
+        mid = row["id"]
+        assert mid in summaries, mid
+        s = summaries[mid]
+        assert s["modelName"] == row["name"], mid
+        matrix = row.get("features_matrix") or {}
+        from_matrix = row["source"] == "aws-features-matrix-2026-01-25"
+        by_id = bool(row["foundation_model_regions"]) or (from_matrix and matrix["single_region"])
+        by_profile = bool(row["profile_regions"]) or (from_matrix and matrix["cross_region"])
+        has_quotas = f"Records per batch inference job for {row['name']}" in quota_names
+        assert has_quotas == (by_id or by_profile), f"{mid}: batch quotas exist exactly where a source lists batch"
+        if by_id or by_profile:
+            assert ("ON_DEMAND" in s["inferenceTypesSupported"]) == by_id, mid
+        ours = sorted(p.split(".", 1)[0] for p in profiles if p.split(".", 1)[1] == mid)
+        if row["profile_regions"]:
+            assert ours == sorted(profile_geos(row["profile_regions"])), mid
+        elif by_profile:
+            assert ours == ["us"], mid
+        elif not from_matrix:
+            assert ours == [], f"{mid}: no profile Region, no profile"
+
+
+def test_quota_names_in_both_word_orders_with_the_codes_of_the_facts():
+    """BATCH-FACTS §3: Qwen, DeepSeek v3 and Titan Text Embeddings V2 name their size quotas
+    "… for X (in GB)", the others "… (in GB) for X"; the codes are the facts'."""
+    by_name = {q["QuotaName"]: q["QuotaCode"] for q in all_default_quotas()}
+    expected = {
+        "Batch inference input file size for Qwen3 32B (in GB)": "L-37B69F3F",
+        "Batch inference job size for Qwen3 32B (in GB)": "L-AED2B25B",
+        "Batch inference input file size for DeepSeek V3.1 (in GB)": "L-E5418429",
+        "Batch inference job size for DeepSeek V3.1 (in GB)": "L-CB18C933",
+        "Sum of in-progress and submitted batch inference jobs using a base model for DeepSeek V3.1": "L-0C5F7593",
+        "Batch inference input file size for Titan Text Embeddings V2 (in GB)": "L-3CAACDCF",
+        "Batch inference job size for Titan Text Embeddings V2 (in GB)": "L-F687AD4D",
+        "Batch inference input file size (in GB) for Claude 3 Haiku": "L-42ABE687",
+        "Batch inference job size (in GB) for Claude 3 Haiku": "L-79301C5B",
+        "Records per batch inference job for Claude 3 Haiku": "L-1F644C2A",
+        "Minimum number of records per batch inference job for Claude 3 Haiku": "L-AE7F26D4",
+        "Records per input file per batch inference job for Claude 3 Haiku": "L-EBB72C32",
+        "Batch inference input file size (in GB) for Nova Pro": "L-68FC8D47",
+        "Records per batch inference job for Llama 3.3 70B Instruct": "L-E293C7C7",
+        "Sum of in-progress and submitted batch inference jobs using a base model for Claude 3.5 Sonnet v2": "L-C2FA9AEC",
+        "Sum of in-progress and submitted batch inference jobs using a base model for Claude Haiku 4.5": "L-63020993",
+        "Sum of in-progress and submitted batch inference jobs using a base model for GLM 4.7 Flash": "L-E453CCF3",
+    }
+    for name, code in expected.items():
+        assert by_name.get(name) == code, (name, by_name.get(name))
+    assert "Batch inference input file size (in GB) for Qwen3 32B" not in by_name
+    assert "Batch inference input file size for Claude 3 Haiku (in GB)" not in by_name
+    assert len(set(by_name.values())) == len(by_name), "every quota has its own code"
+    # A code of the facts answers GetServiceQuota.
+    sq = client("service-quotas")
+    assert sq.get_service_quota(ServiceCode="bedrock", QuotaCode="L-37B69F3F")["Quota"]["QuotaName"] == "Batch inference input file size for Qwen3 32B (in GB)"
+
+
+def test_models_the_features_matrix_marks_no_take_no_batch_job():
+    bedrock = client("bedrock")
+    role = setup_account()
+    names = {q["QuotaName"] for q in all_default_quotas()}
+    for model in ["us.deepseek.r1-v1:0", "cohere.embed-v4", "us.anthropic.claude-opus-4-1-20250805-v1:0", "writer.palmyra-x5-v1:0"]:
+        with pytest.raises(ClientError) as e:
+            create_job(bedrock, role, name="no", model=model)
+        assert "not supported for the requested model" in str(e.value), model
+    assert not any(n.endswith(" for DeepSeek-R1") or n.endswith(" for Cohere Embed v4") for n in names)
+
+
+def test_profile_only_models_and_their_apac_profiles():
+    bedrock = client("bedrock")
+    lite2 = bedrock.get_foundation_model(modelIdentifier="amazon.nova-2-lite-v1:0")["modelDetails"]
+    assert lite2["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
+    apac = bedrock.get_inference_profile(inferenceProfileIdentifier="apac.amazon.nova-2-lite-v1:0")
+    assert apac["inferenceProfileName"] == "APAC Nova 2 Lite"
+    assert all(m["modelArn"].split(":")[3].startswith("ap-") for m in apac["models"])
+    qwen = bedrock.get_foundation_model(modelIdentifier="qwen.qwen3-32b-v1:0")["modelDetails"]
+    assert qwen["inferenceTypesSupported"] == ["ON_DEMAND"]
+    with pytest.raises(ClientError):
+        bedrock.get_inference_profile(inferenceProfileIdentifier="us.qwen.qwen3-32b-v1:0")
+    # Claude 3 Haiku: batch by model id only (no batch profile in the facts).
+    with pytest.raises(ClientError):
+        bedrock.get_inference_profile(inferenceProfileIdentifier=f"us.{HAIKU}")
+    role = setup_account()
+    with pytest.raises(ClientError) as e:
+        create_job(bedrock, role, model="amazon.nova-2-lite-v1:0")
+    assert "inference profile" in str(e.value)

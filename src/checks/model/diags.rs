@@ -1,7 +1,7 @@
 //! Model: the model id resolves, batch supports it in the region, access is granted, and it is
 //! invoked the way it must be (through an inference profile where AWS requires one).
 
-use crate::catalogue::CatalogueModel;
+use crate::catalogue::{CatalogueModel, RowSource};
 use crate::findings::Finding;
 use crate::snapshot::ModelState;
 
@@ -22,30 +22,37 @@ pub fn not_found(model_id: &str, looked_up: &str, region: &str, profile: bool) -
     Finding::new(Code::ModelNotFound, model_id, format!("{api} {looked_up} in {region}"), fix)
 }
 
-fn dated(e: &CatalogueModel) -> String {
-    format!("the dated catalogue (AWS's batch table as of {}{})", crate::catalogue::as_of(), if e.verified { "" } else { ", row not re-verified" })
+/// What the catalogue's row says of batch for the model addressed one way, with the row's
+/// source: "the dated catalogue (as of D; row source: TAG, …) lists batch for X by
+/// foundation-model id in: …".
+pub fn catalogue_claim(e: &CatalogueModel, name: &str, via_profile: bool) -> String {
+    let how = if via_profile { "through an inference profile" } else { "by foundation-model id" };
+    let regions = e.batch_regions(via_profile);
+    let verdict = e.features_matrix.map(|m| if via_profile { m.cross_region } else { m.single_region });
+    match (regions.is_empty(), verdict) {
+        (false, _) => format!("{} lists batch for {name} {how} in: {}", e.provenance(), regions.join(", ")),
+        (true, Some(true)) if e.source == RowSource::AwsFeaturesMatrix20260125 => {
+            format!("{} says Yes to batch for {name} {how} but names no Region", e.provenance())
+        }
+        (true, Some(false)) if e.source == RowSource::AwsFeaturesMatrix20260125 => {
+            format!("{} says No to batch for {name} {how}, and no row of AWS's batch table lists it", e.provenance())
+        }
+        (true, _) => format!("{} lists batch for {name} {how} in: no Region", e.provenance()),
+    }
 }
 
 /// The live signal said no (no batch quota for the model), and the catalogue does not list it
 /// for the region either.
 pub fn no_batch(fm: &str, name: &str, region: &str, via_profile: bool, live: Option<&str>, entry: Option<&CatalogueModel>) -> Finding {
-    let how = if via_profile { "through an inference profile" } else { "by foundation-model id" };
     let mut evidence = vec![];
     if let Some(l) = live {
         evidence.push(l.to_string());
     }
     match entry {
-        Some(e) => {
-            let regions = e.batch_regions(via_profile);
-            evidence.push(format!(
-                "{} lists batch for {name} {how} in: {}",
-                dated(e),
-                if regions.is_empty() { "no Region".into() } else { regions.join(", ") }
-            ));
-        }
+        Some(e) => evidence.push(catalogue_claim(e, name, via_profile)),
         None => evidence.push(format!("the dated catalogue (as of {}) does not list {fm}", crate::catalogue::as_of())),
     }
-    let alt = entry.map(|e| e.batch_regions(!via_profile)).filter(|r| r.iter().any(|x| x == region));
+    let alt = entry.filter(|e| e.claims_batch(!via_profile, region) == Some(true));
     let fix = match alt {
         Some(_) if via_profile => format!("batch accepts {name} in {region} by its foundation-model id: set model_id = \"{fm}\""),
         Some(_) => format!("batch accepts {name} in {region} through an inference profile: use one from `aws bedrock list-inference-profiles`"),

@@ -86,7 +86,9 @@ fn batch_support(
 ) {
     let line = "batch inference supports the model in the region";
     let codes = [Code::ModelNoBatch.into(), Code::ModelBatchSupportUnknown.into()];
-    let catalogue_says = entry.map(|e| e.batch_regions(via_profile).iter().any(|r| r == region));
+    // The catalogue's row: listed in the region, not, or open (a features-matrix Yes names no
+    // Region).
+    let catalogue_says = entry.and_then(|e| e.claims_batch(via_profile, region));
     let live = match &snap.quotas {
         Known::Value(q) if snap.quota_model_name.is_some() => Some(!q.is_empty()),
         _ => None,
@@ -98,7 +100,8 @@ fn batch_support(
         (Some(true), _) => {}
         // The two sources disagree: neither is taken on trust.
         (Some(false), Some(true)) => {
-            let why = format!("{no_quota}, but the dated catalogue (as of {}) lists it there", crate::catalogue::as_of());
+            let row = entry.map(|e| e.provenance()).unwrap_or_default();
+            let why = format!("{no_quota}, but {row} lists it there");
             out.unknown(F, line, &codes, why.clone());
             out.findings.push(diags::batch_support_unknown(fm, why));
             return;
@@ -125,7 +128,8 @@ fn batch_support(
             };
             out.check(F, line, &codes, vec![]);
             if let Some(c) = out.checks.last_mut() {
-                c.reason = Some(format!("{why}; the dated catalogue (as of {}) lists batch for {name} in {region}", crate::catalogue::as_of()));
+                let row = entry.map(|e| e.provenance()).unwrap_or_default();
+                c.reason = Some(format!("{why}; {row} lists batch for {name} in {region}"));
             }
             return;
         }
@@ -135,7 +139,10 @@ fn batch_support(
                 Known::Unknown(e) => format!("the batch quotas could not be read ({e})"),
                 _ => format!("the model's name, which its quotas carry, is not known for {fm}"),
             };
-            let why = format!("{why}, and the dated catalogue (as of {}) does not list {fm}", crate::catalogue::as_of());
+            let why = match entry {
+                Some(e) => format!("{why}, and {}", diags::catalogue_claim(e, name, via_profile)),
+                None => format!("{why}, and the dated catalogue (as of {}) does not list {fm}", crate::catalogue::as_of()),
+            };
             out.unknown(F, line, &codes, why.clone());
             out.findings.push(diags::batch_support_unknown(fm, why));
             return;

@@ -22,6 +22,7 @@
 //!   ignores the request, but does not return an error" (CreateModelInvocationJob, Request
 //!   syntax). Each shard has its own token, reused by every create of that shard.
 
+pub mod fastfill;
 pub mod jobs;
 pub mod join;
 pub mod manifest;

@@ -18,11 +18,16 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::families::{build_body, BodyOptions, Family};
+use crate::run::fastfill::{Plain, Seg};
 use crate::table::{Cell, TableReader};
 
 /// Handlebars' built-in helpers: a name-only expression with one of these names is a helper,
 /// any other a column.
 const HELPERS: &[&str] = &["if", "unless", "each", "with", "lookup", "raw", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len", "log"];
+
+pub(crate) fn is_helper(name: &str) -> bool {
+    HELPERS.contains(&name)
+}
 
 /// What a run started from a table keeps in its manifest, so `collect` can rebuild the rows
 /// (and their ids) on any machine.
@@ -47,6 +52,9 @@ pub struct TableSpec {
 pub struct Prompt {
     hbs: Handlebars<'static>,
     has_system: bool,
+    /// The templates' segments when both are plain text and plain column references: filled
+    /// without handlebars ([`crate::run::fastfill`]), with the same bytes.
+    pub(crate) plain: Option<(Vec<Seg>, Option<Vec<Seg>>)>,
     /// The columns the templates name, in first-use order.
     pub columns: Vec<String>,
 }
@@ -124,14 +132,28 @@ impl Prompt {
         hbs.register_escape_fn(handlebars::no_escape);
         hbs.set_strict_mode(true);
         let mut columns = Vec::new();
+        let mut plains = Vec::new();
         for (name, (what, text)) in [("prompt", Some(prompt)), ("system", system)].into_iter().filter_map(|(n, t)| t.map(|t| (n, t))) {
             let t = Template::compile(text).map_err(|e| template_error(what, e))?;
             columns_of(&t, &mut columns);
+            plains.push(crate::run::fastfill::plain(&t));
             hbs.register_template(name, t);
         }
         let mut seen = std::collections::HashSet::new();
         columns.retain(|c| seen.insert(c.clone()));
-        Ok(Prompt { hbs, has_system: system.is_some(), columns })
+        let plain = match (plains.first().cloned().flatten(), plains.get(1).cloned()) {
+            (Some(p), None) => Some((p, None)),
+            (Some(p), Some(Some(s))) => Some((p, Some(s))),
+            _ => None,
+        };
+        Ok(Prompt { hbs, has_system: system.is_some(), plain, columns })
+    }
+
+    /// Always fills through handlebars (the reference the fast way is tested against).
+    #[doc(hidden)]
+    pub fn without_fast_fill(mut self) -> Prompt {
+        self.plain = None;
+        self
     }
 
     /// Refuses a template naming a column the header lacks, before any record is written.
@@ -195,6 +217,7 @@ pub fn records(
     let hasher = foldhash::fast::FixedState::default();
     let mut ids: HashMap<u64, u64, foldhash::fast::FixedState> = HashMap::with_hasher(hasher.clone());
     let mut line = Vec::with_capacity(4096);
+    let mut fast = prompt.plain.as_ref().and_then(|(p, sys)| Plain::bind(p, sys.as_deref(), &header, s.family, &s.options));
     while let Some(batch) = table.next_batch()? {
         for row in &batch.rows {
             stats.rows += 1;
@@ -221,14 +244,19 @@ pub fn records(
                 }
                 None => crate::run::shard::assigned_id(n),
             };
-            let mut ctx = serde_json::Map::with_capacity(header.len());
-            for (name, cell) in header.iter().zip(row) {
-                ctx.insert(name.clone(), cell.to_json());
-            }
             for (i, c) in &used {
                 if row[*i].is_empty() {
                     *stats.empty_cells.get_mut(c).expect("every used column is counted") += 1;
                 }
+            }
+            if let Some(f) = fast.as_mut() {
+                f.record(row, &id, &mut line);
+                sink(n, &line)?;
+                continue;
+            }
+            let mut ctx = serde_json::Map::with_capacity(header.len());
+            for (name, cell) in header.iter().zip(row) {
+                ctx.insert(name.clone(), cell.to_json());
             }
             let ctx = Value::Object(ctx);
             let place = format!("{source}: {}", table.place(n));

@@ -1,0 +1,264 @@
+//! The fast way through `prepare` for the common case: a template of plain text and plain column
+//! references (`{{Context}}`, `{{[Column With Spaces]}}`; no helpers, blocks or partials) is
+//! filled by copying segments, and the record is spliced into the family's body, built once with
+//! placeholders, with each filled text JSON-escaped in place. The result is byte for byte what
+//! the handlebars path and `build_body` + serde_json produce (a differential test holds them
+//! together); anything else takes that path.
+
+use handlebars::template::{Parameter, TemplateElement};
+use handlebars::{Path as HbPath, PathSeg, Template};
+
+use crate::families::{build_body, BodyOptions, Family};
+use crate::table::Cell;
+
+/// A piece of a plain template.
+#[derive(Debug, Clone)]
+pub enum Seg {
+    Lit(String),
+    /// A column, by name (resolved to its index by [`Plain::bind`]).
+    Col(String),
+}
+
+/// The segments of a template made of plain text and plain column references, else None.
+pub fn plain(t: &Template) -> Option<Vec<Seg>> {
+    let mut out = Vec::new();
+    for e in &t.elements {
+        match e {
+            TemplateElement::RawString(s) => out.push(Seg::Lit(s.clone())),
+            TemplateElement::Comment(_) => {}
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) if h.params.is_empty() && h.hash.is_empty() && h.template.is_none() => {
+                match &h.name {
+                    Parameter::Path(HbPath::Relative((segs, _))) if segs.len() == 1 => match &segs[0] {
+                        PathSeg::Named(n) if n != "this" && !n.starts_with('@') => out.push(Seg::Col(n.clone())),
+                        _ => return None,
+                    },
+                    Parameter::Name(n) if !n.starts_with('@') && n != "this" && !crate::run::prepare::is_helper(n) => {
+                        out.push(Seg::Col(n.trim_start_matches('[').trim_end_matches(']').to_string()))
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// A bound segment: text, or a column index.
+enum Bound {
+    Lit(String),
+    Col(usize),
+}
+
+/// What goes between the parts of a spliced record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Id,
+    Prompt,
+    System,
+}
+
+const ID: &str = "@@bedbatch-record-id-9c1e@@";
+const PROMPT: &str = "@@bedbatch-prompt-9c1e@@";
+const SYSTEM: &str = "@@bedbatch-system-9c1e@@";
+
+/// The plain templates bound to a header, and the record's bytes around the filled texts.
+pub struct Plain {
+    prompt: Vec<Bound>,
+    system: Option<Vec<Bound>>,
+    parts: Vec<Vec<u8>>,
+    slots: Vec<Slot>,
+    text: String,
+    sys: String,
+}
+
+fn bind(segs: &[Seg], header: &[String]) -> Option<Vec<Bound>> {
+    segs.iter()
+        .map(|s| match s {
+            Seg::Lit(t) => Some(Bound::Lit(t.clone())),
+            Seg::Col(c) => header.iter().position(|h| h == c).map(Bound::Col),
+        })
+        .collect()
+}
+
+impl Plain {
+    /// None when the family's body does not hold each text exactly once as a JSON string part.
+    pub fn bind(prompt: &[Seg], system: Option<&[Seg]>, header: &[String], family: Family, options: &BodyOptions) -> Option<Plain> {
+        let body = build_body(family, PROMPT, system.map(|_| SYSTEM), options).ok()?;
+        let record = serde_json::to_string(&serde_json::json!({"recordId": ID, "modelInput": body})).ok()?;
+        let mut marks: Vec<(usize, Slot, usize)> = Vec::new();
+        for (m, slot) in [(ID, Slot::Id), (PROMPT, Slot::Prompt), (SYSTEM, Slot::System)] {
+            let found: Vec<usize> = record.match_indices(m).map(|(i, _)| i).collect();
+            let want = usize::from(slot != Slot::System || system.is_some());
+            if found.len() != want {
+                return None;
+            }
+            marks.extend(found.into_iter().map(|i| (i, slot, m.len())));
+        }
+        marks.sort_by_key(|m| m.0);
+        let (mut parts, mut slots, mut at) = (Vec::new(), Vec::new(), 0);
+        for (i, slot, len) in marks {
+            parts.push(record.as_bytes()[at..i].to_vec());
+            slots.push(slot);
+            at = i + len;
+        }
+        parts.push(record.as_bytes()[at..].to_vec());
+        Some(Plain {
+            prompt: bind(prompt, header)?,
+            system: match system {
+                Some(s) => Some(bind(s, header)?),
+                None => None,
+            },
+            parts,
+            slots,
+            text: String::new(),
+            sys: String::new(),
+        })
+    }
+
+    /// The record of one row, into `out`.
+    pub fn record(&mut self, row: &[Cell], id: &str, out: &mut Vec<u8>) {
+        fill(&self.prompt, row, &mut self.text);
+        if let Some(s) = &self.system {
+            fill(s, row, &mut self.sys);
+        }
+        out.clear();
+        for (i, slot) in self.slots.iter().enumerate() {
+            out.extend_from_slice(&self.parts[i]);
+            escape_into(
+                match slot {
+                    Slot::Id => id,
+                    Slot::Prompt => &self.text,
+                    Slot::System => &self.sys,
+                },
+                out,
+            );
+        }
+        out.extend_from_slice(&self.parts[self.slots.len()]);
+    }
+}
+
+/// A cell as handlebars renders its JSON value: a string as is, null as nothing, a number as
+/// serde_json writes it, a boolean as true or false.
+fn push_cell(c: &Cell, out: &mut String) {
+    match c {
+        Cell::Str(s) => out.push_str(s),
+        Cell::Null => {}
+        Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        other => match other.to_json() {
+            serde_json::Value::Number(n) => out.push_str(&n.to_string()),
+            serde_json::Value::String(s) => out.push_str(&s),
+            serde_json::Value::Null => {}
+            v => out.push_str(&v.to_string()),
+        },
+    }
+}
+
+fn fill(segs: &[Bound], row: &[Cell], out: &mut String) {
+    out.clear();
+    for s in segs {
+        match s {
+            Bound::Lit(t) => out.push_str(t),
+            Bound::Col(i) => push_cell(&row[*i], out),
+        }
+    }
+}
+
+/// JSON string escaping exactly as serde_json writes it (without the quotes): `"` and `\`
+/// backslashed, \b \t \n \f \r, other control characters as \u00xx, everything else as is.
+pub fn escape_into(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1F => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::prepare::{records, Prompt, Settings};
+
+    /// Every record of `rows` (JSONL objects) through `prompt`.
+    fn run(rows: &[serde_json::Value], prompt: Prompt, family: Family, options: BodyOptions) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(&path, rows.iter().map(|r| r.to_string() + "\n").collect::<String>()).unwrap();
+        let mut table = crate::table::open(&path, crate::table::Format::Jsonl).unwrap();
+        let settings = Settings { family, options, id_column: Some("id".into()) };
+        let mut out = Vec::new();
+        records(table.as_mut(), "t.jsonl", &prompt, &settings, &mut |_, rec| {
+            out.push(String::from_utf8(rec.to_vec()).unwrap());
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_fast_fill_writes_what_handlebars_and_serde_json_write() {
+        let tricky = ["plain", "", "q\"uo\\te", "new\nline\r\n\ttab", "café 日本 😀", "\u{1}\u{1f}\u{7f}", "{{not a template}}", "@@bedbatch-prompt-9c1e@ near"];
+        let rows: Vec<serde_json::Value> = (0..40)
+            .map(|i| {
+                let t = tricky[i % tricky.len()];
+                serde_json::json!({"id": format!("id-\"{i}\"\n"), "a": t, "b c": tricky[(i + 3) % tricky.len()],
+                    "n": if i % 3 == 0 { serde_json::json!(null) } else if i % 3 == 1 { serde_json::json!(i) } else { serde_json::json!(i as f64 / 8.0) },
+                    "flag": i % 2 == 0})
+            })
+            .collect();
+        let templates = [("Q: {{a}} / {{[b c]}} n={{n}} f={{flag}} {{! a comment }}end", Some("Sys {{a}}")), ("{{a}}{{a}}", None), ("no columns at all", Some("just text"))];
+        let mut families = 0;
+        for family in Family::ALL.into_iter().filter(|f| *f != Family::Unknown) {
+            for (p, sys) in templates {
+                let sys = if family.is_embedding() { None } else { sys };
+                let options = BodyOptions { max_tokens: 77, temperature: (!family.is_embedding()).then_some(0.3), top_p: None };
+                let fast = Prompt::new(("p", p), sys.map(|s| ("s", s))).unwrap();
+                assert!(fast.plain.is_some(), "{p}: plain");
+                let plain = fast.plain.as_ref().unwrap();
+                let header: Vec<String> = ["id", "a", "b c", "n", "flag"].iter().map(|s| s.to_string()).collect();
+                assert!(Plain::bind(&plain.0, plain.1.as_deref(), &header, family, &options).is_some(), "{family:?}: the body splices");
+                let slow = Prompt::new(("p", p), sys.map(|s| ("s", s))).unwrap().without_fast_fill();
+                assert_eq!(run(&rows, fast, family, options), run(&rows, slow, family, options), "{family:?} {p}");
+            }
+            families += 1;
+        }
+        assert_eq!(families, 11);
+        // A helper or block keeps handlebars.
+        assert!(Prompt::new(("p", "{{#if a}}{{a}}{{/if}}"), None).unwrap().plain.is_none());
+        assert!(Prompt::new(("p", "{{lookup this \"a\"}}"), None).unwrap().plain.is_none());
+    }
+
+    #[test]
+    fn escaping_is_serde_jsons() {
+        let mut all = String::new();
+        for c in (0u32..0x80).chain([0xE9, 0x2028, 0x1F600]).filter_map(char::from_u32) {
+            all.push(c);
+        }
+        for s in [all.as_str(), "", "plain", "q\"uo\\te\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}"] {
+            let mut ours = Vec::new();
+            escape_into(s, &mut ours);
+            let theirs = serde_json::to_string(s).unwrap();
+            assert_eq!(String::from_utf8(ours).unwrap(), theirs[1..theirs.len() - 1], "{s:?}");
+        }
+    }
+}

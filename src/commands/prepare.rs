@@ -32,7 +32,8 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut first = FirstPass::new(Validator::new(job.settings.family, profile.limits.clone(), 5));
     let stats = records(table.as_mut(), &source, &job.prompt, &job.settings, &mut |_, rec| {
-        first.push(rec);
+        // Every record prepare writes has its recordId.
+        first.push_known(rec, true);
         w.write_all(rec).and_then(|_| w.write_all(b"\n")).map_err(|e| Error::io(staged.tmp.display(), e))
     })?;
     let file = w.into_inner().map_err(|e| Error::Io(format!("{}: {e}", staged.tmp.display())))?;

@@ -26,7 +26,9 @@ pub fn plain(t: &Template) -> Option<Vec<Seg>> {
         match e {
             TemplateElement::RawString(s) => out.push(Seg::Lit(s.clone())),
             TemplateElement::Comment(_) => {}
-            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) if h.params.is_empty() && h.hash.is_empty() && h.template.is_none() => {
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h)
+                if h.params.is_empty() && h.hash.is_empty() && h.template.is_none() =>
+            {
                 match &h.name {
                     Parameter::Path(HbPath::Relative((segs, _))) if segs.len() == 1 => match &segs[0] {
                         PathSeg::Named(n) if n != "this" && !n.starts_with('@') => out.push(Seg::Col(n.clone())),
@@ -166,30 +168,27 @@ fn fill(segs: &[Bound], row: &[Cell], out: &mut String) {
 
 /// JSON string escaping exactly as serde_json writes it (without the quotes): `"` and `\`
 /// backslashed, \b \t \n \f \r, other control characters as \u00xx, everything else as is.
+/// The runs between the bytes that need it are found with the validator's SIMD string scan.
 pub fn escape_into(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0C => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1F => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]);
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(esc);
-        start = i + 1;
+    let (mut start, mut i) = (0, 0);
+    loop {
+        let (j, _) = crate::validate::fast::find_special(bytes, i);
+        let Some(&b) = bytes.get(j) else { break };
+        out.extend_from_slice(&bytes[start..j]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0C => out.extend_from_slice(b"\\f"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]),
+        }
+        i = j + 1;
+        start = i;
     }
     out.extend_from_slice(&bytes[start..]);
 }
@@ -217,7 +216,16 @@ mod tests {
 
     #[test]
     fn the_fast_fill_writes_what_handlebars_and_serde_json_write() {
-        let tricky = ["plain", "", "q\"uo\\te", "new\nline\r\n\ttab", "café 日本 😀", "\u{1}\u{1f}\u{7f}", "{{not a template}}", "@@bedbatch-prompt-9c1e@ near"];
+        let tricky = [
+            "plain",
+            "",
+            "q\"uo\\te",
+            "new\nline\r\n\ttab",
+            "café 日本 😀",
+            "\u{1}\u{1f}\u{7f}",
+            "{{not a template}}",
+            "@@bedbatch-prompt-9c1e@ near",
+        ];
         let rows: Vec<serde_json::Value> = (0..40)
             .map(|i| {
                 let t = tricky[i % tricky.len()];
@@ -226,7 +234,11 @@ mod tests {
                     "flag": i % 2 == 0})
             })
             .collect();
-        let templates = [("Q: {{a}} / {{[b c]}} n={{n}} f={{flag}} {{! a comment }}end", Some("Sys {{a}}")), ("{{a}}{{a}}", None), ("no columns at all", Some("just text"))];
+        let templates = [
+            ("Q: {{a}} / {{[b c]}} n={{n}} f={{flag}} {{! a comment }}end", Some("Sys {{a}}")),
+            ("{{a}}{{a}}", None),
+            ("no columns at all", Some("just text")),
+        ];
         let mut families = 0;
         for family in Family::ALL.into_iter().filter(|f| *f != Family::Unknown) {
             for (p, sys) in templates {
@@ -254,7 +266,9 @@ mod tests {
         for c in (0u32..0x80).chain([0xE9, 0x2028, 0x1F600]).filter_map(char::from_u32) {
             all.push(c);
         }
-        for s in [all.as_str(), "", "plain", "q\"uo\\te\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}"] {
+        let long: String = (0..300).map(|i| ["ab", "\"", "\\", "\n", "é", "\u{3}", "xyzxyzxyzxyzxyzxyz"][i % 7]).collect();
+        let short: String = long.chars().take(33).collect();
+        for s in [all.as_str(), "", "plain", "q\"uo\\te\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}", long.as_str(), short.as_str()] {
             let mut ours = Vec::new();
             escape_into(s, &mut ours);
             let theirs = serde_json::to_string(s).unwrap();

@@ -226,10 +226,16 @@ pub(crate) async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Optio
             (source, inv, fam)
         }
     };
+    let from_table = matches!(source, Source::Table { .. });
     let mut first = shard::FirstPass::new(Validator::new(family, ml.limits.clone(), 5));
     source
         .for_each_record(Some(&ctx.clients), &mut |rec| {
-            first.push(rec);
+            // A table's records are written with their recordId; a JSONL line is looked at.
+            if from_table {
+                first.push_known(rec, true);
+            } else {
+                first.push(rec);
+            }
             Ok(())
         })
         .await?;

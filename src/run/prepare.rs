@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::families::{build_body, BodyOptions, Family};
 use crate::run::fastfill::{Plain, Seg};
-use crate::table::{Cell, TableReader};
+use crate::table::{Batch, Cell, TableReader};
 
 /// Handlebars' built-in helpers: a name-only expression with one of these names is a helper,
 /// any other a column.
@@ -210,6 +210,32 @@ pub fn records(
         })?),
         None => None,
     };
+    // The table is read (and parsed) on a thread of its own, a few batches ahead, while this one
+    // builds, checks and writes the records: on two cores, parsing is off the critical path.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(4);
+        scope.spawn(move || loop {
+            let next = table.next_batch().transpose();
+            let end = !matches!(next, Some(Ok(_)));
+            // The receiver gone (an error on this side) ends the reading too.
+            if next.is_none_or(|b| tx.send(b).is_err()) || end {
+                break;
+            }
+        });
+        build(rx, &header, id_index, source, prompt, s, sink)
+    })
+}
+
+/// The records of the batches as they arrive.
+fn build(
+    rx: std::sync::mpsc::Receiver<Result<Batch>>,
+    header: &[String],
+    id_index: Option<usize>,
+    source: &str,
+    prompt: &Prompt,
+    s: &Settings,
+    sink: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<Stats> {
     let used: Vec<(usize, String)> = prompt.columns.iter().filter_map(|c| header.iter().position(|h| h == c).map(|i| (i, c.clone()))).collect();
     let mut stats = Stats { empty_cells: prompt.columns.iter().map(|c| (c.clone(), 0)).collect(), ..Stats::default() };
     // recordId → the row it came from, as 64-bit hashes (16 bytes a row); a collision of two
@@ -217,9 +243,11 @@ pub fn records(
     let hasher = foldhash::fast::FixedState::default();
     let mut ids: HashMap<u64, u64, foldhash::fast::FixedState> = HashMap::with_hasher(hasher.clone());
     let mut line = Vec::with_capacity(4096);
-    let mut fast = prompt.plain.as_ref().and_then(|(p, sys)| Plain::bind(p, sys.as_deref(), &header, s.family, &s.options));
-    while let Some(batch) = table.next_batch()? {
-        for row in &batch.rows {
+    let mut fast = prompt.plain.as_ref().and_then(|(p, sys)| Plain::bind(p, sys.as_deref(), header, s.family, &s.options));
+    for batch in rx {
+        let batch = batch?;
+        let first_row = stats.rows + 1;
+        for (k, row) in batch.rows.iter().enumerate() {
             stats.rows += 1;
             let n = stats.rows;
             let id = match id_index {
@@ -228,7 +256,7 @@ pub fn records(
                     if id.is_empty() {
                         return Err(Error::Usage(format!(
                             "{source}: {}: the id column {:?} is empty",
-                            table.place(n),
+                            batch.place(first_row, k),
                             s.id_column.as_deref().unwrap_or("")
                         )));
                     }
@@ -237,7 +265,7 @@ pub fn records(
                         return Err(Error::Usage(format!(
                             "{source}: the id {id:?} (column {:?}) is on data rows {first} and {n} ({}); record ids must be unique",
                             s.id_column.as_deref().unwrap_or(""),
-                            table.place(n)
+                            batch.place(first_row, k)
                         )));
                     }
                     id
@@ -259,7 +287,7 @@ pub fn records(
                 ctx.insert(name.clone(), cell.to_json());
             }
             let ctx = Value::Object(ctx);
-            let place = format!("{source}: {}", table.place(n));
+            let place = format!("{source}: {}", batch.place(first_row, k));
             let text = prompt.render("prompt", &ctx, &place)?;
             let system = if prompt.has_system { Some(prompt.render("system", &ctx, &place)?) } else { None };
             let body = build_body(s.family, &text, system.as_deref(), &s.options).map_err(Error::Usage)?;

@@ -282,7 +282,7 @@ impl<'a> Results<'a> {
     }
 
     fn flush_jsonl(&mut self) -> Result<()> {
-        let batch = Batch { rows: std::mem::take(&mut self.jsonl_rows), arrow: None };
+        let batch = Batch { rows: std::mem::take(&mut self.jsonl_rows), arrow: None, lines: Vec::new() };
         self.writer.write(&batch, &self.pending.added)?;
         self.pending.added.clear();
         Ok(())

@@ -114,9 +114,15 @@ impl FirstPass {
     }
 
     pub fn push(&mut self, record: &[u8]) {
+        let has_id = matches!(record_id(record), Ok(Some(_)));
+        self.push_known(record, has_id);
+    }
+
+    /// [`FirstPass::push`] for a record whose writer knows whether it has a recordId (`prepare`
+    /// always writes one), so the line is not parsed a second time to find out.
+    pub fn push_known(&mut self, record: &[u8], has_id: bool) {
         self.validator.feed(record);
         self.totals.records += 1;
-        let has_id = matches!(record_id(record), Ok(Some(_)));
         if !has_id {
             self.missing_ids += 1;
         }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use super::{bad, Batch, Cell, Kind, OutputColumns, Places, TableReader, TableWriter, BATCH_ROWS};
+use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {
@@ -13,7 +13,6 @@ pub struct Reader {
     inner: csv::Reader<BufReader<File>>,
     columns: Vec<String>,
     record: csv::StringRecord,
-    places: Places,
 }
 
 impl Reader {
@@ -37,7 +36,7 @@ impl Reader {
                 return Err(bad(path, format!("the header names the column {c:?} twice")));
             }
         }
-        Ok(Reader { path: path.to_path_buf(), inner, columns, record: csv::StringRecord::new(), places: Places::default() })
+        Ok(Reader { path: path.to_path_buf(), inner, columns, record: csv::StringRecord::new() })
     }
 }
 
@@ -64,20 +63,16 @@ impl TableReader for Reader {
 
     fn next_batch(&mut self) -> Result<Option<Batch>> {
         let mut rows = Vec::with_capacity(BATCH_ROWS);
-        self.places.start_batch();
+        let mut lines = Vec::with_capacity(BATCH_ROWS);
         while rows.len() < BATCH_ROWS {
             let more = self.inner.read_record(&mut self.record).map_err(|e| csv_error(&self.path, e))?;
             if !more {
                 break;
             }
-            self.places.push(self.record.position().map(|p| p.line()).unwrap_or(0));
+            lines.push(self.record.position().map(|p| p.line()).unwrap_or(0));
             rows.push(self.record.iter().map(|f| Cell::Str(f.to_string())).collect());
         }
-        Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None }))
-    }
-
-    fn place(&self, row: u64) -> String {
-        self.places.place(row)
+        Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None, lines }))
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{bad, Batch, Cell, Kind, OutputColumns, Places, TableReader, TableWriter, BATCH_ROWS};
+use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {
@@ -19,7 +19,6 @@ pub struct Reader {
     /// The first row, read to learn the columns, handed out with the first batch.
     first: Option<Vec<Cell>>,
     line: u64,
-    places: Places,
     buf: Vec<u8>,
 }
 
@@ -64,7 +63,6 @@ impl Reader {
             kinds: Vec::new(),
             first: None,
             line: 0,
-            places: Places::default(),
             buf: Vec::new(),
         };
         let Some(obj) = r.next_object()? else { return Err(bad(path, "no rows: the first line must be a JSON object")) };
@@ -114,9 +112,9 @@ impl TableReader for Reader {
 
     fn next_batch(&mut self) -> Result<Option<Batch>> {
         let mut rows = Vec::with_capacity(BATCH_ROWS);
-        self.places.start_batch();
+        let mut lines = Vec::with_capacity(BATCH_ROWS);
         if let Some(first) = self.first.take() {
-            self.places.push(self.line);
+            lines.push(self.line);
             rows.push(first);
         }
         while rows.len() < BATCH_ROWS {
@@ -131,14 +129,10 @@ impl TableReader for Reader {
                 };
                 row[i] = cell(&self.path, self.line, &k, v)?;
             }
-            self.places.push(self.line);
+            lines.push(self.line);
             rows.push(row);
         }
-        Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None }))
-    }
-
-    fn place(&self, row: u64) -> String {
-        self.places.place(row)
+        Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None, lines }))
     }
 }
 

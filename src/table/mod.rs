@@ -140,10 +140,23 @@ pub enum Kind {
 pub struct Batch {
     pub rows: Vec<Vec<Cell>>,
     pub arrow: Option<arrow_array::RecordBatch>,
+    /// The file line each row starts on (CSV, TSV, JSONL; empty for Parquet), for messages.
+    pub lines: Vec<u64>,
 }
 
-/// A table being read, batch by batch.
-pub trait TableReader {
+impl Batch {
+    /// Where row `i` of this batch is, the batch's first row being data row `first_row`:
+    /// "line 7" in a text file, else "row 7".
+    pub fn place(&self, first_row: u64, i: usize) -> String {
+        match self.lines.get(i) {
+            Some(line) => format!("line {line}"),
+            None => format!("row {}", first_row + i as u64),
+        }
+    }
+}
+
+/// A table being read, batch by batch (on a thread of its own while `prepare` builds records).
+pub trait TableReader: Send {
     /// The header: column names in order.
     fn columns(&self) -> &[String];
     /// Column kinds for a typed writer (CSV and TSV: all text).
@@ -154,8 +167,6 @@ pub trait TableReader {
     }
     /// The next rows, None at the end.
     fn next_batch(&mut self) -> Result<Option<Batch>>;
-    /// Where a data row (1-based) is, for messages: "line 7" (CSV, JSONL) or "row 7" (Parquet).
-    fn place(&self, row: u64) -> String;
 }
 
 /// Opens a table for reading.
@@ -239,36 +250,6 @@ impl Drop for Staged {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// Where the data rows of the last batch start in a text file, for messages ("line 7").
-#[derive(Debug, Default)]
-pub(crate) struct Places {
-    lines: Vec<u64>,
-    first_row: u64,
-    rows: u64,
-}
-
-impl Places {
-    /// A new batch starts with the next row.
-    pub(crate) fn start_batch(&mut self) {
-        self.lines.clear();
-        self.first_row = self.rows + 1;
-    }
-
-    /// The next row starts on `line`.
-    pub(crate) fn push(&mut self, line: u64) {
-        self.rows += 1;
-        self.lines.push(line);
-    }
-
-    /// "line N" for a row of the last batch, else "row N".
-    pub(crate) fn place(&self, row: u64) -> String {
-        match row.checked_sub(self.first_row).and_then(|i| self.lines.get(i as usize)) {
-            Some(line) => format!("line {line}"),
-            None => format!("row {row}"),
         }
     }
 }

@@ -156,11 +156,7 @@ impl TableReader for Reader {
                 row.push(cell_at(col.as_ref(), i));
             }
         }
-        Ok(Some(Batch { rows, arrow: Some(batch) }))
-    }
-
-    fn place(&self, row: u64) -> String {
-        format!("row {row}")
+        Ok(Some(Batch { rows, arrow: Some(batch), lines: Vec::new() }))
     }
 }
 

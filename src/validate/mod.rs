@@ -10,7 +10,8 @@
 
 pub mod diags;
 pub mod engine;
-mod fast;
+/// The one-pass parser; its string scan also serves `run::fastfill`'s JSON escaping.
+pub(crate) mod fast;
 mod ids;
 pub mod limits;
 pub mod report;

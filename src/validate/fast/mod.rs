@@ -22,10 +22,12 @@
 
 use serde::de::{self, Visitor};
 
-use scan::{find_special, hex4, plain_decimal, valid_number};
+pub(crate) use scan::find_special;
+use scan::{hex4, plain_decimal, valid_number};
 
 mod deserializer;
 mod scan;
+
 
 /// The fast path gave up: the line goes to serde_json.
 #[derive(Debug)]

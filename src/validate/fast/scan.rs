@@ -7,7 +7,7 @@
 /// inline; a longer string goes on 32 bytes a step with AVX2 where the CPU has it (checked once
 /// at run time), else 16 with SSE2 (every x86-64 has it), a byte a step elsewhere.
 #[inline]
-pub(super) fn find_special(b: &[u8], i: usize) -> (usize, bool) {
+pub(crate) fn find_special(b: &[u8], i: usize) -> (usize, bool) {
     #[cfg(target_arch = "x86_64")]
     if let Some(chunk) = b.get(i..i + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
         let (m, h) = simd::masks16(chunk);

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::aws::{sdk_error, service_code, Clients};
-use crate::config::{PrincipalArn, PrincipalKind, Settings};
+use crate::collect;
 use crate::error::{Error, Result};
 use crate::plan::{self, Action, Change, Target, CALLER_POLICY_NAME, MANAGED_BY, ROLE_POLICY_NAME};
 use crate::render::{Account, Context, Renderer};
+use crate::settings::{PrincipalArn, PrincipalKind, Settings};
 
 /// Reads the live documents and computes the changes, in write order.
 pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, account: &Account) -> Result<Vec<Change>> {
@@ -32,11 +33,7 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
 
     // Buckets (no grants).
     for b in ctx.buckets() {
-        let exists = match clients.s3.head_bucket().bucket(&b.name).send().await {
-            Ok(_) => true,
-            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => false,
-            Err(e) => return Err(sdk_error("s3", "HeadBucket", e)),
-        };
+        let exists = collect::s3::bucket_exists(clients, &b.name).await?;
         changes.push(Change {
             action: if exists { Action::Unchanged } else { Action::Create },
             target: Target::Bucket { name: b.name.clone() },
@@ -52,11 +49,7 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
     }
 
     // The role and its trust policy (merged by Sid when the role exists).
-    let role = match iam.get_role().role_name(&ctx.role_name).send().await {
-        Ok(r) => r.role().cloned(),
-        Err(e) if service_code(&e) == Some("NoSuchEntity") => None,
-        Err(e) => return Err(sdk_error("iam", "GetRole", e)),
-    };
+    let role = collect::iam::role(iam, &ctx.role_name).await?.and_then(|r| r.role().cloned());
     let trust = doc("trust-policy");
     match &role {
         None => changes.push(plan::change(
@@ -133,7 +126,7 @@ pub async fn compute(clients: &Clients, settings: &Settings, caller_arn: &str, a
         return Ok(changes);
     }
     let caller_is_new_role = kind == "role" && name == ctx.role_name && role.is_none();
-    if !caller_is_new_role && !crate::collect::principal_exists(iam, kind, &name).await? {
+    if !caller_is_new_role && !collect::iam::principal_exists(iam, kind, &name).await? {
         return Err(Error::Config(format!(
             "caller_arn {caller_arn} does not exist (iam:Get{} answered NoSuchEntity): plan and apply would write its PassRole policy, so nothing is planned or written; set caller_arn to the user or role that submits jobs (`bedbatch-doctor whoami` prints yours)",
             if kind == "user" { "User" } else { "Role" }
@@ -286,7 +279,7 @@ async fn write_step(clients: &Clients, settings: &Settings, change: &Change) -> 
             let default = match &settings.kms_key {
                 Some(k) => {
                     let arn = match k {
-                        crate::config::KmsKey::Arn(a) | crate::config::KmsKey::Id(a) => a.clone(),
+                        crate::settings::KmsKey::Arn(a) | crate::settings::KmsKey::Id(a) => a.clone(),
                     };
                     ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(arn).build()
                 }
@@ -498,31 +491,19 @@ pub async fn rollback(clients: &Clients, m: &Manifest) -> Result<()> {
 
 /// The role's trust policy, or None when the role does not exist.
 async fn live_trust(iam: &aws_sdk_iam::Client, role: &str) -> Result<Option<Value>> {
-    match iam.get_role().role_name(role).send().await {
-        Ok(r) => Ok(r.role().map(|r| plan::parse_live(r.assume_role_policy_document().unwrap_or("{}")))),
-        Err(e) if service_code(&e) == Some("NoSuchEntity") => Ok(None),
-        Err(e) => Err(sdk_error("iam", "GetRole", e)),
-    }
+    Ok(collect::iam::role(iam, role).await?.and_then(|r| r.role().map(|r| plan::parse_live(r.assume_role_policy_document().unwrap_or("{}")))))
 }
 
 /// The bucket's policy, or None when it has none (or the bucket does not exist yet).
 async fn live_bucket_policy(clients: &Clients, bucket: &str) -> Result<Option<Value>> {
-    match clients.s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(p) => Ok(p.policy().map(plan::parse_live)),
-        Err(e) if service_code(&e) == Some("NoSuchBucketPolicy") || service_code(&e) == Some("NoSuchBucket") => Ok(None),
-        Err(e) => Err(sdk_error("s3", "GetBucketPolicy", e)),
-    }
+    Ok(collect::s3::live_bucket_policy(clients, bucket).await?.as_deref().map(plan::parse_live))
 }
 
 /// The live document a change replaces, read again right before its write. None: there is none.
 /// A bucket has no document: Some(null) when it exists.
 async fn live_document(clients: &Clients, target: &Target) -> Result<Option<Value>> {
     match target {
-        Target::Bucket { name } => match clients.s3.head_bucket().bucket(name).send().await {
-            Ok(_) => Ok(Some(Value::Null)),
-            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => Ok(None),
-            Err(e) => Err(sdk_error("s3", "HeadBucket", e)),
-        },
+        Target::Bucket { name } => Ok(collect::s3::bucket_exists(clients, name).await?.then_some(Value::Null)),
         Target::Role { name, .. } => live_trust(&clients.iam, name).await,
         Target::RolePolicy { role, policy_name } => get_inline(&clients.iam, "role", role, policy_name).await,
         Target::BucketPolicy { bucket } => live_bucket_policy(clients, bucket).await,
@@ -545,20 +526,7 @@ async fn unchanged_since_plan(clients: &Clients, change: &Change) -> Result<bool
 
 /// An inline policy of a user or role (`holder` is "user" or "role"), or None when it has none.
 async fn get_inline(iam: &aws_sdk_iam::Client, holder: &str, name: &str, policy_name: &str) -> Result<Option<Value>> {
-    let text = if holder == "user" {
-        match iam.get_user_policy().user_name(name).policy_name(policy_name).send().await {
-            Ok(p) => p.policy_document().to_string(),
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => return Ok(None),
-            Err(e) => return Err(sdk_error("iam", "GetUserPolicy", e)),
-        }
-    } else {
-        match iam.get_role_policy().role_name(name).policy_name(policy_name).send().await {
-            Ok(p) => p.policy_document().to_string(),
-            Err(e) if service_code(&e) == Some("NoSuchEntity") => return Ok(None),
-            Err(e) => return Err(sdk_error("iam", "GetRolePolicy", e)),
-        }
-    };
-    Ok(Some(plan::parse_live(&text)))
+    Ok(collect::iam::inline_policy(iam, holder, name, policy_name).await?.as_deref().map(plan::parse_live))
 }
 
 async fn put_inline(iam: &aws_sdk_iam::Client, holder: &str, name: &str, policy_name: &str, document: String) -> Result<()> {

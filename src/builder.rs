@@ -413,7 +413,7 @@ impl SnapshotBuilder {
     }
     /// A job of the model that ended `status` (Expired, PartiallyCompleted, Completed) with
     /// these record counts, and `errors` as its .out files' record errors when given.
-    pub fn finished_job(mut self, status: &str, success: i64, errors: i64, record_errors: Option<Known<crate::outcomes::RecordErrors>>) -> Self {
+    pub fn finished_job(mut self, status: &str, success: i64, errors: i64, record_errors: Option<Known<crate::snapshot::RecordErrors>>) -> Self {
         let model = self.snap.settings.model_id.clone();
         if let Known::Value(jobs) = &mut self.snap.jobs {
             jobs.insert(

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::config::Settings;
 use crate::error::Result;
 use crate::render::{Account, Context, Rendered, Renderer};
+use crate::settings::Settings;
 use crate::snapshot::{ProfileState, Snapshot};
 
 /// The stable Sids of the statements our templates write. A unit test renders every template
@@ -105,7 +105,7 @@ impl Desired {
 
     /// The desired state for the setup a snapshot was taken with.
     pub fn for_snapshot(snap: &Snapshot) -> Result<Desired> {
-        let settings = crate::config::from_snapshot(&snap.settings)?;
+        let settings = crate::settings::from_snapshot(&snap.settings)?;
         let account = Account { id: snap.account_id.clone(), partition: snap.partition.clone() };
         let profile = snap.model.value().and_then(|m| m.profile.as_ref());
         Desired::with_profile(settings, &account, Some(snap.caller.arn.clone()), profile)
@@ -131,13 +131,29 @@ impl Desired {
     }
 }
 
+/// The job actions the caller needs, as (action, resource) requests: CreateModelInvocationJob
+/// on the model resources (a region wildcard in a rendered grant becomes the job's region) and on
+/// a job ARN, Get/Stop on a job ARN, List on "*". Shared by the checks and by collect's fallback
+/// to iam:SimulatePrincipalPolicy, so both ask the same questions.
+pub fn job_requests(rctx: &crate::render::Context) -> Vec<(String, String)> {
+    let create = "bedrock:CreateModelInvocationJob".to_string();
+    let mut pairs: Vec<(String, String)> =
+        rctx.model_arns.iter().map(|m| (create.clone(), m.replace(":*::", &format!(":{}::", rctx.region)))).collect();
+    let job = rctx.job_arn_pattern.replace("/*", "/bedbatchdoctorprobe");
+    pairs.push((create, job.clone()));
+    pairs.push(("bedrock:GetModelInvocationJob".into(), job.clone()));
+    pairs.push(("bedrock:StopModelInvocationJob".into(), job));
+    pairs.push(("bedrock:ListModelInvocationJobs".into(), "*".into()));
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_sid_is_rendered_by_its_template() {
-        let o = crate::config::Overrides {
+        let o = crate::settings::Overrides {
             region: Some("us-east-1".into()),
             model_id: Some("us.anthropic.claude-haiku-4-5-20251001-v1:0".into()),
             input_uri: Some("s3://in-bucket/in/".into()),
@@ -147,7 +163,7 @@ mod tests {
             caller_arn: Some("arn:aws:iam::123456789012:user/u".into()),
             ..Default::default()
         };
-        let settings = crate::config::resolve(Default::default(), None, &o, None).unwrap();
+        let settings = crate::settings::resolve(Default::default(), None, &o, None).unwrap();
         let d = Desired::new(settings, &Account { id: "123456789012".into(), partition: "aws".into() }, None).unwrap();
         for sid in Sid::ALL {
             let text = d.statement(*sid);

@@ -34,8 +34,8 @@ enum Caller {
 }
 
 fn caller(ctx: &Context) -> Caller {
-    use crate::config::PrincipalKind as K;
-    let Some(p) = ctx.caller_arn.as_deref().and_then(|arn| crate::config::PrincipalArn::parse(arn).ok()) else { return Caller::None };
+    use crate::settings::PrincipalKind as K;
+    let Some(p) = ctx.caller_arn.as_deref().and_then(|arn| crate::settings::PrincipalArn::parse(arn).ok()) else { return Caller::None };
     // `name` is the user's or role's (an assumed-role session names its role).
     match p.kind {
         K::User => Caller::User(p.name),

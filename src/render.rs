@@ -13,9 +13,9 @@ use handlebars::Handlebars;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{ModelKind, S3Location, Settings};
 use crate::error::{Error, Result};
 use crate::policy::{Kind, Policy};
+use crate::settings::{ModelKind, S3Location, Settings};
 
 /// The documents, in the order they are printed.
 pub const DOCUMENTS: &[&str] = &["trust-policy", "role-policy", "passrole-policy", "bucket-policy"];
@@ -108,10 +108,10 @@ impl Context {
     pub fn new(settings: &Settings, account: &Account) -> Result<Context> {
         let region = settings.region()?.to_string();
         let partition = account.partition.clone();
-        if crate::config::partition_of(&region) != partition {
+        if crate::settings::partition_of(&region) != partition {
             return Err(Error::Config(format!(
                 "region {region} is in partition {}, but the account's credentials are for partition {partition}",
-                crate::config::partition_of(&region)
+                crate::settings::partition_of(&region)
             )));
         }
         let model = settings.model()?;

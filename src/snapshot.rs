@@ -297,6 +297,17 @@ impl ProfileState {
     }
 }
 
+/// Where a quota's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuotaSource {
+    /// ListServiceQuotas: the value applied in the account.
+    #[default]
+    Applied,
+    /// ListAWSDefaultServiceQuotas: no applied value exists, AWS's default holds.
+    Default,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuotaValue {
     pub code: String,
@@ -305,7 +316,7 @@ pub struct QuotaValue {
     /// `applied` (ListServiceQuotas) or `default` (ListAWSDefaultServiceQuotas, where the
     /// account has no applied value).
     #[serde(default)]
-    pub source: crate::quotas::QuotaSource,
+    pub source: QuotaSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -329,14 +340,63 @@ pub struct JobSummary {
     /// For jobs with failed records: the summary of their `error` objects (unknown when the
     /// output could not be read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record_errors: Option<Known<crate::outcomes::RecordErrors>>,
+    pub record_errors: Option<Known<RecordErrors>>,
 }
 
 impl JobSummary {
     /// PartiallyCompleted, or Completed with failed records.
     pub fn has_failed_records(&self) -> bool {
-        crate::outcomes::has_failed_records(&self.status, self.error_records)
+        has_failed_records(&self.status, self.error_records)
     }
+}
+
+/// AWS's two ways a job ends with failed records: PartiallyCompleted, or Completed with
+/// `errorRecordCount > 0`.
+pub fn has_failed_records(status: &str, error_records: Option<i64>) -> bool {
+    status == "PartiallyCompleted" || (status == "Completed" && error_records.unwrap_or(0) > 0)
+}
+
+/// One record-level error code, with how often it occurred and up to two examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    pub code: String,
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+/// The record-level errors of one job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordErrors {
+    /// `manifest.json.out`, when it was there.
+    #[serde(default)]
+    pub manifest: Option<Value>,
+    /// Error codes, most frequent first.
+    pub by_code: Vec<ErrorCount>,
+    /// `.out` files read.
+    pub files: usize,
+    /// The read stopped at the collector's READ_LIMIT bytes.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+impl RecordErrors {
+    /// "400 ×2 (r1: Malformed input request…), 429 ×1 (…)".
+    pub fn summary(&self) -> String {
+        if self.by_code.is_empty() {
+            return "no record with an `error` object was found in the .out files".into();
+        }
+        let parts: Vec<String> = self.by_code.iter().map(|c| format!("{} ×{} ({})", c.code, c.count, c.examples.join("; "))).collect();
+        format!("{}{}", parts.join(", "), if self.truncated { " — from the first 64 MiB of output" } else { "" })
+    }
+}
+
+/// The job's output folder: `<output URI>/<job id>/` as (bucket, prefix).
+pub fn output_folder(output_uri: &str, job_arn: &str) -> Option<(String, String)> {
+    let rest = output_uri.strip_prefix("s3://")?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let job_id = job_arn.rsplit('/').next()?;
+    let base = if key.is_empty() || key.ends_with('/') { key.to_string() } else { format!("{key}/") };
+    Some((bucket.to_string(), format!("{base}{job_id}/")))
 }
 
 /// A read that failed: what it was for, and AWS's error (`{"what", "kind", "error"}`; version 1

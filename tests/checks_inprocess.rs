@@ -67,9 +67,9 @@ fn cases() -> Vec<(&'static str, B)> {
         ("quota-jobs-full", B::healthy().jobs_in_progress(20)),
         ("quota-unreadable", B::healthy().quotas_denied()),
         ("job-expired", B::healthy().finished_job("Expired", 10, 0, None)),
-        ("job-records-failed", B::healthy().finished_job("PartiallyCompleted", 3, 2, Some(bedbatch_doctor::snapshot::Known::Value(bedbatch_doctor::outcomes::RecordErrors {
+        ("job-records-failed", B::healthy().finished_job("PartiallyCompleted", 3, 2, Some(bedbatch_doctor::snapshot::Known::Value(bedbatch_doctor::snapshot::RecordErrors {
             manifest: Some(json!({"totalRecordCount": 5, "successRecordCount": 3, "errorRecordCount": 2})),
-            by_code: vec![bedbatch_doctor::outcomes::ErrorCount { code: "400".into(), count: 2, examples: vec!["record r1: Malformed input request".into(), "record r2: Malformed input request".into()] }],
+            by_code: vec![bedbatch_doctor::snapshot::ErrorCount { code: "400".into(), count: 2, examples: vec!["record r1: Malformed input request".into(), "record r2: Malformed input request".into()] }],
             files: 1,
             truncated: false,
         })))),

@@ -3,7 +3,7 @@
 //! Nothing may panic.
 #![no_main]
 
-use bedbatch_doctor::config::{validate_role_name, validate_role_path, ModelRef, PrincipalArn, S3Location};
+use bedbatch_doctor::settings::{validate_role_name, validate_role_path, ModelRef, PrincipalArn, S3Location};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Any text as bedbatch.toml: parsed, then resolved and validated. Nothing may panic.
 #![no_main]
 
-use bedbatch_doctor::config::{parse_file, resolve, Overrides};
+use bedbatch_doctor::settings::{parse_file, resolve, Overrides};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

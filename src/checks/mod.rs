@@ -279,18 +279,4 @@ fn fold_consequences(out: &mut Outcome) {
     }
 }
 
-/// The job actions the caller needs, as (action, resource) requests: CreateModelInvocationJob
-/// on the model resources (a region wildcard in a rendered grant becomes the job's region) and on
-/// a job ARN, Get/Stop on a job ARN, List on "*". Shared by the checks and by collect's fallback
-/// to iam:SimulatePrincipalPolicy, so both ask the same questions.
-pub fn job_requests(rctx: &crate::render::Context) -> Vec<(String, String)> {
-    let create = "bedrock:CreateModelInvocationJob".to_string();
-    let mut pairs: Vec<(String, String)> =
-        rctx.model_arns.iter().map(|m| (create.clone(), m.replace(":*::", &format!(":{}::", rctx.region)))).collect();
-    let job = rctx.job_arn_pattern.replace("/*", "/bedbatchdoctorprobe");
-    pairs.push((create, job.clone()));
-    pairs.push(("bedrock:GetModelInvocationJob".into(), job.clone()));
-    pairs.push(("bedrock:StopModelInvocationJob".into(), job));
-    pairs.push(("bedrock:ListModelInvocationJobs".into(), "*".into()));
-    pairs
-}
+pub use crate::desired::job_requests;

@@ -6,11 +6,11 @@ use serde_json::json;
 
 use crate::aws::{self, Clients};
 use crate::cli::GlobalArgs;
-use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, is_json, Plain};
 use crate::render;
-use crate::session::{connect, load_settings, require_job_settings};
+use crate::session::{load_settings, Session};
+use crate::settings::Settings;
 
 /// Settings, clients, the caller's identity, the account, and who submits jobs.
 struct PlanInputs {
@@ -22,10 +22,7 @@ struct PlanInputs {
 }
 
 async fn plan_inputs(g: &GlobalArgs) -> Result<PlanInputs> {
-    let settings = load_settings(g).await?;
-    require_job_settings(&settings)?;
-    let clients = connect(g, &settings).await?;
-    let identity = aws::whoami(&clients).await?;
+    let Session { settings, clients, identity } = Session::open_for_job(g).await?;
     let caller = settings.caller_arn.as_ref().map(|c| c.arn.clone()).unwrap_or_else(|| identity.arn.clone());
     let account = render::Account { id: identity.account.clone(), partition: identity.partition.clone() };
     Ok(PlanInputs { settings, clients, identity, account, caller })
@@ -135,8 +132,7 @@ pub async fn rollback(g: &GlobalArgs, backup: Option<PathBuf>, yes: bool, backup
     if settings.region.is_none() {
         settings.region = Some(manifest.region.clone());
     }
-    let clients = connect(g, &settings).await?;
-    let id = aws::whoami(&clients).await?;
+    let Session { clients, identity: id, .. } = Session::from_settings(g, settings).await?;
     if id.account != manifest.account {
         return Err(Error::Usage(format!("the backup is of account {} but the credentials are for account {}", manifest.account, id.account)));
     }

@@ -37,7 +37,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
         None => profile.default_invocation(),
     };
     let family = profile.record_family(invocation, &model.raw).map_err(Error::Usage)?;
-    let limits = crate::quotas::model_limits(&clients, &fm, profile.limits.clone()).await?.limits;
+    let limits = crate::collect::quotas::model_limits(&clients, &fm, profile.limits.clone()).await?.limits;
     // Unique per run, even for two canaries started in the same millisecond: it names the job,
     // its client request token and the input file.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

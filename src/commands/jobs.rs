@@ -21,12 +21,12 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
         let msg = j.message().unwrap_or_default();
         let status = status_str(j.status());
         let codes = if status == "Failed" { codes_for_message(msg) } else { vec![] };
-        let failed_records = crate::outcomes::has_failed_records(&status, j.error_record_count());
+        let failed_records = crate::snapshot::has_failed_records(&status, j.error_record_count());
         // The record-level errors of the first few jobs with failed records (their .out files).
         let record_errors = match j.output_data_config().and_then(|o| o.as_s3_output_data_config().ok()) {
             Some(o) if failed_records && read_errors < 3 => {
                 read_errors += 1;
-                match crate::outcomes::record_errors(&clients, o.s3_uri(), j.job_arn()).await {
+                match crate::collect::job_outputs::record_errors(&clients, o.s3_uri(), j.job_arn()).await {
                     Ok(r) => json!(r),
                     Err(e) => json!({"unknown": e.to_string()}),
                 }
@@ -63,7 +63,7 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
                         r["timeout_hours"].as_i64().map(|h| h.to_string()).unwrap_or_else(|| "?".into())
                     );
                 }
-                if let Ok(re) = serde_json::from_value::<crate::outcomes::RecordErrors>(r["record_errors"].clone()) {
+                if let Ok(re) = serde_json::from_value::<crate::snapshot::RecordErrors>(r["record_errors"].clone()) {
                     println!("    failed records: {} (bedbatch-doctor explain job-records-failed)", re.summary());
                 } else if let Some(e) = r["record_errors"]["unknown"].as_str() {
                     println!("    failed records: the .out files could not be read: {e}");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, Plain};
-use crate::session::{connect, load_settings};
+use crate::session::Session;
 
 pub fn init(g: &GlobalArgs, path: Option<PathBuf>) -> Result<ExitCode> {
     let path = path.or_else(|| g.config.clone()).unwrap_or_else(|| PathBuf::from("bedbatch.toml"));
@@ -17,15 +17,13 @@ pub fn init(g: &GlobalArgs, path: Option<PathBuf>) -> Result<ExitCode> {
             Error::io(format!("cannot create {}", path.display()), e)
         }
     })?;
-    file.write_all(crate::config::STARTER.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
+    file.write_all(crate::settings::STARTER.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
     eprintln!("wrote {}; edit it, then run `bedbatch-doctor render`", path.display());
     Ok(emit(&Plain { text: String::new(), json: serde_json::json!({"wrote": path.display().to_string()}), exit: ExitCode::Ok }))
 }
 
 pub async fn whoami(g: &GlobalArgs) -> Result<ExitCode> {
-    let settings = load_settings(g).await?;
-    let clients = connect(g, &settings).await?;
-    let id = crate::aws::whoami(&clients).await?;
+    let id = Session::open(g).await?.identity;
     let text = format!("arn:       {}\naccount:   {}\nuser id:   {}\npartition: {}\n", id.arn, id.account, id.user_id, id.partition);
     Ok(emit(&Plain { text, json: serde_json::to_value(&id).unwrap_or_default(), exit: ExitCode::Ok }))
 }

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use crate::cli::{GlobalArgs, OutputFormat, SimulateArgs};
 use crate::collect;
-use crate::config::PrincipalArn;
 use crate::error::{Error, ExitCode, Result};
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
 use crate::session as app;
+use crate::settings::PrincipalArn;
 
 fn read_policy(path: &Path, kind: Kind) -> Result<NamedPolicy> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read policy file {}: {e}", path.display())))?;

@@ -78,7 +78,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             notes.push(format!("{fm} is not in the dated catalogue (as of {}): no output-token ceiling is known", crate::catalogue::as_of()));
         }
     } else {
-        let ml = crate::quotas::model_limits(clients.as_ref().expect("connected"), &fm, limits).await.map_err(offline_hint)?;
+        let ml = crate::collect::quotas::model_limits(clients.as_ref().expect("connected"), &fm, limits).await.map_err(offline_hint)?;
         limits = ml.limits;
         notes = ml.notes;
     }
@@ -104,14 +104,14 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
                 });
             }
             let mut v = validator;
-            if let Err(rule) = crate::config::S3Location::parse(&args.source) {
+            if let Err(rule) = crate::settings::S3Location::parse(&args.source) {
                 v.add_problem(diags::Code::BadS3Uri, 0, format!("{}: {rule}", args.source));
             }
             validate_s3_objects(clients, bucket, &keys, &mut v).await?;
             v.finish(&args.source, None)
         } else {
             let mut v = validator;
-            if let Err(rule) = crate::config::S3Location::parse(&args.source) {
+            if let Err(rule) = crate::settings::S3Location::parse(&args.source) {
                 // S3 stores the object, but Bedrock refuses the URI: the job cannot name it.
                 v.add_problem(diags::Code::BadS3Uri, 0, format!("{}: {rule}", args.source));
             }

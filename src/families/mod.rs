@@ -116,7 +116,7 @@ impl Family {
     /// Decides the family from a model id when the catalogue does not list it.
     pub fn guess(model_id: &str) -> Family {
         let id = model_id.rsplit('/').next().unwrap_or(model_id);
-        let id = crate::config::PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(&format!("{p}."))).unwrap_or(id);
+        let id = crate::settings::PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(&format!("{p}."))).unwrap_or(id);
         if id.starts_with("anthropic.") {
             Family::Anthropic
         } else if id.starts_with("amazon.titan-embed-image") {

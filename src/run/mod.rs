@@ -40,12 +40,12 @@ use serde_json::{json, Value};
 
 use crate::aws::{sdk_error, Clients};
 use crate::cli::{GlobalArgs, RunDrive};
-use crate::config::{ModelRef, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::Invocation;
 use crate::findings::codes_for_message;
 use crate::output::{emit, Plain};
 use crate::session as app;
+use crate::settings::{ModelRef, Settings};
 use crate::validate::{self, Limits, Validator};
 pub(crate) use jobs::{refresh, refresh_active};
 use jobs::{submit, Submitted};
@@ -151,7 +151,7 @@ pub(crate) fn prices(path: Option<&Path>) -> Result<Value> {
 
 /// The concurrency quota of the model, read live, or why it is unknown.
 pub(crate) async fn concurrency_quota(ctx: &Ctx) -> std::result::Result<u64, String> {
-    match crate::quotas::model_limits(&ctx.clients, &ctx.fm, Limits::default()).await {
+    match crate::collect::quotas::model_limits(&ctx.clients, &ctx.fm, Limits::default()).await {
         Ok(ml) => ml.concurrent_jobs,
         Err(e) => Err(e.to_string()),
     }
@@ -183,7 +183,7 @@ async fn account_active(ctx: &Ctx) -> Result<Vec<String>> {
 pub(crate) async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Option<String>, opts: &StartOptions) -> Result<ExitCode> {
     let profile = crate::families::ModelProfile::of(&ctx.fm, &ctx.model.raw);
     let base = profile.limits.clone();
-    let ml = crate::quotas::model_limits(&ctx.clients, &ctx.fm, base).await?;
+    let ml = crate::collect::quotas::model_limits(&ctx.clients, &ctx.fm, base).await?;
     for n in &ml.notes {
         crate::say!("note: {n}");
     }

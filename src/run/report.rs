@@ -3,11 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::config::ModelRef;
 use crate::error::ExitCode;
 use crate::findings::codes_for_message;
 use crate::run::manifest::{now, RunManifest, Shard};
 use crate::run::shard;
+use crate::settings::ModelRef;
 
 pub(crate) fn shard_detail(s: &Shard) -> String {
     match (&s.counts, &s.counts_error) {

@@ -39,7 +39,11 @@ pub fn first_model_input(source: &str) -> Option<Value> {
     let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
     for (i, line) in file.split(b'\n').take(1000).enumerate() {
         let line = line.ok()?;
-        let Some(rec) = crate::run::shard::record_bytes(&line, i == 0) else { continue };
+        // A byte order mark on the first line, and blank lines, as the validator skips them.
+        let rec = if i == 0 { line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line) } else { &line[..] };
+        if rec.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
         let v: Value = serde_json::from_slice(rec).ok()?;
         return v.get("modelInput").cloned();
     }

@@ -64,7 +64,7 @@ pub fn records_failed(j: &JobSummary) -> Finding {
         None => String::new(),
     };
     let out =
-        j.output_uri.as_deref().and_then(|u| crate::outcomes::output_folder(u, &j.arn)).map(|(b, p)| format!("s3://{b}/{p}")).unwrap_or_default();
+        j.output_uri.as_deref().and_then(|u| crate::snapshot::output_folder(u, &j.arn)).map(|(b, p)| format!("s3://{b}/{p}")).unwrap_or_default();
     Finding::new(
         Code::JobRecordsFailed,
         &j.arn,

@@ -10,8 +10,8 @@ pub mod diags;
 pub use diags::Code;
 
 use super::{Desired, Outcome};
-use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request};
-use crate::snapshot::{Known, Snapshot};
+use crate::policy::{self, Context, Decision, Kind, NamedPolicy, OrgLevel, Policy, PolicySet, PrincipalId, Request};
+use crate::snapshot::{Known, OrgLevelState, Snapshot};
 
 const F: &str = Code::FAMILY;
 const NAME: &str = "the organization's SCPs and RCPs allow the job's requests";
@@ -105,8 +105,8 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         }
         return;
     }
-    let (scps, mut skipped) = crate::org::engine_levels(&state.scps, false);
-    let (rcps, skipped_rcp) = crate::org::engine_levels(&state.rcps, true);
+    let (scps, mut skipped) = engine_levels(&state.scps, false);
+    let (rcps, skipped_rcp) = engine_levels(&state.rcps, true);
     skipped.extend(skipped_rcp);
     // The account's own policies are assumed to allow: this line is about the organization's.
     let allow_all = Policy::from_value(
@@ -207,4 +207,28 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
             c.reason = Some(notes.join("; "));
         }
     }
+}
+/// The levels as the policy engine takes them; a document that does not parse is skipped and
+/// named in the returned list.
+fn engine_levels(levels: &[OrgLevelState], rcp: bool) -> (Vec<OrgLevel>, Vec<String>) {
+    let kind = if rcp { Kind::Resource } else { Kind::Identity };
+    let mut skipped = vec![];
+    let out = levels
+        .iter()
+        .map(|l| OrgLevel {
+            target: l.target.clone(),
+            policies: l
+                .policies
+                .iter()
+                .filter_map(|d| match Policy::from_value(&d.document, kind) {
+                    Ok(p) => Some(NamedPolicy { name: d.name.clone(), policy: p }),
+                    Err(e) => {
+                        skipped.push(format!("{}: {e}", d.name));
+                        None
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    (out, skipped)
 }

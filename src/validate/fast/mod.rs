@@ -28,7 +28,6 @@ use scan::{hex4, plain_decimal, valid_number};
 mod deserializer;
 mod scan;
 
-
 /// The fast path gave up: the line goes to serde_json.
 #[derive(Debug)]
 pub struct Bail;

@@ -8,6 +8,9 @@
 //! level and cannot be detached, so RCPs restrict only by Deny. Only the management account and
 //! a delegated administrator may read them (ListParents, ListPoliciesForTarget, DescribePolicy);
 //! everyone else gets AccessDenied, and then `--scp FILE` / `--rcp FILE` supply them.
+//! DescribeOrganization answers AWSOrganizationsNotInUseException when the account is in no
+//! organization (AWS Organizations API reference, DescribeOrganization: "Errors"): then no SCP or
+//! RCP applies; any other error leaves the policies unknown.
 
 use std::path::PathBuf;
 
@@ -15,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::aws::{sdk_error, service_code, Clients};
 use crate::error::{Error, Result};
-use crate::policy::{Kind, NamedPolicy, OrgLevel, Policy};
+use crate::policy::{Kind, Policy};
 use crate::snapshot::{NamedDocument, OrgLevelState, OrgState};
 
 /// `--scp` / `--rcp` files, each one policy document.
@@ -160,31 +163,6 @@ async fn attached(clients: &Clients, target: &str, kind: &str) -> Result<Vec<Nam
         }
     }
     Ok(out)
-}
-
-/// The levels as the policy engine takes them; a document that does not parse is skipped and
-/// named in the returned list.
-pub fn engine_levels(levels: &[OrgLevelState], rcp: bool) -> (Vec<OrgLevel>, Vec<String>) {
-    let kind = if rcp { Kind::Resource } else { Kind::Identity };
-    let mut skipped = vec![];
-    let out = levels
-        .iter()
-        .map(|l| OrgLevel {
-            target: l.target.clone(),
-            policies: l
-                .policies
-                .iter()
-                .filter_map(|d| match Policy::from_value(&d.document, kind) {
-                    Ok(p) => Some(NamedPolicy { name: d.name.clone(), policy: p }),
-                    Err(e) => {
-                        skipped.push(format!("{}: {e}", d.name));
-                        None
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    (out, skipped)
 }
 
 #[cfg(test)]

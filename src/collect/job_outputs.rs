@@ -4,55 +4,16 @@
 //! (AWS, "View the results of a batch inference job"). `PartiallyCompleted` and `Completed` with
 //! `errorRecordCount > 0` have such records; this module reads and summarises them.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::read::{unknown, Failures};
 use crate::aws::{sdk_error, Clients};
 use crate::error::{Error, Result};
+use crate::snapshot::{output_folder, ErrorCount, JobSummary, Known, RecordErrors};
 
 /// How much of a job's `.out` files is read for the summary (counts beyond it are the
 /// manifest's, and the summary says it stopped early).
 pub const READ_LIMIT: u64 = 64 << 20;
-
-/// AWS's two ways a job ends with failed records: PartiallyCompleted, or Completed with
-/// `errorRecordCount > 0`.
-pub fn has_failed_records(status: &str, error_records: Option<i64>) -> bool {
-    status == "PartiallyCompleted" || (status == "Completed" && error_records.unwrap_or(0) > 0)
-}
-
-/// One record-level error code, with how often it occurred and up to two examples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorCount {
-    pub code: String,
-    pub count: u64,
-    pub examples: Vec<String>,
-}
-
-/// The record-level errors of one job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecordErrors {
-    /// `manifest.json.out`, when it was there.
-    #[serde(default)]
-    pub manifest: Option<Value>,
-    /// Error codes, most frequent first.
-    pub by_code: Vec<ErrorCount>,
-    /// `.out` files read.
-    pub files: usize,
-    /// The read stopped at READ_LIMIT bytes.
-    #[serde(default)]
-    pub truncated: bool,
-}
-
-impl RecordErrors {
-    /// "400 ×2 (r1: Malformed input request…), 429 ×1 (…)".
-    pub fn summary(&self) -> String {
-        if self.by_code.is_empty() {
-            return "no record with an `error` object was found in the .out files".into();
-        }
-        let parts: Vec<String> = self.by_code.iter().map(|c| format!("{} ×{} ({})", c.code, c.count, c.examples.join("; "))).collect();
-        format!("{}{}", parts.join(", "), if self.truncated { " — from the first 64 MiB of output" } else { "" })
-    }
-}
 
 /// Adds the errors of one `.out` text to `acc`.
 pub fn tally(text: &str, acc: &mut Vec<ErrorCount>) {
@@ -81,15 +42,6 @@ pub fn tally(text: &str, acc: &mut Vec<ErrorCount>) {
     }
 }
 
-/// The job's output folder: `<output URI>/<job id>/` as (bucket, prefix).
-pub fn output_folder(output_uri: &str, job_arn: &str) -> Option<(String, String)> {
-    let rest = output_uri.strip_prefix("s3://")?;
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    let job_id = job_arn.rsplit('/').next()?;
-    let base = if key.is_empty() || key.ends_with('/') { key.to_string() } else { format!("{key}/") };
-    Some((bucket.to_string(), format!("{base}{job_id}/")))
-}
-
 /// Reads the manifest and the `.out` files of a finished job and summarises its failed records.
 pub async fn record_errors(clients: &Clients, output_uri: &str, job_arn: &str) -> Result<RecordErrors> {
     let (bucket, prefix) =
@@ -99,6 +51,7 @@ pub async fn record_errors(clients: &Clients, output_uri: &str, job_arn: &str) -
             let data = o.body.collect().await.map_err(|e| Error::Aws(format!("s3://{bucket}/{prefix}manifest.json.out: reading failed: {e}")))?;
             serde_json::from_slice(&data.into_bytes()).ok()
         }
+        // No manifest (NoSuchKey: Amazon S3 API reference, GetObject): the job wrote none yet.
         Err(e) if crate::aws::service_code(&e) == Some("NoSuchKey") => None,
         Err(e) => return Err(sdk_error("s3", "GetObject", e)),
     };
@@ -139,6 +92,20 @@ pub async fn record_errors(clients: &Clients, output_uri: &str, job_arn: &str) -
     }
     by_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
     Ok(RecordErrors { manifest, by_code, files, truncated })
+}
+
+/// How many recent jobs with failed records have their output read.
+const RECORD_ERROR_JOBS: usize = 3;
+
+/// Reads the record-level errors of the model's most recent jobs with failed records.
+pub(super) async fn add_record_errors(clients: &Clients, jobs: &mut [JobSummary], same_model: impl Fn(&str) -> bool, failures: &Failures) {
+    for j in jobs.iter_mut().filter(|j| j.has_failed_records() && same_model(&j.model_id)).take(RECORD_ERROR_JOBS) {
+        let Some(uri) = j.output_uri.clone() else { continue };
+        j.record_errors = Some(match record_errors(clients, &uri, &j.arn).await {
+            Ok(r) => Known::Value(r),
+            Err(e) => unknown(&format!("the output of job {}", j.name), &e, failures),
+        });
+    }
 }
 
 #[cfg(test)]

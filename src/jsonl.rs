@@ -3,9 +3,9 @@
 //! and rules in `src/families/`. New code imports from `crate::validate`. (Re-exported from the
 //! files that define them, not through `validate/mod.rs`, whose command helpers reach `run`.)
 
+pub use crate::families::diags::Code;
+pub use crate::families::limits::Limits;
 pub use crate::families::Family;
-pub use crate::validate::diags::Code;
 pub use crate::validate::engine::{feed_buffer, validate_reader, Validator};
-pub use crate::validate::limits::Limits;
 pub use crate::validate::report::{price, Example, FileCount, Level, Problem, Report, PRICES};
 pub use crate::validate::text::{text_content, MEDIA_KEYS, TEXT_KEYS};

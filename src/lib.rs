@@ -23,6 +23,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod quotas;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod run;

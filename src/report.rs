@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use serde_json::json;
 
 use crate::checks::{Outcome, Status};
-use crate::findings::registry::FAMILIES;
-use crate::findings::{Finding, Severity};
+use crate::findings::{Code, Finding, Severity};
+use crate::registry::{self, FAMILIES};
 
 pub const REPORT_VERSION: u32 = 1;
 
@@ -55,7 +55,7 @@ pub fn json(outcome: &Outcome) -> serde_json::Value {
 /// not run as a tool notification, with the invocation marked unsuccessful — a check that did
 /// not run is never shown as a pass there either.
 pub fn sarif(outcome: &Outcome) -> serde_json::Value {
-    let codes = crate::findings::Code::all();
+    let codes = registry::all();
     let rules: Vec<serde_json::Value> = codes
         .iter()
         .map(|c| {
@@ -63,15 +63,15 @@ pub fn sarif(outcome: &Outcome) -> serde_json::Value {
                 "id": c.as_str(),
                 "shortDescription": {"text": c.description()},
                 "fullDescription": {"text": c.description()},
-                "help": {"text": c.long(), "markdown": c.long()},
+                "help": {"text": registry::long(*c), "markdown": registry::long(*c)},
                 "defaultConfiguration": {"level": c.severity().as_str()},
                 "properties": {"family": c.family()},
             })
         })
         .collect();
-    let index = |code: crate::findings::Code| codes.iter().position(|c| *c == code).unwrap_or(0);
+    let index = |code: Code| codes.iter().position(|c| *c == code).unwrap_or(0);
     let mut results = Vec::new();
-    let mut push = |f: &crate::findings::Finding, cause: Option<&crate::findings::Finding>| {
+    let mut push = |f: &Finding, cause: Option<&Finding>| {
         let mut text = format!("{}: {}", f.title, f.evidence);
         if let Some(c) = cause {
             text.push_str(&format!(" (follows from {}: {})", c.code.as_str(), c.resource));

@@ -119,7 +119,7 @@ fn redacted_snapshot_hides_the_account_and_checks_the_same() {
 #[test]
 fn explain_prints_every_codes_long_form() {
     let dir = tempfile::tempdir().unwrap();
-    let all = bedbatch_doctor::findings::Code::all();
+    let all = bedbatch_doctor::registry::all();
     assert!(all.iter().any(|c| c.as_str() == "too-few-records"), "validate's codes are explained too");
     for c in all {
         let out = run(bare_command(dir.path()), &["explain", c.as_str()]);

@@ -5,7 +5,8 @@
 
 use bedbatch_doctor::builder::SnapshotBuilder as B;
 use bedbatch_doctor::checks::{self, Outcome, Status};
-use bedbatch_doctor::findings::{Code, Severity};
+use bedbatch_doctor::findings::Severity;
+use bedbatch_doctor::registry;
 use serde_json::{json, Value};
 
 fn run(b: B) -> Outcome {
@@ -91,7 +92,7 @@ fn the_healthy_snapshot_passes_every_check() {
 #[test]
 fn every_check_code_is_produced_by_a_break_and_pinned() {
     let cases = cases();
-    for c in Code::all() {
+    for c in registry::all() {
         if c.family() == "validate" || c.as_str() == "credentials-missing" {
             continue; // validate's codes: tests/validate_canary.rs; credentials: tests/check.rs
         }
@@ -274,7 +275,7 @@ fn a_missing_bucket_folds_the_access_findings_on_it() {
 #[test]
 fn explain_states_follow_the_checks() {
     let o = run(B::healthy().role_unreadable());
-    let c = Code::parse("trust-wrong-principal").unwrap();
+    let c = registry::parse("trust-wrong-principal").unwrap();
     assert_eq!(o.state_of(c), checks::CodeState::Unknown);
     let o = run(B::healthy());
     assert_eq!(o.state_of(c), checks::CodeState::Absent);

@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = bedbatch_doctor::findings::codes_for_message(&text);
+    let _ = bedbatch_doctor::checks::codes_for_message(&text);
 });

@@ -10,6 +10,7 @@ pub mod bucket;
 pub mod identity;
 pub mod jobs;
 pub mod kms;
+pub mod messages;
 pub mod model;
 pub mod org;
 pub mod passrole;
@@ -25,6 +26,7 @@ use crate::error::ExitCode;
 use crate::findings::{Code, Finding, Severity};
 use crate::policy::{Kind, NamedPolicy, Policy};
 use crate::snapshot::{NamedDocument, Snapshot};
+pub use messages::codes_for_message;
 
 /// The result of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,19 +110,30 @@ impl CodeState {
     }
 }
 
-/// What the checks say of some codes (the ones a message points at): each code's state, and
-/// the findings with those codes.
+/// What the checks say of some codes (the ones a message points at): each code's state, in the
+/// order the codes were given (callers give them in report order, `crate::registry`), and the
+/// findings with those codes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Related {
-    pub states: std::collections::BTreeMap<Code, CodeState>,
+    pub states: CodeStates,
     pub findings: Vec<Finding>,
+}
+
+/// Codes with their states, in the order given; serialised as a map from code to state.
+#[derive(Debug, Clone, Default)]
+pub struct CodeStates(pub Vec<(Code, CodeState)>);
+
+impl Serialize for CodeStates {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(c, st)| (c, st)))
+    }
 }
 
 impl Related {
     /// A line per code, then each finding with its evidence and fix.
     pub fn text(&self) -> String {
         let mut t = String::new();
-        for (c, st) in &self.states {
+        for (c, st) in &self.states.0 {
             t.push_str(&format!("  {c}: {}\n", st.describe()));
         }
         for f in &self.findings {
@@ -138,12 +151,15 @@ impl Related {
 }
 
 impl Outcome {
-    /// The states of `codes` and the findings among them.
+    /// The states of `codes` (each once, in the order given) and the findings among them.
     pub fn related(&self, codes: &[Code]) -> Related {
-        Related {
-            states: codes.iter().map(|c| (*c, self.state_of(*c))).collect(),
-            findings: self.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect(),
+        let mut states: Vec<(Code, CodeState)> = Vec::new();
+        for c in codes {
+            if !states.iter().any(|(seen, _)| seen == c) {
+                states.push((*c, self.state_of(*c)));
+            }
         }
+        Related { states: CodeStates(states), findings: self.all_findings().filter(|f| codes.contains(&f.code)).cloned().collect() }
     }
 
     /// Records a check that ran: it fails when any finding is above a note.

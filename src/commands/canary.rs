@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 
 use crate::aws::{sdk_error, Clients};
 use crate::canary::{canary_input, get_job_patiently, read_object, status_str, verify, Interrupt};
+use crate::checks::codes_for_message;
 use crate::cli::{CanaryArgs, GlobalArgs};
 use crate::error::{Error, ExitCode, Result};
-use crate::findings::codes_for_message;
 use crate::output::{emit, Plain};
 use crate::session as app;
 use crate::validate::{self, Validator};
@@ -227,7 +227,7 @@ async fn related_checks(g: &GlobalArgs, codes: &[crate::findings::Code]) -> Valu
     crate::say!("The message points at: {}. Running the related checks:", names.join(", "));
     match app::take_snapshot(g).await.and_then(|s| crate::checks::run_snapshot(&s)) {
         Ok(outcome) => {
-            let related = outcome.related(codes);
+            let related = outcome.related(&crate::registry::in_report_order(codes));
             crate::say!("{}", related.text().trim_end());
             json!(related)
         }

@@ -4,23 +4,24 @@
 
 use serde_json::json;
 
+use crate::checks::codes_for_message;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, ExitCode, Result};
-use crate::findings::{codes_for_message, Code};
 use crate::output::{emit, Plain};
+use crate::registry;
 
 pub async fn run(g: &GlobalArgs, what: &str) -> Result<ExitCode> {
-    if let Some(code) = Code::parse(what.trim()) {
+    if let Some(code) = registry::parse(what.trim()) {
         return Ok(emit(&Plain {
-            text: code.long().to_string(),
-            json: json!({"code": code, "family": code.family(), "severity": code.severity(), "description": code.description(), "long": code.long()}),
+            text: registry::long(code).to_string(),
+            json: json!({"code": code, "family": code.family(), "severity": code.severity(), "description": code.description(), "long": registry::long(code)}),
             exit: ExitCode::Ok,
         }));
     }
     let codes = codes_for_message(what);
     if codes.is_empty() {
         if what.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
-            let known: Vec<_> = Code::all().iter().map(|c| c.as_str()).collect();
+            let known: Vec<_> = registry::all().iter().map(|c| c.as_str()).collect();
             return Err(Error::Usage(format!("unknown code {what:?}; codes: {}", known.join(", "))));
         }
         return Err(Error::Usage("no known cause matches this message; run `bedbatch-doctor check` to look for every cause".into()));
@@ -37,7 +38,7 @@ pub async fn run(g: &GlobalArgs, what: &str) -> Result<ExitCode> {
     }
     let json = match &checked {
         Ok(outcome) => {
-            let related = outcome.related(&codes);
+            let related = outcome.related(&registry::in_report_order(&codes));
             text.push_str("\nThe account was checked:\n");
             text.push_str(&related.text());
             json!({"message": what, "codes": codes, "checked": true, "states": related.states, "findings": related.findings, "not_checked_because": null})

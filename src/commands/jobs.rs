@@ -4,9 +4,9 @@ use serde_json::{json, Value};
 
 use crate::aws::sdk_error;
 use crate::canary::status_str;
+use crate::checks::codes_for_message;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::error::{ExitCode, Result};
-use crate::findings::codes_for_message;
 use crate::session as app;
 
 /// `jobs`: recent jobs with status, record counts and, for failures, the explained cause.

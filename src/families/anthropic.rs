@@ -11,10 +11,10 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::diags::Code;
+use super::limits::Limits;
+use super::shapes::{max_output, NotedResult, Number, Text};
 use super::{join_text, sampling, str_at, u64_at, Answer, BodyOptions};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{max_output, NotedResult, Number, Text};
 
 pub const VERSION: &str = "bedrock-2023-05-31";
 

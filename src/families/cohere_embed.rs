@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::diags::Code;
+use super::limits::Limits;
+use super::shapes::{LineResult, Text};
 use super::{floats, Answer};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{LineResult, Text};
 
 pub fn body(prompt: &str) -> Value {
     json!({"texts": [prompt], "input_type": "search_document"})

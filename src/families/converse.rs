@@ -18,10 +18,10 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::diags::Code;
+use super::limits::Limits;
+use super::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
 use super::{join_text, str_at, u64_at, Answer, BodyOptions};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = serde_json::Map::new();

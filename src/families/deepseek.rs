@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::diags::Code;
+use super::limits::Limits;
+use super::shapes::{max_output, LineResult, Number, Text};
 use super::{str_at, Answer, BodyOptions};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{max_output, LineResult, Number, Text};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let text = format!("<｜begin▁of▁sentence｜>{}<｜User｜>{prompt}<｜Assistant｜><think>\n", system.unwrap_or(""));

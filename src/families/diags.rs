@@ -1,5 +1,7 @@
 //! `validate`'s codes: problems in a JSONL input file, found before it is submitted. They live
-//! in the same registry as `check`'s codes, so `explain CODE` knows them.
+//! in the same registry as `check`'s codes, so `explain CODE` knows them. They are here, beside
+//! the families' rules that give most of them, so `src/validate/` (which re-exports them as
+//! `validate::diags`) imports the families and not the other way round.
 //!
 //! Rules: AWS's "Format and upload your batch inference data" page (JSONL, one
 //! `{"recordId", "modelInput"}` object per line, `.jsonl` files) and the per-model

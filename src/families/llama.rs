@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::diags::Code;
+use super::limits::Limits;
+use super::shapes::{max_output, LineResult, Number, Text};
 use super::{str_at, u64_at, Answer, BodyOptions};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{max_output, LineResult, Number, Text};
 
 /// Llama 3's chat template: a system header when given, the user turn, and the open assistant turn.
 pub fn prompt_text(prompt: &str, system: Option<&str>) -> String {

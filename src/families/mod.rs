@@ -3,7 +3,9 @@
 //! and the reader of its output shape ([`read_output`], used by `run collect`), each beside the
 //! AWS page it follows, and the shape `validate` reads a record's `modelInput` into with the
 //! family's rules for it (each file's `check`, called by the validator's engine in
-//! `src/validate/engine.rs`). Every body built here is checked by those rules in the tests
+//! `src/validate/engine.rs`; the rules' shared shapes, limits and codes are here too, in
+//! `shapes.rs`, `limits.rs` and `diags.rs`, so the engine imports the families and not the
+//! other way round). Every body built here is checked by those rules in the tests
 //! (`every_family_builds_a_body_validate_accepts`), so the two cannot drift apart.
 //!
 //! Converse is a family of its own: a job whose `modelInvocationType` is `Converse` takes the
@@ -17,17 +19,20 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::CatalogueModel;
-use crate::validate::limits::Limits;
+use limits::Limits;
 
 pub mod anthropic;
 pub mod cohere_embed;
 pub mod converse;
 pub mod deepseek;
+pub mod diags;
+pub mod limits;
 pub mod llama;
 pub mod mistral;
 pub mod nova;
 pub mod nova_embed;
 pub mod openai;
+pub(crate) mod shapes;
 pub mod titan_embed;
 
 /// The shape `modelInput` must have.

@@ -10,9 +10,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::limits::Limits;
+use super::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
 use super::{converse, Answer, BodyOptions};
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = converse::body(prompt, system, o);

@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::diags::Code;
+use super::limits::Limits;
+use super::shapes::{chat_messages, max_output, LineResult, Number, RoleContent, Text};
 use super::{str_at, u64_at, Answer, BodyOptions};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
-use crate::validate::shapes::{chat_messages, max_output, LineResult, Number, RoleContent, Text};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut messages = Vec::new();

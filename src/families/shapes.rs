@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
+use super::diags::Code;
+use super::limits::Limits;
 
 /// One record's verdict: Ok(output ceiling) or the problem.
 pub(crate) type LineResult = Result<u64, (Code, String)>;

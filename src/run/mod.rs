@@ -39,10 +39,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::aws::{sdk_error, Clients};
+use crate::checks::codes_for_message;
 use crate::cli::{GlobalArgs, RunDrive};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::Invocation;
-use crate::findings::codes_for_message;
 use crate::output::{emit, Plain};
 use crate::session as app;
 use crate::settings::{ModelRef, Settings};

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::checks::codes_for_message;
 use crate::error::ExitCode;
-use crate::findings::codes_for_message;
 use crate::run::manifest::{now, RunManifest, Shard};
 use crate::run::shard;
 use crate::settings::ModelRef;

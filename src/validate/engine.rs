@@ -14,11 +14,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{fast, ids};
+use crate::families::diags::Code;
+use crate::families::limits::Limits;
+use crate::families::shapes::{LineResult, NotedResult, Text};
 use crate::families::{anthropic, cohere_embed, converse, deepseek, llama, mistral, nova, nova_embed, openai, titan_embed, Family};
-use crate::validate::diags::Code;
-use crate::validate::limits::Limits;
 use crate::validate::report::{Example, FileCount, Problem, Report};
-use crate::validate::shapes::{LineResult, NotedResult, Text};
 use crate::validate::text::text_content;
 
 #[derive(Deserialize)]

@@ -4,24 +4,26 @@
 //! - `engine.rs`: the [`Validator`] (lines in, the envelope, recordIds, file and job quotas) and
 //!   the readers that feed it; `fast/` its one-pass parser, `ids.rs` its recordId table;
 //! - `report.rs`: what a validation found, and its cost at a price table's rates;
-//! - `limits.rs`, `text.rs` (the text count behind the token estimate), `shapes.rs` (the shapes
-//!   several families share, with their rules), `diags.rs` (the codes);
+//! - `text.rs` (the text count behind the token estimate);
+//! - what the families' rules use and the engine too, under `src/families/`: `limits.rs`,
+//!   `shapes.rs` (the shapes several families share, with their rules) and `diags.rs` (the
+//!   codes), re-exported here as `validate::limits` and `validate::diags`;
 //! - each family's own request shape and rules: `src/families/<family>.rs`.
 
-pub mod diags;
 pub mod engine;
 /// The one-pass parser; its string scan also serves `run::fastfill`'s JSON escaping.
 pub(crate) mod fast;
 mod ids;
-pub mod limits;
 pub mod report;
-pub(crate) mod shapes;
 #[cfg(test)]
 mod tests;
 pub mod text;
 
 use serde_json::Value;
 
+/// `validate`'s codes and limits live with the families' rules, which use them; re-exported
+/// under their old paths.
+pub use crate::families::{diags, limits};
 pub use diags::Code;
 pub use engine::{feed_buffer, validate_reader, Validator};
 pub use limits::Limits;

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::families::diags::Code;
 use crate::families::Family;
-use crate::validate::diags::Code;
 
 /// A problem's level: its code's severity (each code owns one, in `validate::diags`).
 pub use crate::findings::Severity as Level;

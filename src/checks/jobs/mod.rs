@@ -5,8 +5,8 @@
 pub mod diags;
 pub use diags::Code;
 
+use super::codes_for_message;
 use super::{Desired, Outcome};
-use crate::findings::codes_for_message;
 use crate::snapshot::{Known, Snapshot};
 
 const F: &str = Code::FAMILY;

@@ -131,7 +131,7 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
             .collect();
         findings.push(diags::wrong_principal(&role.arn, &eval.reason, &named, &fix_trust));
     } else {
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = std::collections::HashSet::new();
         for t in eval.trace.iter().filter(|t| t.principal_match.is_some()) {
             for c in t.conditions.iter().filter(|c| !c.matched) {
                 let supplied = match c.key.to_ascii_lowercase().as_str() {

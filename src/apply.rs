@@ -6,7 +6,6 @@
 //! manifest, and each finished step is recorded at once, so a partial apply can be rolled back
 //! and a second apply finishes the rest.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -214,15 +213,7 @@ pub fn default_backup_root() -> Result<PathBuf> {
     state_home("backups", "--backup-dir")
 }
 
-/// `$XDG_STATE_HOME/bedbatch-doctor/<what>`, else `~/.local/state/bedbatch-doctor/<what>`;
-/// without either, an error naming the flag that sets the folder.
-pub fn state_home(what: &str, flag: &str) -> Result<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(x).join("bedbatch-doctor").join(what));
-    }
-    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| Error::Usage(format!("HOME is not set: pass {flag}")))?;
-    Ok(PathBuf::from(home).join(".local/state/bedbatch-doctor").join(what))
-}
+pub use crate::confirm::state_home;
 
 fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
     let path = dir.join("manifest.json");
@@ -231,25 +222,7 @@ fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(path.display(), e))
 }
 
-// ------------------------------------------------------------------------------------ confirm
-
-/// Asks `question [y/N]` on the terminal; refuses when standard input is not a terminal.
-pub fn confirm(question: &str, yes: bool) -> Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "standard input is not a terminal, so there is no one to confirm: pass --yes to proceed (nothing was changed)".into(),
-        ));
-    }
-    // Prompts go to stderr, so stdout stays one JSON document with --output json.
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush().ok();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::io("standard input", e))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
+pub use crate::confirm::confirm;
 
 // ------------------------------------------------------------------------------------ apply
 

@@ -52,7 +52,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
     if report.errors() > 0 {
         return Err(Error::Usage(format!("the canary input does not validate: {:?}", report.problems)));
     }
-    let prices: Value = serde_json::from_str(validate::PRICES).expect("embedded price table");
+    let prices = crate::prices::embedded();
     let cost = validate::price(&report, &prices, &fm)
         .map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
         .unwrap_or_else(|| "unknown (no price for the model)".into());

@@ -49,7 +49,7 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
             stats.rows
         ));
     }
-    let prices: serde_json::Value = serde_json::from_str(crate::validate::PRICES).expect("the embedded price table parses");
+    let prices = crate::prices::embedded();
     let cost = crate::validate::price(&report, &prices, &fm);
     let empty: Vec<String> = stats.empty_cells.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c:?} empty in {n} rows")).collect();
     let base = json!({

@@ -51,13 +51,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     }
     let mut limits = profile.limits.clone();
     let mut notes = vec![];
-    let prices: Value = match &args.prices {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
-            serde_json::from_str(&text).map_err(|e| Error::Usage(format!("--prices {}: not JSON: {e}", p.display())))?
-        }
-        None => serde_json::from_str(validate::PRICES).expect("the embedded price table parses"),
-    };
+    let prices: Value = crate::prices::load(args.prices.as_deref())?;
     let is_s3 = args.source.starts_with("s3://");
     let offline_hint = |e: Error| match e {
         Error::Credentials(m) if !is_s3 => {

@@ -36,7 +36,7 @@ pub mod source;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::aws::{sdk_error, Clients};
 use crate::checks::codes_for_message;
@@ -139,15 +139,7 @@ pub(crate) struct StartOptions {
     pub(crate) drive: RunDrive,
 }
 
-pub(crate) fn prices(path: Option<&Path>) -> Result<Value> {
-    match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("--prices {}: {e}", p.display())))?;
-            serde_json::from_str(&text).map_err(|e| Error::Usage(format!("--prices {}: not JSON: {e}", p.display())))
-        }
-        None => Ok(serde_json::from_str(validate::PRICES).expect("the embedded price table parses")),
-    }
-}
+pub(crate) use crate::prices::load as prices;
 
 /// The concurrency quota of the model, read live, or why it is unknown.
 pub(crate) async fn concurrency_quota(ctx: &Ctx) -> std::result::Result<u64, String> {

@@ -37,12 +37,7 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
-/// The cost in USD of token counts at the price table's batch price.
-pub(crate) fn token_cost(prices: &Value, fm: &str, input: u64, output: u64) -> Option<f64> {
-    let p = prices.get("models")?.get(fm)?;
-    let discount = prices.get("batch_discount").and_then(Value::as_f64).unwrap_or(0.5);
-    Some((input as f64 * p.get("input")?.as_f64()? + output as f64 * p.get("output")?.as_f64()?) * discount / 1e6)
-}
+pub(crate) use crate::prices::token_cost;
 
 pub struct RunReport {
     pub text: String,

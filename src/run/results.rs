@@ -327,7 +327,7 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
     let totals = results.finish()?;
     staged.commit()?;
     let _ = std::fs::remove_dir_all(&tmp);
-    let prices: Value = serde_json::from_str(crate::validate::PRICES).expect("the embedded price table parses");
+    let prices = crate::prices::embedded();
     let (job_in, job_out) = m.shards.iter().filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
     let cost = crate::run::report::token_cost(&prices, &ctx.fm, job_in, job_out);
     let bad = totals.record_errors + totals.no_output;

@@ -2,7 +2,6 @@
 //! and the batch cost of it at a price table's rates.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::families::diags::Code;
 use crate::families::Family;
@@ -69,17 +68,4 @@ impl Report {
     }
 }
 
-/// Estimated cost in USD of a report: (low, high) where low prices the input only and high
-/// adds the output ceiling; batch price = on-demand × discount.
-pub fn price(report: &Report, prices: &Value, model_id: &str) -> Option<(f64, f64, String)> {
-    let p = prices.get("models")?.get(model_id)?;
-    let discount = prices.get("batch_discount").and_then(Value::as_f64).unwrap_or(0.5);
-    let input = p.get("input")?.as_f64()? * discount / 1e6;
-    let output = p.get("output")?.as_f64()? * discount / 1e6;
-    let low = report.input_tokens_estimate as f64 * input;
-    let high = low + report.output_tokens_ceiling as f64 * output;
-    Some((low, high, prices.get("as_of").and_then(Value::as_str).unwrap_or("?").to_string()))
-}
-
-/// The embedded price table.
-pub const PRICES: &str = include_str!("../../policies/prices.json");
+pub use crate::prices::{estimate as price, PRICES};

@@ -194,8 +194,7 @@ fn offline_snapshot(dir: &std::path::Path, model_id: &str, fm: &str, name: &str,
 
 fn check_offline(dir: &std::path::Path, snapshot: &str) -> (i32, Value) {
     let out = run(bare_command(dir), &["check", "--snapshot", snapshot, "--output", "json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
-    (out.status.code().unwrap(), v)
+    exit_and_json(&out, "check")
 }
 
 /// The features matrix's "No", offline: `model-no-batch`, by model id and through a profile,
@@ -260,8 +259,7 @@ fn validate_live(dir: &std::path::Path, model: &str, lines: &[String]) -> (i32, 
     let p = dir.join("in.jsonl");
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
     let out = run(emulator_command(dir), &["validate", p.to_str().unwrap(), "--model-id", model, "--output", "json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
-    (out.status.code().unwrap(), v)
+    exit_and_json(&out, "check")
 }
 
 fn converse_records(n: usize) -> Vec<String> {

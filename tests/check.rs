@@ -215,22 +215,11 @@ fn check_signed(tag: &str, setup_args: &[String], access_key: &str, extra: &[&st
     args.extend_from_slice(extra);
     args.extend(setup_args.iter().map(String::as_str));
     let out = run(cmd, &args);
-    let v: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{tag}: check output is not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
-    (out.status.code().unwrap(), v)
+    exit_and_json(&out, tag)
 }
 
 fn codes(report: &Value, severity: &str) -> Vec<String> {
-    let mut c: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["severity"] == severity)
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect();
-    c.sort();
-    c.dedup();
-    c
+    finding_codes(report, Some(severity))
 }
 
 fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
@@ -715,9 +704,7 @@ async fn sse_kms_buckets_with_kms_key_id_set_are_healthy() {
 fn check_with(s: &Setup, replace_caller: Option<&str>) -> (i32, Value) {
     let set: Vec<(&str, &str)> = replace_caller.map(|c| ("--caller-arn", c)).into_iter().collect();
     let out = s.invoke(&["check", "--output", "json"], &set);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: check output is not JSON ({e}): {} {}", s.tag, stdout(&out), stderr(&out)));
-    (out.status.code().unwrap(), v)
+    exit_and_json(&out, &s.tag)
 }
 
 fn check_line<'a>(report: &'a Value, name_contains: &str) -> &'a Value {

@@ -9,7 +9,7 @@ fn check_snapshot(name: &str) -> (i32, Value) {
     let dir = tempfile::tempdir().unwrap();
     let path = project_root().join("examples").join(format!("{name}.snapshot.json"));
     let out = run(bare_command(dir.path()), &["check", "--output", "json", "--snapshot", path.to_str().unwrap()]);
-    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{name}: {e}: {}", stderr(&out))))
+    exit_and_json(&out, name)
 }
 
 fn codes(report: &Value) -> Vec<(String, String)> {
@@ -187,7 +187,7 @@ fn check_edited(edit: impl FnOnce(&mut Value)) -> (i32, Value) {
     let path = dir.path().join("edited.snapshot.json");
     std::fs::write(&path, serde_json::to_string(&snap).unwrap()).unwrap();
     let out = run(bare_command(dir.path()), &["check", "--output", "json", "--snapshot", path.to_str().unwrap()]);
-    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out))))
+    exit_and_json(&out, "check --snapshot")
 }
 
 /// The checks of `family` that are unknown, and their reasons.

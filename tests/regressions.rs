@@ -75,33 +75,6 @@ fn redaction_of_a_name_that_is_also_a_json_key_keeps_the_snapshot_whole() {
 /// document must not panic, and decide must agree with evaluate.
 #[test]
 fn fuzz_policy_crash_d014d66a_operator_with_a_non_ascii_character() {
-    use bedbatch_doctor::policy::{decide, evaluate, Context, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request};
     let doc = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"P\",\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\",\"Resource\":\"arn9aws:iam::123456789012:role/service-role/R\",\"Condition\":{\"StringEquals\":{\"iam:PassedToService\":\"bdeck.amazonaws.com\"},\"ForAllValues\u{32c}tringEquals\":{\"aws:TagKeys\":[\"a\"]},\"DateLessThan\":{\"aws:CurrentTime\":\"2030-01-01t00:00:00Z\"}}},{\"Effect\":\"Deny\",\"NotAction\":\"s3:*\",\"NotResource\":\"arn:aws:s3:::b/*\",\"Condition\":{\"Null\":{\"aws:SourceIp\":\"true\"},\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.rock.amazonaws.com\"},\"ForAllValues:StringEquals\":{\"aws:TagKeys\":[\"a\"]},\"DateLessThan\":{\"aws:CurrentTime\":\"2030-01-01t00:00:00Z\"}}},{\"Effect\":\"Deny\",\"NotAction\":\"s3:*\",\"NotResource\":\"arn:aws:s3:::b/*\",\"Condition\":{\"Null\":{\"aws:SourceIp\":\"true\"},\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"}}}]}";
-    for kind in [Kind::Identity, Kind::Resource] {
-        let Ok(policy) = Policy::parse_str(doc, kind) else { continue };
-        let named = NamedPolicy { name: "fuzz".into(), policy };
-        let set = match kind {
-            Kind::Identity => PolicySet { identity: vec![named], ..Default::default() },
-            Kind::Resource => PolicySet { resource: Some(named), ..Default::default() },
-        };
-        let mut ctx = Context::default();
-        ctx.set("aws:SourceAccount", "123456789012");
-        ctx.set("iam:PassedToService", "bedrock.amazonaws.com");
-        ctx.set("aws:CurrentTime", "2026-11-25T05:00:00Z");
-        ctx.set_many("aws:TagKeys", vec!["a".into(), "b".into()]);
-        for (who, action, resource) in [
-            ("arn:aws:iam::123456789012:user/analyst", "iam:PassRole", "arn:aws:iam::123456789012:role/service-role/R"),
-            ("bedrock.amazonaws.com", "sts:AssumeRole", "arn:aws:iam::123456789012:role/R"),
-            ("arn:aws:sts::123456789012:assumed-role/R/s", "s3:GetObject", "arn:aws:s3:::b/in/x.jsonl"),
-        ] {
-            let req = Request {
-                principal: PrincipalId::from_arn(who),
-                action: action.into(),
-                resource: resource.into(),
-                resource_account: String::new(),
-                context: ctx.clone(),
-            };
-            assert_eq!(evaluate(&req, &set).decision, decide(&req, &set), "{kind:?} {action}");
-        }
-    }
+    bedbatch_doctor::policy::selfcheck::evaluate_agrees_with_decide(doc);
 }

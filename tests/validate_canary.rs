@@ -20,8 +20,7 @@ fn validate(dir: &std::path::Path, model: &str, path: &str, extra: &[&str]) -> (
     let mut args = vec!["validate", path, "--offline", "--output", "json", "--model-id", model];
     args.extend_from_slice(extra);
     let out = run(bare_command(dir), &args);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
-    (out.status.code().unwrap(), v)
+    exit_and_json(&out, "validate")
 }
 
 fn error_codes(v: &Value) -> Vec<String> {

@@ -10,6 +10,7 @@ pub mod conditions;
 pub mod context;
 pub mod evaluate;
 pub mod matching;
+pub mod selfcheck;
 
 pub use context::Context;
 pub use evaluate::{decide, evaluate, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, PrincipalId, Request, ResourcePolicyKind};

@@ -48,6 +48,27 @@ pub fn run(mut cmd: Command, args: &[&str]) -> Output {
     cmd.args(args).output().expect("the binary runs")
 }
 
+/// A command's exit code and its one JSON document on stdout; a panic shows both streams when
+/// stdout is not JSON (`what` names the command in the message).
+pub fn exit_and_json(out: &Output, what: &str) -> (i32, serde_json::Value) {
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: output is not JSON ({e}): {} {}", stdout(out), stderr(out)));
+    (out.status.code().unwrap(), v)
+}
+
+/// The distinct codes of a report's findings (of one severity, or all), sorted.
+pub fn finding_codes(report: &serde_json::Value, severity: Option<&str>) -> Vec<String> {
+    let mut c: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| severity.is_none_or(|s| f["severity"] == s))
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -209,9 +230,7 @@ impl RunEnv {
     pub fn json(&self, a: &[&str]) -> (i32, serde_json::Value) {
         let mut all: Vec<&str> = a.to_vec();
         all.extend(["--output", "json"]);
-        let out = self.bin(&all);
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
-        (out.status.code().unwrap(), v)
+        exit_and_json(&self.bin(&all), a.first().copied().unwrap_or("command"))
     }
 
     /// Writes a file of lines in the test's folder; its path.

@@ -6,11 +6,12 @@ use std::io::IsTerminal;
 use serde_json::Value;
 
 use crate::aws::sdk_error;
-use crate::cli::{GlobalArgs, InvocationType, OutputFormat, ValidateArgs};
+use crate::cli::{GlobalArgs, InvocationType, ValidateArgs};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::{Family, Invocation};
+use crate::output::{emit, Plain};
 use crate::session as app;
-use crate::validate::{self, diags, first_model_input, print_text, Validator};
+use crate::validate::{self, diags, first_model_input, Validator};
 
 /// Reads the batch quotas for the model from the account.
 fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
@@ -156,33 +157,25 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
         }
     };
     let cost = validate::price(&report, &prices, &fm);
-    match g.output {
-        OutputFormat::Json | OutputFormat::Sarif => {
-            let mut v = serde_json::to_value(&report).expect("serialises");
-            v["notes"] = serde_json::json!(notes);
-            v["catalogue"] = serde_json::json!({
-                "as_of": crate::catalogue::as_of(),
-                "source": crate::catalogue::source(),
-                "row_source": entry.map(|e| e.source.tag()),
-            });
-            v["estimated_cost_usd"] = match &cost {
-                Some((lo, hi, asof)) => serde_json::json!({"low": lo, "high": hi, "prices_as_of": asof, "batch": true}),
-                None => Value::Null,
-            };
-            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
-        }
-        OutputFormat::Text => {
-            for n in &notes {
-                println!("note: {n}");
-            }
-            match entry {
-                Some(e) => println!("(model shape and output-token ceiling from {})", e.provenance()),
-                None => println!("(model shapes and output-token ceilings from the dated catalogue as of {})", crate::catalogue::as_of()),
-            }
-            print_text(&report, cost, &fm)
-        }
-    }
-    Ok(if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok })
+    let mut v = serde_json::to_value(&report).expect("serialises");
+    v["notes"] = serde_json::json!(notes);
+    v["catalogue"] = serde_json::json!({
+        "as_of": crate::catalogue::as_of(),
+        "source": crate::catalogue::source(),
+        "row_source": entry.map(|e| e.source.tag()),
+    });
+    v["estimated_cost_usd"] = match &cost {
+        Some((lo, hi, asof)) => serde_json::json!({"low": lo, "high": hi, "prices_as_of": asof, "batch": true}),
+        None => Value::Null,
+    };
+    let mut text: String = notes.iter().map(|n| format!("note: {n}\n")).collect();
+    text.push_str(&match entry {
+        Some(e) => format!("(model shape and output-token ceiling from {})\n", e.provenance()),
+        None => format!("(model shapes and output-token ceilings from the dated catalogue as of {})\n", crate::catalogue::as_of()),
+    });
+    let exit = if report.errors() > 0 { ExitCode::Failed } else { ExitCode::Ok };
+    text.push_str(&validate::text(&report, cost, &fm));
+    Ok(emit(&Plain { text, json: v, exit }))
 }
 
 /// Every `.jsonl` object under `prefix` (at any depth, as Bedrock reads an input folder), in key

@@ -52,9 +52,18 @@ pub fn first_model_input(source: &str) -> Option<Value> {
     None
 }
 
+/// Prints [`text`] (for `run start` and `prepare` when the records break the rules).
 pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
+    print!("{}", text(r, cost, model));
+}
+
+/// The report for people: the input, each problem with its examples, the estimate, the verdict.
+pub fn text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) -> String {
+    use std::fmt::Write;
     let n = crate::output::count;
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "{}: {} on {} ({} blank), {}, {:?} shape",
         r.source,
         n(r.records, "record", "records"),
@@ -64,51 +73,61 @@ pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
         r.family
     );
     if !r.files.is_empty() {
-        println!("one job of {}:", n(r.files.len() as u64, "file", "files"));
+        let _ = writeln!(out, "one job of {}:", n(r.files.len() as u64, "file", "files"));
         for f in &r.files {
-            println!("  {}: {}, {}", f.name, n(f.records, "record", "records"), n(f.bytes, "byte", "bytes"));
+            let _ = writeln!(out, "  {}: {}, {}", f.name, n(f.records, "record", "records"), n(f.bytes, "byte", "bytes"));
         }
     }
     for p in &r.problems {
-        println!("{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
+        let _ = writeln!(out, "{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
         for e in &p.examples {
             if e.line > 0 {
                 match &e.file {
-                    Some(f) => println!("  {f} line {}: {}", e.line, e.message),
-                    None => println!("  line {}: {}", e.line, e.message),
+                    Some(f) => {
+                        let _ = writeln!(out, "  {f} line {}: {}", e.line, e.message);
+                    }
+                    None => {
+                        let _ = writeln!(out, "  line {}: {}", e.line, e.message);
+                    }
                 }
             } else {
-                println!("  {}", e.message);
+                let _ = writeln!(out, "  {}", e.message);
             }
         }
         if p.count as usize > p.examples.len() {
-            println!("  … and {} more", p.count as usize - p.examples.len());
+            let _ = writeln!(out, "  … and {} more", p.count as usize - p.examples.len());
         }
     }
-    println!(
+    let _ = writeln!(
+        out,
         "input tokens (estimate, characters of text content / 4): {}; output tokens ceiling (sum of each record's maximum): {}",
         r.input_tokens_estimate, r.output_tokens_ceiling
     );
     if r.media_not_estimated > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "  {} not in the estimate (their tokens depend on pixels and pages)",
             n(r.media_not_estimated, "image or document", "images and documents")
         );
     }
     if r.records_without_max_tokens > 0 {
-        println!(
+        let _ = writeln!(
+            out,
             "  {} no maximum output: counted at the model's limit where the catalogue knows it",
             n(r.records_without_max_tokens, "record declares", "records declare")
         );
     }
     match cost {
         Some((lo, hi, asof)) => {
-            println!("estimated batch cost: {} to {} (prices as of {asof}, batch = half the on-demand price)", dollars(lo), dollars(hi))
+            let _ = writeln!(out, "estimated batch cost: {} to {} (prices as of {asof}, batch = half the on-demand price)", dollars(lo), dollars(hi));
         }
-        None => println!("estimated batch cost: unknown (no price for {model} in the price table; pass --prices FILE)"),
+        None => {
+            let _ = writeln!(out, "estimated batch cost: unknown (no price for {model} in the price table; pass --prices FILE)");
+        }
     }
     let errors = r.errors();
-    println!("{}", if errors == 0 { "OK: no errors".to_string() } else { n(errors, "error", "errors") });
+    let _ = writeln!(out, "{}", if errors == 0 { "OK: no errors".to_string() } else { n(errors, "error", "errors") });
+    out
 }
 
 /// A cost for people: under a cent is "< $0.01", not "$0.0000".

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::{GlobalArgs, OutputFormat, SimulateArgs};
+use crate::cli::{GlobalArgs, SimulateArgs};
 use crate::collect;
 use crate::error::{Error, ExitCode, Result};
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
@@ -110,14 +110,9 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         context,
     };
     let eval = policy::evaluate(&request, &set);
-    match g.output {
-        OutputFormat::Json | OutputFormat::Sarif => {
-            let v = serde_json::json!({ "request": request, "decision": eval.decision, "reason": eval.reason, "trace": eval.trace });
-            println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
-        }
-        OutputFormat::Text => print_text(&request, &set, &eval),
-    }
-    Ok(if eval.decision == Decision::Allow { ExitCode::Ok } else { ExitCode::Failed })
+    let json = serde_json::json!({ "request": request, "decision": eval.decision, "reason": eval.reason, "trace": eval.trace });
+    let exit = if eval.decision == Decision::Allow { ExitCode::Ok } else { ExitCode::Failed };
+    Ok(crate::output::emit(&crate::output::Plain { text: text(&request, &set, &eval), json, exit }))
 }
 
 async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, resource: &str) -> Result<Option<NamedPolicy>> {
@@ -152,42 +147,46 @@ async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, res
     Ok(None)
 }
 
-fn print_text(req: &Request, set: &PolicySet, eval: &policy::Evaluation) {
+fn text(req: &Request, set: &PolicySet, eval: &policy::Evaluation) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let verdict = match eval.decision {
         Decision::Allow => "ALLOWED",
         Decision::ExplicitDeny => "DENIED (explicit deny)",
         Decision::ImplicitDeny => "DENIED (implicit deny)",
     };
-    println!("{verdict}: {} {} on {}", req.principal.arn, req.action, req.resource);
-    println!("  why: {}", eval.reason);
+    let _ = writeln!(out, "{verdict}: {} {} on {}", req.principal.arn, req.action, req.resource);
+    let _ = writeln!(out, "  why: {}", eval.reason);
     let n = set.identity.len();
-    println!(
+    let _ = writeln!(
+        out,
         "  policies: {n} identity{}{}{}",
         if set.boundary.is_some() { ", a permissions boundary" } else { "" },
         if set.session.is_some() { ", a session policy" } else { "" },
         if set.resource.is_some() { ", a resource policy" } else { "" }
     );
     if eval.trace.is_empty() {
-        println!("  no statement matched the action and resource");
-        return;
+        let _ = writeln!(out, "  no statement matched the action and resource");
+        return out;
     }
-    println!("  statements matching the action and resource:");
+    let _ = writeln!(out, "  statements matching the action and resource:");
     for t in &eval.trace {
         let layer = serde_json::to_value(t.layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        println!("    [{}] {:?} {} in {layer} policy {}", if t.applies { "applies" } else { "no" }, t.effect, t.statement, t.policy);
+        let _ = writeln!(out, "    [{}] {:?} {} in {layer} policy {}", if t.applies { "applies" } else { "no" }, t.effect, t.statement, t.policy);
         if let Some(a) = &t.action_match {
-            println!("        action   {a}");
+            let _ = writeln!(out, "        action   {a}");
         }
         if let Some(r) = &t.resource_match {
-            println!("        resource {r}");
+            let _ = writeln!(out, "        resource {r}");
         }
         if t.principal_match.is_none() {
-            println!("        principal does not name {}", req.principal.arn);
+            let _ = writeln!(out, "        principal does not name {}", req.principal.arn);
         } else if let Some(p) = t.principal_match.as_deref().filter(|p| *p != "n/a") {
-            println!("        principal matched ({p})");
+            let _ = writeln!(out, "        principal matched ({p})");
         }
         for c in &t.conditions {
-            println!("        {} {}", if c.matched { "ok  " } else { "FAIL" }, c.reason);
+            let _ = writeln!(out, "        {} {}", if c.matched { "ok  " } else { "FAIL" }, c.reason);
         }
     }
+    out
 }

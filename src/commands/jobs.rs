@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 use crate::aws::sdk_error;
 use crate::canary::status_str;
 use crate::checks::codes_for_message;
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::GlobalArgs;
 use crate::error::{ExitCode, Result};
+use crate::output::{emit, Plain};
 use crate::session as app;
 
 /// `jobs`: recent jobs with status, record counts and, for failures, the explained cause.
@@ -40,43 +41,42 @@ pub async fn jobs(g: &GlobalArgs, max: i32) -> Result<ExitCode> {
             "timeout_hours": j.timeout_duration_in_hours(), "record_errors": record_errors,
         }));
     }
-    match g.output {
-        OutputFormat::Json | OutputFormat::Sarif => println!("{}", serde_json::to_string_pretty(&json!({"jobs": rows})).expect("serialises")),
-        OutputFormat::Text => {
-            if rows.is_empty() {
-                println!("no batch jobs in {}", settings.region()?);
-            }
-            for r in &rows {
-                let counts = match (r["total_records"].as_i64(), r["success_records"].as_i64(), r["error_records"].as_i64()) {
-                    (Some(t), Some(s), Some(e)) => format!("{s}/{t} ok, {e} failed"),
-                    _ => "-".into(),
-                };
-                println!(
-                    "{:<20} {:<36} {:<40} {counts}",
-                    r["status"].as_str().unwrap_or(""),
-                    r["name"].as_str().unwrap_or(""),
-                    r["model_id"].as_str().unwrap_or("")
-                );
-                if r["status"] == "Expired" {
-                    println!(
-                        "    expired: not finished within timeoutDurationInHours ({} h) (bedbatch-doctor explain job-expired)",
-                        r["timeout_hours"].as_i64().map(|h| h.to_string()).unwrap_or_else(|| "?".into())
-                    );
-                }
-                if let Ok(re) = serde_json::from_value::<crate::snapshot::RecordErrors>(r["record_errors"].clone()) {
-                    println!("    failed records: {} (bedbatch-doctor explain job-records-failed)", re.summary());
-                } else if let Some(e) = r["record_errors"]["unknown"].as_str() {
-                    println!("    failed records: the .out files could not be read: {e}");
-                }
-                if r["status"] == "Failed" {
-                    println!("    {}", r["message"].as_str().unwrap_or(""));
-                    let codes: Vec<&str> = r["codes"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-                    if !codes.is_empty() {
-                        println!("    cause: {} (bedbatch-doctor explain CODE)", codes.join(", "));
-                    }
-                }
+    use std::fmt::Write;
+    let mut text = String::new();
+    if rows.is_empty() {
+        let _ = writeln!(text, "no batch jobs in {}", settings.region()?);
+    }
+    for r in &rows {
+        let counts = match (r["total_records"].as_i64(), r["success_records"].as_i64(), r["error_records"].as_i64()) {
+            (Some(t), Some(s), Some(e)) => format!("{s}/{t} ok, {e} failed"),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            text,
+            "{:<20} {:<36} {:<40} {counts}",
+            r["status"].as_str().unwrap_or(""),
+            r["name"].as_str().unwrap_or(""),
+            r["model_id"].as_str().unwrap_or("")
+        );
+        if r["status"] == "Expired" {
+            let _ = writeln!(
+                text,
+                "    expired: not finished within timeoutDurationInHours ({} h) (bedbatch-doctor explain job-expired)",
+                r["timeout_hours"].as_i64().map(|h| h.to_string()).unwrap_or_else(|| "?".into())
+            );
+        }
+        if let Ok(re) = serde_json::from_value::<crate::snapshot::RecordErrors>(r["record_errors"].clone()) {
+            let _ = writeln!(text, "    failed records: {} (bedbatch-doctor explain job-records-failed)", re.summary());
+        } else if let Some(e) = r["record_errors"]["unknown"].as_str() {
+            let _ = writeln!(text, "    failed records: the .out files could not be read: {e}");
+        }
+        if r["status"] == "Failed" {
+            let _ = writeln!(text, "    {}", r["message"].as_str().unwrap_or(""));
+            let codes: Vec<&str> = r["codes"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            if !codes.is_empty() {
+                let _ = writeln!(text, "    cause: {} (bedbatch-doctor explain CODE)", codes.join(", "));
             }
         }
     }
-    Ok(ExitCode::Ok)
+    Ok(emit(&Plain { text, json: json!({"jobs": rows}), exit: ExitCode::Ok }))
 }

@@ -6,6 +6,7 @@
 pub use crate::families::diags::Code;
 pub use crate::families::limits::Limits;
 pub use crate::families::Family;
+pub use crate::prices::{estimate as price, PRICES};
 pub use crate::validate::engine::{feed_buffer, validate_reader, Validator};
-pub use crate::validate::report::{price, Example, FileCount, Level, Problem, Report, PRICES};
+pub use crate::validate::report::{Example, FileCount, Level, Problem, Report};
 pub use crate::validate::text::{text_content, MEDIA_KEYS, TEXT_KEYS};

@@ -53,7 +53,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
         return Err(Error::Usage(format!("the canary input does not validate: {:?}", report.problems)));
     }
     let prices = crate::prices::embedded();
-    let cost = validate::price(&report, &prices, &fm)
+    let cost = crate::prices::estimate(&report, &prices, &fm)
         .map(|(lo, hi, _)| format!("{} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)))
         .unwrap_or_else(|| "unknown (no price for the model)".into());
     let key = format!("{}{file_name}", input.folder());

@@ -50,7 +50,7 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
         ));
     }
     let prices = crate::prices::embedded();
-    let cost = crate::validate::price(&report, &prices, &fm);
+    let cost = crate::prices::estimate(&report, &prices, &fm);
     let empty: Vec<String> = stats.empty_cells.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c:?} empty in {n} rows")).collect();
     let base = json!({
         "source": source,

@@ -156,7 +156,7 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
             v.finish(&args.source, name.as_deref())
         }
     };
-    let cost = validate::price(&report, &prices, &fm);
+    let cost = crate::prices::estimate(&report, &prices, &fm);
     let mut v = serde_json::to_value(&report).expect("serialises");
     v["notes"] = serde_json::json!(notes);
     v["catalogue"] = serde_json::json!({

@@ -46,7 +46,7 @@ use crate::families::Invocation;
 use crate::output::{emit, Plain};
 use crate::session as app;
 use crate::settings::{ModelRef, Settings};
-use crate::validate::{self, Limits, Validator};
+use crate::validate::{Limits, Validator};
 pub(crate) use jobs::{refresh, refresh_active};
 use jobs::{submit, Submitted};
 use manifest::{now, RunManifest, Shard};
@@ -233,7 +233,7 @@ pub(crate) async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Optio
         .await?;
     let (totals, missing_ids) = (first.totals, first.missing_ids);
     let report = first.finish(input);
-    let cost = validate::price(&report, &price_table, &ctx.fm);
+    let cost = crate::prices::estimate(&report, &price_table, &ctx.fm);
     if report.errors() > 0 {
         crate::say!("The input has errors; nothing was submitted. Fix them (bedbatch-doctor validate shows the same) and start again.");
         if crate::output::is_json() {

@@ -3,7 +3,7 @@
 //!
 //! - `engine.rs`: the [`Validator`] (lines in, the envelope, recordIds, file and job quotas) and
 //!   the readers that feed it; `fast/` its one-pass parser, `ids.rs` its recordId table;
-//! - `report.rs`: what a validation found, and its cost at a price table's rates;
+//! - `report.rs`: what a validation found (its cost: `crate::prices`);
 //! - `text.rs` (the text count behind the token estimate);
 //! - what the families' rules use and the engine too, under `src/families/`: `limits.rs`,
 //!   `shapes.rs` (the shapes several families share, with their rules) and `diags.rs` (the
@@ -27,7 +27,7 @@ pub use crate::families::{diags, limits};
 pub use diags::Code;
 pub use engine::{feed_buffer, validate_reader, Validator};
 pub use limits::Limits;
-pub use report::{price, Example, FileCount, Level, Problem, Report, PRICES};
+pub use report::{Example, FileCount, Level, Problem, Report};
 pub use text::{text_content, MEDIA_KEYS, TEXT_KEYS};
 
 /// The `modelInput` of the first record of a local file, to tell the Converse format from the

@@ -1,5 +1,5 @@
-//! What one validation found ([`Report`], its problems with their examples, the files of a job),
-//! and the batch cost of it at a price table's rates.
+//! What one validation found ([`Report`], its problems with their examples, the files of a job)
+//! (its batch cost is `crate::prices::estimate`).
 
 use serde::Serialize;
 
@@ -67,5 +67,3 @@ impl Report {
         self.problems.iter().filter(|p| p.level == Level::Error).map(|p| p.count).sum()
     }
 }
-
-pub use crate::prices::{estimate as price, PRICES};

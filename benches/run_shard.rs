@@ -109,7 +109,7 @@ fn collect(dir: &Path, shards: usize) {
     for n in 0..shards {
         let output = dir.join(format!("{}.out", shard_name(n)));
         bytes += std::fs::metadata(&output).unwrap().len();
-        join_local(&dir.join(shard_name(n)), Some(&output), "none", &mut |_, j| {
+        join_local(&dir.join(shard_name(n)), Some(&output), "none", &mut |_, _, j| {
             match j {
                 Joined::Ok(line) => {
                     records += 1;

@@ -93,7 +93,7 @@ fn collect(input: &Path, records: &Path, output: &Path, out: &Path) {
     let cols = output_columns(Some(reader.as_ref()), Family::Anthropic, None, None).unwrap();
     let writer = table::create(out, Format::Parquet, &cols).unwrap();
     let mut results = Results::new(Family::Anthropic, None, Some(reader), None, writer, 0).unwrap();
-    join_local(records, Some(output), "no output", &mut |rec, j: Joined| results.push(rec, j)).unwrap();
+    join_local(records, Some(output), "no output", &mut |rec, id, j: Joined| results.push(rec, id, j)).unwrap();
     let totals = results.finish().unwrap();
     assert_eq!(totals.ok, totals.rows);
     println!("{} {} {}", start.elapsed().as_secs_f64(), totals.rows, peak_rss_kib());

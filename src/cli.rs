@@ -368,6 +368,24 @@ pub struct PrepareArgs {
     pub table: TableArgs,
 }
 
+impl From<InvocationType> for crate::families::Invocation {
+    fn from(t: InvocationType) -> Self {
+        match t {
+            InvocationType::InvokeModel => crate::families::Invocation::InvokeModel,
+            InvocationType::Converse => crate::families::Invocation::Converse,
+        }
+    }
+}
+
+impl From<crate::families::Invocation> for InvocationType {
+    fn from(i: crate::families::Invocation) -> Self {
+        match i {
+            crate::families::Invocation::InvokeModel => InvocationType::InvokeModel,
+            crate::families::Invocation::Converse => InvocationType::Converse,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// A local file or s3://BUCKET/KEY

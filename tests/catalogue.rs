@@ -66,31 +66,8 @@ fn finding<'a>(r: &'a Value, code: &str) -> &'a Value {
 /// A set-up account (apply) for `model` in `region`, as RunEnv sets one up (with the Region as a
 /// flag), and one input object in place.
 async fn env_in(tag: &str, model: &str, region: &str) -> RunEnv {
-    require_emulator();
-    let u = unique(tag).to_lowercase();
-    let user = format!("u{u}");
-    aws_sdk_iam::Client::new(&sdk_config().await).create_user().user_name(&user).send().await.unwrap();
-    let args = [
-        "--region",
-        region,
-        "--model-id",
-        model,
-        "--input-uri",
-        &format!("s3://{u}-in/data/in/"),
-        "--output-uri",
-        &format!("s3://{u}-out/data/out/"),
-        "--role-name",
-        &format!("R{u}"),
-        "--caller-arn",
-        &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let env = RunEnv { dir: tempfile::tempdir().unwrap(), args };
-    let backups = env.path("backups");
-    let out = env.bin(&["apply", "--yes", "--backup-dir", &backups]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let env = RunEnv::new_in(tag, model, Some(region)).await;
+    let u = &env.unique;
     let s3 = s3_client(&sdk_config().await);
     s3.put_object().bucket(format!("{u}-in")).key("data/in/records.jsonl").body(b"{}\n".to_vec().into()).send().await.unwrap();
     env

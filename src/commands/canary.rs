@@ -31,11 +31,7 @@ pub async fn run(g: &GlobalArgs, args: &CanaryArgs) -> Result<ExitCode> {
 
     let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
     let profile = crate::families::ModelProfile::of(&fm, &model.raw);
-    let invocation = match args.invocation_type {
-        Some(crate::cli::InvocationType::Converse) => crate::families::Invocation::Converse,
-        Some(crate::cli::InvocationType::InvokeModel) => crate::families::Invocation::InvokeModel,
-        None => profile.default_invocation(),
-    };
+    let invocation = args.invocation_type.map_or_else(|| profile.default_invocation(), crate::families::Invocation::from);
     let family = profile.record_family(invocation, &model.raw).map_err(Error::Usage)?;
     let limits = crate::collect::quotas::model_limits(&clients, &fm, profile.limits.clone()).await?.limits;
     // Unique per run, even for two canaries started in the same millisecond: it names the job,

@@ -69,10 +69,7 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let file = join::failed_records(&ctx, &parent, schema.as_ref()).await?;
             let opts = StartOptions {
                 table: None,
-                invocation: Some(match parent.invocation_type {
-                    crate::families::Invocation::Converse => crate::cli::InvocationType::Converse,
-                    crate::families::Invocation::InvokeModel => crate::cli::InvocationType::InvokeModel,
-                }),
+                invocation: Some(parent.invocation_type.into()),
                 yes: *yes,
                 records_per_job: None,
                 skip_check: false,

@@ -6,12 +6,12 @@ use std::io::IsTerminal;
 use serde_json::Value;
 
 use crate::aws::sdk_error;
-use crate::cli::{GlobalArgs, InvocationType, ValidateArgs};
+use crate::cli::{GlobalArgs, ValidateArgs};
 use crate::error::{Error, ExitCode, Result};
 use crate::families::{Family, Invocation};
 use crate::output::{emit, Plain};
 use crate::session as app;
-use crate::validate::{self, diags, first_model_input, Validator};
+use crate::validate::{self, diags, Validator};
 
 /// Reads the batch quotas for the model from the account.
 fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
@@ -33,15 +33,14 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     // What decided the records' shape: said online and offline alike.
     let mut shape_notes = vec![];
     let invocation = match args.invocation_type {
-        Some(InvocationType::Converse) => Invocation::Converse,
-        Some(InvocationType::InvokeModel) => Invocation::InvokeModel,
-        None => match first_model_input(&args.source) {
-            Some(input) if profile.family != Family::Converse && crate::families::looks_like_converse(profile.family, &input) => {
+        Some(t) => Invocation::from(t),
+        None => {
+            let (inv, told) = crate::validate::told_invocation(&profile, &args.source);
+            if told {
                 shape_notes.push("the records are in the Converse format (content blocks without a type): checked as Converse; submit them with modelInvocationType Converse (--invocation-type invoke-model to check them as the model's own body)".to_string());
-                Invocation::Converse
             }
-            _ => profile.default_invocation(),
-        },
+            inv
+        }
     };
     let family = profile.record_family(invocation, &model.raw).map_err(Error::Usage)?;
     if profile.converse_only() {

@@ -38,6 +38,9 @@ struct Probe {
     model_output: Option<serde::de::IgnoredAny>,
 }
 
+/// What a join calls for each input record in order: the record, its recordId, what became of it.
+pub type OnRecord<'a> = dyn FnMut(&[u8], &str, Joined) -> Result<()> + 'a;
+
 /// Indexes an output file: recordId → (offset, length) of its line.
 fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
@@ -64,9 +67,9 @@ fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
 }
 
 /// Joins one shard's input file to its output file (None: the job wrote none), calling
-/// `f(input record, what became of it)` for each input record in order. `no_output` says why
+/// `f(input record, its recordId, what became of it)` for each input record in order. `no_output` says why
 /// a record has no output line when there is no output file.
-pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
+pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut OnRecord<'_>) -> Result<()> {
     let (index, mut out_file) = match output {
         Some(p) => (index_output(p)?, Some((std::fs::File::open(p).map_err(|e| Error::io(p.display(), e))?, p))),
         None => (HashMap::new(), None),
@@ -82,13 +85,13 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
                 let probe: Probe =
                     serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
                 if probe.error.is_some() || probe.model_output.is_none() {
-                    f(rec, Joined::RecordError(&buf))
+                    f(rec, &id, Joined::RecordError(&buf))
                 } else {
-                    f(rec, Joined::Ok(&buf))
+                    f(rec, &id, Joined::Ok(&buf))
                 }
             }
-            (None, Some(_)) => f(rec, Joined::NoOutput("no output line for this record in the job's .out file")),
-            _ => f(rec, Joined::NoOutput(no_output)),
+            (None, Some(_)) => f(rec, &id, Joined::NoOutput("no output line for this record in the job's .out file")),
+            _ => f(rec, &id, Joined::NoOutput(no_output)),
         }
     };
     let file = std::fs::File::open(input).map_err(|e| Error::io(input.display(), e))?;
@@ -97,7 +100,7 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
 
 /// Joins one shard: downloads its input and output (when the job wrote one) to `tmp`, then
 /// [`join_local`].
-pub(crate) async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut dyn FnMut(&[u8], Joined) -> Result<()>) -> Result<()> {
+pub(crate) async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path, f: &mut OnRecord<'_>) -> Result<()> {
     let (in_bucket, in_key) = split_uri(&s.input_uri)?;
     let in_path = tmp.join(shard_name(s.index));
     download(&ctx.clients, &in_bucket, &in_key, &in_path).await?;
@@ -198,7 +201,7 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
     let mut w_bad = create_new(&failures, force)?;
     let (mut ok, mut bad, mut no_output) = (0u64, 0u64, 0u64);
     for s in &m.shards {
-        let mut write = |rec: &[u8], j: Joined| -> Result<()> {
+        let mut write = |rec: &[u8], _: &str, j: Joined| -> Result<()> {
             match j {
                 Joined::Ok(line) => {
                     ok += 1;
@@ -249,7 +252,7 @@ pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::r
         if schema.is_none() && s.status == "Completed" && s.counts.as_ref().is_some_and(|c| c.error == 0 && c.success == s.records) {
             continue;
         }
-        let mut write = |rec: &[u8], j: Joined| -> Result<()> {
+        let mut write = |rec: &[u8], _: &str, j: Joined| -> Result<()> {
             let wanted = match (schema, &j) {
                 (None, Joined::Ok(_)) => false,
                 (None, _) => true,

@@ -203,16 +203,15 @@ pub(crate) async fn launch(g: &GlobalArgs, ctx: &Ctx, input: &str, parent: Optio
         }
         None => {
             let source = Source::resolve(input, &ctx.clients).await?;
-            let inv = match opts.invocation {
-                Some(crate::cli::InvocationType::Converse) => Invocation::Converse,
-                Some(crate::cli::InvocationType::InvokeModel) => Invocation::InvokeModel,
-                None => match crate::validate::first_model_input(input) {
-                    Some(mi) if !profile.converse_only() && crate::families::looks_like_converse(profile.family, &mi) => {
+            let inv = match opts.invocation.map(Invocation::from) {
+                Some(inv) => inv,
+                None => {
+                    let (inv, told) = crate::validate::told_invocation(&profile, input);
+                    if told {
                         crate::say!("note: the records are in the Converse format: the jobs use modelInvocationType Converse");
-                        Invocation::Converse
                     }
-                    _ => profile.default_invocation(),
-                },
+                    inv
+                }
             };
             let fam = profile.record_family(inv, &ctx.model.raw).map_err(Error::Usage)?;
             (source, inv, fam)

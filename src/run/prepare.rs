@@ -351,20 +351,16 @@ impl TableJob {
             (None, Some(t)) => Some(("--system-text".to_string(), t.clone())),
             (None, None) => None,
         };
-        let invocation = match args.invocation_type {
-            Some(crate::cli::InvocationType::Converse) => Invocation::Converse,
-            Some(crate::cli::InvocationType::InvokeModel) => Invocation::InvokeModel,
-            None => profile.default_invocation(),
-        };
+        let invocation = args.invocation_type.map_or_else(|| profile.default_invocation(), Invocation::from);
         let family = profile.record_family(invocation, model).map_err(Error::Usage)?;
         let mut notes = Vec::new();
         if args.invocation_type.is_none() && invocation == Invocation::Converse {
             notes.push(format!("{model} has no documented InvokeModel body: the records use the Converse format (modelInvocationType Converse)"));
         }
-        let embedding = family.is_embedding() || (invocation == Invocation::Converse && profile.family.is_embedding());
         if invocation == Invocation::Converse && profile.family.is_embedding() {
             return Err(Error::Usage(format!("{model} is an embedding model: Converse does not serve it; leave out --invocation-type converse")));
         }
+        let embedding = family.is_embedding();
         if family == Family::Unknown {
             return Err(Error::Usage(format!(
                 "{model}: its family is not known, so its request body cannot be built: use --invocation-type converse (the Converse format serves every model Converse serves)"

@@ -242,9 +242,8 @@ impl<'a> Results<'a> {
     }
 
     /// The next record of the run, in input order, and what became of it.
-    pub fn push(&mut self, rec: &[u8], j: Joined) -> Result<()> {
-        let id = crate::run::shard::record_id(rec).ok().flatten().unwrap_or_default();
-        let cells = added_cells(self.family, &id, j, self.family.is_embedding(), self.schema, &mut self.totals);
+    pub fn push(&mut self, rec: &[u8], id: &str, j: Joined) -> Result<()> {
+        let cells = added_cells(self.family, id, j, self.family.is_embedding(), self.schema, &mut self.totals);
         match self.reader.as_mut() {
             Some(r) => {
                 if self.pending.batch.is_none() {
@@ -322,7 +321,7 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
     let id_column = m.table.as_ref().and_then(|s| s.id_column.as_deref());
     let mut results = Results::new(family, a.schema, reader, id_column, writer, m.records)?;
     for s in &m.shards {
-        join_shard(ctx, m, s, &tmp, &mut |rec, j| results.push(rec, j)).await?;
+        join_shard(ctx, m, s, &tmp, &mut |rec, id, j| results.push(rec, id, j)).await?;
     }
     let totals = results.finish()?;
     staged.commit()?;

@@ -30,9 +30,22 @@ pub use limits::Limits;
 pub use report::{Example, FileCount, Level, Problem, Report};
 pub use text::{text_content, MEDIA_KEYS, TEXT_KEYS};
 
+/// The invocation a JSONL input's records take when the user did not say: Converse when its
+/// first record is unmistakably in the Converse format (see
+/// [`crate::families::looks_like_converse`]), else the model's default. True when the first
+/// record decided it (the caller says so).
+pub fn told_invocation(profile: &crate::families::ModelProfile, source: &str) -> (crate::families::Invocation, bool) {
+    match first_model_input(source) {
+        Some(input) if !profile.converse_only() && crate::families::looks_like_converse(profile.family, &input) => {
+            (crate::families::Invocation::Converse, true)
+        }
+        _ => (profile.default_invocation(), false),
+    }
+}
+
 /// The `modelInput` of the first record of a local file, to tell the Converse format from the
 /// model's own body when the user did not say (None: not a local file, or no readable record).
-pub fn first_model_input(source: &str) -> Option<Value> {
+fn first_model_input(source: &str) -> Option<Value> {
     use std::io::BufRead;
     let path = std::path::Path::new(source);
     if !path.is_file() {

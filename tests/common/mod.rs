@@ -183,31 +183,40 @@ pub async fn set_quota(model_name: &str, kind: &str, value: f64) {
 pub struct RunEnv {
     pub dir: tempfile::TempDir,
     pub args: Vec<String>,
+    /// The name its buckets (`<unique>-in`, `<unique>-out`), role and user are made from.
+    pub unique: String,
 }
 
 impl RunEnv {
     pub async fn new(tag: &str, model: &str) -> RunEnv {
+        RunEnv::new_in(tag, model, None).await
+    }
+
+    /// [`RunEnv::new`] with `--region` among its settings when given.
+    pub async fn new_in(tag: &str, model: &str, region: Option<&str>) -> RunEnv {
         require_emulator();
         let u = unique(tag).to_lowercase();
         let dir = tempfile::tempdir().unwrap();
         let user = format!("u{u}");
         aws_sdk_iam::Client::new(&sdk_config().await).create_user().user_name(&user).send().await.unwrap();
-        let args: Vec<String> = [
-            "--model-id",
-            model,
-            "--input-uri",
-            &format!("s3://{u}-in/data/in/"),
-            "--output-uri",
-            &format!("s3://{u}-out/data/out/"),
-            "--role-name",
-            &format!("R{u}"),
-            "--caller-arn",
-            &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let env = RunEnv { dir, args };
+        let mut args: Vec<String> = region.map(|r| vec!["--region".to_string(), r.to_string()]).unwrap_or_default();
+        args.extend(
+            [
+                "--model-id",
+                model,
+                "--input-uri",
+                &format!("s3://{u}-in/data/in/"),
+                "--output-uri",
+                &format!("s3://{u}-out/data/out/"),
+                "--role-name",
+                &format!("R{u}"),
+                "--caller-arn",
+                &format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        let env = RunEnv { dir, args, unique: u };
         let backups = env.dir.path().join("backups");
         let out = env.bin(&["apply", "--yes", "--backup-dir", backups.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

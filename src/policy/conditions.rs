@@ -10,8 +10,51 @@
 use std::net::IpAddr;
 
 use super::context::Context;
-use super::matching::{arn_matches, glob_bytes, like};
-use super::Condition;
+use super::matching::{arn_matches, glob_bytes, like, Shape};
+
+/// One condition: operator (as written, e.g. `ForAnyValue:StringLikeIfExists`), key, values.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Condition {
+    pub operator: String,
+    pub key: String,
+    pub values: Vec<String>,
+    /// The operator, parsed once (None for an operator IAM does not know: it never matches).
+    #[serde(skip)]
+    pub parsed: Option<Operator>,
+    /// For Numeric* and Date* operators, each policy value parsed once (None: not a number or
+    /// date, which never matches).
+    #[serde(skip)]
+    pub numbers: Vec<Option<f64>>,
+    /// For IpAddress / NotIpAddress, each policy value parsed once as an address and prefix
+    /// length (None: not an address or CIDR block, which never matches).
+    #[serde(skip)]
+    pub networks: Vec<Option<(std::net::IpAddr, u32)>>,
+    /// Every value is ASCII and free of policy variables: string operators compare bytes.
+    #[serde(skip)]
+    pub plain: bool,
+    /// For StringLike on plain values, each value's glob shape (`*`, literal, `prefix*`, other).
+    #[serde(skip)]
+    pub shapes: Vec<Shape>,
+}
+
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        self.operator == other.operator && self.key == other.key && self.values == other.values
+    }
+}
+impl Eq for Condition {}
+
+impl Condition {
+    pub fn new(operator: &str, key: &str, values: Vec<String>) -> Condition {
+        let parsed = parse_operator(operator);
+        let numbers = parsed.map(|op| policy_numbers(op, &values)).unwrap_or_default();
+        let networks = parsed.map(|op| policy_networks(op, &values)).unwrap_or_default();
+        let plain = values.iter().all(|v| v.is_ascii() && !v.contains("${"));
+        let like = plain && parsed.is_some_and(|op| op.is_string_like());
+        let shapes = if like { values.iter().map(|v| Shape::of(v.as_bytes())).collect() } else { Vec::new() };
+        Condition { operator: operator.to_string(), key: key.to_string(), values, parsed, numbers, networks, plain, shapes }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Qualifier {

@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use super::conditions::{self, ConditionResult};
 use super::context::Context;
+use super::document::{service_hash, Effect, Policy, Principal, Statement};
 use super::matching::{action_matches, resource_matches};
-use super::{Effect, Policy, Principal, Statement};
 
 /// Who makes the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -392,7 +392,7 @@ struct Prepared<'r> {
 impl<'r> Prepared<'r> {
     fn new(req: &'r Request) -> Prepared<'r> {
         let action = req.action.is_ascii().then(|| req.action.as_bytes().to_ascii_lowercase());
-        let service = super::service_hash(service_of(&req.action));
+        let service = service_hash(service_of(&req.action));
         let (segs, n) = super::matching::arn_segments(&req.resource);
         let arn = (n == 6 && segs[5].is_ascii()).then_some(segs);
         Prepared { service, action, arn }
@@ -714,7 +714,7 @@ fn layer_name(l: Layer) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Kind;
+    use super::super::document::Kind;
     use super::*;
 
     fn pol(name: &str, json: &str, kind: Kind) -> NamedPolicy {

@@ -3,7 +3,9 @@
 //! evaluated with its trace and by the fast `decide` for a few requests, and the two must agree.
 //! It panics on a disagreement (that is its job): it is never called on a user's input.
 
-use super::{decide, decode_document, evaluate, Context, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request};
+use super::context::Context;
+use super::document::{decode_document, Kind, Policy};
+use super::evaluate::{decide, evaluate, NamedPolicy, PolicySet, PrincipalId, Request};
 
 #[doc(hidden)]
 pub fn evaluate_agrees_with_decide(text: &str) {

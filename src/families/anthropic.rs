@@ -11,10 +11,11 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{join_text, str_at, u64_at, Answer};
+use super::body::{sampling, BodyOptions};
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{max_output, NotedResult, Number, Text};
-use super::{join_text, sampling, str_at, u64_at, Answer, BodyOptions};
 
 pub const VERSION: &str = "bedrock-2023-05-31";
 

@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{floats, Answer};
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{LineResult, Text};
-use super::{floats, Answer};
 
 pub fn body(prompt: &str) -> Value {
     json!({"texts": [prompt], "input_type": "search_document"})

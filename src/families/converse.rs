@@ -18,10 +18,11 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{join_text, str_at, u64_at, Answer};
+use super::body::BodyOptions;
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
-use super::{join_text, str_at, u64_at, Answer, BodyOptions};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = serde_json::Map::new();
@@ -31,7 +32,7 @@ pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     b.insert("messages".into(), json!([{"role": "user", "content": [{"text": prompt}]}]));
     let mut cfg = serde_json::Map::new();
     cfg.insert("maxTokens".into(), o.max_tokens.into());
-    super::sampling(&mut cfg, o, "temperature", "topP");
+    super::body::sampling(&mut cfg, o, "temperature", "topP");
     b.insert("inferenceConfig".into(), Value::Object(cfg));
     Value::Object(b)
 }

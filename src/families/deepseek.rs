@@ -9,14 +9,15 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::answer::{str_at, Answer};
+use super::body::BodyOptions;
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{max_output, LineResult, Number, Text};
-use super::{str_at, Answer, BodyOptions};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let text = format!("<｜begin▁of▁sentence｜>{}<｜User｜>{prompt}<｜Assistant｜><think>\n", system.unwrap_or(""));
-    super::prompt_body(text, "max_tokens", o)
+    super::body::prompt_body(text, "max_tokens", o)
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {

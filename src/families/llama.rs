@@ -9,10 +9,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::answer::{str_at, u64_at, Answer};
+use super::body::BodyOptions;
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{max_output, LineResult, Number, Text};
-use super::{str_at, u64_at, Answer, BodyOptions};
 
 /// Llama 3's chat template: a system header when given, the user turn, and the open assistant turn.
 pub fn prompt_text(prompt: &str, system: Option<&str>) -> String {
@@ -29,7 +30,7 @@ pub fn prompt_text(prompt: &str, system: Option<&str>) -> String {
 }
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
-    super::prompt_body(prompt_text(prompt, system), "max_gen_len", o)
+    super::body::prompt_body(prompt_text(prompt, system), "max_gen_len", o)
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {

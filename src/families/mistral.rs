@@ -12,17 +12,18 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::answer::{str_at, Answer};
+use super::body::BodyOptions;
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{chat_messages, max_output, LineResult, Number, RoleContent, Text};
-use super::{str_at, Answer, BodyOptions};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let text = match system {
         Some(s) => format!("<s>[INST] {s}\n\n{prompt} [/INST]"),
         None => format!("<s>[INST] {prompt} [/INST]"),
     };
-    super::prompt_body(text, "max_tokens", o)
+    super::body::prompt_body(text, "max_tokens", o)
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {

@@ -6,7 +6,9 @@
 //! `src/validate/engine.rs`; the rules' shared shapes, limits and codes are here too, in
 //! `shapes.rs`, `limits.rs` and `diags.rs`, so the engine imports the families and not the
 //! other way round). Every body built here is checked by those rules in the tests
-//! (`every_family_builds_a_body_validate_accepts`), so the two cannot drift apart.
+//! (`every_family_builds_a_body_validate_accepts`), so the two cannot drift apart. What the
+//! family files share for bodies and outputs is in `body.rs` ([`BodyOptions`]) and `answer.rs`
+//! ([`Answer`]); this file declares the families, re-exports those, and dispatches.
 //!
 //! Converse is a family of its own: a job whose `modelInvocationType` is `Converse` takes the
 //! Converse request body for every model, and a model whose InvokeModel body no AWS page
@@ -21,7 +23,12 @@ use serde_json::Value;
 use crate::catalogue::CatalogueModel;
 use limits::Limits;
 
+pub use answer::Answer;
+pub use body::{BodyOptions, DEFAULT_MAX_TOKENS};
+
+mod answer;
 pub mod anthropic;
+mod body;
 pub mod cohere_embed;
 pub mod converse;
 pub mod deepseek;
@@ -245,18 +252,6 @@ impl ModelProfile {
     }
 }
 
-/// The generation settings of a built body.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
-pub struct BodyOptions {
-    pub max_tokens: u64,
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-}
-
-/// `prepare`'s default output ceiling: stated (in `--help` and the report), never silently the
-/// model's maximum.
-pub const DEFAULT_MAX_TOKENS: u64 = 1024;
-
 /// The `modelInput` of one record for `family` (Converse: the Converse request): the prompt as
 /// the user's one message (the text to embed, for an embedding model), `system` as the
 /// family's system prompt. Err: what the family cannot take (a system prompt or sampling
@@ -285,17 +280,6 @@ pub fn build_body(family: Family, prompt: &str, system: Option<&str>, o: &BodyOp
             return Err("the model's family is not known, so its request body cannot be built: use --invocation-type converse (the Converse format serves every model Converse serves)".into())
         }
     })
-}
-
-/// What one output line's `modelOutput` says, read the way the family's page documents it.
-/// A field the family's output does not carry (Mistral's token usage, say) stays None.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Answer {
-    pub text: Option<String>,
-    pub stop_reason: Option<String>,
-    pub input_tokens: Option<u64>,
-    pub output_tokens: Option<u64>,
-    pub embedding: Option<Vec<f64>>,
 }
 
 /// Reads `modelOutput` of a record of `family` (Converse: the Converse response). Err: the
@@ -337,63 +321,6 @@ pub fn looks_like_converse(family: Family, input: &Value) -> bool {
         Family::Anthropic => !obj.contains_key("anthropic_version"),
         Family::Llama | Family::Mistral | Family::DeepSeek | Family::OpenAi => !obj.contains_key("prompt"),
         _ => false,
-    }
-}
-
-/// Joins the `text` of content blocks (Anthropic's `{"type":"text","text"}`, Converse's `{"text"}`),
-/// skipping other blocks (reasoning, tool use).
-pub(crate) fn join_text(blocks: &[Value], typed: bool) -> Option<String> {
-    let mut out: Option<String> = None;
-    for b in blocks {
-        if typed && b.get("type").and_then(Value::as_str) != Some("text") {
-            continue;
-        }
-        if let Some(t) = b.get("text").and_then(Value::as_str) {
-            out.get_or_insert_with(String::new).push_str(t);
-        }
-    }
-    out
-}
-
-pub(crate) fn str_at(v: &Value, path: &[&str]) -> Option<String> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
-    }
-    cur.as_str().map(String::from)
-}
-
-pub(crate) fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
-    }
-    cur.as_u64()
-}
-
-/// A vector of numbers, or why not.
-pub(crate) fn floats(v: Option<&Value>, what: &str) -> Result<Vec<f64>, String> {
-    let arr = v.and_then(Value::as_array).ok_or_else(|| format!("no {what} array in the output"))?;
-    arr.iter().map(|x| x.as_f64().ok_or_else(|| format!("{what}: {x} is not a number"))).collect()
-}
-
-/// A text-completion body: `prompt`, the output ceiling under the family's name, and
-/// `temperature`/`top_p` when set (Mistral's and DeepSeek's bodies have this shape).
-pub(crate) fn prompt_body(prompt: String, max_tokens_key: &str, o: &BodyOptions) -> Value {
-    let mut b = serde_json::Map::new();
-    b.insert("prompt".into(), prompt.into());
-    b.insert(max_tokens_key.into(), o.max_tokens.into());
-    sampling(&mut b, o, "temperature", "top_p");
-    Value::Object(b)
-}
-
-/// Adds temperature and top_p under the family's own names when set.
-pub(crate) fn sampling(body: &mut serde_json::Map<String, Value>, o: &BodyOptions, temperature: &str, top_p: &str) {
-    if let Some(t) = o.temperature {
-        body.insert(temperature.into(), t.into());
-    }
-    if let Some(p) = o.top_p {
-        body.insert(top_p.into(), p.into());
     }
 }
 

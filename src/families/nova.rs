@@ -10,9 +10,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::Answer;
+use super::body::BodyOptions;
+use super::converse;
 use super::limits::Limits;
 use super::shapes::{inference, messages_blocks, InferenceConfig, LineResult, NovaMessage};
-use super::{converse, Answer, BodyOptions};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = converse::body(prompt, system, o);

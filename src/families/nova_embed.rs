@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{floats, Answer};
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{LineResult, Number, Text};
-use super::{floats, Answer};
 
 /// The dimension built bodies ask for: the model's largest and default.
 pub const DIMENSION: u64 = 3072;

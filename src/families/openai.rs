@@ -9,10 +9,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{str_at, u64_at, Answer};
+use super::body::BodyOptions;
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{chat_messages, max_output, LineResult, Number, RoleContent, Text};
-use super::{str_at, u64_at, Answer, BodyOptions};
 
 pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut messages = Vec::new();
@@ -23,7 +24,7 @@ pub fn body(prompt: &str, system: Option<&str>, o: &BodyOptions) -> Value {
     let mut b = serde_json::Map::new();
     b.insert("messages".into(), Value::Array(messages));
     b.insert("max_completion_tokens".into(), o.max_tokens.into());
-    super::sampling(&mut b, o, "temperature", "top_p");
+    super::body::sampling(&mut b, o, "temperature", "top_p");
     Value::Object(b)
 }
 

@@ -11,10 +11,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::answer::{floats, u64_at, Answer};
 use super::diags::Code;
 use super::limits::Limits;
 use super::shapes::{LineResult, Number, Text};
-use super::{floats, u64_at, Answer};
 
 pub fn body(prompt: &str) -> Value {
     json!({"inputText": prompt})

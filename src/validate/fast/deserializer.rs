@@ -6,6 +6,25 @@ use serde::de::{self, DeserializeSeed, Visitor};
 
 use super::{delegate, Bail, De, Str, R};
 
+/// An array or an object: its items are read through [`Seq`] and [`Map`] below.
+impl<'de> De<'de> {
+    fn seq<V: Visitor<'de>>(&mut self, v: V) -> R<V::Value> {
+        self.enter()?;
+        self.i += 1;
+        let value = v.visit_seq(Seq { de: self, first: true })?;
+        self.close(b']')?;
+        Ok(value)
+    }
+
+    fn map<V: Visitor<'de>>(&mut self, v: V) -> R<V::Value> {
+        self.enter()?;
+        self.i += 1;
+        let value = v.visit_map(Map { de: self, first: true })?;
+        self.close(b'}')?;
+        Ok(value)
+    }
+}
+
 pub(super) struct Seq<'a, 'de> {
     pub(super) de: &'a mut De<'de>,
     pub(super) first: bool,

@@ -16,9 +16,10 @@
 //! their speed, and none counts text by key while it parses; the one-pass count is the point.
 //!
 //! Three files: this one holds the parser's state and how it reads each kind of value;
-//! `deserializer.rs` the serde `Deserializer` and its sequence, map and key accessors over it;
-//! `scan.rs` the byte scans under both (the string scan with its SIMD, `\u` escapes, the number
-//! grammar, plain decimals).
+//! `deserializer.rs` the serde `Deserializer` and its sequence, map and key accessors over it
+//! (arrays and objects are read there, through them); `scan.rs` the byte scans under both (the
+//! string scan with its SIMD, `\u` escapes, the number grammar, plain decimals). This file names
+//! neither accessor, so the deserializer builds on it and not the other way round.
 
 use serde::de::{self, Visitor};
 
@@ -378,22 +379,6 @@ impl<'de> De<'de> {
             return v.visit_f64(f);
         }
         delegate(t, |d| de::Deserializer::deserialize_any(d, v))
-    }
-
-    fn seq<V: Visitor<'de>>(&mut self, v: V) -> R<V::Value> {
-        self.enter()?;
-        self.i += 1;
-        let value = v.visit_seq(deserializer::Seq { de: self, first: true })?;
-        self.close(b']')?;
-        Ok(value)
-    }
-
-    fn map<V: Visitor<'de>>(&mut self, v: V) -> R<V::Value> {
-        self.enter()?;
-        self.i += 1;
-        let value = v.visit_map(deserializer::Map { de: self, first: true })?;
-        self.close(b'}')?;
-        Ok(value)
     }
 
     fn string<V: Visitor<'de>>(&mut self, v: V) -> R<V::Value> {

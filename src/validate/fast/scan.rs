@@ -78,7 +78,7 @@ mod simd {
             high |= h;
             i += 16;
         }
-        let (j, h) = super::find_tail(b, i);
+        let (j, h) = crate::validate::fast::scan::find_tail(b, i);
         (j, high != 0 || h)
     }
 

@@ -163,6 +163,11 @@ pub struct PrincipalState {
     /// actions the checks need, if the caller may simulate.
     #[serde(default)]
     pub simulated: Option<Vec<SimulatedDecision>>,
+    /// For a caller that is a role's session (an SSO user's, say): the role's ARN as IAM's
+    /// GetRole answers it, with its path, which the session ARN omits. It is the value of
+    /// `aws:PrincipalArn` for the caller's requests (see `policy::PrincipalId::principal_arn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,9 @@ use crate::snapshot::{NamedDocument, RoleState};
 pub struct PrincipalPolicies {
     pub identity: Vec<NamedPolicy>,
     pub boundary: Option<NamedPolicy>,
+    /// For a role or an assumed-role session: the role's ARN as GetRole answers it, with its
+    /// path (the session ARN omits the path; `aws:PrincipalArn` of a session is this ARN).
+    pub role_arn: Option<String>,
 }
 
 async fn managed(iam: &Iam, arn: &str) -> Result<NamedPolicy> {
@@ -110,6 +113,7 @@ pub async fn principal_policies(clients: &Clients, principal: &PrincipalArn) -> 
             let Some(role) = found(iam.get_role().role_name(name).send().await.map_err(|e| sdk_error("iam", "GetRole", e)))? else {
                 return Ok(None);
             };
+            out.role_arn = role.role().map(|r| r.arn().to_string());
             if let Some(b) = role.role().and_then(|r| r.permissions_boundary()).and_then(|b| b.permissions_boundary_arn()) {
                 out.boundary = Some(managed(iam, b).await?);
             }
@@ -167,15 +171,16 @@ pub async fn inline_policy(iam: &Iam, holder: &str, name: &str, policy_name: &st
     }
 }
 
-/// The identity documents and the boundary of a principal.
-pub(super) type Documents = (Vec<NamedDocument>, Option<NamedDocument>);
+/// The identity documents and the boundary of a principal, and for a role (or a role's
+/// session) the role's ARN with its path.
+pub(super) type Documents = (Vec<NamedDocument>, Option<NamedDocument>, Option<String>);
 
 /// Raw documents of a principal, by name (kept as the account has them, for the snapshot);
 /// `None` when the principal does not exist.
 pub(super) async fn raw_principal_documents(clients: &Clients, principal: &PrincipalArn) -> Result<Option<Documents>> {
     let Some(found) = principal_policies(clients, principal).await? else { return Ok(None) };
     let to_doc = |p: &NamedPolicy| NamedDocument { name: p.name.clone(), document: policy_to_value(&p.policy) };
-    Ok(Some((found.identity.iter().map(to_doc).collect(), found.boundary.as_ref().map(to_doc))))
+    Ok(Some((found.identity.iter().map(to_doc).collect(), found.boundary.as_ref().map(to_doc), found.role_arn)))
 }
 
 /// A parsed policy back to JSON (the parsed model keeps every element).
@@ -237,7 +242,7 @@ pub(super) async fn role_state(clients: &Clients, name: &str) -> Result<Option<R
     let r = role.role().ok_or_else(|| Error::Aws("iam:GetRole answered without a role".into()))?;
     let principal = PrincipalArn::parse(r.arn()).map_err(|e| Error::Aws(format!("role ARN {}: {e}", r.arn())))?;
     // Deleted between the two reads: as missing as if GetRole had said so.
-    let Some((policies, boundary)) = raw_principal_documents(clients, &principal).await? else { return Ok(None) };
+    let Some((policies, boundary, _)) = raw_principal_documents(clients, &principal).await? else { return Ok(None) };
     Ok(Some(RoleState {
         arn: r.arn().to_string(),
         path: r.path().to_string(),

@@ -43,9 +43,13 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
     let caller_fut = async {
         match PrincipalArn::parse(&caller_arn) {
             Ok(p) => match iam::raw_principal_documents(clients, &p).await {
-                Ok(Some((docs, boundary))) => (Known::Value(true), Known::Value(docs), boundary, None),
+                Ok(Some((docs, boundary, role_arn))) => {
+                    // Only a session's ARN lacks the role's path.
+                    let session = matches!(p.kind, crate::settings::PrincipalKind::AssumedRole);
+                    (Known::Value(true), Known::Value(docs), boundary, None, role_arn.filter(|_| session))
+                }
                 // GetUser / GetRole answered NoSuchEntity: the caller does not exist.
-                Ok(None) => (Known::Value(false), Known::Value(vec![]), None, None),
+                Ok(None) => (Known::Value(false), Known::Value(vec![]), None, None, None),
                 Err(e) => {
                     // Fall back to IAM's simulator where the caller may use it; else unknown.
                     let sim = iam::simulate(clients, &p, &sim_pairs).await;
@@ -56,12 +60,12 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
                     };
                     let policies = ReadError::new(first.kind, why);
                     record("the caller's policies", &policies, &failures);
-                    (Known::Unknown(first), Known::Unknown(policies), None, sim.ok())
+                    (Known::Unknown(first), Known::Unknown(policies), None, sim.ok(), None)
                 }
             },
             Err(rule) => {
                 let e = Error::Usage(format!("the caller {caller_arn} is not an IAM user, role or assumed-role ARN ({rule}); set caller_arn"));
-                (Known::Unknown(read_error(&e)), unknown("the caller's policies", &e, &failures), None, None)
+                (Known::Unknown(read_error(&e)), unknown("the caller's policies", &e, &failures), None, None, None)
             }
         }
     };
@@ -111,7 +115,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             },
         }
     };
-    let ((caller_exists, caller_policies, caller_boundary, caller_simulated), role, buckets, input_objects, model_state, all_quotas, jobs, org) =
+    let ((caller_exists, caller_policies, caller_boundary, caller_simulated, caller_role_arn), role, buckets, input_objects, model_state, all_quotas, jobs, org) =
         tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut, org_fut);
     // The model's quotas, by its live name (GetFoundationModel), else the catalogue's.
     let fm = model_state.value().and_then(|m| m.foundation_model_id.clone()).or_else(|| model.foundation_model_id.clone());
@@ -150,6 +154,7 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             policies: caller_policies,
             boundary: caller_boundary,
             simulated: caller_simulated,
+            role_arn: caller_role_arn,
         },
         role,
         buckets,

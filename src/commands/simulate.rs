@@ -38,7 +38,9 @@ fn derive_context(ctx: &mut Context, who: &PrincipalId) {
         return;
     }
     if !ctx.contains("aws:PrincipalArn") {
-        ctx.set("aws:PrincipalArn", who.role_arn.as_deref().unwrap_or(&who.arn));
+        // For a role session, the role's ARN (with its path when known): see
+        // `PrincipalId::principal_arn` for AWS's sentence.
+        ctx.set("aws:PrincipalArn", who.principal_arn());
     }
     if !ctx.contains("aws:PrincipalAccount") && !who.account.is_empty() {
         ctx.set("aws:PrincipalAccount", &who.account);
@@ -54,7 +56,7 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
     if !args.action.contains(':') || args.action.contains('*') {
         return Err(Error::Usage(format!("--action {:?}: one action of the form service:Action, without wildcards", args.action)));
     }
-    let who = PrincipalId::from_arn(&args.principal);
+    let mut who = PrincipalId::from_arn(&args.principal);
     if !who.is_service() && who.account.is_empty() {
         return Err(Error::Usage(format!(
             "--principal {:?}: expected an IAM user or role ARN, an assumed-role session ARN, or a service principal such as bedrock.amazonaws.com",
@@ -62,7 +64,6 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         )));
     }
     let mut context = parse_context(&args.context)?;
-    derive_context(&mut context, &who);
 
     let mut set = PolicySet::default();
     for p in &args.policies {
@@ -92,6 +93,10 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
             .await?
             .ok_or_else(|| Error::Missing(format!("--principal {}: IAM has no such user or role (NoSuchEntity)", args.principal)))?;
         set.identity = found.identity;
+        // A session's ARN omits its role's path; IAM's GetRole gave the role's ARN with it.
+        if let Some(role) = &found.role_arn {
+            who = who.with_role_arn(role);
+        }
         if set.boundary.is_none() {
             set.boundary = found.boundary;
         }
@@ -102,6 +107,7 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         return Err(Error::Usage("a service principal has no identity policies: give the resource's policy with --resource-policy".into()));
     }
 
+    derive_context(&mut context, &who);
     let request = Request {
         principal: who,
         action: args.action.clone(),

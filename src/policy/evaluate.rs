@@ -52,6 +52,25 @@ impl PrincipalId {
         }
     }
 
+    /// The same principal with its role's ARN as IAM knows it (with the path, as GetRole
+    /// answers it), for an assumed-role session: the session ARN omits the path, so `from_arn`
+    /// can only write `role/NAME`. Other principals are returned unchanged.
+    pub fn with_role_arn(mut self, role_arn: &str) -> PrincipalId {
+        if self.role_arn.is_some() {
+            self.role_arn = Some(role_arn.to_string());
+        }
+        self
+    }
+
+    /// The value of `aws:PrincipalArn`: for a role session the role's ARN (with its path when
+    /// known), never the session's. IAM User Guide, "AWS global condition context keys",
+    /// aws:PrincipalArn: "For IAM roles, the request context returns the ARN of the role, not the
+    /// ARN of the user that assumed the role." and "Do not specify the assumed role session ARN
+    /// as a value for this condition key."
+    pub fn principal_arn(&self) -> &str {
+        self.role_arn.as_deref().unwrap_or(&self.arn)
+    }
+
     pub fn is_service(&self) -> bool {
         self.account.is_empty() && self.arn.ends_with(".amazonaws.com")
     }
@@ -786,6 +805,30 @@ mod tests {
         r.resource_account = "222222222222".into();
         let set = PolicySet { resource: Some(bucket), ..Default::default() };
         assert_eq!(evaluate(&r, &set).decision, Decision::ImplicitDeny);
+    }
+
+    /// IAM User Guide, "AWS global condition context keys", aws:PrincipalArn: "For IAM roles, the
+    /// request context returns the ARN of the role, not the ARN of the user that assumed the
+    /// role." and "Do not specify the assumed role session ARN as a value for this condition key."
+    #[test]
+    fn principal_arn_of_a_role_session_is_the_roles_arn_with_its_path() {
+        let session = PrincipalId::from_arn("arn:aws:sts::111111111111:assumed-role/Batch/s1");
+        assert_eq!(session.principal_arn(), "arn:aws:iam::111111111111:role/Batch", "the path is unknown from the session ARN");
+        let session = session.with_role_arn("arn:aws:iam::111111111111:role/service-role/Batch");
+        assert_eq!(session.principal_arn(), "arn:aws:iam::111111111111:role/service-role/Batch");
+        assert_eq!(session.arn, "arn:aws:sts::111111111111:assumed-role/Batch/s1", "the request still names the session");
+        let user = PrincipalId::from_arn(USER).with_role_arn("arn:aws:iam::111111111111:role/R");
+        assert_eq!(user.principal_arn(), USER, "a user is its own aws:PrincipalArn");
+        // An SCP exempting the role by its ARN exempts the role's sessions.
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, Kind::Identity);
+        let lock = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/service-role/Batch"}}}]}"#;
+        let set = PolicySet { identity: vec![allow], scps: vec![level("r-root", &[lock], Kind::Identity)], ..Default::default() };
+        let mut r = req(&session.arn, "s3:GetObject", "arn:aws:s3:::b/k");
+        r.principal = session.clone();
+        r.context.set("aws:PrincipalArn", session.principal_arn());
+        assert_eq!(evaluate(&r, &set).decision, Decision::Allow);
+        r.context.set("aws:PrincipalArn", &session.arn);
+        assert_eq!(evaluate(&r, &set).decision, Decision::ExplicitDeny);
     }
 
     #[test]

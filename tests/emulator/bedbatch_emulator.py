@@ -682,7 +682,8 @@ def _validate_job(job: dict[str, Any]) -> str | None:
         model = job["_model"]
         for resource in [_profile_arn(partition, region, account, model, geo)] + _profile_routes(partition, model, geo):
             target_region = resource.split(":")[3]
-            ok, why = _scp_allows(account, "bedrock:InvokeModel", resource, {"aws:RequestedRegion": target_region})
+            # Bedrock's session of the role: aws:PrincipalArn is the role's ARN (see _scp_allows).
+            ok, why = _scp_allows(account, "bedrock:InvokeModel", resource, {"aws:RequestedRegion": target_region, "aws:PrincipalArn": job["roleArn"]})
             if not ok:
                 return f"Access denied for the role {job['roleArn']} to perform bedrock:InvokeModel on {resource} (aws:RequestedRegion {target_region}) {why}."
             if not _policy_allows(docs, "bedrock:InvokeModel", resource):
@@ -1361,7 +1362,13 @@ def _statement_applies(st: dict[str, Any], action: str, resource: str, context: 
 
 def _scp_allows(account: str, action: str, resource: str, context: dict[str, str]) -> tuple[bool, str]:
     """AWS's SCP rule (AWS Organizations User Guide, "SCP evaluation"): a Deny at any level
-    denies, and every level — root, each OU, the account — must allow."""
+    denies, and every level — root, each OU, the account — must allow.
+
+    The context carries aws:PrincipalArn, which for a role's session is the role's ARN with its
+    path, never the session's (IAM User Guide, "AWS global condition context keys",
+    aws:PrincipalArn: "For IAM roles, the request context returns the ARN of the role, not the
+    ARN of the user that assumed the role."): the caller's, from _caller_principal_arn, and for
+    the service role the roleArn the job was created with."""
     levels = _org_levels(account, "SERVICE_CONTROL_POLICY")
     if not levels:
         return True, ""
@@ -1373,6 +1380,26 @@ def _scp_allows(account: str, action: str, resource: str, context: dict[str, str
         if not any(st.get("Effect") == "Allow" and _statement_applies(st, action, resource, context) for st in statements(docs)):
             return False, "because no service control policy allows the action"
     return True, ""
+
+
+def _caller_principal_arn(self: Any, partition: str) -> str | None:
+    """aws:PrincipalArn of the signed request's caller: an IAM user's ARN, or for a role's
+    session the role's ARN with its path, as IAM has it (see _scp_allows). None when the
+    credentials are not the emulator's (no such key)."""
+    m = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
+    if not m:
+        return None
+    try:
+        key = create_access_key(self.current_account, partition, m.group(1), dict(self.headers))
+    except Exception:
+        return None
+    role_name = getattr(key, "_owner_role_name", None)
+    if role_name:
+        try:
+            return key.backend.get_role(role_name).arn
+        except Exception:
+            return f"arn:{partition}:iam::{self.current_account}:role/{role_name}"
+    return key.arn
 
 
 def _organizations_backend_for_caller(self: OrganizationsResponse) -> Any:
@@ -1442,7 +1469,11 @@ def create_model_invocation_job(self: BedrockResponse) -> str:
             f"Invocation of model ID {model['id']} with on-demand throughput isn't supported. "
             "Retry your request with the ID or ARN of an inference profile that contains this model."
         )
-    ok, why = _scp_allows(account, "bedrock:CreateModelInvocationJob", f"arn:{partition}:bedrock:{region}:{account}:model-invocation-job/*", {"aws:RequestedRegion": region})
+    scp_context = {"aws:RequestedRegion": region}
+    caller = _caller_principal_arn(self, partition)
+    if caller:
+        scp_context["aws:PrincipalArn"] = caller
+    ok, why = _scp_allows(account, "bedrock:CreateModelInvocationJob", f"arn:{partition}:bedrock:{region}:{account}:model-invocation-job/*", scp_context)
     if not ok:
         raise access_denied(
             f"You are not authorized to perform: bedrock:CreateModelInvocationJob on resource: "

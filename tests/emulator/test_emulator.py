@@ -481,10 +481,10 @@ def scp(org, name, statements, target):
     org.attach_policy(PolicyId=pid, TargetId=target)
 
 
-def member_setup(as_member, member):
+def member_setup(as_member, member, path="/"):
     iam, s3 = as_member("iam"), as_member("s3")
     trust = json.loads(json.dumps(TRUST).replace(ACCOUNT, member))
-    role = iam.create_role(RoleName="BatchRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = iam.create_role(RoleName="BatchRole", Path=path, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     profile = f"arn:aws:bedrock:{REGION}:{member}:inference-profile/us.{HAIKU45}"
     routed = [f"arn:aws:bedrock:{r}::foundation-model/{HAIKU45}" for r in ("us-east-1", "us-east-2", "us-west-2")]
     iam.put_role_policy(
@@ -538,6 +538,41 @@ def test_scps_bind_member_accounts_on_job_creation_and_per_routed_region():
     assert parents[0]["Id"] == ou
     # The management account is never bound.
     assert create_job(client("bedrock"), setup_account(), name="mgmt")
+
+
+def test_scp_principal_arn_is_the_roles_arn_with_its_path_for_role_sessions():
+    """IAM User Guide, "AWS global condition context keys", aws:PrincipalArn: "For IAM roles, the
+    request context returns the ARN of the role, not the ARN of the user that assumed the role."
+    Both the service role (Bedrock's session of it) and the caller (here a session of
+    OrganizationAccountAccessRole) are matched by their role's ARN, never by a session ARN."""
+    member, ou, root, as_member = member_account()
+    org = client("organizations")
+    role = member_setup(as_member, member, path="/service-role/")
+    assert role == f"arn:aws:iam::{member}:role/service-role/BatchRole"
+    bedrock = as_member("bedrock")
+
+    def lock(name, exempt):
+        scp(org, name, [{"Sid": name, "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+                         "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1"]}, "ArnNotLike": {"aws:PrincipalArn": exempt}}}], ou)
+
+    # The Region lock exempts the role by its ARN, as check's fix text advises: the profile job completes.
+    lock("ByRole", "arn:aws:iam::*:role/service-role/BatchRole")
+    job, _ = run_to_end(bedrock, member_job(bedrock, role, "exempt", f"us.{HAIKU45}"))
+    assert job["status"] == "Completed", job.get("message")
+    # A second lock exempting only the session ARN: Bedrock's invoke in us-east-2 is denied.
+    lock("BySession", "arn:aws:sts::*:assumed-role/BatchRole/*")
+    job, _ = run_to_end(bedrock, member_job(bedrock, role, "session", f"us.{HAIKU45}"))
+    assert job["status"] == "Failed" and "us-east-2" in job["message"] and "service control policy" in job["message"], job
+
+    # The caller: only OrganizationAccountAccessRole may create jobs, named by its role ARN.
+    scp(org, "CallerByRole", [{"Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*",
+                               "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}}}], root)
+    assert member_job(bedrock, role, "caller", HAIKU)
+    scp(org, "CallerBySession", [{"Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*",
+                                  "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:sts::*:assumed-role/OrganizationAccountAccessRole/*"}}}], root)
+    with pytest.raises(ClientError) as e:
+        member_job(bedrock, role, "caller2", HAIKU)
+    assert "explicit deny in a service control policy" in str(e.value)
 
 
 def test_caller_identity_of_an_iam_user_is_its_iam_arn():

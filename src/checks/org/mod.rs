@@ -22,6 +22,9 @@ const SHOWN: usize = 6;
 struct Probe {
     who: String,
     principal: String,
+    /// The value of `aws:PrincipalArn`: the ARN itself for a user or a role, the role's ARN with
+    /// its path for a role session (`PrincipalId::principal_arn`).
+    principal_arn: String,
     action: &'static str,
     resource: String,
     region: Option<String>,
@@ -36,11 +39,20 @@ fn probes(snap: &Snapshot, desired: &Desired) -> Vec<Probe> {
     let r = &desired.rctx;
     let region = Some(r.region.clone());
     let caller = snap.caller.arn.clone();
+    // A caller that is a role's session (SSO): its role's ARN with the path, as GetRole answered
+    // it (recorded in the snapshot); without it, the path-less `role/NAME`.
+    let caller_id = PrincipalId::from_arn(&caller);
+    let caller_id = match &snap.caller.role_arn {
+        Some(role) => caller_id.with_role_arn(role),
+        None => caller_id,
+    };
+    let caller_arn = caller_id.principal_arn().to_string();
     let session = format!("arn:{}:sts::{}:assumed-role/{}/bedrock-batch", r.partition, r.account_id, r.role_name);
     let job = format!("arn:{}:bedrock:{}:{}:model-invocation-job/bedbatchdoctorprobe", r.partition, r.region, r.account_id);
     let mut v = vec![Probe {
         who: "the caller".into(),
         principal: caller.clone(),
+        principal_arn: caller_arn.clone(),
         action: "bedrock:CreateModelInvocationJob",
         resource: job,
         region: region.clone(),
@@ -50,6 +62,7 @@ fn probes(snap: &Snapshot, desired: &Desired) -> Vec<Probe> {
         v.push(Probe {
             who: "the caller".into(),
             principal: caller.clone(),
+            principal_arn: caller_arn.clone(),
             action: "bedrock:CreateModelInvocationJob",
             resource: model.clone(),
             region: region.clone(),
@@ -59,14 +72,17 @@ fn probes(snap: &Snapshot, desired: &Desired) -> Vec<Probe> {
     v.push(Probe {
         who: "the caller".into(),
         principal: caller,
+        principal_arn: caller_arn,
         action: "iam:PassRole",
         resource: r.role_arn.clone(),
         region: region.clone(),
         extra: vec![("iam:PassedToService", "bedrock.amazonaws.com".into())],
     });
+    // Bedrock's session of the service role: aws:PrincipalArn is the role's ARN with its path.
     let role = |action: &'static str, resource: String, region: Option<String>| Probe {
         who: "the service role".into(),
         principal: session.clone(),
+        principal_arn: r.role_arn.clone(),
         action,
         resource,
         region,
@@ -123,7 +139,11 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
     let mut blocked = vec![];
     for p in probes(snap, desired) {
         let mut ctx = Context::default();
-        ctx.set("aws:PrincipalArn", &p.principal);
+        // IAM User Guide, "AWS global condition context keys", aws:PrincipalArn: "For IAM roles,
+        // the request context returns the ARN of the role, not the ARN of the user that assumed
+        // the role." So a Region lock that exempts the role by its ARN (the fix text's advice)
+        // exempts Bedrock's session of it, and one that names only a session ARN exempts nothing.
+        ctx.set("aws:PrincipalArn", &p.principal_arn);
         ctx.set("aws:PrincipalAccount", &desired.rctx.account_id);
         ctx.set("aws:SecureTransport", "true");
         if let Some(r) = &p.region {
@@ -152,7 +172,7 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
             }
         }
         let req = Request {
-            principal: PrincipalId::from_arn(&p.principal),
+            principal: PrincipalId::from_arn(&p.principal).with_role_arn(&p.principal_arn),
             action: p.action.into(),
             resource: p.resource.clone(),
             resource_account,
@@ -232,3 +252,6 @@ fn engine_levels(levels: &[OrgLevelState], rcp: bool) -> (Vec<OrgLevel>, Vec<Str
         .collect();
     (out, skipped)
 }
+
+#[cfg(test)]
+mod tests;

@@ -54,6 +54,12 @@ fn resources_for(action: &str, r: &mut Rng, account: &str) -> String {
         "s3:ListBucket" => format!("arn:aws:s3:::{}", r.pick(&["data", "logs"])),
         "iam:PassRole" | "iam:GetRole" => format!("arn:aws:iam::{account}:role{}{}", r.pick(&["/", "/service-role/"]), r.pick(&["Batch", "Other"])),
         "kms:Decrypt" => format!("arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        // Not keys: AWS authorises these by IAM policies alone (AWS KMS API Reference, ListKeys:
+        // "Required permissions: kms:ListKeys (IAM policy)"; AWS KMS Developer Guide,
+        // "Controlling access to aliases": "kms:CreateAlias for the alias. Provide this permission
+        // in an IAM policy ..."). AWS-managed aliases (alias/aws/...) are not generated.
+        "kms:ListKeys" => "*".into(),
+        "kms:CreateAlias" => format!("arn:aws:kms:{region}:{account}:alias/{}", r.pick(&["batch-key", "other"])),
         "bedrock:GetModelInvocationJob" => format!("arn:aws:bedrock:{region}:{account}:model-invocation-job/{}", r.pick(&["abc123", "xyz789"])),
         "dynamodb:GetItem" => format!("arn:aws:dynamodb:{region}:{account}:table/{}", r.pick(&["Jobs", "Other"])),
         "lambda:InvokeFunction" => format!("arn:aws:lambda:{region}:{account}:function:{}", r.pick(&["fn1", "fn2"])),
@@ -69,6 +75,8 @@ const ACTIONS: &[&str] = &[
     "iam:PassRole",
     "iam:GetRole",
     "kms:Decrypt",
+    "kms:ListKeys",
+    "kms:CreateAlias",
     "bedrock:GetModelInvocationJob",
     "dynamodb:GetItem",
     "lambda:InvokeFunction",
@@ -89,6 +97,10 @@ fn action_pattern(r: &mut Rng, action: &str) -> String {
 }
 
 fn resource_pattern(r: &mut Rng, resource: &str, action: &str) -> String {
+    if resource == "*" {
+        // A request on "*" (kms:ListKeys) is matched by "*" only.
+        return r.pick(&["*", "*", "arn:aws:kms:*:111111111111:key/*", "arn:aws:kms:us-east-1:111111111111:*"]).to_string();
+    }
     let exact = || resource.to_string();
     match r.below(9) {
         0 => "*".into(),
@@ -260,7 +272,8 @@ fn policy_doc(mut statements: Vec<Value>) -> Value {
 fn generate(r: &mut Rng) -> Value {
     let action = *r.pick(ACTIONS);
     let principal = if r.chance(70) { USER } else { SESSION };
-    let cross = r.chance(15);
+    // kms:ListKeys lists the caller's own account's keys: never cross-account.
+    let cross = r.chance(15) && action != "kms:ListKeys";
     let resource_account = if cross { OTHER } else { ACCT };
     let resource = resources_for(action, r, resource_account);
     let identity: Vec<Value> = (0..r.below(3) + usize::from(r.chance(80)))
@@ -268,7 +281,7 @@ fn generate(r: &mut Rng) -> Value {
         .collect();
     let boundary = r.chance(20).then(|| policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
     // KMS keys always have a key policy (AWS requires exactly one); buckets sometimes do.
-    let resource_policy = ((action.starts_with("s3:") && r.chance(40)) || action.starts_with("kms:")).then(|| {
+    let resource_policy = ((action.starts_with("s3:") && r.chance(40)) || action == "kms:Decrypt").then(|| {
         policy_doc(
             (0..1 + r.below(2))
                 .map(|_| {
@@ -407,9 +420,11 @@ fn ours(case: &Value) -> Result<Decision, String> {
     set.rcps = levels("rcps", "rcp", Kind::Resource)?;
     if let Some(p) = case.get("resourcePolicy") {
         set.resource = Some(named("resource", p, Kind::Resource)?);
-        if req.action.starts_with("kms:") {
-            set.resource_kind = policy::ResourcePolicyKind::KmsKey;
-        }
+    }
+    // As simulate does: every kms: request is marked a key request, and the engine applies the
+    // key-policy rule to requests on a key only.
+    if req.action.starts_with("kms:") {
+        set.resource_kind = policy::ResourcePolicyKind::KmsKey;
     }
     let decision = policy::evaluate(&req, &set).decision;
     // The one-pass `decide` must agree with `evaluate` on every case.

@@ -273,6 +273,25 @@ fn kms_without_a_key_policy_is_not_allowed() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// kms:ListKeys on "*" and the alias operations on an alias are authorised by identity policies
+/// alone (AWS KMS API Reference, ListKeys: "Required permissions: kms:ListKeys (IAM policy)";
+/// AWS KMS Developer Guide, "Controlling access to aliases": "kms:CreateAlias for the alias.
+/// Provide this permission in an IAM policy ..."): no key policy is asked for.
+#[test]
+fn kms_list_keys_and_aliases_need_no_key_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = write(dir.path(), "admin.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#);
+    for (action, resource) in [
+        ("kms:ListKeys", "*"),
+        ("kms:CreateAlias", "arn:aws:kms:us-east-1:123456789012:alias/batch"),
+        ("kms:UpdateAlias", "arn:aws:kms:us-east-1:123456789012:alias/batch"),
+        ("kms:DeleteAlias", "arn:aws:kms:us-east-1:123456789012:alias/batch"),
+    ] {
+        let out = sim(dir.path(), &["--principal", USER_ARN, "--action", action, "--resource", resource, "--policy", &admin]);
+        assert_eq!(out.status.code(), Some(0), "{action}: {}", stdout(&out));
+    }
+}
+
 /// sts:GetCallerIdentity needs no permission, even under a Deny of everything.
 #[test]
 fn get_caller_identity_cannot_be_denied() {

@@ -10,7 +10,8 @@
 //!    delegates to the account's identity policies and grants nothing by itself.
 //! 4. Across accounts both sides must allow.
 //! 5. IAM role trust policies and KMS key policies must allow by themselves (the identity
-//!    policy alone never suffices), as AWS documents for those two resource types.
+//!    policy alone never suffices), as AWS documents for those two resource types — for a KMS
+//!    request on a key; `kms:ListKeys` on `*` and alias operations on an alias are IAM-only.
 
 use serde::Serialize;
 
@@ -107,7 +108,30 @@ pub enum ResourcePolicyKind {
     #[default]
     Ordinary,
     RoleTrust,
+    /// A KMS key's key policy. The key-policy rule binds requests on a key only: `kms:ListKeys`
+    /// on `*` and the alias operations on an `alias/…` resource are authorised by IAM policies
+    /// alone (see [`key_policy_rules`]).
     KmsKey,
+}
+
+/// The resource is a KMS key (`arn:…:kms:REGION:ACCOUNT:key/ID`), not `*` or an alias.
+fn is_kms_key(resource: &str) -> bool {
+    let (segs, n) = super::matching::arn_segments(resource);
+    n == 6 && segs[2] == "kms" && segs[5].starts_with("key/")
+}
+
+/// The resource-policy kind that binds this request: a key policy's rule only for a request on
+/// a key. AWS KMS API Reference, ListKeys: "Required permissions: kms:ListKeys (IAM policy)". AWS
+/// KMS Developer Guide, "Controlling access to aliases": "kms:CreateAlias for the alias. Provide
+/// this permission in an IAM policy that is attached to the principal who is allowed to create
+/// the alias." — the same page adds that "principals who manage aliases must have permission to
+/// call the alias operation on the alias and on all affected KMS keys": the key's half is a
+/// separate request on the key (`kms:CreateAlias` on `key/…`), which the key policy governs.
+fn key_policy_rules(req: &Request, set: &PolicySet) -> ResourcePolicyKind {
+    match set.resource_kind {
+        ResourcePolicyKind::KmsKey if !is_kms_key(&req.resource) => ResourcePolicyKind::Ordinary,
+        kind => kind,
+    }
 }
 
 /// The organization policies attached at one level of the hierarchy (the root, an OU, or the
@@ -246,8 +270,9 @@ fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<D
     // A KMS key is usable only when its key policy allows (AWS KMS Developer Guide, "Key
     // policies": "Unless the key policy explicitly allows it, you cannot use IAM policies to
     // allow access to a KMS key"); a role is assumable only through its trust policy.
-    if set.resource.is_none() && set.resource_kind != ResourcePolicyKind::Ordinary && !req.principal.is_service() {
-        let what = if set.resource_kind == ResourcePolicyKind::KmsKey {
+    let kind = key_policy_rules(req, set);
+    if set.resource.is_none() && kind != ResourcePolicyKind::Ordinary && !req.principal.is_service() {
+        let what = if kind == ResourcePolicyKind::KmsKey {
             "a KMS key is usable only when its key policy allows (alone, or by delegating to the account's IAM policies), and no key policy was given"
         } else {
             "a role can be assumed only when its trust policy allows, and no trust policy was given"
@@ -609,7 +634,7 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     let resource_allow = seen.resource_named || seen.resource_account;
     let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
     let cross_account = !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account;
-    if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
+    if key_policy_rules(req, set) != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         return Decision::ImplicitDeny;
     }
     let direct = !cross_account && seen.resource_direct && matches!(req.principal.kind(), "user" | "assumed-role");
@@ -665,8 +690,9 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
     let cross_account = !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account;
 
     // Trust and key policies must allow by themselves.
-    if set.resource_kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
-        let what = if set.resource_kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
+    let kind = key_policy_rules(req, set);
+    if kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
+        let what = if kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
         return decided(Some(DeniedBy::ResourcePolicy), &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
     }
 
@@ -936,6 +962,67 @@ mod tests {
         let e = evaluate(&req(USER, "kms:Decrypt", "arn:aws:kms:us-east-1:111111111111:key/k"), &kms);
         assert_eq!((e.decision, e.denied_by), (Decision::ImplicitDeny, Some(DeniedBy::ResourcePolicy)));
         assert!(e.reason.contains("key policy"), "{}", e.reason);
+    }
+
+    /// AWS KMS API Reference, ListKeys: "Required permissions: kms:ListKeys (IAM policy)". AWS
+    /// KMS Developer Guide, "Controlling access to aliases": "kms:CreateAlias for the alias.
+    /// Provide this permission in an IAM policy that is attached to the principal who is allowed
+    /// to create the alias." and "principals who manage aliases must have permission to call the
+    /// alias operation on the alias and on all affected KMS keys" (the key's half is a request on
+    /// the key, under its key policy).
+    #[test]
+    fn kms_list_keys_and_alias_operations_are_authorised_by_iam_policies_alone() {
+        const ALIAS: &str = "arn:aws:kms:us-east-1:111111111111:alias/batch";
+        const KEY: &str = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let allow = pol(
+            "a",
+            &format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Action":"kms:ListKeys","Resource":"*"}},{{"Effect":"Allow","Action":["kms:CreateAlias","kms:UpdateAlias","kms:DeleteAlias"],"Resource":["{ALIAS}","{KEY}"]}}]}}"#
+            ),
+            Kind::Identity,
+        );
+        // simulate marks every kms: request as a key request; the engine narrows it to keys.
+        let set = PolicySet { identity: vec![allow.clone()], resource_kind: ResourcePolicyKind::KmsKey, ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "kms:ListKeys", "*"), &set).decision, Decision::Allow);
+        for action in ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"] {
+            let e = evaluate(&req(USER, action, ALIAS), &set);
+            assert_eq!(e.decision, Decision::Allow, "{action}: {}", e.reason);
+            assert_eq!(decide(&req(USER, action, ALIAS), &set), Decision::Allow);
+            // The same operation on the key still needs the key policy.
+            let e = evaluate(&req(USER, action, KEY), &set);
+            assert_eq!((e.decision, e.denied_by), (Decision::ImplicitDeny, Some(DeniedBy::ResourcePolicy)), "{action}");
+        }
+        // Without an IAM grant, ListKeys is denied for want of one, not for want of a key policy.
+        let none = PolicySet { resource_kind: ResourcePolicyKind::KmsKey, ..Default::default() };
+        let e = evaluate(&req(USER, "kms:ListKeys", "*"), &none);
+        assert_eq!((e.decision, e.denied_by), (Decision::ImplicitDeny, Some(DeniedBy::NoAllow)), "{}", e.reason);
+        // A key policy that allows only the key's half does not make the alias's half allowed.
+        let key_policy = pol(
+            "key",
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/alice"},"Action":"kms:CreateAlias","Resource":"*"}}"#,
+            Kind::Resource,
+        );
+        let only_key = PolicySet { resource: Some(key_policy), resource_kind: ResourcePolicyKind::KmsKey, ..Default::default() };
+        assert_eq!(evaluate(&req(USER, "kms:CreateAlias", KEY), &only_key).decision, Decision::Allow);
+    }
+
+    /// No AWS page refuses iam:PassRole on a service-linked role (path /aws-service-role/) or a
+    /// role under /aws-reserved/ when an identity policy allows it; the IAM User Guide, "Granting
+    /// a user permissions to pass a role to an AWS service", says the opposite for the first:
+    /// "When you create a service-linked role, you must also have permission to pass that role to
+    /// the service." So PassRole is decided by the policies, as for any role; only the writes of
+    /// `iam_write` are refused on /aws-reserved/ roles.
+    #[test]
+    fn pass_role_on_service_linked_and_reserved_roles_is_decided_by_the_policies() {
+        let allow = pol("a", r#"{"Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}}"#, Kind::Identity);
+        let set = PolicySet { identity: vec![allow], ..Default::default() };
+        for role in [
+            "arn:aws:iam::111111111111:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+            "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef",
+        ] {
+            assert_eq!(evaluate(&req(USER, "iam:PassRole", role), &set).decision, Decision::Allow, "{role}");
+            assert_eq!(evaluate(&req(USER, "iam:PassRole", role), &PolicySet::default()).decision, Decision::ImplicitDeny, "{role}");
+        }
     }
 
     #[test]

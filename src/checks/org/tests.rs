@@ -39,8 +39,7 @@ fn a_region_lock_exempting_the_service_role_by_its_arn_clears_scp_denies() {
     let o = run(&by_role);
     assert!(scp_denies(&o).is_empty(), "the role's ARN (with its path) is aws:PrincipalArn: {:#?}", o.findings);
 
-    let by_session =
-        profile().scps(vec![vec![full(), region_lock_exempting("arn:aws:sts::*:assumed-role/BedrockBatchRole/*")]]).build();
+    let by_session = profile().scps(vec![vec![full(), region_lock_exempting("arn:aws:sts::*:assumed-role/BedrockBatchRole/*")]]).build();
     let o = run(&by_session);
     let f = scp_denies(&o);
     assert!(

@@ -1,7 +1,11 @@
 //! What an AWS error message or a failed job's message points at: the checks' codes that explain
 //! it (for the `jobs` check, `explain "MESSAGE"`, the canary and `run`).
 
-use super::{bucket, jobs, kms, model, passrole, quotas, role_invoke, role_s3, trust};
+// Each family's codes, from its diags.rs (the family's check uses this file, not the other way round).
+use super::{
+    bucket::diags as bucket, jobs::diags as jobs, kms::diags as kms, model::diags as model, passrole::diags as passrole, quotas::diags as quotas,
+    role_invoke::diags as role_invoke, role_s3::diags as role_s3, trust::diags as trust,
+};
 use crate::findings::Code;
 
 /// Maps an AWS error message or a failed job's message to the codes that explain it.

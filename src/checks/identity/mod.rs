@@ -4,7 +4,7 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::Outcome;
+use super::outcome::Outcome;
 use crate::snapshot::Snapshot;
 
 pub fn check(snap: &Snapshot, out: &mut Outcome) {

@@ -5,8 +5,9 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::codes_for_message;
-use super::{Desired, Outcome};
+use super::messages::codes_for_message;
+use super::outcome::Outcome;
+use crate::desired::Desired;
 use crate::snapshot::{Known, Snapshot};
 
 const F: &str = Code::FAMILY;

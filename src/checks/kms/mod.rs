@@ -6,7 +6,9 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{parse_boundary, parse_docs, Desired, Outcome};
+use super::documents::{parse_boundary, parse_docs};
+use super::outcome::Outcome;
+use crate::desired::Desired;
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
 use crate::snapshot::{Known, Snapshot};
 

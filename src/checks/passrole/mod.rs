@@ -5,7 +5,9 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{job_requests, parse_boundary, parse_docs, skipped_note, Desired, Outcome, Sid};
+use super::documents::{parse_boundary, parse_docs, skipped_note};
+use super::outcome::Outcome;
+use crate::desired::{job_requests, Desired, Sid};
 use crate::findings::Code as AnyCode;
 use crate::policy::{self, Context, Decision, Kind, PolicySet, PrincipalId, Request};
 use crate::snapshot::{Known, SimulatedDecision, Snapshot};

@@ -3,7 +3,8 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{Desired, Outcome};
+use super::outcome::Outcome;
+use crate::desired::Desired;
 use crate::snapshot::{Known, Snapshot};
 
 const F: &str = Code::FAMILY;

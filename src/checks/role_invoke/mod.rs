@@ -7,7 +7,9 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{parse_boundary, parse_docs, skipped_note, Desired, Outcome, Sid};
+use super::documents::{parse_boundary, parse_docs, skipped_note};
+use super::outcome::Outcome;
+use crate::desired::{Desired, Sid};
 use crate::policy::{self, Context, Decision, Kind, PolicySet, PrincipalId, Request};
 use crate::snapshot::{Known, Snapshot};
 

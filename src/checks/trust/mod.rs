@@ -6,7 +6,8 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{Desired, Outcome};
+use super::outcome::Outcome;
+use crate::desired::Desired;
 use crate::findings::Code as AnyCode;
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request, ResourcePolicyKind};
 use crate::snapshot::{Known, Snapshot};

@@ -280,12 +280,20 @@ fn generate(r: &mut Rng) -> Value {
         .map(|_| policy_doc((0..1 + r.below(3)).map(|_| statement(r, action, &resource, None)).collect()))
         .collect();
     let boundary = r.chance(20).then(|| policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
+    // A session policy, for a role session. The oracle lets no grant past a session policy's
+    // implicit deny, while AWS does for a resource policy naming the session itself (IAM User
+    // Guide, "Policies and permissions in IAM", Session policies: "The resource-based policy
+    // permissions are not limited by the session policy."; unit tests in src/policy/evaluate.rs
+    // cover it): with a session policy, no resource policy names the session or "*".
+    let session_policy =
+        (principal == SESSION && r.chance(25)).then(|| policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
     // KMS keys always have a key policy (AWS requires exactly one); buckets sometimes do.
     let resource_policy = ((action.starts_with("s3:") && r.chance(40)) || action == "kms:Decrypt").then(|| {
         policy_doc(
             (0..1 + r.below(2))
                 .map(|_| {
-                    let p = match r.below(6) {
+                    let pick = if session_policy.is_some() { 1 + r.below(4) } else { r.below(6) };
+                    let p = match pick {
                         0 => json!("*"),
                         1 => json!({"AWS": USER}),
                         2 => json!({"AWS": format!("arn:aws:iam::{ACCT}:root")}),
@@ -373,6 +381,9 @@ fn generate(r: &mut Rng) -> Value {
     if let Some(b) = boundary {
         case["boundary"] = b;
     }
+    if let Some(p) = session_policy {
+        case["sessionPolicy"] = p;
+    }
     if let Some(p) = resource_policy {
         case["resourcePolicy"] = p;
     }
@@ -404,6 +415,9 @@ fn ours(case: &Value) -> Result<Decision, String> {
     }
     if let Some(b) = case.get("boundary") {
         set.boundary = Some(named("boundary", b, Kind::Identity)?);
+    }
+    if let Some(p) = case.get("sessionPolicy") {
+        set.session = Some(named("session", p, Kind::Identity)?);
     }
     let levels = |key: &str, prefix: &str, kind: Kind| -> Result<Vec<policy::OrgLevel>, String> {
         let mut out = vec![];
@@ -473,7 +487,7 @@ fn disagrees(case: &Value) -> bool {
 fn shrink(mut case: Value) -> Value {
     loop {
         let mut candidates = Vec::new();
-        for key in ["boundary", "resourcePolicy", "scps", "rcps"] {
+        for key in ["boundary", "sessionPolicy", "resourcePolicy", "scps", "rcps"] {
             if case.get(key).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty())) {
                 let mut c = case.clone();
                 c.as_object_mut().unwrap().remove(key);
@@ -487,7 +501,7 @@ fn shrink(mut case: Value) -> Value {
             candidates.push(c);
         }
         let mut docs: Vec<String> = (0..n).map(|i| format!("/identity/{i}")).collect();
-        docs.extend(["/boundary".to_string(), "/resourcePolicy".to_string()]);
+        docs.extend(["/boundary".to_string(), "/sessionPolicy".to_string(), "/resourcePolicy".to_string()]);
         for d in &docs {
             let Some(sts) = case.pointer(&format!("{d}/Statement")).and_then(Value::as_array) else { continue };
             for i in 0..sts.len() {

@@ -2,9 +2,12 @@
 //!
 //! 1. An explicit Deny in any applicable policy (identity, resource, boundary, session) wins.
 //! 2. A permissions boundary and a session policy, when present, must each allow; they only
-//!    limit, never grant. A resource policy that names an IAM user or a role *session* directly
-//!    is not limited by them (AWS: "…the permissions boundary … doesn't limit permissions granted
-//!    by a resource-based policy that specifies the ARN of the user or role session").
+//!    limit, never grant. Within one account, a resource policy that names an IAM user, a role
+//!    *session* or a federated user session directly is not limited by them (AWS: "…the
+//!    permissions boundary … doesn't limit permissions granted by a resource-based policy that
+//!    specifies the ARN of the user or role session"); one naming the role is. A federated user
+//!    session has nothing but what its session policy allows (see
+//!    `PrincipalId::needs_session_policy`).
 //! 3. Within one account, an identity policy *or* a resource policy that names the principal
 //!    grants. A resource policy naming the account (`arn:aws:iam::ACCOUNT:root` or the bare id)
 //!    delegates to the account's identity policies and grants nothing by itself.
@@ -81,6 +84,27 @@ impl PrincipalId {
             Some(rest) => rest.split('/').next().unwrap_or(""),
             None => "service",
         }
+    }
+
+    /// A resource-based policy naming this principal's own ARN grants to it directly, past an
+    /// implicit deny in its identity policies, boundary or session policy (same account): an
+    /// IAM user, a role session, or a federated user session. IAM User Guide, "Policy evaluation
+    /// logic": "If a resource-based policy grants permission directly to the IAM user or the
+    /// session principal that is making the request, then an implicit deny in an identity-based
+    /// policy, a permissions boundary, or a session policy does not impact the final decision."
+    /// A role's own ARN is not such a principal: "Resource-based policies that grant permissions
+    /// to an IAM role ARN are limited by an implicit deny in a permissions boundary or session
+    /// policy."
+    fn takes_direct_grants(&self) -> bool {
+        matches!(self.kind(), "user" | "assumed-role" | "federated-user")
+    }
+
+    /// A federated user session (GetFederationToken) has only the permissions its session
+    /// policy allows: IAM User Guide, "Policy evaluation logic": "If there is no session policy,
+    /// the code checks whether the principal is a role session. If the principal is a role
+    /// session, then the request is Allowed. Otherwise, the request is implicitly denied".
+    fn needs_session_policy(&self) -> bool {
+        self.kind() == "federated-user"
     }
 }
 
@@ -637,12 +661,15 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     if key_policy_rules(req, set) != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         return Decision::ImplicitDeny;
     }
-    let direct = !cross_account && seen.resource_direct && matches!(req.principal.kind(), "user" | "assumed-role");
+    let direct = !cross_account && seen.resource_direct && req.principal.takes_direct_grants();
     let granted = if cross_account { seen.identity && resource_allow } else { seen.resource_named || seen.identity };
     if !granted {
         return Decision::ImplicitDeny;
     }
     if !direct && ((set.boundary.is_some() && !seen.boundary) || (set.session.is_some() && !seen.session)) {
+        return Decision::ImplicitDeny;
+    }
+    if !direct && set.session.is_none() && req.principal.needs_session_policy() {
         return Decision::ImplicitDeny;
     }
     Decision::Allow
@@ -696,10 +723,10 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
         return decided(Some(DeniedBy::ResourcePolicy), &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
     }
 
-    // A resource policy naming a user or a role session by its own ARN (or "*") is not limited
-    // by a boundary or session policy; naming the role is.
+    // A resource policy naming a user or a role or federated user session by its own ARN (or
+    // "*") is not limited by a boundary or session policy; naming the role is.
     let direct = !cross_account
-        && matches!(req.principal.kind(), "user" | "assumed-role")
+        && req.principal.takes_direct_grants()
         && applies(Layer::Resource, Effect::Allow).any(|t| matches!(t.principal, Some("named") | Some("any")));
 
     let grant: Box<dyn Fn() -> String + '_> = if cross_account {
@@ -741,6 +768,17 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
             if applies(Layer::Session, Effect::Allow).next().is_none() {
                 return decided(Some(DeniedBy::Session), &|| format!("the session policy {} does not allow {}", s.name, req.action), all);
             }
+        } else if req.principal.needs_session_policy() {
+            return decided(
+                Some(DeniedBy::Session),
+                &|| {
+                    format!(
+                        "{} is a federated user session, which has only what its session policy allows, and no session policy was given",
+                        req.principal.arn
+                    )
+                },
+                all,
+            );
         }
     }
     decided(None, &|| format!("allowed by {}", grant()), all)
@@ -1022,6 +1060,106 @@ mod tests {
         ] {
             assert_eq!(evaluate(&req(USER, "iam:PassRole", role), &set).decision, Decision::Allow, "{role}");
             assert_eq!(evaluate(&req(USER, "iam:PassRole", role), &PolicySet::default()).decision, Decision::ImplicitDeny, "{role}");
+        }
+    }
+
+    /// The combinations of AWS's "Policy evaluation logic" page (IAM User Guide; the table
+    /// "Resource-based policies and implicit denies in other policy types (same account)", its
+    /// cross-account page, and the "Session policies" section of "Policies and permissions in
+    /// IAM"): which principal ARN a resource-based policy names decides whether an implicit deny
+    /// in the identity policy, the permissions boundary or the session policy limits its grant.
+    /// Each case carries the sentence it is built from; `decide` must agree with `evaluate`.
+    #[test]
+    fn resource_policy_grants_under_boundaries_and_session_policies_follow_aws_table() {
+        const ACCT: &str = "111111111111";
+        const SESSION: &str = "arn:aws:sts::111111111111:assumed-role/Batch/s1";
+        const ROLE: &str = "arn:aws:iam::111111111111:role/Batch";
+        const FEDERATED: &str = "arn:aws:sts::111111111111:federated-user/alice";
+        const OBJECT: &str = "arn:aws:s3:::b/k";
+        let allow_get = || pol("allow", r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#, Kind::Identity);
+        let allow_other = || pol("other", r#"{"Statement":{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}}"#, Kind::Identity);
+        let deny_get = || pol("deny", r#"{"Statement":{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}}"#, Kind::Identity);
+        let bucket = |principal: &str| {
+            pol(
+                "bucket",
+                &format!(
+                    r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#
+                ),
+                Kind::Resource,
+            )
+        };
+        struct Case {
+            why: &'static str,
+            principal: &'static str,
+            named: &'static str,
+            resource_account: &'static str,
+            identity: Option<NamedPolicy>,
+            boundary: Option<NamedPolicy>,
+            session: Option<NamedPolicy>,
+            want: Decision,
+        }
+        let same = ACCT;
+        let other = "222222222222";
+        #[rustfmt::skip]
+        let cases = vec![
+            // IAM role: "Resource-based policies that grant permissions to an IAM role ARN are
+            // limited by an implicit deny in a permissions boundary or session policy."
+            Case { why: "role ARN, identity implicit deny", principal: SESSION, named: ROLE, resource_account: same, identity: None, boundary: None, session: None, want: Decision::Allow, },
+            Case { why: "role ARN, boundary implicit deny", principal: SESSION, named: ROLE, resource_account: same, identity: Some(allow_get()), boundary: Some(allow_other()), session: None, want: Decision::ImplicitDeny, },
+            Case { why: "role ARN, session policy implicit deny", principal: SESSION, named: ROLE, resource_account: same, identity: Some(allow_get()), boundary: None, session: Some(allow_other()), want: Decision::ImplicitDeny, },
+            // Session policies: "The session policy limits the total permissions granted by the
+            // resource-based policy and the identity-based policy."
+            Case { why: "role ARN, session policy allows", principal: SESSION, named: ROLE, resource_account: same, identity: None, boundary: None, session: Some(allow_get()), want: Decision::Allow, },
+            // IAM role session: "Permissions granted directly to a session are not limited by an
+            // implicit deny in an identity-based policy, a permissions boundary, or session policy."
+            Case { why: "session ARN, identity implicit deny", principal: SESSION, named: SESSION, resource_account: same, identity: None, boundary: None, session: None, want: Decision::Allow, },
+            Case { why: "session ARN, boundary implicit deny", principal: SESSION, named: SESSION, resource_account: same, identity: None, boundary: Some(allow_other()), session: None, want: Decision::Allow, },
+            // Session policies: "The resource-based policy permissions are not limited by the
+            // session policy."
+            Case { why: "session ARN, session policy implicit deny", principal: SESSION, named: SESSION, resource_account: same, identity: None, boundary: None, session: Some(allow_other()), want: Decision::Allow, },
+            // "An explicit deny in any of these policies overrides the allow."
+            Case { why: "session ARN, session policy explicit deny", principal: SESSION, named: SESSION, resource_account: same, identity: None, boundary: None, session: Some(deny_get()), want: Decision::ExplicitDeny, },
+            Case { why: "session ARN, boundary explicit deny", principal: SESSION, named: SESSION, resource_account: same, identity: None, boundary: Some(deny_get()), session: None, want: Decision::ExplicitDeny, },
+            // IAM user: "resource-based policies that grant permissions to an IAM user ARN (that
+            // is not a federated user session) are not limited by an implicit deny in an
+            // identity-based policy or permissions boundary."
+            Case { why: "user ARN, boundary implicit deny", principal: USER, named: USER, resource_account: same, identity: None, boundary: Some(allow_other()), session: None, want: Decision::Allow, },
+            // IAM federated user sessions: "resource-based policies that grant permissions to a
+            // federated user ARN grant permissions directly to the session. Permissions granted
+            // directly to a session are not limited by an implicit deny in an identity-based
+            // policy, a permissions boundary, or session policy."
+            Case { why: "federated session ARN, session policy implicit deny", principal: FEDERATED, named: FEDERATED, resource_account: same, identity: None, boundary: None, session: Some(allow_other()), want: Decision::Allow, },
+            Case { why: "federated session ARN, boundary implicit deny", principal: FEDERATED, named: FEDERATED, resource_account: same, identity: None, boundary: Some(allow_other()), session: Some(allow_get()), want: Decision::Allow, },
+            Case { why: "federated session ARN, no session policy", principal: FEDERATED, named: FEDERATED, resource_account: same, identity: None, boundary: None, session: None, want: Decision::Allow, },
+            // Session principals: "If there is no session policy, the code checks whether the
+            // principal is a role session. If the principal is a role session, then the request
+            // is Allowed. Otherwise, the request is implicitly denied" (a federated user session
+            // gets its permissions from the session policy it was given).
+            Case { why: "federated session, identity allows, no session policy", principal: FEDERATED, named: ROLE, resource_account: same, identity: Some(allow_get()), boundary: None, session: None, want: Decision::ImplicitDeny, },
+            Case { why: "federated session, identity and session policy allow", principal: FEDERATED, named: ROLE, resource_account: same, identity: Some(allow_get()), boundary: None, session: Some(allow_get()), want: Decision::Allow, },
+            // Cross-account: "AWS evaluates the request in the trusting account and the trusted
+            // account ... The request is allowed only if both evaluations return a decision of
+            // Allow", and in the trusted account "it checks the identity-based policy and any
+            // policies that can limit an identity-based policy".
+            Case { why: "cross-account session ARN, identity implicit deny", principal: SESSION, named: SESSION, resource_account: other, identity: None, boundary: None, session: None, want: Decision::ImplicitDeny, },
+            Case { why: "cross-account session ARN, session policy implicit deny", principal: SESSION, named: SESSION, resource_account: other, identity: Some(allow_get()), boundary: None, session: Some(allow_other()), want: Decision::ImplicitDeny, },
+            Case { why: "cross-account session ARN, boundary implicit deny", principal: SESSION, named: SESSION, resource_account: other, identity: Some(allow_get()), boundary: Some(allow_other()), session: None, want: Decision::ImplicitDeny, },
+            Case { why: "cross-account role ARN, every identity-side policy allows", principal: SESSION, named: ROLE, resource_account: other, identity: Some(allow_get()), boundary: Some(allow_get()), session: Some(allow_get()), want: Decision::Allow, },
+            Case { why: "cross-account role ARN, session policy implicit deny", principal: SESSION, named: ROLE, resource_account: other, identity: Some(allow_get()), boundary: None, session: Some(allow_other()), want: Decision::ImplicitDeny, },
+        ];
+        for c in cases {
+            let mut r = req(c.principal, "s3:GetObject", OBJECT);
+            r.resource_account = c.resource_account.into();
+            let set = PolicySet {
+                identity: c.identity.into_iter().collect(),
+                resource: Some(bucket(c.named)),
+                boundary: c.boundary,
+                session: c.session,
+                ..Default::default()
+            };
+            let e = evaluate(&r, &set);
+            assert_eq!(e.decision, c.want, "{}: {}", c.why, e.reason);
+            assert_eq!(decide(&r, &set), c.want, "decide: {}", c.why);
         }
     }
 

@@ -28,6 +28,7 @@ for (const line of lines) {
   }
   if (c.resourcePolicy) simulation.resourcePolicy = c.resourcePolicy
   if (c.boundary) simulation.permissionBoundaryPolicies = [{ name: 'boundary', policy: c.boundary }]
+  if (c.sessionPolicy) simulation.sessionPolicy = c.sessionPolicy
   try {
     const r = await runSimulation(simulation, {})
     if (r.resultType === 'error') out.push(JSON.stringify({ error: r.errors }))

@@ -9,7 +9,8 @@
 pub mod diags;
 pub use diags::Code;
 
-use super::{Desired, Outcome};
+use super::outcome::Outcome;
+use crate::desired::Desired;
 use crate::policy::{self, Context, Decision, Kind, NamedPolicy, OrgLevel, Policy, PolicySet, PrincipalId, Request};
 use crate::snapshot::{Known, OrgLevelState, Snapshot};
 

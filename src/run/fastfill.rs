@@ -118,13 +118,12 @@ impl Plain {
         })
     }
 
-    /// The record of one row, into `out`.
+    /// The record of one row, appended to `out`.
     pub fn record(&mut self, row: &[Cell], id: &str, out: &mut Vec<u8>) {
         fill(&self.prompt, row, &mut self.text);
         if let Some(s) = &self.system {
             fill(s, row, &mut self.sys);
         }
-        out.clear();
         for (i, slot) in self.slots.iter().enumerate() {
             out.extend_from_slice(&self.parts[i]);
             escape_into(

@@ -210,47 +210,102 @@ pub fn records(
         })?),
         None => None,
     };
-    // The table is read (and parsed) on a thread of its own, a few batches ahead, while this one
-    // builds, checks and writes the records: on two cores, parsing is off the critical path.
+    // The table is read, parsed and its records built on a thread of its own, a few batches
+    // ahead, while this one hands each record to the sink (which checks it with validate's
+    // rules and writes it): on two cores the two halves take about as long as each other.
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(4);
-        scope.spawn(move || loop {
-            let next = table.next_batch().transpose();
-            let end = !matches!(next, Some(Ok(_)));
-            // The receiver gone (an error on this side) ends the reading too.
-            if next.is_none_or(|b| tx.send(b).is_err()) || end {
-                break;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Built>>(4);
+        let builder = scope.spawn(move || {
+            let mut b = Builder::new(&header, id_index, source, prompt, s);
+            loop {
+                let next = match table.next_batch() {
+                    Ok(None) => break,
+                    Ok(Some(batch)) => Ok(b.batch(&batch)),
+                    Err(e) => Err(e),
+                };
+                let end = !matches!(next, Ok(Built { error: None, .. }));
+                // The receiver gone (an error on this side) ends the reading too.
+                if tx.send(next).is_err() || end {
+                    break;
+                }
             }
+            b.stats
         });
-        build(rx, &header, id_index, source, prompt, s, sink)
+        for built in rx {
+            let built = built?;
+            let mut start = 0;
+            for (n, end) in &built.records {
+                sink(*n, &built.bytes[start..*end])?;
+                start = *end;
+            }
+            if let Some(e) = built.error {
+                return Err(e);
+            }
+        }
+        let stats = builder.join().map_err(|_| Error::Io("the thread reading the table stopped".into()))?;
+        if stats.rows == 0 {
+            return Err(Error::Usage(format!("{source}: the table has a header but no rows")));
+        }
+        Ok(stats)
     })
 }
 
-/// The records of the batches as they arrive.
-fn build(
-    rx: std::sync::mpsc::Receiver<Result<Batch>>,
-    header: &[String],
+/// The records of one batch: their bytes end to end, each one's row number and end, and the
+/// error that stopped the batch after them, if one did.
+struct Built {
+    bytes: Vec<u8>,
+    records: Vec<(u64, usize)>,
+    error: Option<Error>,
+}
+
+/// Builds the records of the batches in turn.
+struct Builder<'a> {
+    header: &'a [String],
     id_index: Option<usize>,
-    source: &str,
-    prompt: &Prompt,
-    s: &Settings,
-    sink: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
-) -> Result<Stats> {
-    let used: Vec<(usize, String)> = prompt.columns.iter().filter_map(|c| header.iter().position(|h| h == c).map(|i| (i, c.clone()))).collect();
-    let mut stats = Stats { empty_cells: prompt.columns.iter().map(|c| (c.clone(), 0)).collect(), ..Stats::default() };
-    // recordId → the row it came from, as 64-bit hashes (16 bytes a row); a collision of two
-    // different ids (odds about 1 in 10^7 for a billion rows) would be reported as a duplicate.
-    let hasher = foldhash::fast::FixedState::default();
-    let mut ids: HashMap<u64, u64, foldhash::fast::FixedState> = HashMap::with_hasher(hasher.clone());
-    let mut line = Vec::with_capacity(4096);
-    let mut fast = prompt.plain.as_ref().and_then(|(p, sys)| Plain::bind(p, sys.as_deref(), header, s.family, &s.options));
-    for batch in rx {
-        let batch = batch?;
-        let first_row = stats.rows + 1;
+    source: &'a str,
+    prompt: &'a Prompt,
+    s: &'a Settings,
+    used: Vec<(usize, String)>,
+    stats: Stats,
+    hasher: foldhash::fast::FixedState,
+    /// recordId → the row it came from, as 64-bit hashes (16 bytes a row); a collision of two
+    /// different ids (odds about 1 in 10^7 for a billion rows) would be reported as a duplicate.
+    ids: HashMap<u64, u64, foldhash::fast::FixedState>,
+    fast: Option<Plain>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(header: &'a [String], id_index: Option<usize>, source: &'a str, prompt: &'a Prompt, s: &'a Settings) -> Builder<'a> {
+        let hasher = foldhash::fast::FixedState::default();
+        Builder {
+            header,
+            id_index,
+            source,
+            prompt,
+            s,
+            used: prompt.columns.iter().filter_map(|c| header.iter().position(|h| h == c).map(|i| (i, c.clone()))).collect(),
+            stats: Stats { empty_cells: prompt.columns.iter().map(|c| (c.clone(), 0)).collect(), ..Stats::default() },
+            ids: HashMap::with_hasher(hasher.clone()),
+            hasher,
+            fast: prompt.plain.as_ref().and_then(|(p, sys)| Plain::bind(p, sys.as_deref(), header, s.family, &s.options)),
+        }
+    }
+
+    fn batch(&mut self, batch: &Batch) -> Built {
+        let mut out = Built { bytes: Vec::with_capacity(batch.rows.len() * 2048), records: Vec::with_capacity(batch.rows.len()), error: None };
+        if let Err(e) = self.fill(batch, &mut out) {
+            out.error = Some(e);
+        }
+        out
+    }
+
+    fn fill(&mut self, batch: &Batch, out: &mut Built) -> Result<()> {
+        let (source, s) = (self.source, self.s);
+        let first_row = self.stats.rows + 1;
         for (k, row) in batch.rows.iter().enumerate() {
-            stats.rows += 1;
-            let n = stats.rows;
-            let id = match id_index {
+            self.stats.rows += 1;
+            let n = self.stats.rows;
+            let id = match self.id_index {
                 Some(i) => {
                     let id = row[i].text().into_owned();
                     if id.is_empty() {
@@ -260,8 +315,8 @@ fn build(
                             s.id_column.as_deref().unwrap_or("")
                         )));
                     }
-                    let h = std::hash::BuildHasher::hash_one(&hasher, &id);
-                    if let Some(first) = ids.insert(h, n) {
+                    let h = std::hash::BuildHasher::hash_one(&self.hasher, &id);
+                    if let Some(first) = self.ids.insert(h, n) {
                         return Err(Error::Usage(format!(
                             "{source}: the id {id:?} (column {:?}) is on data rows {first} and {n} ({}); record ids must be unique",
                             s.id_column.as_deref().unwrap_or(""),
@@ -272,34 +327,29 @@ fn build(
                 }
                 None => crate::run::shard::assigned_id(n),
             };
-            for (i, c) in &used {
+            for (i, c) in &self.used {
                 if row[*i].is_empty() {
-                    *stats.empty_cells.get_mut(c).expect("every used column is counted") += 1;
+                    *self.stats.empty_cells.get_mut(c).expect("every used column is counted") += 1;
                 }
             }
-            if let Some(f) = fast.as_mut() {
-                f.record(row, &id, &mut line);
-                sink(n, &line)?;
-                continue;
+            if let Some(f) = self.fast.as_mut() {
+                f.record(row, &id, &mut out.bytes);
+            } else {
+                let mut ctx = serde_json::Map::with_capacity(self.header.len());
+                for (name, cell) in self.header.iter().zip(row) {
+                    ctx.insert(name.clone(), cell.to_json());
+                }
+                let ctx = Value::Object(ctx);
+                let place = format!("{source}: {}", batch.place(first_row, k));
+                let text = self.prompt.render("prompt", &ctx, &place)?;
+                let system = if self.prompt.has_system { Some(self.prompt.render("system", &ctx, &place)?) } else { None };
+                let body = build_body(s.family, &text, system.as_deref(), &s.options).map_err(Error::Usage)?;
+                serde_json::to_writer(&mut out.bytes, &serde_json::json!({"recordId": id, "modelInput": body})).expect("a JSON value serialises");
             }
-            let mut ctx = serde_json::Map::with_capacity(header.len());
-            for (name, cell) in header.iter().zip(row) {
-                ctx.insert(name.clone(), cell.to_json());
-            }
-            let ctx = Value::Object(ctx);
-            let place = format!("{source}: {}", batch.place(first_row, k));
-            let text = prompt.render("prompt", &ctx, &place)?;
-            let system = if prompt.has_system { Some(prompt.render("system", &ctx, &place)?) } else { None };
-            let body = build_body(s.family, &text, system.as_deref(), &s.options).map_err(Error::Usage)?;
-            line.clear();
-            serde_json::to_writer(&mut line, &serde_json::json!({"recordId": id, "modelInput": body})).expect("a JSON value serialises");
-            sink(n, &line)?;
+            out.records.push((n, out.bytes.len()));
         }
+        Ok(())
     }
-    if stats.rows == 0 {
-        return Err(Error::Usage(format!("{source}: the table has a header but no rows")));
-    }
-    Ok(stats)
 }
 
 /// The record id of every row, in order, for `collect`: the id column's text, or the stable id

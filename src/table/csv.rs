@@ -1,32 +1,92 @@
-//! CSV and TSV through the `csv` crate (RFC 4180: quoted fields holding the delimiter, doubled
-//! quotes and newlines; CRLF or LF records). Every cell is read as the exact text of its field.
+//! CSV and TSV (RFC 4180: quoted fields holding the delimiter, doubled quotes and newlines; CRLF
+//! or LF records; a UTF-8 byte order mark). Every cell is read as the exact text of its field.
+//!
+//! Reading goes through `simd-csv`'s zero-copy reader: it finds records and fields with memchr-
+//! style SIMD searches, where the `csv` crate's state machine looks at every byte (on `prepare`'s
+//! 2 KB text rows the csv crate's parser was 38% of the run's time: `perf`, benches/table.rs).
+//! A field is quoted whole (`"…"`, doubled quotes inside) or holds no quote at all in the files
+//! spreadsheets, pandas and warehouses write; a record with any other quoting (`ab"c`,
+//! `"ab"c`) is read again by the `csv` crate, so every file reads exactly as the `csv` crate
+//! reads it (a differential test below holds the two together).
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {
+    mode: Mode,
     path: PathBuf,
-    inner: csv::Reader<BufReader<File>>,
     columns: Vec<String>,
-    record: csv::StringRecord,
+    delimiter: u8,
+    /// The line the last record read ends on (the header's, at first).
+    line: u64,
+    /// Records end with CRLF (as the header does): two bytes a line between records.
+    crlf: bool,
+    /// The file's size, and whether it ends with a line end: a last record read up to the
+    /// size has none of its own after it unless so.
+    size: u64,
+    ends_with_newline: bool,
+    width: usize,
+}
+
+enum Mode {
+    /// simd-csv, while every quote seen is around a whole field.
+    Fast(simd_csv::ZeroCopyReader<File>),
+    /// The csv crate, from the first record with other quoting to the end; `base` is the line
+    /// its first record starts on.
+    Slow { inner: csv::Reader<BufReader<File>>, record: csv::StringRecord, base: u64 },
+}
+
+/// Why a record did not read.
+enum Bad {
+    /// Quotes other than around whole fields: the csv crate reads it.
+    Odd,
+    Msg(String),
 }
 
 impl Reader {
     pub fn open(path: &Path, delimiter: u8) -> Result<Reader> {
         let file = File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-        let mut buf = BufReader::with_capacity(1 << 20, file);
-        // A UTF-8 byte order mark (Excel writes one) is not part of the first column's name.
-        let head = buf.fill_buf().map_err(|e| bad(path, format!("cannot read: {e}")))?;
-        if head.starts_with(b"\xEF\xBB\xBF") {
-            buf.consume(3);
-        }
-        let mut inner = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).flexible(false).from_reader(buf);
-        let headers = inner.headers().map_err(|e| csv_error(path, e))?.clone();
-        let columns: Vec<String> = headers.iter().map(String::from).collect();
+        // The reader drops a UTF-8 byte order mark (Excel writes one): it is not part of the
+        // first column's name.
+        let mut inner = simd_csv::ZeroCopyReaderBuilder::with_capacity(1 << 20).delimiter(delimiter).has_headers(false).flexible(true).from_reader(file);
+        let (size, ends_with_newline, bom) = last_byte(path)?;
+        let mut me = Reader {
+            mode: Mode::Slow { inner: slow(path, delimiter, 0)?, record: csv::StringRecord::new(), base: 1 },
+            path: path.to_path_buf(),
+            columns: Vec::new(),
+            delimiter,
+            line: 0,
+            crlf: false,
+            size,
+            ends_with_newline,
+            width: 0,
+        };
+        let before = inner.position();
+        let header = match inner.read_byte_record() {
+            Ok(Some(h)) => {
+                let text = h.as_slice();
+                let (cells, len, newlines) = (cells(delimiter, &h), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64);
+                me.crlf = inner.position().saturating_sub(before).saturating_sub(len + bom) == 2;
+                match cells {
+                    Ok(c) => {
+                        me.line = 1 + newlines;
+                        me.mode = Mode::Fast(inner);
+                        Some(c)
+                    }
+                    Err(Bad::Msg(e)) => return Err(bad(path, format!("line 1: {e}"))),
+                    // An odd header: the whole file through the csv crate.
+                    Err(Bad::Odd) => me.read_slow()?.map(|(_, row)| row),
+                }
+            }
+            Ok(None) => None,
+            Err(e) => return Err(bad(path, format!("line 1: {e}"))),
+        };
+        let columns = header.unwrap_or_default();
         if columns.is_empty() || (columns.len() == 1 && columns[0].is_empty()) {
             return Err(bad(path, "no header row: the first line must name the columns"));
         }
@@ -36,20 +96,137 @@ impl Reader {
                 return Err(bad(path, format!("the header names the column {c:?} twice")));
             }
         }
-        Ok(Reader { path: path.to_path_buf(), inner, columns, record: csv::StringRecord::new() })
+        me.width = columns.len();
+        me.columns = columns;
+        Ok(me)
+    }
+
+    /// The next record through the csv crate, with the line it starts on.
+    fn read_slow(&mut self) -> Result<Option<(u64, Vec<String>)>> {
+        let Mode::Slow { inner, record, base } = &mut self.mode else { unreachable!("only called in the slow mode") };
+        let more = inner.read_record(record);
+        let line = record.position().map(|p| *base + p.line() - 1).unwrap_or(self.line + 1);
+        match more {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                self.line = line + record.as_slice().bytes().filter(|b| *b == b'\n').count() as u64;
+                Ok(Some((line, record.iter().map(String::from).collect())))
+            }
+            Err(e) => {
+                let what = match e.kind() {
+                    csv::ErrorKind::Utf8 { err, .. } => format!("not UTF-8 text (field {}): save the file as UTF-8", err.field() + 1),
+                    _ => e.to_string(),
+                };
+                Err(bad(&self.path, format!("line {line}: {what}")))
+            }
+        }
+    }
+
+    /// The next record through simd-csv, with the line it starts on; Err(None) where the rest
+    /// of the file must go through the csv crate, from `before`.
+    fn read_fast(&mut self) -> Result<std::result::Result<Option<(u64, Vec<String>)>, u64>> {
+        let Mode::Fast(inner) = &mut self.mode else { unreachable!("only called in the fast mode") };
+        let step = if self.crlf { 2 } else { 1 };
+        let before = inner.position();
+        let (row, len, newlines) = match inner.read_byte_record() {
+            Ok(None) => return Ok(Ok(None)),
+            Ok(Some(r)) => {
+                let text = r.as_slice();
+                (cells(self.delimiter, &r), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64)
+            }
+            Err(e) => return Err(bad(&self.path, format!("line {}: {e}", self.line + 1))),
+        };
+        // Between the last record and this one's text: any blank lines (the reader skips
+        // them), then after the text its own line end; LF or CRLF, as the header ends.
+        let after = inner.position();
+        let own_end = if after >= self.size && !self.ends_with_newline { 0 } else { step };
+        let line = self.line + 1 + (after - before - len).saturating_sub(own_end) / step;
+        match row {
+            Ok(row) => {
+                self.line = line + newlines;
+                Ok(Ok(Some((line, row))))
+            }
+            Err(Bad::Msg(e)) => Err(bad(&self.path, format!("line {line}: {e}"))),
+            Err(Bad::Odd) => Ok(Err(before)),
+        }
     }
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let place = e.position().map(|p| format!("line {}: ", p.line())).unwrap_or_default();
-    let what = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("{len} fields where the header has {expected_len} (a quote left open, or a delimiter in an unquoted field?)")
+/// The size of the file at `path`, whether its last byte ends a line, and the length of its
+/// byte order mark.
+fn last_byte(path: &Path) -> Result<(u64, bool, u64)> {
+    let mut f = File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+    let size = f.metadata().map_err(|e| bad(path, format!("cannot read: {e}")))?.len();
+    if size == 0 {
+        return Ok((0, false, 0));
+    }
+    let mut bom = [0u8; 3];
+    let bom = if size >= 3 && std::io::Read::read_exact(&mut f, &mut bom).is_ok() && bom == *b"\xEF\xBB\xBF" { 3 } else { 0 };
+    let mut b = [0u8];
+    f.seek(SeekFrom::Start(size - 1)).and_then(|_| std::io::Read::read_exact(&mut f, &mut b)).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+    Ok((size, b[0] == b'\n' || b[0] == b'\r', bom))
+}
+
+/// The csv crate reading `path` from byte `offset` (past a byte order mark at 0).
+fn slow(path: &Path, delimiter: u8, offset: u64) -> Result<csv::Reader<BufReader<File>>> {
+    let mut file = File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+    let mut buf = BufReader::with_capacity(1 << 20, file.try_clone().map_err(|e| bad(path, format!("cannot read: {e}")))?);
+    if offset > 0 {
+        file.seek(SeekFrom::Start(offset)).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+        buf = BufReader::with_capacity(1 << 20, file);
+    } else {
+        let head = buf.fill_buf().map_err(|e| bad(path, format!("cannot read: {e}")))?;
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            buf.consume(3);
         }
-        csv::ErrorKind::Utf8 { err, .. } => format!("not UTF-8 text (field {}): save the file as UTF-8", err.field() + 1),
-        _ => e.to_string(),
-    };
-    bad(path, format!("{place}{what}"))
+    }
+    Ok(csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(buf))
+}
+
+fn unequal(path: &Path, line: u64, expected_len: usize, len: usize) -> Error {
+    bad(path, format!("line {line}: {len} fields where the header has {expected_len} (a quote left open, or a delimiter in an unquoted field?)"))
+}
+
+/// The cells of one record, unquoted and unescaped, as text; else what is wrong with it.
+fn cells(delimiter: u8, r: &simd_csv::ZeroCopyByteRecord<'_>) -> std::result::Result<Vec<String>, Bad> {
+    let _ = delimiter;
+    let mut out = Vec::with_capacity(r.len());
+    for i in 0..r.len() {
+        let raw = r.get(i).unwrap_or_default();
+        // A lone CR ends a record to the csv crate (and is kept in the field by simd-csv).
+        let field: Cow<'_, [u8]> = match memchr::memchr2(b'"', b'\r', raw) {
+            None => Cow::Borrowed(raw),
+            Some(_) => quoted(raw).ok_or(Bad::Odd)?,
+        };
+        let text = match field {
+            Cow::Borrowed(b) => std::str::from_utf8(b).map(str::to_string).map_err(|_| ()),
+            Cow::Owned(v) => String::from_utf8(v).map_err(|_| ()),
+        };
+        out.push(text.map_err(|_| Bad::Msg(format!("not UTF-8 text (field {}): save the file as UTF-8", i + 1)))?);
+    }
+    Ok(out)
+}
+
+/// A field quoted whole, with only doubled quotes inside: its text. None for any other quoting.
+fn quoted(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let mut out: Option<Vec<u8>> = None;
+    let mut pos = 0;
+    while let Some(k) = memchr::memchr(b'"', &inner[pos..]) {
+        let at = pos + k;
+        if inner.get(at + 1) != Some(&b'"') {
+            return None;
+        }
+        out.get_or_insert_with(|| Vec::with_capacity(inner.len())).extend_from_slice(&inner[pos..=at]);
+        pos = at + 2;
+    }
+    Some(match out {
+        None => Cow::Borrowed(inner),
+        Some(mut v) => {
+            v.extend_from_slice(&inner[pos..]);
+            Cow::Owned(v)
+        }
+    })
 }
 
 impl TableReader for Reader {
@@ -65,12 +242,22 @@ impl TableReader for Reader {
         let mut rows = Vec::with_capacity(BATCH_ROWS);
         let mut lines = Vec::with_capacity(BATCH_ROWS);
         while rows.len() < BATCH_ROWS {
-            let more = self.inner.read_record(&mut self.record).map_err(|e| csv_error(&self.path, e))?;
-            if !more {
-                break;
+            let next = match &self.mode {
+                Mode::Fast(_) => match self.read_fast()? {
+                    Ok(next) => next,
+                    Err(offset) => {
+                        self.mode = Mode::Slow { inner: slow(&self.path, self.delimiter, offset)?, record: csv::StringRecord::new(), base: self.line + 1 };
+                        continue;
+                    }
+                },
+                Mode::Slow { .. } => self.read_slow()?,
+            };
+            let Some((line, row)) = next else { break };
+            if row.len() != self.width {
+                return Err(unequal(&self.path, line, self.width, row.len()));
             }
-            lines.push(self.record.position().map(|p| p.line()).unwrap_or(0));
-            rows.push(self.record.iter().map(|f| Cell::Str(f.to_string())).collect());
+            lines.push(line);
+            rows.push(row.into_iter().map(Cell::Str).collect());
         }
         Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None, lines }))
     }
@@ -108,5 +295,115 @@ impl TableWriter for Writer {
         let mut file = file;
         file.flush().map_err(|e| Error::io(path.display(), e))?;
         file.sync_all().map_err(|e| Error::io(path.display(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the `csv` crate reads (the reader this module had before): the header, then each
+    /// record's cells and line, or that it fails.
+    fn reference(bytes: &[u8]) -> std::result::Result<(Vec<String>, Vec<(u64, Vec<String>)>), ()> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
+        let header: Vec<String> = r.headers().map_err(|_| ())?.iter().map(String::from).collect();
+        let mut rows = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        while r.read_record(&mut rec).map_err(|_| ())? {
+            rows.push((rec.position().map(|p| p.line()).unwrap_or(0), rec.iter().map(String::from).collect()));
+        }
+        Ok((header, rows))
+    }
+
+    fn ours(bytes: &[u8]) -> std::result::Result<(Vec<String>, Vec<(u64, Vec<String>)>), ()> {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), bytes).unwrap();
+        let mut r = Reader::open(f.path(), b',').map_err(|_| ())?;
+        let header = r.columns().to_vec();
+        let mut rows = Vec::new();
+        while let Some(b) = r.next_batch().map_err(|_| ())? {
+            for (line, row) in b.lines.iter().zip(b.rows) {
+                rows.push((*line, row.iter().map(|c| c.text().into_owned()).collect()));
+            }
+        }
+        Ok((header, rows))
+    }
+
+    /// A field as spreadsheets and pandas write it: bare, or quoted whole with doubled quotes.
+    fn field() -> impl Strategy<Value = String> {
+        let text = proptest::collection::vec(prop_oneof![Just("a"), Just("bc"), Just(" "), Just("é"), Just(","), Just("\""), Just("\n"), Just("\r\n")], 0..6)
+            .prop_map(|v| v.concat());
+        (text, any::<bool>()).prop_map(|(t, force)| {
+            if force || t.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", t.replace('"', "\"\""))
+            } else {
+                t
+            }
+        })
+    }
+
+    /// Anything at all made of the bytes that matter to CSV.
+    fn noise() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![Just("a"), Just("\""), Just(","), Just("\n"), Just("\r\n"), Just("\r"), Just("\"\""), Just("b")], 0..40)
+            .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn well_formed_files_read_as_the_csv_crate_reads_them(
+            width in 1usize..4,
+            cells in proptest::collection::vec(field(), 0..24),
+            crlf in any::<bool>(),
+            bom in any::<bool>(),
+            blank in proptest::collection::vec(any::<bool>(), 8),
+            last_newline in any::<bool>(),
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = String::from(if bom { "\u{feff}" } else { "" });
+            text += &(0..width).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+            let mut lines = Vec::new();
+            for (k, row) in cells.chunks(width).filter(|r| r.len() == width).enumerate() {
+                text += end;
+                if blank.get(k).copied().unwrap_or(false) {
+                    text += end;
+                }
+                lines.push(text.matches('\n').count() as u64 + 1);
+                text += &row.join(",");
+            }
+            if last_newline {
+                text += end;
+            }
+            let (a, mut b) = (ours(text.as_bytes()), reference(text.as_bytes()));
+            // The cells are the csv crate's; the lines, where each record starts (the csv
+            // crate miscounts after blank lines and CRLF). A record of one empty field is a
+            // blank line, skipped by both.
+            if let Ok(b) = b.as_mut() {
+                let starts: Vec<u64> = cells.chunks(width).filter(|r| r.len() == width).zip(&lines).filter(|(r, _)| !(width == 1 && r[0].is_empty())).map(|(_, l)| *l).collect();
+                prop_assert_eq!(starts.len(), b.1.len());
+                for (row, l) in b.1.iter_mut().zip(starts) {
+                    row.0 = l;
+                }
+            }
+            prop_assert_eq!(a, b, "{:?}", text);
+        }
+
+        #[test]
+        fn any_bytes_read_as_the_csv_crate_reads_them_or_both_refuse(width in 1usize..4, body in noise()) {
+            let head = ["x", "x,y", "x,y,z"][width - 1];
+            let text = format!("{head}\n{body}");
+            let (a, b) = (ours(text.as_bytes()), reference(text.as_bytes()));
+            match (&a, &b) {
+                (Ok(x), Ok(y)) => prop_assert_eq!(&x.0, &y.0, "{:?}", text),
+                _ => {}
+            }
+            prop_assert_eq!(a.is_ok(), b.is_ok(), "{:?}: ours {:?}, csv {:?}", text, a, b);
+            if let (Ok(x), Ok(y)) = (a, b) {
+                prop_assert_eq!(x.1.iter().map(|r| &r.1).collect::<Vec<_>>(), y.1.iter().map(|r| &r.1).collect::<Vec<_>>(), "{:?}", text);
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
+use super::rows::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {
@@ -53,7 +53,8 @@ impl Reader {
         let file = File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
         // The reader drops a UTF-8 byte order mark (Excel writes one): it is not part of the
         // first column's name.
-        let mut inner = simd_csv::ZeroCopyReaderBuilder::with_capacity(1 << 20).delimiter(delimiter).has_headers(false).flexible(true).from_reader(file);
+        let mut inner =
+            simd_csv::ZeroCopyReaderBuilder::with_capacity(1 << 20).delimiter(delimiter).has_headers(false).flexible(true).from_reader(file);
         let (size, ends_with_newline, bom) = last_byte(path)?;
         let mut me = Reader {
             mode: Mode::Slow { inner: slow(path, delimiter, 0)?, record: csv::StringRecord::new(), base: 1 },
@@ -246,7 +247,8 @@ impl TableReader for Reader {
                 Mode::Fast(_) => match self.read_fast()? {
                     Ok(next) => next,
                     Err(offset) => {
-                        self.mode = Mode::Slow { inner: slow(&self.path, self.delimiter, offset)?, record: csv::StringRecord::new(), base: self.line + 1 };
+                        self.mode =
+                            Mode::Slow { inner: slow(&self.path, self.delimiter, offset)?, record: csv::StringRecord::new(), base: self.line + 1 };
                         continue;
                     }
                 },
@@ -333,15 +335,20 @@ mod tests {
 
     /// A field as spreadsheets and pandas write it: bare, or quoted whole with doubled quotes.
     fn field() -> impl Strategy<Value = String> {
-        let text = proptest::collection::vec(prop_oneof![Just("a"), Just("bc"), Just(" "), Just("é"), Just(","), Just("\""), Just("\n"), Just("\r\n")], 0..6)
-            .prop_map(|v| v.concat());
-        (text, any::<bool>()).prop_map(|(t, force)| {
-            if force || t.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", t.replace('"', "\"\""))
-            } else {
-                t
-            }
-        })
+        let text = proptest::collection::vec(
+            prop_oneof![Just("a"), Just("bc"), Just(" "), Just("é"), Just(","), Just("\""), Just("\n"), Just("\r\n")],
+            0..6,
+        )
+        .prop_map(|v| v.concat());
+        (text, any::<bool>()).prop_map(
+            |(t, force)| {
+                if force || t.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", t.replace('"', "\"\""))
+                } else {
+                    t
+                }
+            },
+        )
     }
 
     /// Anything at all made of the bytes that matter to CSV.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
+use super::rows::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
 use crate::error::{Error, Result};
 
 pub struct Reader {

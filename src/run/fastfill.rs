@@ -11,6 +11,14 @@ use handlebars::{Path as HbPath, PathSeg, Template};
 use crate::families::{build_body, BodyOptions, Family};
 use crate::table::Cell;
 
+/// Handlebars' built-in helpers: a name-only expression with one of these names is a helper,
+/// any other a column.
+const HELPERS: &[&str] = &["if", "unless", "each", "with", "lookup", "raw", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len", "log"];
+
+pub(crate) fn is_helper(name: &str) -> bool {
+    HELPERS.contains(&name)
+}
+
 /// A piece of a plain template.
 #[derive(Debug, Clone)]
 pub enum Seg {
@@ -34,7 +42,7 @@ pub fn plain(t: &Template) -> Option<Vec<Seg>> {
                         PathSeg::Named(n) if n != "this" && !n.starts_with('@') => out.push(Seg::Col(n.clone())),
                         _ => return None,
                     },
-                    Parameter::Name(n) if !n.starts_with('@') && n != "this" && !crate::run::prepare::is_helper(n) => {
+                    Parameter::Name(n) if !n.starts_with('@') && n != "this" && !is_helper(n) => {
                         out.push(Seg::Col(n.trim_start_matches('[').trim_end_matches(']').to_string()))
                     }
                     _ => return None,

@@ -10,8 +10,11 @@ use serde_json::Value;
 use crate::aws::{sdk_error, service_code};
 use crate::error::{Error, Result};
 use crate::families::Invocation;
+use crate::run::ctx::Ctx;
 use crate::run::manifest::{self, now, RunManifest, Shard};
-use crate::run::{report, shard, source, Ctx};
+use crate::run::report;
+use crate::run::shard;
+use crate::run::source;
 
 /// The outcome of one create.
 pub(crate) enum Submitted {

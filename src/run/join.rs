@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, ExitCode, Result};
 use crate::output::{emit, Plain};
+use crate::run::ctx::Ctx;
 use crate::run::manifest::{RunManifest, Shard};
 use crate::run::shard::{record_id, shard_name};
 use crate::run::source::{download, split_uri};
-use crate::run::Ctx;
 
 /// What became of one input record.
 pub enum Joined<'a> {
@@ -238,11 +238,21 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
     }))
 }
 
+/// The family whose output shape the run's jobs wrote.
+pub fn output_family(ctx: &Ctx, m: &RunManifest) -> crate::families::Family {
+    use crate::families::{Family, Invocation};
+    match (m.family, m.invocation_type) {
+        (Some(f), _) => f,
+        (None, Invocation::Converse) => Family::Converse,
+        (None, Invocation::InvokeModel) => crate::families::ModelProfile::of(&ctx.fm, &m.model_id).family,
+    }
+}
+
 /// The input records of a finished run that have no output (record errors, and every record
 /// of a job that failed, stopped, expired or never ran), as a local JSONL file for a new run.
 /// With `schema`: instead, the records whose answer holds no JSON value or breaks the schema.
 pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::run::schema::Schema>) -> Result<PathBuf> {
-    let family = crate::run::results::output_family(ctx, m);
+    let family = output_family(ctx, m);
     refuse_unfinished(m, "retry it")?;
     let tmp = scratch(ctx, &m.run_id)?;
     let path = ctx.root.join(&m.run_id).join("retry-input.jsonl");

@@ -18,16 +18,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::families::{build_body, BodyOptions, Family};
-use crate::run::fastfill::{Plain, Seg};
+use crate::run::fastfill::{is_helper, Plain, Seg};
 use crate::table::{Batch, Cell, TableReader};
-
-/// Handlebars' built-in helpers: a name-only expression with one of these names is a helper,
-/// any other a column.
-const HELPERS: &[&str] = &["if", "unless", "each", "with", "lookup", "raw", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "len", "log"];
-
-pub(crate) fn is_helper(name: &str) -> bool {
-    HELPERS.contains(&name)
-}
 
 /// What a run started from a table keeps in its manifest, so `collect` can rebuild the rows
 /// (and their ids) on any machine.
@@ -81,7 +73,7 @@ fn path_column(p: &HbPath) -> Option<String> {
 fn param_columns(p: &Parameter, out: &mut Vec<String>) {
     match p {
         Parameter::Path(path) => out.extend(path_column(path)),
-        Parameter::Name(n) if !n.starts_with('@') && n != "this" && !HELPERS.contains(&n.as_str()) => {
+        Parameter::Name(n) if !n.starts_with('@') && n != "this" && !is_helper(n) => {
             out.push(n.trim_start_matches('[').trim_end_matches(']').to_string())
         }
         Parameter::Subexpression(s) => {

@@ -14,13 +14,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{Error, ExitCode, Result};
-use crate::families::{read_output, Family, Invocation};
+use crate::families::{read_output, Family};
 use crate::output::{emit, Plain};
-use crate::run::join::{join_shard, refuse_unfinished, scratch, Joined};
+use crate::run::ctx::Ctx;
+use crate::run::join::{join_shard, output_family, refuse_unfinished, scratch, Joined};
 use crate::run::manifest::RunManifest;
 use crate::run::prepare::{row_id, TableSpec};
 use crate::run::schema::Schema;
-use crate::run::Ctx;
 use crate::table::{Batch, Cell, Format, Kind, OutputColumns, Staged, TableReader};
 
 /// The columns collect adds, in order (before `--prefix`).
@@ -49,15 +49,6 @@ pub struct Totals {
     pub records_without_usage: u64,
     /// Answers that held no JSON value or broke `--json-schema`.
     pub schema_errors: u64,
-}
-
-/// The family whose output shape the run's jobs wrote.
-pub fn output_family(ctx: &Ctx, m: &RunManifest) -> Family {
-    match (m.family, m.invocation_type) {
-        (Some(f), _) => f,
-        (None, Invocation::Converse) => Family::Converse,
-        (None, Invocation::InvokeModel) => crate::families::ModelProfile::of(&ctx.fm, &m.model_id).family,
-    }
 }
 
 /// The table a run started from, as a local file: the original when it is still there with the

@@ -244,8 +244,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// The principal: an IAM user or role ARN, an assumed-role session ARN, or a service
-    /// principal such as bedrock.amazonaws.com
+    /// The principal: an IAM user or role ARN, an assumed-role session ARN, a service principal
+    /// such as bedrock.amazonaws.com, or `anonymous` (a request with no principal: only a
+    /// resource policy with "Principal": "*" can allow it)
     #[arg(long, value_name = "ARN")]
     pub principal: String,
     /// The action, e.g. iam:PassRole
@@ -273,6 +274,9 @@ pub struct SimulateArgs {
     /// A session policy file
     #[arg(long, value_name = "FILE")]
     pub session_policy: Option<PathBuf>,
+    /// The policy of a VPC endpoint on the request's path (it must allow; its Deny denies)
+    #[arg(long, value_name = "FILE")]
+    pub vpce_policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

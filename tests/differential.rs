@@ -43,6 +43,8 @@ const OTHER: &str = "222222222222";
 const USER: &str = "arn:aws:iam::111111111111:user/alice";
 const SESSION: &str = "arn:aws:sts::111111111111:assumed-role/Batch/s1";
 const ROLE: &str = "arn:aws:iam::111111111111:role/Batch";
+/// The anonymous principal (`PrincipalId::anonymous`; the oracle's `{type: 'Anonymous'}`).
+const ANONYMOUS: &str = policy::evaluate::ANONYMOUS;
 
 /// Real actions and a resource ARN each accepts.
 fn resources_for(action: &str, r: &mut Rng, account: &str) -> String {
@@ -269,17 +271,53 @@ fn policy_doc(mut statements: Vec<Value>) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// ARN patterns of fewer than six segments become the request's resource: AWS documents no
+/// padding rule for them in RCPs and VPC endpoint policies (identity policies pad them, resource
+/// policies pad only wildcard ones; the oracle pads neither there).
+fn six_segment_resources(st: &mut Value, resource: &str) {
+    let full = |a: &Value| {
+        let p = a.as_str().unwrap_or("*");
+        if p.starts_with("arn:") && p.split(':').count() < 6 {
+            json!(resource)
+        } else {
+            a.clone()
+        }
+    };
+    for key in ["Resource", "NotResource"] {
+        if let Some(v) = st.get(key).cloned() {
+            st[key] = match v {
+                Value::Array(a) => Value::Array(a.iter().map(full).collect()),
+                one => full(&one),
+            };
+        }
+    }
+}
+
 fn generate(r: &mut Rng) -> Value {
     let action = *r.pick(ACTIONS);
-    let principal = if r.chance(70) { USER } else { SESSION };
+    // An anonymous request (no principal), for S3: only a resource policy naming "*" allows it,
+    // and no identity policy, boundary, session policy or SCP applies (the oracle refuses those
+    // for an anonymous request, as AWS has none of them).
+    let anonymous = action.starts_with("s3:") && r.chance(8);
+    let principal = if anonymous {
+        ANONYMOUS
+    } else if r.chance(70) {
+        USER
+    } else {
+        SESSION
+    };
     // kms:ListKeys lists the caller's own account's keys: never cross-account.
-    let cross = r.chance(15) && action != "kms:ListKeys";
+    let cross = r.chance(15) && action != "kms:ListKeys" && !anonymous;
     let resource_account = if cross { OTHER } else { ACCT };
     let resource = resources_for(action, r, resource_account);
-    let identity: Vec<Value> = (0..r.below(3) + usize::from(r.chance(80)))
-        .map(|_| policy_doc((0..1 + r.below(3)).map(|_| statement(r, action, &resource, None)).collect()))
-        .collect();
-    let boundary = r.chance(20).then(|| policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
+    let identity: Vec<Value> = if anonymous {
+        vec![]
+    } else {
+        (0..r.below(3) + usize::from(r.chance(80)))
+            .map(|_| policy_doc((0..1 + r.below(3)).map(|_| statement(r, action, &resource, None)).collect()))
+            .collect()
+    };
+    let boundary = (!anonymous && r.chance(20)).then(|| policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
     // A session policy, for a role session. The oracle lets no grant past a session policy's
     // implicit deny, while AWS does for a resource policy naming the session itself (IAM User
     // Guide, "Policies and permissions in IAM", Session policies: "The resource-based policy
@@ -288,12 +326,20 @@ fn generate(r: &mut Rng) -> Value {
     let session_policy =
         (principal == SESSION && r.chance(25)).then(|| policy_doc((0..1 + r.below(2)).map(|_| statement(r, action, &resource, None)).collect()));
     // KMS keys always have a key policy (AWS requires exactly one); buckets sometimes do.
-    let resource_policy = ((action.starts_with("s3:") && r.chance(40)) || action == "kms:Decrypt").then(|| {
+    let resource_policy = ((action.starts_with("s3:") && r.chance(if anonymous { 85 } else { 40 })) || action == "kms:Decrypt").then(|| {
         policy_doc(
             (0..1 + r.below(2))
                 .map(|_| {
-                    let pick = if session_policy.is_some() { 1 + r.below(4) } else { r.below(6) };
+                    let pick = if session_policy.is_some() {
+                        1 + r.below(4)
+                    } else if anonymous {
+                        // "*", {"AWS": "*"}, a user, the account.
+                        *r.pick(&[0, 6, 1, 2])
+                    } else {
+                        r.below(6)
+                    };
                     let p = match pick {
+                        6 => json!({"AWS": "*"}),
                         0 => json!("*"),
                         1 => json!({"AWS": USER}),
                         2 => json!({"AWS": format!("arn:aws:iam::{ACCT}:root")}),
@@ -308,7 +354,7 @@ fn generate(r: &mut Rng) -> Value {
     });
     // Organization policies: SCP levels (root first), each with an allow-list or AWS's
     // FullAWSAccess and perhaps a Deny; RCP levels with Deny statements (Principal "*").
-    let scps: Vec<Value> = if r.chance(25) {
+    let scps: Vec<Value> = if !anonymous && r.chance(25) {
         (0..1 + r.below(3))
             .map(|_| {
                 let mut level = vec![];
@@ -343,31 +389,27 @@ fn generate(r: &mut Rng) -> Value {
                     Value::Array(a) => Value::Array(a.iter().map(fix).collect()),
                     one => fix(one),
                 };
-                // AWS documents no rule for ARN patterns of fewer than six segments in RCPs
-                // (identity policies pad them, resource policies pad only wildcard ones; the
-                // oracle pads neither here), so none is generated for an RCP.
-                let full = |a: &Value| {
-                    let p = a.as_str().unwrap_or("*");
-                    if p.starts_with("arn:") && p.split(':').count() < 6 {
-                        json!(resource)
-                    } else {
-                        a.clone()
-                    }
-                };
-                for key in ["Resource", "NotResource"] {
-                    if let Some(v) = st.get(key).cloned() {
-                        st[key] = match v {
-                            Value::Array(a) => Value::Array(a.iter().map(full).collect()),
-                            one => full(&one),
-                        };
-                    }
-                }
+                six_segment_resources(&mut st, &resource);
                 json!([policy_doc(vec![st])])
             })
             .collect()
     } else {
         vec![]
     };
+    // A VPC endpoint policy on the request's path: it must allow, and its Deny denies (Amazon
+    // VPC, "Control access to VPC endpoints using endpoint policies"). Principal "*", as AWS's
+    // default endpoint policy and its gateway-endpoint guidance use.
+    let vpc_endpoint = r.chance(12).then(|| {
+        policy_doc(
+            (0..1 + r.below(2))
+                .map(|_| {
+                    let mut st = statement(r, action, &resource, Some(json!("*")));
+                    six_segment_resources(&mut st, &resource);
+                    st
+                })
+                .collect(),
+        )
+    });
     let mut case = json!({
         "principal": principal,
         "action": action,
@@ -383,6 +425,9 @@ fn generate(r: &mut Rng) -> Value {
     }
     if let Some(p) = session_policy {
         case["sessionPolicy"] = p;
+    }
+    if let Some(p) = vpc_endpoint {
+        case["vpcEndpointPolicy"] = p;
     }
     if let Some(p) = resource_policy {
         case["resourcePolicy"] = p;
@@ -402,8 +447,9 @@ fn ours(case: &Value) -> Result<Decision, String> {
             _ => unreachable!(),
         }
     }
+    let who = case["principal"].as_str().unwrap();
     let req = Request {
-        principal: PrincipalId::from_arn(case["principal"].as_str().unwrap()),
+        principal: if who == ANONYMOUS { PrincipalId::anonymous() } else { PrincipalId::from_arn(who) },
         action: case["action"].as_str().unwrap().into(),
         resource: case["resource"].as_str().unwrap().into(),
         resource_account: case["resourceAccount"].as_str().unwrap().into(),
@@ -419,6 +465,9 @@ fn ours(case: &Value) -> Result<Decision, String> {
     if let Some(p) = case.get("sessionPolicy") {
         set.session = Some(named("session", p, Kind::Identity)?);
     }
+    if let Some(p) = case.get("vpcEndpointPolicy") {
+        set.vpc_endpoint = Some(named("vpce", p, Kind::Resource)?);
+    }
     let levels = |key: &str, prefix: &str, kind: Kind| -> Result<Vec<policy::OrgLevel>, String> {
         let mut out = vec![];
         for (i, level) in case.get(key).and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate() {
@@ -426,7 +475,8 @@ fn ours(case: &Value) -> Result<Decision, String> {
             for (j, p) in level.as_array().unwrap().iter().enumerate() {
                 policies.push(named(&format!("{prefix}{i}-{j}"), p, kind)?);
             }
-            out.push(policy::OrgLevel { target: format!("level{i}"), policies });
+            let kind = if i == 0 { policy::OrgLevelKind::Root } else { policy::OrgLevelKind::Ou };
+            out.push(policy::OrgLevel { target: format!("level{i}"), kind, policies });
         }
         Ok(out)
     };
@@ -487,7 +537,7 @@ fn disagrees(case: &Value) -> bool {
 fn shrink(mut case: Value) -> Value {
     loop {
         let mut candidates = Vec::new();
-        for key in ["boundary", "sessionPolicy", "resourcePolicy", "scps", "rcps"] {
+        for key in ["boundary", "sessionPolicy", "vpcEndpointPolicy", "resourcePolicy", "scps", "rcps"] {
             if case.get(key).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty())) {
                 let mut c = case.clone();
                 c.as_object_mut().unwrap().remove(key);
@@ -501,7 +551,7 @@ fn shrink(mut case: Value) -> Value {
             candidates.push(c);
         }
         let mut docs: Vec<String> = (0..n).map(|i| format!("/identity/{i}")).collect();
-        docs.extend(["/boundary".to_string(), "/sessionPolicy".to_string(), "/resourcePolicy".to_string()]);
+        docs.extend(["/boundary".to_string(), "/sessionPolicy".to_string(), "/vpcEndpointPolicy".to_string(), "/resourcePolicy".to_string()]);
         for d in &docs {
             let Some(sts) = case.pointer(&format!("{d}/Statement")).and_then(Value::as_array) else { continue };
             for i in 0..sts.len() {
@@ -541,6 +591,7 @@ fn engine_agrees_with_iam_simulate() {
     let cases: Vec<Value> = (0..n).map(|_| generate(&mut rng)).collect();
     let theirs = oracle(&cases);
     let mut counts = std::collections::BTreeMap::new();
+    let mut layers = std::collections::BTreeMap::new();
     for (i, (case, their)) in cases.iter().zip(theirs).enumerate() {
         let their = their.unwrap_or_else(|e| panic!("seed {seed}, case {i}: the oracle rejects a generated case (a generator bug): {e}\n{case}"));
         let mine = ours(case).unwrap_or_else(|e| panic!("seed {seed}, case {i}: our parser rejects a generated case: {e}\n{case}"));
@@ -555,8 +606,30 @@ fn engine_agrees_with_iam_simulate() {
             );
         }
         *counts.entry(format!("{mine:?}")).or_insert(0usize) += 1;
+        if case["principal"] == ANONYMOUS {
+            *layers.entry(format!("anonymous {mine:?}")).or_insert(0usize) += 1;
+        }
+        if case.get("vpcEndpointPolicy").is_some() {
+            *layers.entry(format!("vpc endpoint {mine:?}")).or_insert(0usize) += 1;
+        }
+        if case.get("sessionPolicy").is_some() {
+            *layers.entry(format!("session policy {mine:?}")).or_insert(0usize) += 1;
+        }
     }
-    println!("{n} cases agree (seed {seed}): {counts:?}");
+    println!("{n} cases agree (seed {seed}): {counts:?} {layers:?}");
     // The generator must exercise every outcome, or the test proves little.
     assert!(counts.len() == 3 && counts.values().all(|c| *c >= n / 20), "{counts:?}");
+    // …and the layers that only some cases have, both allowing and denying.
+    if n >= 2000 {
+        for key in [
+            "anonymous Allow",
+            "anonymous ImplicitDeny",
+            "vpc endpoint Allow",
+            "vpc endpoint ImplicitDeny",
+            "session policy Allow",
+            "session policy ImplicitDeny",
+        ] {
+            assert!(layers.get(key).is_some_and(|c| *c > 0), "no case for {key}: {layers:?}");
+        }
+    }
 }

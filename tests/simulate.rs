@@ -300,3 +300,174 @@ fn get_caller_identity_cannot_be_denied() {
     let out = sim(dir.path(), &["--principal", USER_ARN, "--action", "sts:GetCallerIdentity", "--resource", "*", "--policy", &deny]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+const FULL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const JOB: &str = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc";
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)))
+}
+
+/// `--scp` is used, level by level (AWS Organizations User Guide, "SCP evaluation": "there must
+/// be an explicit Allow statement at every level from the root through each OU in the direct
+/// path to the account (including the target account itself)"): allowed at the root but not at
+/// the OU denies, and the trace names the OU level.
+#[test]
+fn scp_levels_each_must_allow_and_the_denial_names_the_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = write(dir.path(), "admin.json", FULL);
+    let full = write(dir.path(), "full.json", FULL);
+    let s3_only = write(dir.path(), "s3-only.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#);
+    let (root, ou, ou_s3) = (format!("root={full}"), format!("ou={full}"), format!("ou={s3_only}"));
+    let base = ["--principal", USER_ARN, "--action", "bedrock:CreateModelInvocationJob", "--resource", JOB, "--policy", &admin];
+
+    let mut args = base.to_vec();
+    args.extend(["--scp", &root, "--scp", &ou]);
+    let out = sim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+
+    // The second OU allows only S3: denied there, whatever the root and the first OU allow.
+    let mut args = base.to_vec();
+    args.extend(["--scp", &root, "--scp", &ou, "--scp", &ou_s3, "--output", "json"]);
+    let out = sim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v = json_of(&out);
+    assert_eq!(v["decision"], "ImplicitDeny");
+    assert_eq!(v["decided_by"]["layer"], "scp", "{v}");
+    assert_eq!(v["decided_by"]["level"], "ou", "{v}");
+    assert_eq!(v["decided_by"]["target"], "OU 2 of the --scp files", "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().contains("OU level (OU 2 of the --scp files)") && v["reason"].as_str().unwrap().contains("s3-only.json"),
+        "{}",
+        v["reason"]
+    );
+
+    let mut args = base.to_vec();
+    args.extend(["--scp", &root, "--scp", &ou_s3]);
+    let text = stdout(&sim(dir.path(), &args));
+    assert!(text.contains("decided by: scp at the OU level (OU 1 of the --scp files)"), "{text}");
+}
+
+/// The issue's first case: an SCP that denies s3:GetObject, passed with a bare `--scp FILE`
+/// (an account-level SCP), denies; the same with `--rcp` (Principal "*").
+#[test]
+fn a_bare_scp_or_rcp_file_is_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let allow =
+        write(dir.path(), "allow.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
+    let scp = write(
+        dir.path(),
+        "deny-get.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoGet","Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}"#,
+    );
+    let rcp = write(
+        dir.path(),
+        "rcp.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoGetAnywhere","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#,
+    );
+    let base = ["--principal", USER_ARN, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::batch-in/a", "--policy", &allow, "--output", "json"];
+    let mut args = base.to_vec();
+    args.extend(["--scp", &scp]);
+    let out = sim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v = json_of(&out);
+    assert_eq!(v["decision"], "ExplicitDeny");
+    assert_eq!((v["decided_by"]["layer"].as_str(), v["decided_by"]["level"].as_str()), (Some("scp"), Some("account")), "{v}");
+    assert_eq!(v["decided_by"]["statement"], "statement 0 (Sid \"NoGet\")");
+    // A deny-list file allows nothing: AWS's FullAWSAccess is assumed beside it, and said.
+    assert!(v["notes"][0].as_str().unwrap().contains("FullAWSAccess"), "{v}");
+
+    let rcp_root = format!("root={rcp}");
+    let mut args = base.to_vec();
+    args.extend(["--rcp", &rcp_root]);
+    let v = json_of(&sim(dir.path(), &args));
+    assert_eq!(v["decision"], "ExplicitDeny");
+    assert_eq!((v["decided_by"]["layer"].as_str(), v["decided_by"]["level"].as_str()), (Some("rcp"), Some("root")), "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("resource control policy"), "{}", v["reason"]);
+}
+
+/// `--principal anonymous`: only a resource policy with "Principal": "*" can allow (Amazon S3
+/// User Guide: "To grant permission to everyone, also referred as anonymous access, you set the
+/// wildcard ("*") as the Principal value."): a public-read bucket policy allows, a private one
+/// (naming a user) does not.
+#[test]
+fn anonymous_requests_need_a_public_resource_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = write(
+        dir.path(),
+        "public.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}"#,
+    );
+    let private = write(
+        dir.path(),
+        "private.json",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{USER_ARN}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}}]}}"#
+        ),
+    );
+    let base = ["--principal", "anonymous", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::site/index.html"];
+    let mut args = base.to_vec();
+    args.extend(["--resource-policy", &public, "--output", "json"]);
+    let out = sim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(
+        (v["decided_by"]["layer"].as_str(), v["decided_by"]["statement"].as_str()),
+        (Some("resource"), Some("statement 0 (Sid \"PublicRead\")"))
+    );
+    assert!(v["request"]["context"].get("aws:PrincipalArn").is_none(), "no principal, no aws:PrincipalArn: {v}");
+
+    let mut args = base.to_vec();
+    args.extend(["--resource-policy", &private]);
+    let out = sim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("anonymous request is allowed only by a resource policy whose Principal is \"*\""), "{}", stdout(&out));
+
+    // An anonymous request has no identity-side policies to give.
+    let mut args = base.to_vec();
+    args.extend(["--resource-policy", &public, "--policy", &public]);
+    let out = sim(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("anonymous"), "{}", stderr(&out));
+}
+
+/// `--vpce-policy`: the endpoint policy on the request's path must allow, and the trace says it
+/// decided (Amazon VPC: "An endpoint policy does not override or replace identity-based policies
+/// or resource-based policies").
+#[test]
+fn a_vpc_endpoint_policy_must_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let allow =
+        write(dir.path(), "allow.json", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
+    let endpoint = write(
+        dir.path(),
+        "endpoint.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::batch-in/*"}]}"#,
+    );
+    let args = |bucket: &'static str| {
+        vec![
+            "--principal".to_string(),
+            USER_ARN.to_string(),
+            "--action".into(),
+            "s3:GetObject".into(),
+            "--resource".into(),
+            format!("arn:aws:s3:::{bucket}/a"),
+            "--policy".into(),
+            allow.clone(),
+            "--vpce-policy".into(),
+            endpoint.clone(),
+            "--output".into(),
+            "json".into(),
+        ]
+    };
+    let run_with = |bucket: &'static str| {
+        let a = args(bucket);
+        sim(dir.path(), &a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    assert_eq!(run_with("batch-in").status.code(), Some(0));
+    let out = run_with("elsewhere");
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out);
+    assert_eq!(v["decided_by"]["layer"], "vpc-endpoint", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("VPC endpoint policy"), "{}", v["reason"]);
+}

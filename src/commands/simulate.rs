@@ -29,8 +29,12 @@ pub fn parse_context(pairs: &[String]) -> Result<Context> {
     Ok(ctx)
 }
 
-/// Fills the keys AWS derives from the principal, unless the user gave them.
+/// Fills the keys AWS derives from the principal, unless the user gave them (none for an
+/// anonymous request, which has no principal).
 fn derive_context(ctx: &mut Context, who: &PrincipalId) {
+    if who.is_anonymous() {
+        return;
+    }
     if who.is_service() {
         if !ctx.contains("aws:PrincipalServiceName") {
             ctx.set("aws:PrincipalServiceName", &who.arn);
@@ -56,12 +60,18 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
     if !args.action.contains(':') || args.action.contains('*') {
         return Err(Error::Usage(format!("--action {:?}: one action of the form service:Action, without wildcards", args.action)));
     }
-    let mut who = PrincipalId::from_arn(&args.principal);
-    if !who.is_service() && who.account.is_empty() {
+    let anonymous = args.principal == policy::evaluate::ANONYMOUS;
+    let mut who = if anonymous { PrincipalId::anonymous() } else { PrincipalId::from_arn(&args.principal) };
+    if !anonymous && !who.is_service() && who.account.is_empty() {
         return Err(Error::Usage(format!(
-            "--principal {:?}: expected an IAM user or role ARN, an assumed-role session ARN, or a service principal such as bedrock.amazonaws.com",
+            "--principal {:?}: expected an IAM user or role ARN, an assumed-role session ARN, a service principal such as bedrock.amazonaws.com, or anonymous",
             args.principal
         )));
+    }
+    if anonymous && (!args.policies.is_empty() || args.boundary.is_some() || args.session_policy.is_some()) {
+        return Err(Error::Usage(
+            "--principal anonymous: a request with no principal has no identity policy, permissions boundary or session policy (drop --policy, --boundary, --session-policy)".into(),
+        ));
     }
     let mut context = parse_context(&args.context)?;
 
@@ -78,13 +88,30 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
     if let Some(p) = &args.resource_policy {
         set.resource = Some(read_policy(p, Kind::Resource)?);
     }
+    // An endpoint policy "must contain a Principal element" (Amazon VPC, "Control access to VPC
+    // endpoints using endpoint policies"): parsed as a resource-based policy.
+    if let Some(p) = &args.vpce_policy {
+        set.vpc_endpoint = Some(read_policy(p, Kind::Resource)?);
+    }
+    // The organization's policies, level by level, read and named as `check` reads them.
+    let org = org_levels(&g.scp, &g.rcp)?;
+    set.scps = org.scps;
+    set.rcps = org.rcps;
     if args.action.eq_ignore_ascii_case("sts:AssumeRole") {
         set.resource_kind = ResourcePolicyKind::RoleTrust;
     } else if args.action.to_ascii_lowercase().starts_with("kms:") {
         set.resource_kind = ResourcePolicyKind::KmsKey;
     }
 
-    if args.policies.is_empty() && !who.is_service() {
+    if anonymous {
+        if set.resource.is_none() {
+            // Online: the resource's own policy (a bucket policy, say) is the only one that can
+            // allow an anonymous request.
+            let settings = app::load_settings(g).await?;
+            let clients = app::connect(g, &settings).await?;
+            set.resource = online_resource_policy(&clients, &args.action, &args.resource).await?;
+        }
+    } else if args.policies.is_empty() && !who.is_service() {
         // Online: read the principal's policies (and the resource policy) from the account.
         let principal = PrincipalArn::parse(&args.principal).map_err(|rule| Error::Usage(format!("--principal {:?}: {rule}", args.principal)))?;
         let settings = app::load_settings(g).await?;
@@ -116,9 +143,41 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         context,
     };
     let eval = policy::evaluate(&request, &set);
-    let json = serde_json::json!({ "request": request, "decision": eval.decision, "reason": eval.reason, "trace": eval.trace });
+    let mut json = serde_json::json!({
+        "request": request,
+        "decision": eval.decision,
+        "reason": eval.reason,
+        "decided_by": eval.decided_by,
+        "trace": eval.trace,
+    });
+    if !org.notes.is_empty() {
+        json["notes"] = serde_json::json!(org.notes);
+    }
     let exit = if eval.decision == Decision::Allow { ExitCode::Ok } else { ExitCode::Failed };
-    Ok(crate::output::emit(&crate::output::Plain { text: text(&request, &set, &eval), json, exit }))
+    Ok(crate::output::emit(&crate::output::Plain { text: text(&request, &set, &eval, &org.notes), json, exit }))
+}
+
+/// The SCP and RCP levels `--scp` / `--rcp` give (`root=FILE`, `ou=FILE` repeatable in path
+/// order, `account=FILE`, or a bare FILE for the account level), read and named by
+/// `collect::org` as `check` reads them, and what was assumed (a deny-list level gets AWS's
+/// FullAWSAccess beside it).
+struct OrgLevels {
+    scps: Vec<policy::OrgLevel>,
+    rcps: Vec<policy::OrgLevel>,
+    notes: Vec<String>,
+}
+
+fn org_levels(scp: &[std::path::PathBuf], rcp: &[std::path::PathBuf]) -> Result<OrgLevels> {
+    let files = collect::org::OrgFiles { scp: scp.to_vec(), rcp: rcp.to_vec() };
+    if files.is_empty() {
+        return Ok(OrgLevels { scps: vec![], rcps: vec![], notes: vec![] });
+    }
+    let state = collect::org::from_files(&files)?;
+    let (scps, skipped) = collect::org::engine_levels(&state.scps, false);
+    let (rcps, skipped_rcp) = collect::org::engine_levels(&state.rcps, true);
+    // from_files checked every document against the policy model: nothing is skipped here.
+    debug_assert!(skipped.is_empty() && skipped_rcp.is_empty());
+    Ok(OrgLevels { scps, rcps, notes: state.notes })
 }
 
 async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, resource: &str) -> Result<Option<NamedPolicy>> {
@@ -153,7 +212,7 @@ async fn online_resource_policy(clients: &crate::aws::Clients, action: &str, res
     Ok(None)
 }
 
-fn text(req: &Request, set: &PolicySet, eval: &policy::Evaluation) -> String {
+fn text(req: &Request, set: &PolicySet, eval: &policy::Evaluation, notes: &[String]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let verdict = match eval.decision {
@@ -163,22 +222,37 @@ fn text(req: &Request, set: &PolicySet, eval: &policy::Evaluation) -> String {
     };
     let _ = writeln!(out, "{verdict}: {} {} on {}", req.principal.arn, req.action, req.resource);
     let _ = writeln!(out, "  why: {}", eval.reason);
+    let _ = writeln!(out, "  decided by: {}", eval.decided_by.describe());
     let n = set.identity.len();
+    let levels = |levels: &[policy::OrgLevel], what: &str| {
+        if levels.is_empty() {
+            return String::new();
+        }
+        let names: Vec<String> = levels.iter().map(|l| l.kind.name().to_string()).collect();
+        format!(", {what} at {} level(s) ({})", levels.len(), names.join(", "))
+    };
     let _ = writeln!(
         out,
-        "  policies: {n} identity{}{}{}",
+        "  policies: {n} identity{}{}{}{}{}{}",
         if set.boundary.is_some() { ", a permissions boundary" } else { "" },
         if set.session.is_some() { ", a session policy" } else { "" },
-        if set.resource.is_some() { ", a resource policy" } else { "" }
+        if set.resource.is_some() { ", a resource policy" } else { "" },
+        levels(&set.scps, "SCPs"),
+        levels(&set.rcps, "RCPs"),
+        if set.vpc_endpoint.is_some() { ", a VPC endpoint policy" } else { "" }
     );
+    for note in notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
     if eval.trace.is_empty() {
         let _ = writeln!(out, "  no statement matched the action and resource");
         return out;
     }
     let _ = writeln!(out, "  statements matching the action and resource:");
     for t in &eval.trace {
-        let layer = serde_json::to_value(t.layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        let _ = writeln!(out, "    [{}] {:?} {} in {layer} policy {}", if t.applies { "applies" } else { "no" }, t.effect, t.statement, t.policy);
+        let layer = t.layer.key();
+        let at = t.level.as_deref().map(|l| format!(" at the {l}")).unwrap_or_default();
+        let _ = writeln!(out, "    [{}] {:?} {} in {layer} policy {}{at}", if t.applies { "applies" } else { "no" }, t.effect, t.statement, t.policy);
         if let Some(a) = &t.action_match {
             let _ = writeln!(out, "        action   {a}");
         }

@@ -23,6 +23,9 @@ use super::context::Context;
 use super::document::{service_hash, Effect, Policy, Principal, Statement};
 use super::matching::{action_matches, resource_matches};
 
+/// The `arn` of the anonymous principal (`PrincipalId::anonymous`).
+pub const ANONYMOUS: &str = "anonymous";
+
 /// Who makes the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrincipalId {
@@ -79,7 +82,23 @@ impl PrincipalId {
         self.account.is_empty() && self.arn.ends_with(".amazonaws.com")
     }
 
+    /// A request with no principal (unsigned): no identity-side policy and no SCP applies to it,
+    /// and only a resource-based policy whose Principal is `"*"` (or `{"AWS": "*"}`) can allow
+    /// it. Amazon S3 User Guide, "Principals" (bucket policies): "To grant permission to
+    /// everyone, also referred as anonymous access, you set the wildcard ("*") as the Principal
+    /// value." RCPs and a VPC endpoint policy still apply.
+    pub fn anonymous() -> PrincipalId {
+        PrincipalId { arn: ANONYMOUS.to_string(), account: String::new(), role_arn: None }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.account.is_empty() && self.arn == ANONYMOUS
+    }
+
     fn kind(&self) -> &str {
+        if self.is_anonymous() {
+            return ANONYMOUS;
+        }
         match self.arn.splitn(6, ':').nth(5) {
             Some(rest) => rest.split('/').next().unwrap_or(""),
             None => "service",
@@ -158,13 +177,42 @@ fn key_policy_rules(req: &Request, set: &PolicySet) -> ResourcePolicyKind {
     }
 }
 
+/// Where in the organization a level of SCPs or RCPs is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrgLevelKind {
+    Root,
+    Ou,
+    #[default]
+    Account,
+}
+
+impl OrgLevelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OrgLevelKind::Root => "root",
+            OrgLevelKind::Ou => "OU",
+            OrgLevelKind::Account => "account",
+        }
+    }
+}
+
 /// The organization policies attached at one level of the hierarchy (the root, an OU, or the
 /// account itself).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OrgLevel {
-    /// The root, OU or account id the policies are attached to.
+    /// The root, OU or account id the policies are attached to (or, for policies given as
+    /// files, the name of the level they were given for).
     pub target: String,
+    pub kind: OrgLevelKind,
     pub policies: Vec<NamedPolicy>,
+}
+
+impl OrgLevel {
+    /// `OU level (ou-ab12-cdef3456)`: how reasons and traces name a level.
+    pub fn describe(&self) -> String {
+        format!("{} level ({})", self.kind.name(), self.target)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -183,6 +231,12 @@ pub struct PolicySet {
     /// it cannot be detached, so only their Denies decide; they apply to the services that
     /// support RCPs ([`RCP_SERVICES`]).
     pub rcps: Vec<OrgLevel>,
+    /// The policy of a VPC endpoint the request goes through: it must allow, and its Deny
+    /// denies. Amazon VPC, "Control access to VPC endpoints using endpoint policies": "An
+    /// endpoint policy is a resource-based policy that you attach to a VPC endpoint to control
+    /// which AWS principals can use the endpoint to access an AWS service." and "An endpoint
+    /// policy does not override or replace identity-based policies or resource-based policies."
+    pub vpc_endpoint: Option<NamedPolicy>,
 }
 
 /// The services whose resources resource control policies govern (AWS Organizations User
@@ -206,6 +260,27 @@ pub enum Layer {
     Session,
     Scp,
     Rcp,
+    VpcEndpoint,
+}
+
+impl Layer {
+    /// The layer's name in JSON (`identity`, …, `vpc-endpoint`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Layer::Identity => "identity",
+            Layer::Resource => "resource",
+            Layer::Boundary => "boundary",
+            Layer::Session => "session",
+            Layer::Scp => "scp",
+            Layer::Rcp => "rcp",
+            Layer::VpcEndpoint => "vpc-endpoint",
+        }
+    }
+
+    /// A policy layer whose statements name principals.
+    fn names_principals(self) -> bool {
+        matches!(self, Layer::Resource | Layer::Rcp | Layer::VpcEndpoint)
+    }
 }
 
 /// Why one statement applied or not.
@@ -213,6 +288,9 @@ pub enum Layer {
 pub struct StatementTrace {
     pub policy: String,
     pub layer: Layer,
+    /// For an SCP or RCP statement: the level its policy is attached at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
     pub statement: String,
     pub effect: Effect,
     /// The Action/NotAction pattern that matched, or None.
@@ -233,9 +311,67 @@ pub struct Evaluation {
     pub denied_by: Option<DeniedBy>,
     /// One line saying which layer decided and why.
     pub reason: String,
+    /// The layer that decided (and its level, policy and statement), for an Allow as for a
+    /// denial.
+    pub decided_by: Decider,
     /// Statements that applied, and those that matched the action and resource but failed on
     /// a condition or principal (the "nearly matched").
     pub trace: Vec<StatementTrace>,
+}
+
+/// The layer that decided a request: `aws-rule` (a rule AWS applies before any policy),
+/// `identity`, `resource`, `identity-and-resource` (a cross-account Allow, both sides),
+/// `boundary`, `session`, `scp`, `rcp`, `vpc-endpoint`, or `no-allow` (no identity or resource
+/// policy allows). For an SCP or RCP, the level (`root`, `ou`, `account`) and its target; the
+/// policy and statement when one statement decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decider {
+    pub layer: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<OrgLevelKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+}
+
+impl Decider {
+    fn layer(layer: &'static str) -> Decider {
+        Decider { layer, level: None, target: None, policy: None, statement: None }
+    }
+
+    fn policy(layer: &'static str, policy: &NamedPolicy) -> Decider {
+        Decider { policy: Some(policy.name.clone()), ..Decider::layer(layer) }
+    }
+
+    fn org_level(layer: &'static str, level: &OrgLevel) -> Decider {
+        Decider { level: Some(level.kind), target: Some(level.target.clone()), ..Decider::layer(layer) }
+    }
+
+    fn of_hit(h: &Hit) -> Decider {
+        let (level, target) = match h.level {
+            Some(l) => (Some(l.kind), Some(l.target.clone())),
+            None => (None, None),
+        };
+        Decider { layer: h.layer.key(), level, target, policy: Some(h.policy.name.clone()), statement: Some(h.statement.label()) }
+    }
+
+    /// `scp at the OU level (ou-1): policy P, statement 0 (Sid "S")` — the text output's line.
+    pub fn describe(&self) -> String {
+        let mut out = self.layer.to_string();
+        if let (Some(kind), Some(target)) = (self.level, &self.target) {
+            out.push_str(&format!(" at the {} level ({target})", kind.name()));
+        }
+        if let Some(p) = &self.policy {
+            out.push_str(&format!(": policy {p}"));
+        }
+        if let Some(st) = &self.statement {
+            out.push_str(&format!(", {st}"));
+        }
+        out
+    }
 }
 
 /// The layer that denied a request.
@@ -256,6 +392,8 @@ pub enum DeniedBy {
     Session,
     /// A level of the organization's service control policies allows nothing that matches.
     Scp,
+    /// The VPC endpoint policy does not allow.
+    VpcEndpoint,
     /// AWS forbids the change to anyone in the account: AWS-managed policies and roles under
     /// `/aws-reserved/`.
     NotModifiable,
@@ -269,12 +407,17 @@ fn iam_write(action: &str) -> bool {
 }
 
 /// The rules AWS applies before any policy is read.
-fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<DeniedBy>, String)> {
+fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<DeniedBy>, String, Decider)> {
     // STS API reference, GetCallerIdentity: "No permissions are required to perform this
     // operation. If an administrator attaches a policy to your identity that explicitly denies
     // access to the sts:GetCallerIdentity action, you can still perform this operation."
     if req.action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
-        return Some((Decision::Allow, None, "sts:GetCallerIdentity needs no permission and cannot be denied (STS API reference)".into()));
+        return Some((
+            Decision::Allow,
+            None,
+            "sts:GetCallerIdentity needs no permission and cannot be denied (STS API reference)".into(),
+            Decider::layer("aws-rule"),
+        ));
     }
     if iam_write(&req.action) {
         // IAM User Guide, "AWS managed policies": "You cannot change the permissions defined
@@ -288,6 +431,7 @@ fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<D
                 Decision::ImplicitDeny,
                 Some(DeniedBy::NotModifiable),
                 format!("{} on {}: {what} cannot be modified by anyone in the account", req.action, req.resource),
+                Decider::layer("aws-rule"),
             ));
         }
     }
@@ -301,7 +445,12 @@ fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<D
         } else {
             "a role can be assumed only when its trust policy allows, and no trust policy was given"
         };
-        return Some((Decision::ImplicitDeny, Some(DeniedBy::ResourcePolicy), format!("{} on {}: {what}", req.action, req.resource)));
+        return Some((
+            Decision::ImplicitDeny,
+            Some(DeniedBy::ResourcePolicy),
+            format!("{} on {}: {what}", req.action, req.resource),
+            Decider::layer("resource"),
+        ));
     }
     None
 }
@@ -319,6 +468,8 @@ enum PrincipalHow {
 fn principal_matches(p: &Principal, who: &PrincipalId) -> Option<PrincipalHow> {
     match p {
         Principal::Any => Some(PrincipalHow::Any),
+        // An anonymous request matches only "*" and {"AWS": "*"}.
+        Principal::Map(m) if who.is_anonymous() => m.get("AWS").is_some_and(|v| v.iter().any(|x| x == "*")).then_some(PrincipalHow::Any),
         Principal::Map(m) => {
             for (kind, values) in m {
                 for v in values {
@@ -376,7 +527,7 @@ fn partition(arn: &str) -> &str {
     arn.split(':').nth(1).unwrap_or("aws")
 }
 
-fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) -> StatementTrace {
+fn trace_statement(st: &Statement, policy: &str, layer: Layer, level: Option<&OrgLevel>, req: &Request) -> StatementTrace {
     let action_match = match (&st.action, &st.not_action) {
         (Some(a), _) => a.iter().find(|p| action_matches(p, &req.action)).cloned(),
         (None, Some(na)) => {
@@ -400,7 +551,7 @@ fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) ->
         // A resource policy statement may omit Resource: it then covers the resource it is on.
         (None, None) => (layer == Layer::Resource).then(|| "(the policy's own resource)".to_string()),
     };
-    let principal_match = if matches!(layer, Layer::Resource | Layer::Rcp) {
+    let principal_match = if layer.names_principals() {
         match (&st.principal, &st.not_principal) {
             (Some(p), _) => principal_matches(p, &req.principal).map(|h| match h {
                 PrincipalHow::Named => "named".to_string(),
@@ -422,6 +573,7 @@ fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) ->
     StatementTrace {
         policy: policy.to_string(),
         layer,
+        level: level.map(OrgLevel::describe),
         statement: st.label(),
         effect: st.effect,
         action_match,
@@ -437,6 +589,8 @@ fn trace_statement(st: &Statement, policy: &str, layer: Layer, req: &Request) ->
 #[derive(Clone, Copy)]
 struct Hit<'a> {
     layer: Layer,
+    /// For an SCP or RCP: the level its policy is attached at.
+    level: Option<&'a OrgLevel>,
     policy: &'a NamedPolicy,
     statement: &'a Statement,
     /// Action and resource matched.
@@ -476,7 +630,7 @@ fn service_of(action: &str) -> &str {
     }
 }
 
-fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Request, pre: &Prepared) -> Hit<'a> {
+fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, level: Option<&'a OrgLevel>, req: &Request, pre: &Prepared) -> Hit<'a> {
     let c = &st.compiled;
     let lower = pre.action.as_deref();
     let act = |(p, m): (&String, &super::matching::ActionPattern)| m.matches(p, &req.action, lower);
@@ -486,7 +640,7 @@ fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Reque
         (None, None) => false,
     };
     let resource_policy = layer == Layer::Resource;
-    let principal_layer = matches!(layer, Layer::Resource | Layer::Rcp);
+    let principal_layer = layer.names_principals();
     let one = |p: &String, compiled: Option<&super::matching::CompiledArn>| {
         compiled
             .and_then(|arn| arn.matches(p, pre.arn.as_ref()))
@@ -516,27 +670,33 @@ fn hit<'a>(st: &'a Statement, policy: &'a NamedPolicy, layer: Layer, req: &Reque
         }
     };
     let applies = resource && principal.is_some() && st.conditions.iter().all(|c| conditions::holds(c, &req.context));
-    Hit { layer, policy, statement: st, target: resource, principal, applies }
+    Hit { layer, level, policy, statement: st, target: resource, principal, applies }
 }
 
-/// Every policy that takes part, with its layer: identity, resource, boundary, session, and
-/// the organization's SCPs and RCPs where they bind (never a service principal; RCPs only for
-/// the services that support them). Returns the SCP levels too, for the every-level rule.
-fn layers<'s>(req: &Request, set: &'s PolicySet) -> (&'s [OrgLevel], impl Iterator<Item = (&'s NamedPolicy, Layer)>) {
+/// Every policy that takes part, with its layer (and level): identity, resource, boundary,
+/// session, the organization's SCPs and RCPs where they bind (never a service principal; SCPs
+/// never an anonymous request, which belongs to no account; RCPs only for the services that
+/// support them), and the VPC endpoint policy. An anonymous request has no identity-side
+/// policies. Returns the SCP levels too, for the every-level rule.
+type Layered<'s> = (&'s NamedPolicy, Layer, Option<&'s OrgLevel>);
+fn layers<'s>(req: &Request, set: &'s PolicySet) -> (&'s [OrgLevel], impl Iterator<Item = Layered<'s>>) {
     let org = !req.principal.is_service();
-    let scps: &[OrgLevel] = if org { &set.scps } else { &[] };
+    let anonymous = req.principal.is_anonymous();
+    let scps: &[OrgLevel] = if org && !anonymous { &set.scps } else { &[] };
     let svc = service_of(&req.action);
     let rcp_service = !set.rcps.is_empty() && RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(svc));
     let rcps: &[OrgLevel] = if org && rcp_service { &set.rcps } else { &[] };
-    let all = set
-        .identity
+    let identity: &[NamedPolicy] = if anonymous { &[] } else { &set.identity };
+    let (boundary, session) = if anonymous { (None, None) } else { (set.boundary.as_ref(), set.session.as_ref()) };
+    let all = identity
         .iter()
-        .map(|p| (p, Layer::Identity))
-        .chain(set.resource.iter().map(|p| (p, Layer::Resource)))
-        .chain(set.boundary.iter().map(|p| (p, Layer::Boundary)))
-        .chain(set.session.iter().map(|p| (p, Layer::Session)))
-        .chain(scps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Scp)))
-        .chain(rcps.iter().flat_map(|l| l.policies.iter()).map(|p| (p, Layer::Rcp)));
+        .map(|p| (p, Layer::Identity, None))
+        .chain(set.resource.iter().map(|p| (p, Layer::Resource, None)))
+        .chain(boundary.into_iter().map(|p| (p, Layer::Boundary, None)))
+        .chain(session.into_iter().map(|p| (p, Layer::Session, None)))
+        .chain(scps.iter().flat_map(|l| l.policies.iter().map(move |p| (p, Layer::Scp, Some(l)))))
+        .chain(rcps.iter().flat_map(|l| l.policies.iter().map(move |p| (p, Layer::Rcp, Some(l)))))
+        .chain(set.vpc_endpoint.iter().map(|p| (p, Layer::VpcEndpoint, None)));
     (scps, all)
 }
 
@@ -544,7 +704,10 @@ fn layers<'s>(req: &Request, set: &'s PolicySet) -> (&'s [OrgLevel], impl Iterat
 /// Allow at every level. RCPs have no such rule (RCPFullAWSAccess allows at every level).
 fn scp_level_without_allow<'s>(scps: &'s [OrgLevel], req: &Request, pre: &Prepared) -> Option<&'s OrgLevel> {
     scps.iter().find(|level| {
-        !level.policies.iter().any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, req, pre).applies))
+        !level
+            .policies
+            .iter()
+            .any(|p| p.policy.statements.iter().any(|st| st.effect == Effect::Allow && hit(st, p, Layer::Scp, Some(level), req, pre).applies))
     })
 }
 
@@ -554,6 +717,7 @@ fn scp_level_without_allow<'s>(scps: &'s [OrgLevel], req: &Request, pre: &Prepar
 fn not_principal_deny_binds(h: &Hit, set: &PolicySet, req: &Request) -> bool {
     let st = h.statement;
     set.boundary.is_some()
+        && !req.principal.is_anonymous()
         && h.layer == Layer::Resource
         && h.target
         && !h.applies
@@ -564,16 +728,16 @@ fn not_principal_deny_binds(h: &Hit, set: &PolicySet, req: &Request) -> bool {
 
 /// Evaluates a request against a set of policies, with the reason and the trace.
 pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
-    if let Some((decision, denied_by, reason)) = before_policies(req, set) {
-        return Evaluation { decision, denied_by, reason, trace: Vec::new() };
+    if let Some((decision, denied_by, reason, decided_by)) = before_policies(req, set) {
+        return Evaluation { decision, denied_by, reason, decided_by, trace: Vec::new() };
     }
     // On the stack for the common sizes.
     let mut all: smallvec::SmallVec<[Hit; 64]> = smallvec::SmallVec::new();
     let (scps, policies) = layers(req, set);
     let pre = Prepared::new(req);
-    for (p, layer) in policies {
+    for (p, layer, level) in policies {
         for st in &p.policy.statements {
-            all.push(hit(st, p, layer, req, &pre));
+            all.push(hit(st, p, layer, level, req, &pre));
         }
     }
     for h in all.iter_mut() {
@@ -590,7 +754,7 @@ pub fn evaluate(req: &Request, set: &PolicySet) -> Evaluation {
 /// reason and the trace. This is what checks call in bulk; they ask `evaluate` for the trace of
 /// a failure.
 pub fn decide(req: &Request, set: &PolicySet) -> Decision {
-    if let Some((decision, _, _)) = before_policies(req, set) {
+    if let Some((decision, _, _, _)) = before_policies(req, set) {
         return decision;
     }
     let pre = Prepared::new(req);
@@ -602,10 +766,11 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
         resource_account: bool,
         boundary: bool,
         session: bool,
+        vpc_endpoint: bool,
     }
     let mut seen = Seen::default();
     // Returns true on an explicit Deny.
-    let visit = |p: &NamedPolicy, layer: Layer, seen: &mut Seen| -> bool {
+    let visit = |p: &NamedPolicy, layer: Layer, level: Option<&OrgLevel>, seen: &mut Seen| -> bool {
         for st in &p.policy.statements {
             // An Allow only marks its layer as allowing: once marked, another Allow there
             // changes nothing, and an SCP's or RCP's Allow is weighed level by level below.
@@ -615,13 +780,14 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
                     Layer::Resource => seen.resource_named && seen.resource_direct && seen.resource_account,
                     Layer::Boundary => seen.boundary,
                     Layer::Session => seen.session,
+                    Layer::VpcEndpoint => seen.vpc_endpoint,
                     Layer::Scp | Layer::Rcp => true,
                 };
                 if known {
                     continue;
                 }
             }
-            let h = hit(st, p, layer, req, &pre);
+            let h = hit(st, p, layer, level, req, &pre);
             if !h.applies && !not_principal_deny_binds(&h, set, req) {
                 continue;
             }
@@ -641,23 +807,26 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
                 },
                 Layer::Boundary => seen.boundary = true,
                 Layer::Session => seen.session = true,
+                Layer::VpcEndpoint => seen.vpc_endpoint = true,
                 Layer::Scp | Layer::Rcp => {}
             }
         }
         false
     };
     let (scps, policies) = layers(req, set);
-    for (p, layer) in policies {
-        if visit(p, layer, &mut seen) {
+    for (p, layer, level) in policies {
+        if visit(p, layer, level, &mut seen) {
             return Decision::ExplicitDeny;
         }
     }
     if scp_level_without_allow(scps, req, &pre).is_some() {
         return Decision::ImplicitDeny;
     }
+    if set.vpc_endpoint.is_some() && !seen.vpc_endpoint {
+        return Decision::ImplicitDeny;
+    }
     let resource_allow = seen.resource_named || seen.resource_account;
-    let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
-    let cross_account = !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account;
+    let cross_account = is_cross_account(req);
     if key_policy_rules(req, set) != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
         return Decision::ImplicitDeny;
     }
@@ -666,7 +835,8 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     if !granted {
         return Decision::ImplicitDeny;
     }
-    if !direct && ((set.boundary.is_some() && !seen.boundary) || (set.session.is_some() && !seen.session)) {
+    let anonymous = req.principal.is_anonymous();
+    if !direct && !anonymous && ((set.boundary.is_some() && !seen.boundary) || (set.session.is_some() && !seen.session)) {
         return Decision::ImplicitDeny;
     }
     if !direct && set.session.is_none() && req.principal.needs_session_policy() {
@@ -675,37 +845,82 @@ pub fn decide(req: &Request, set: &PolicySet) -> Decision {
     Decision::Allow
 }
 
+/// The principal's account is not the resource's (an unknown resource account is taken as the
+/// principal's; a service principal or an anonymous request has no account).
+fn is_cross_account(req: &Request) -> bool {
+    let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
+    !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account
+}
+
+/// The names of a level's policies, for a reason.
+fn level_policies(level: &OrgLevel) -> String {
+    if level.policies.is_empty() {
+        return "none attached".to_string();
+    }
+    level.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 /// The decision over the statement hits, in AWS's order, with the reason and the trace.
 fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, all: &[Hit]) -> Evaluation {
     let applies = |layer: Layer, effect: Effect| all.iter().filter(move |t| t.layer == layer && t.statement.effect == effect && t.applies);
 
-    let decided = |denied_by: Option<DeniedBy>, reason: &dyn Fn() -> String, all: &[Hit]| {
+    let decided = |denied_by: Option<DeniedBy>, decided_by: Decider, reason: &dyn Fn() -> String, all: &[Hit]| {
         let decision = match denied_by {
             None => Decision::Allow,
             Some(DeniedBy::ExplicitDeny) => Decision::ExplicitDeny,
             Some(_) => Decision::ImplicitDeny,
         };
-        let trace = all.iter().filter(|h| h.target).map(|h| trace_statement(h.statement, &h.policy.name, h.layer, req)).collect();
-        Evaluation { decision, denied_by, reason: reason(), trace }
+        let trace = all.iter().filter(|h| h.target).map(|h| trace_statement(h.statement, &h.policy.name, h.layer, h.level, req)).collect();
+        Evaluation { decision, denied_by, reason: reason(), decided_by, trace }
     };
 
-    // 1. Explicit deny anywhere.
+    // 1. Explicit deny anywhere. An SCP's or RCP's Deny names its level.
     if let Some(d) = all.iter().find(|t| t.statement.effect == Effect::Deny && t.applies) {
         return decided(
             Some(DeniedBy::ExplicitDeny),
-            &|| format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()),
+            Decider::of_hit(d),
+            &|| match d.level {
+                Some(level) => {
+                    format!("explicit Deny in {} policy {} at the {}, {}", layer_name(d.layer), d.policy.name, level.describe(), d.statement.label())
+                }
+                None => format!("explicit Deny in {} policy {}, {}", layer_name(d.layer), d.policy.name, d.statement.label()),
+            },
             all,
         );
     }
 
     // 2. Every level of the SCPs must allow (RCPs only deny: RCPFullAWSAccess allows at
-    // every level).
+    // every level). AWS Organizations User Guide, "SCP evaluation": "For a permission to be
+    // allowed for a specific account, there must be an explicit Allow statement at every level
+    // from the root through each OU in the direct path to the account (including the target
+    // account itself)."
     if let Some(level) = scp_level_without_allow(scps, req, pre) {
         return decided(
             Some(DeniedBy::Scp),
-            &|| format!("the service control policies attached to {} allow no {} on {}", level.target, req.action, req.resource),
+            Decider::org_level("scp", level),
+            &|| {
+                format!(
+                    "the service control policies at the {} allow no {} on {} (attached there: {})",
+                    level.describe(),
+                    req.action,
+                    req.resource,
+                    level_policies(level)
+                )
+            },
             all,
         );
+    }
+
+    // 3. A VPC endpoint policy on the request's path must allow.
+    if let Some(v) = &set.vpc_endpoint {
+        if applies(Layer::VpcEndpoint, Effect::Allow).next().is_none() {
+            return decided(
+                Some(DeniedBy::VpcEndpoint),
+                Decider::policy("vpc-endpoint", v),
+                &|| format!("the VPC endpoint policy {} does not allow {} on {} for {}", v.name, req.action, req.resource, req.principal.arn),
+                all,
+            );
+        }
     }
 
     let identity_allow = applies(Layer::Identity, Effect::Allow).next();
@@ -713,14 +928,18 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
     let resource_account = applies(Layer::Resource, Effect::Allow).any(|t| t.principal == Some("account"));
     let resource_allow = resource_named.is_some() || resource_account;
 
-    let res_account = if req.resource_account.is_empty() { &req.principal.account } else { &req.resource_account };
-    let cross_account = !req.principal.is_service() && !req.principal.account.is_empty() && res_account != &req.principal.account;
+    let cross_account = is_cross_account(req);
 
     // Trust and key policies must allow by themselves.
     let kind = key_policy_rules(req, set);
-    if kind != ResourcePolicyKind::Ordinary && set.resource.is_some() && !resource_allow {
+    if let Some(r) = set.resource.as_ref().filter(|_| kind != ResourcePolicyKind::Ordinary && !resource_allow) {
         let what = if kind == ResourcePolicyKind::RoleTrust { "the role's trust policy" } else { "the key policy" };
-        return decided(Some(DeniedBy::ResourcePolicy), &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn), all);
+        return decided(
+            Some(DeniedBy::ResourcePolicy),
+            Decider::policy("resource", r),
+            &|| format!("{what} does not allow {} for {}", req.action, req.principal.arn),
+            all,
+        );
     }
 
     // A resource policy naming a user or a role or federated user session by its own ARN (or
@@ -729,10 +948,11 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
         && req.principal.takes_direct_grants()
         && applies(Layer::Resource, Effect::Allow).any(|t| matches!(t.principal, Some("named") | Some("any")));
 
-    let grant: Box<dyn Fn() -> String + '_> = if cross_account {
+    let (grant, granted_by): (Box<dyn Fn() -> String + '_>, Decider) = if cross_account {
         let Some(id) = identity_allow else {
             return decided(
                 Some(DeniedBy::CrossAccount),
+                Decider::layer("identity"),
                 &|| format!("cross-account request: no identity policy of {} allows {}", req.principal.arn, req.action),
                 all,
             );
@@ -740,37 +960,62 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
         if !resource_allow {
             return decided(
                 Some(DeniedBy::CrossAccount),
+                match &set.resource {
+                    Some(r) => Decider::policy("resource", r),
+                    None => Decider::layer("resource"),
+                },
                 &|| format!("cross-account request: the resource policy does not allow {} for account {}", req.action, req.principal.account),
                 all,
             );
         }
-        Box::new(move || format!("identity policy {}, {} and the resource policy", id.policy.name, id.statement.label()))
+        (
+            Box::new(move || format!("identity policy {}, {} and the resource policy", id.policy.name, id.statement.label())),
+            Decider { layer: "identity-and-resource", ..Decider::of_hit(id) },
+        )
     } else if let Some(r) = resource_named {
-        Box::new(move || format!("resource policy {}, {}", r.policy.name, r.statement.label()))
+        (Box::new(move || format!("resource policy {}, {}", r.policy.name, r.statement.label())), Decider::of_hit(r))
     } else if let Some(id) = identity_allow {
-        Box::new(move || format!("identity policy {}, {}", id.policy.name, id.statement.label()))
+        (Box::new(move || format!("identity policy {}, {}", id.policy.name, id.statement.label())), Decider::of_hit(id))
     } else {
         let why = if resource_account {
             "the resource policy names only the account, which delegates to identity policies, and none allows it"
+        } else if req.principal.is_anonymous() {
+            "an anonymous request is allowed only by a resource policy whose Principal is \"*\", and none allows it"
         } else {
             "no policy allows it"
         };
-        return decided(Some(DeniedBy::NoAllow), &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource), all);
+        return decided(
+            Some(DeniedBy::NoAllow),
+            Decider::layer("no-allow"),
+            &|| format!("implicit deny: {why} ({} on {})", req.action, req.resource),
+            all,
+        );
     };
 
-    if !direct {
+    if !direct && !req.principal.is_anonymous() {
         if let Some(b) = &set.boundary {
             if applies(Layer::Boundary, Effect::Allow).next().is_none() {
-                return decided(Some(DeniedBy::Boundary), &|| format!("the permissions boundary {} does not allow {}", b.name, req.action), all);
+                return decided(
+                    Some(DeniedBy::Boundary),
+                    Decider::policy("boundary", b),
+                    &|| format!("the permissions boundary {} does not allow {}", b.name, req.action),
+                    all,
+                );
             }
         }
         if let Some(s) = &set.session {
             if applies(Layer::Session, Effect::Allow).next().is_none() {
-                return decided(Some(DeniedBy::Session), &|| format!("the session policy {} does not allow {}", s.name, req.action), all);
+                return decided(
+                    Some(DeniedBy::Session),
+                    Decider::policy("session", s),
+                    &|| format!("the session policy {} does not allow {}", s.name, req.action),
+                    all,
+                );
             }
         } else if req.principal.needs_session_policy() {
             return decided(
                 Some(DeniedBy::Session),
+                Decider::layer("session"),
                 &|| {
                     format!(
                         "{} is a federated user session, which has only what its session policy allows, and no session policy was given",
@@ -781,7 +1026,7 @@ fn explained(req: &Request, set: &PolicySet, scps: &[OrgLevel], pre: &Prepared, 
             );
         }
     }
-    decided(None, &|| format!("allowed by {}", grant()), all)
+    decided(None, granted_by, &|| format!("allowed by {}", grant()), all)
 }
 
 fn layer_name(l: Layer) -> &'static str {
@@ -792,6 +1037,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Session => "session",
         Layer::Scp => "service control",
         Layer::Rcp => "resource control",
+        Layer::VpcEndpoint => "VPC endpoint",
     }
 }
 
@@ -927,7 +1173,18 @@ mod tests {
     }
 
     fn level(target: &str, docs: &[&str], kind: Kind) -> OrgLevel {
-        OrgLevel { target: target.into(), policies: docs.iter().enumerate().map(|(i, d)| pol(&format!("{target}-{i}"), d, kind)).collect() }
+        let level = if target.starts_with("r-") {
+            OrgLevelKind::Root
+        } else if target.starts_with("ou-") {
+            OrgLevelKind::Ou
+        } else {
+            OrgLevelKind::Account
+        };
+        OrgLevel {
+            target: target.into(),
+            kind: level,
+            policies: docs.iter().enumerate().map(|(i, d)| pol(&format!("{target}-{i}"), d, kind)).collect(),
+        }
     }
 
     #[test]

@@ -13,4 +13,6 @@ pub mod selfcheck;
 pub use conditions::Condition;
 pub use context::Context;
 pub use document::{decode_document, service_hash, Compiled, Effect, Kind, Policy, PolicyError, Principal, Statement};
-pub use evaluate::{decide, evaluate, Decision, Evaluation, NamedPolicy, OrgLevel, PolicySet, PrincipalId, Request, ResourcePolicyKind};
+pub use evaluate::{
+    decide, evaluate, Decider, Decision, Evaluation, NamedPolicy, OrgLevel, OrgLevelKind, PolicySet, PrincipalId, Request, ResourcePolicyKind,
+};

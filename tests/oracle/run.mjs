@@ -10,7 +10,8 @@ for (const line of lines) {
   const c = JSON.parse(line)
   const simulation = {
     request: {
-      principal: c.principal,
+      // "anonymous" is a request with no principal.
+      principal: c.principal === 'anonymous' ? { type: 'Anonymous' } : c.principal,
       action: c.action,
       resource: { resource: c.resource, accountId: c.resourceAccount },
       contextVariables: c.context,
@@ -29,6 +30,7 @@ for (const line of lines) {
   if (c.resourcePolicy) simulation.resourcePolicy = c.resourcePolicy
   if (c.boundary) simulation.permissionBoundaryPolicies = [{ name: 'boundary', policy: c.boundary }]
   if (c.sessionPolicy) simulation.sessionPolicy = c.sessionPolicy
+  if (c.vpcEndpointPolicy) simulation.vpcEndpointPolicies = [{ name: 'vpce', policy: c.vpcEndpointPolicy }]
   try {
     const r = await runSimulation(simulation, {})
     if (r.resultType === 'error') out.push(JSON.stringify({ error: r.errors }))

@@ -11,8 +11,8 @@ pub use diags::Code;
 
 use super::outcome::Outcome;
 use crate::desired::Desired;
-use crate::policy::{self, Context, Decision, Kind, NamedPolicy, OrgLevel, Policy, PolicySet, PrincipalId, Request};
-use crate::snapshot::{Known, OrgLevelState, Snapshot};
+use crate::policy::{self, Context, Decision, Kind, NamedPolicy, Policy, PolicySet, PrincipalId, Request};
+use crate::snapshot::{Known, Snapshot};
 
 const F: &str = Code::FAMILY;
 const NAME: &str = "the organization's SCPs and RCPs allow the job's requests";
@@ -122,8 +122,8 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         }
         return;
     }
-    let (scps, mut skipped) = engine_levels(&state.scps, false);
-    let (rcps, skipped_rcp) = engine_levels(&state.rcps, true);
+    let (scps, mut skipped) = crate::collect::org::engine_levels(&state.scps, false);
+    let (rcps, skipped_rcp) = crate::collect::org::engine_levels(&state.rcps, true);
     skipped.extend(skipped_rcp);
     // The account's own policies are assumed to allow: this line is about the organization's.
     let allow_all = Policy::from_value(
@@ -229,30 +229,6 @@ pub fn check(snap: &Snapshot, desired: &Desired, out: &mut Outcome) {
         }
     }
 }
-/// The levels as the policy engine takes them; a document that does not parse is skipped and
-/// named in the returned list.
-fn engine_levels(levels: &[OrgLevelState], rcp: bool) -> (Vec<OrgLevel>, Vec<String>) {
-    let kind = if rcp { Kind::Resource } else { Kind::Identity };
-    let mut skipped = vec![];
-    let out = levels
-        .iter()
-        .map(|l| OrgLevel {
-            target: l.target.clone(),
-            policies: l
-                .policies
-                .iter()
-                .filter_map(|d| match Policy::from_value(&d.document, kind) {
-                    Ok(p) => Some(NamedPolicy { name: d.name.clone(), policy: p }),
-                    Err(e) => {
-                        skipped.push(format!("{}: {e}", d.name));
-                        None
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    (out, skipped)
-}
 
 /// The organization family over snapshots made by `SnapshotBuilder` (inline: a test module in
 /// a file of its own would be an import arrow from checks/ to builder.rs for scripts/imports).
@@ -334,5 +310,39 @@ mod tests {
         // A snapshot without the role's ARN (taken by an older version): the path-less role/NAME.
         let o = sso("arn:aws:iam::*:role/AWSReservedSSO_BatchUsers_*", false);
         assert!(scp_denies(&o).is_empty(), "{:#?}", o.findings);
+    }
+
+    /// check reads the organization level by level, as simulate does, and a denial names the
+    /// policy and its level: from AWS Organizations (root, OU, account ids) and from files given
+    /// with levels (`--scp root=FILE --scp ou=FILE`).
+    #[test]
+    fn a_denial_names_the_policy_and_its_level() {
+        let s3_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "iam:*", "kms:*"], "Resource": "*"}]});
+        let o = run(&B::healthy().scps(vec![vec![full()], vec![s3_only.clone()]]).build());
+        let f = scp_denies(&o);
+        assert!(f.iter().any(|f| f.evidence.contains("at the OU level (ou-level1)") && f.evidence.contains("attached there: scp1-0")), "{f:#?}");
+        let deny = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoBatch", "Effect": "Deny", "Action": "bedrock:CreateModelInvocationJob", "Resource": "*"}]});
+        let o = run(&B::healthy().scps(vec![vec![full(), deny]]).build());
+        let f = scp_denies(&o);
+        assert!(!f.is_empty() && f.iter().all(|f| f.evidence.contains("scp0-1 at the root level (r-root), statement 0 (Sid \"NoBatch\")")), "{f:#?}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, v: &Value| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, v.to_string()).unwrap();
+            p
+        };
+        let (root, ou) = (file("full.json", &full()), file("s3-only.json", &s3_only));
+        let leveled = |level: &str, p: &std::path::Path| std::path::PathBuf::from(format!("{level}={}", p.display()));
+        let files = crate::collect::org::OrgFiles { scp: vec![leveled("root", &root), leveled("ou", &ou)], rcp: vec![] };
+        let mut snap = B::healthy().build();
+        snap.org = crate::snapshot::Known::Value(crate::collect::org::from_files(&files).unwrap());
+        let o = run(&snap);
+        let f = scp_denies(&o);
+        assert!(
+            !f.is_empty()
+                && f.iter().all(|f| f.evidence.contains("at the OU level (OU 1 of the --scp files)") && f.evidence.contains("s3-only.json")),
+            "{f:#?}"
+        );
     }
 }

@@ -182,6 +182,34 @@ async fn online_quota_and_s3_key_characters() {
     }
 }
 
+/// Records in the Converse shape are told without --invocation-type wherever they are: an S3
+/// object, the first .jsonl under an S3 prefix, a local folder (not only a local file).
+#[tokio::test]
+async fn the_converse_shape_is_told_in_s3_objects_and_folders() {
+    require_emulator();
+    let conf = sdk_config().await;
+    let s3 = s3_client(&conf);
+    let bucket = unique("vc").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let converse = |i: usize| {
+        json!({"recordId": format!("c{i}"), "modelInput": {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"maxTokens": 10}}})
+            .to_string()
+    };
+    let lines: Vec<String> = (0..120).map(converse).collect();
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    s3.put_object().bucket(&bucket).key("in/a.jsonl").body(body.into_bytes().into()).send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("records");
+    std::fs::create_dir(&folder).unwrap();
+    file_of(&folder, "part-1.jsonl", &lines);
+    for source in [format!("s3://{bucket}/in/a.jsonl"), format!("s3://{bucket}/in/"), folder.display().to_string()] {
+        let out = run(emulator_command(dir.path()), &["validate", &source, "--output", "json", "--model-id", HAIKU]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{source}: {e}: {}", stderr(&out)));
+        assert!(!error_codes(&v).contains(&"wrong-shape".to_string()), "{source}: {v:#}");
+        assert!(v["notes"].to_string().contains("Converse format"), "{source}: {v:#}");
+    }
+}
+
 /// A model the account has but the dated catalogue lacks: validate looks its quotas up by the
 /// name GetFoundationModel gives, and says so, instead of refusing the model.
 #[test]

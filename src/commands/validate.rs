@@ -30,12 +30,21 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     let fm = model.foundation_model_id.clone().unwrap_or_else(|| model.raw.clone());
     let profile = crate::families::ModelProfile::of(&fm, &model.raw);
     let entry = profile.entry;
+    let is_s3 = args.source.starts_with("s3://");
+    let offline_hint = |e: Error| match e {
+        Error::Credentials(m) if !is_s3 => {
+            Error::Credentials(format!("{m}; to check a local file without AWS access, add --offline (AWS's default quotas apply)"))
+        }
+        other => other,
+    };
+    let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await.map_err(offline_hint)?) } else { None };
     // What decided the records' shape: said online and offline alike.
     let mut shape_notes = vec![];
     let invocation = match args.invocation_type {
         Some(t) => Invocation::from(t),
         None => {
-            let (inv, told) = crate::validate::told_invocation(&profile, &args.source);
+            let first = first_record(&args.source, clients.as_ref()).await;
+            let (inv, told) = crate::validate::told_invocation(&profile, first.as_deref());
             if told {
                 shape_notes.push("the records are in the Converse format (content blocks without a type): checked as Converse; submit them with modelInvocationType Converse (--invocation-type invoke-model to check them as the model's own body)".to_string());
             }
@@ -52,14 +61,6 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
     let mut limits = profile.limits.clone();
     let mut notes = vec![];
     let prices: Value = crate::prices::load(args.prices.as_deref())?;
-    let is_s3 = args.source.starts_with("s3://");
-    let offline_hint = |e: Error| match e {
-        Error::Credentials(m) if !is_s3 => {
-            Error::Credentials(format!("{m}; to check a local file without AWS access, add --offline (AWS's default quotas apply)"))
-        }
-        other => other,
-    };
-    let clients = if is_s3 || !args.offline { Some(app::connect(g, &settings).await.map_err(offline_hint)?) } else { None };
     if entry.is_none() && invocation == Invocation::InvokeModel && family != Family::Unknown {
         notes.push(format!(
             "{fm} is not in the dated catalogue (as of {}): its request shape was taken from the provider in its id ({family:?})",
@@ -179,6 +180,24 @@ pub async fn run(g: &GlobalArgs, args: &ValidateArgs) -> Result<ExitCode> {
 
 /// Every `.jsonl` object under `prefix` (at any depth, as Bedrock reads an input folder), in key
 /// order, and how many other objects there are.
+/// The first record of SOURCE (a file, a folder's first .jsonl, an S3 object or the first
+/// .jsonl under an S3 prefix), to tell the records' shape; None when it cannot be read here (the
+/// validation itself then reports why).
+async fn first_record(source: &str, clients: Option<&crate::aws::Clients>) -> Option<Vec<u8>> {
+    if let Some(rest) = source.strip_prefix("s3://") {
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        let clients = clients?;
+        let key =
+            if key.is_empty() || key.ends_with('/') { list_jsonl(clients, bucket, key).await.ok()?.0.into_iter().next()? } else { key.to_string() };
+        return crate::run::source::first_s3_record(clients, bucket, &key).await;
+    }
+    let path = std::path::Path::new(source);
+    if path.is_dir() {
+        return crate::run::source::first_local_record(local_jsonl(path).ok()?.first()?);
+    }
+    crate::run::source::first_local_record(path)
+}
+
 async fn list_jsonl(clients: &crate::aws::Clients, bucket: &str, prefix: &str) -> Result<(Vec<String>, usize)> {
     let mut keys = Vec::new();
     let mut others = 0;

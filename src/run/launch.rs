@@ -149,7 +149,8 @@ async fn open_input(ctx: &Ctx, profile: &ModelProfile, input: &str, opts: &Start
             let inv = match opts.invocation.map(Invocation::from) {
                 Some(inv) => inv,
                 None => {
-                    let (inv, told) = crate::validate::told_invocation(profile, input);
+                    let first = source.first_record(Some(&ctx.clients)).await;
+                    let (inv, told) = crate::validate::told_invocation(profile, first.as_deref());
                     if told {
                         crate::say!("note: the records are in the Converse format: the jobs use modelInvocationType Converse");
                     }

@@ -94,6 +94,55 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The first record of the input (its first file or object), to tell the records' shape
+    /// before reading them all; None for a table, or when it cannot be read (the full read
+    /// then reports why).
+    pub async fn first_record(&self, clients: Option<&Clients>) -> Option<Vec<u8>> {
+        match self {
+            Source::Local(files) => first_local_record(files.first()?),
+            Source::S3 { bucket, keys } => first_s3_record(clients?, bucket, keys.first()?).await,
+            Source::Table { .. } => None,
+        }
+    }
+}
+
+/// The first record of `bytes` (a byte order mark and blank lines skipped, as the validator
+/// skips them); None when no whole line is there.
+fn first_line(bytes: &[u8], whole: bool) -> Option<Vec<u8>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut lines = bytes.split(|b| *b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        // The last piece of a partial read may be cut short.
+        if lines.peek().is_none() && !whole {
+            return None;
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            return Some(line.to_vec());
+        }
+    }
+    None
+}
+
+/// The first record of a local JSONL file (from its first MiB).
+pub fn first_local_record(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).ok()?;
+    let n = file.take(1 << 20).read_to_end(&mut head).ok()?;
+    let whole = (n as u64) < (1 << 20);
+    first_line(&head, whole)
+}
+
+/// The first record of an S3 object, from its first MiB (a ranged GetObject: "Range: Downloads
+/// the specified byte range of an object", S3 API Reference, GetObject).
+pub async fn first_s3_record(clients: &Clients, bucket: &str, key: &str) -> Option<Vec<u8>> {
+    let obj = clients.s3.get_object().bucket(bucket).key(key).range(format!("bytes=0-{}", (1 << 20) - 1)).send().await.ok()?;
+    let whole = obj.content_range().is_none_or(|r| r.rsplit('/').next().and_then(|t| t.parse::<u64>().ok()).is_some_and(|t| t <= 1 << 20));
+    let head = obj.body.collect().await.ok()?.into_bytes();
+    first_line(&head, whole)
+}
+
 /// Streams the records of one S3 object to `f`.
 pub async fn s3_records(clients: &Clients, bucket: &str, key: &str, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
     let obj = clients

@@ -31,38 +31,17 @@ pub use report::{Example, FileCount, Level, Problem, Report};
 pub use text::{text_content, MEDIA_KEYS, TEXT_KEYS};
 
 /// The invocation a JSONL input's records take when the user did not say: Converse when its
-/// first record is unmistakably in the Converse format (see
-/// [`crate::families::looks_like_converse`]), else the model's default. True when the first
-/// record decided it (the caller says so).
-pub fn told_invocation(profile: &crate::families::ModelProfile, source: &str) -> (crate::families::Invocation, bool) {
-    match first_model_input(source) {
+/// first record (`first`, see [`crate::run::source::Source::first_record`]) is unmistakably in
+/// the Converse format (see [`crate::families::looks_like_converse`]), else the model's default.
+/// True when the first record decided it (the caller says so).
+pub fn told_invocation(profile: &crate::families::ModelProfile, first: Option<&[u8]>) -> (crate::families::Invocation, bool) {
+    let input = first.and_then(|rec| serde_json::from_slice::<Value>(rec).ok()).and_then(|mut v| v.get_mut("modelInput").map(Value::take));
+    match input {
         Some(input) if !profile.converse_only() && crate::families::looks_like_converse(profile.family, &input) => {
             (crate::families::Invocation::Converse, true)
         }
         _ => (profile.default_invocation(), false),
     }
-}
-
-/// The `modelInput` of the first record of a local file, to tell the Converse format from the
-/// model's own body when the user did not say (None: not a local file, or no readable record).
-fn first_model_input(source: &str) -> Option<Value> {
-    use std::io::BufRead;
-    let path = std::path::Path::new(source);
-    if !path.is_file() {
-        return None;
-    }
-    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
-    for (i, line) in file.split(b'\n').take(1000).enumerate() {
-        let line = line.ok()?;
-        // A byte order mark on the first line, and blank lines, as the validator skips them.
-        let rec = if i == 0 { line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line) } else { &line[..] };
-        if rec.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let v: Value = serde_json::from_slice(rec).ok()?;
-        return v.get("modelInput").cloned();
-    }
-    None
 }
 
 /// Prints [`text`] (for `run start` and `prepare` when the records break the rules).

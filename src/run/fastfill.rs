@@ -54,9 +54,9 @@ pub fn plain(t: &Template) -> Option<Vec<Seg>> {
     Some(out)
 }
 
-/// A bound segment: text, or a column index.
+/// A bound segment: text (already JSON-escaped), or a column index.
 enum Bound {
-    Lit(String),
+    Lit(Vec<u8>),
     Col(usize),
 }
 
@@ -78,14 +78,17 @@ pub struct Plain {
     system: Option<Vec<Bound>>,
     parts: Vec<Vec<u8>>,
     slots: Vec<Slot>,
-    text: String,
-    sys: String,
+    scratch: String,
 }
 
 fn bind(segs: &[Seg], header: &[String]) -> Option<Vec<Bound>> {
     segs.iter()
         .map(|s| match s {
-            Seg::Lit(t) => Some(Bound::Lit(t.clone())),
+            Seg::Lit(t) => {
+                let mut escaped = Vec::with_capacity(t.len());
+                escape_into(t, &mut escaped);
+                Some(Bound::Lit(escaped))
+            }
             Seg::Col(c) => header.iter().position(|h| h == c).map(Bound::Col),
         })
         .collect()
@@ -121,27 +124,19 @@ impl Plain {
             },
             parts,
             slots,
-            text: String::new(),
-            sys: String::new(),
+            scratch: String::new(),
         })
     }
 
     /// The record of one row, appended to `out`.
     pub fn record(&mut self, row: &[Cell], id: &str, out: &mut Vec<u8>) {
-        fill(&self.prompt, row, &mut self.text);
-        if let Some(s) = &self.system {
-            fill(s, row, &mut self.sys);
-        }
         for (i, slot) in self.slots.iter().enumerate() {
             out.extend_from_slice(&self.parts[i]);
-            escape_into(
-                match slot {
-                    Slot::Id => id,
-                    Slot::Prompt => &self.text,
-                    Slot::System => &self.sys,
-                },
-                out,
-            );
+            match slot {
+                Slot::Id => escape_into(id, out),
+                Slot::Prompt => fill_escaped(&self.prompt, row, &mut self.scratch, out),
+                Slot::System => fill_escaped(self.system.as_deref().unwrap_or_default(), row, &mut self.scratch, out),
+            }
         }
         out.extend_from_slice(&self.parts[self.slots.len()]);
     }
@@ -163,12 +158,20 @@ fn push_cell(c: &Cell, out: &mut String) {
     }
 }
 
-fn fill(segs: &[Bound], row: &[Cell], out: &mut String) {
-    out.clear();
+/// The filled template, JSON-escaped into `out`: each piece escaped on its own is the whole
+/// escaped (JSON escapes character by character), so the filled text is never built.
+fn fill_escaped(segs: &[Bound], row: &[Cell], scratch: &mut String, out: &mut Vec<u8>) {
     for s in segs {
         match s {
-            Bound::Lit(t) => out.push_str(t),
-            Bound::Col(i) => push_cell(&row[*i], out),
+            Bound::Lit(t) => out.extend_from_slice(t),
+            Bound::Col(i) => match &row[*i] {
+                Cell::Str(text) => escape_into(text, out),
+                other => {
+                    scratch.clear();
+                    push_cell(other, scratch);
+                    escape_into(scratch, out);
+                }
+            },
         }
     }
 }

@@ -461,6 +461,24 @@ async fn record_errors_and_a_stopped_job_keep_every_row() {
         (Some(177), Some(3), Some(60)),
         "{c:#}"
     );
+    // The 63 rows without an answer, retried (the emulated errors happened once), and the retry
+    // collected: every row of the table, now all answered, each id and cell in place.
+    set_quota("Llama 3.1 8B Instruct", "Minimum number of records per batch inference job", 1.0).await;
+    let (code, r) = env.json(&["run", "retry", &run_id, "--yes", "--poll-interval-ms", "10"]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["records"], 63, "{r:#}");
+    let merged = env.path("s-merged.csv");
+    let (code, m) = env.json(&["run", "collect", r["run_id"].as_str().unwrap(), "-o", &merged]);
+    assert_eq!(code, 0, "{m:#}");
+    assert_eq!((m["rows"].as_u64(), m["records_ok"].as_u64()), (Some(rows as u64), Some(rows as u64)), "{m:#}");
+    let got = read_csv(&merged);
+    for (i, r) in got.iter().enumerate().skip(1) {
+        assert_eq!(
+            (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()),
+            (format!("{tag}-{i}").as_str(), format!("question {i}").as_str(), r[0].as_str(), "ok")
+        );
+        assert!(!r[4].is_empty(), "row {i} has its answer: {r:?}");
+    }
 }
 
 #[tokio::test]
@@ -518,9 +536,24 @@ async fn a_schema_splits_answers_into_columns_and_retry_resubmits_the_failing_ro
     let (code, r) = env.json(&["run", "retry", &run_id, "--schema-errors", "--json-schema", &schema, "--yes", "--poll-interval-ms", "10"]);
     assert_eq!(code, 0, "{r:#}");
     assert_eq!(r["records"], 11);
+    // Its input is exactly those rows.
+    let retry_id = r["run_id"].as_str().unwrap().to_string();
+    let (_, st) = env.json(&["run", "status", &retry_id]);
+    assert_eq!(st["records"], 11, "{st:#}");
+    // Collected, the retry is the table again: all 110 rows in input order, their cells as read,
+    // each with its newest answer; the tokens are both runs'.
     let out = env.path("retry.csv");
-    assert_eq!(env.json(&["run", "collect", r["run_id"].as_str().unwrap(), "-o", &out]).0, 0);
-    let ids: Vec<String> = read_csv(&out).into_iter().skip(1).map(|row| row[1].clone()).collect();
-    let want: Vec<String> = (1..=11).map(|k| format!("r{:010}", k * 10)).collect();
-    assert_eq!(ids, want);
+    let (code, c) = env.json(&["run", "collect", &retry_id, "-o", &out]);
+    assert_eq!(code, 0, "{c:#}");
+    assert_eq!(c["runs"], json!([run_id, retry_id]), "{c:#}");
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 111);
+    for (i, row) in rows.iter().enumerate().skip(1) {
+        assert_eq!(row[0], format!("question {i}"));
+        assert_eq!(row[2], format!("r{i:010}"), "record_id");
+        assert_eq!(row[3], "ok", "row {i}: {row:?}");
+    }
+    let (_, root) = env.json(&["run", "status", &run_id]);
+    assert_eq!(c["input_tokens"].as_u64().unwrap(), root["input_tokens"].as_u64().unwrap() + st["input_tokens"].as_u64().unwrap(), "{c:#}");
+    assert!(st["input_tokens"].as_u64().unwrap() > 0);
 }

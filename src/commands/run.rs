@@ -37,10 +37,11 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let ctx = Ctx::new(g, state_dir.as_deref()).await?;
             let m = ctx.load(run_id).await?;
             let fmt = format.or_else(|| crate::table::Format::from_path(out));
-            // A run from JSONL collected to .jsonl keeps today's merged output and failures file;
-            // every other pairing writes a table of one row per input row.
+            // A run from JSONL (and not a retry of a run from a table) collected to .jsonl keeps
+            // today's merged output and failures file; every other pairing writes a table of one
+            // row per input row (a retry's: the table's rows, each with its newest answer).
             let schema = json_schema.as_deref().map(schema::Schema::load).transpose()?;
-            if m.table.is_none() && matches!(fmt, None | Some(crate::table::Format::Jsonl)) {
+            if matches!(fmt, None | Some(crate::table::Format::Jsonl)) && !results::from_table(&ctx, &m).await? {
                 if prefix.is_some() || schema.is_some() {
                     return Err(Error::Usage("--prefix and --json-schema shape the columns of a table: collect to .csv, .tsv or .parquet".into()));
                 }

@@ -8,6 +8,7 @@
 //! the output is not guaranteed to match the input's, "Format and upload your batch inference
 //! data").
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -294,12 +295,69 @@ impl<'a> Results<'a> {
     }
 }
 
+/// The runs from the one that started from a table to `m`, oldest first, when `m` is a retry
+/// (of a retry…) of a run started from a table; else just `m`.
+async fn chain(ctx: &Ctx, m: &RunManifest) -> Result<Vec<RunManifest>> {
+    let mut runs = vec![m.clone()];
+    while let (None, Some(parent)) = (&runs[runs.len() - 1].table, runs[runs.len() - 1].parent_run.clone()) {
+        if runs.iter().any(|r| r.run_id == parent) || runs.len() > 1000 {
+            return Err(Error::Usage(format!("run {}: its chain of retries loops at {parent}", m.run_id)));
+        }
+        runs.push(ctx.load(&parent).await?);
+    }
+    if runs.len() > 1 && runs[runs.len() - 1].table.is_none() {
+        runs.truncate(1);
+    }
+    runs.reverse();
+    Ok(runs)
+}
+
+/// Whether `m` started from a table, itself or through the runs it retries.
+pub async fn from_table(ctx: &Ctx, m: &RunManifest) -> Result<bool> {
+    Ok(chain(ctx, m).await?[0].table.is_some())
+}
+
+/// A retry's output line for a record (the newest attempt that wrote one).
+enum Latest {
+    Ok(Vec<u8>),
+    Error(Vec<u8>),
+}
+
+/// The newest output line of each record the retries in `runs` answered (newest run first).
+async fn latest_answers(ctx: &Ctx, runs: &[RunManifest]) -> Result<HashMap<String, Latest>> {
+    let mut latest = HashMap::new();
+    for r in runs.iter().rev() {
+        refuse_unfinished(r, "collect it")?;
+        let tmp = scratch(ctx, &r.run_id)?;
+        for s in &r.shards {
+            join_shard(ctx, r, s, &tmp, &mut |_, id, j| {
+                match j {
+                    Joined::Ok(line) => latest.entry(id.to_string()).or_insert_with(|| Latest::Ok(line.to_vec())),
+                    Joined::RecordError(line) => latest.entry(id.to_string()).or_insert_with(|| Latest::Error(line.to_vec())),
+                    Joined::NoOutput(_) => return Ok(()),
+                };
+                Ok(())
+            })
+            .await?;
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    Ok(latest)
+}
+
+/// `run collect` to a table. A retry of a run started from a table is collected as that table:
+/// every row of it, each with the answer of the newest run that wrote one for it (AWS bills
+/// every attempt, so the tokens and cost are the whole chain's).
 pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<ExitCode> {
     refuse_unfinished(m, "collect it")?;
     let format = Format::decide(a.out, a.format, "-o")?;
-    let family = output_family(ctx, m);
-    let tmp = scratch(ctx, &m.run_id)?;
-    let reader: Option<Box<dyn TableReader>> = match &m.table {
+    let runs = chain(ctx, m).await?;
+    let root = &runs[0];
+    let latest = latest_answers(ctx, &runs[1..]).await?;
+    refuse_unfinished(root, "collect it")?;
+    let family = output_family(ctx, root);
+    let tmp = scratch(ctx, &root.run_id)?;
+    let reader: Option<Box<dyn TableReader>> = match &root.table {
         Some(spec) => {
             let path = table_file(ctx, spec, &tmp).await?;
             Some(crate::table::open(&path, spec.format)?)
@@ -309,19 +367,32 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
     let cols = output_columns(reader.as_deref(), family, a.prefix, a.schema)?;
     let staged = Staged::new(a.out, a.force)?;
     let writer = crate::table::create(&staged.tmp, format, &cols)?;
-    let id_column = m.table.as_ref().and_then(|s| s.id_column.as_deref());
-    let mut results = Results::new(family, a.schema, reader, id_column, writer, m.records)?;
-    for s in &m.shards {
-        join_shard(ctx, m, s, &tmp, &mut |rec, id, j| results.push(rec, id, j)).await?;
+    let id_column = root.table.as_ref().and_then(|s| s.id_column.as_deref());
+    let mut results = Results::new(family, a.schema, reader, id_column, writer, root.records)?;
+    for s in &root.shards {
+        join_shard(ctx, root, s, &tmp, &mut |rec, id, j| match latest.get(id) {
+            Some(Latest::Ok(line)) => results.push(rec, id, Joined::Ok(line)),
+            Some(Latest::Error(line)) => results.push(rec, id, Joined::RecordError(line)),
+            None => results.push(rec, id, j),
+        })
+        .await?;
     }
     let totals = results.finish()?;
     staged.commit()?;
     let _ = std::fs::remove_dir_all(&tmp);
     let prices = crate::prices::embedded();
-    let (job_in, job_out) = m.shards.iter().filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+    let (job_in, job_out) =
+        runs.iter().flat_map(|r| &r.shards).filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+    let estimated = runs.iter().map(|r| r.estimated_cost).try_fold((0.0, 0.0), |(l, h), e| e.map(|(lo, hi)| (l + lo, h + hi)));
+    let merged = runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>();
     let cost = crate::run::report::token_cost(&prices, &ctx.fm, job_in, job_out);
     let bad = totals.record_errors + totals.no_output;
-    let mut text = format!(
+    let mut text = if runs.len() > 1 {
+        format!("the rows of run {} with the newest answer of each from its retries {}\n", root.run_id, merged[1..].join(", "))
+    } else {
+        String::new()
+    };
+    text += &format!(
         "{} rows → {} ({}): {} ok, {} record errors, {} without output\nactual tokens: {job_in} in, {job_out} out (the jobs' manifest.json.out); per record: {} in, {} out{}\nactual cost at the batch price: {}{}",
         totals.rows,
         a.out.display(),
@@ -333,7 +404,7 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
         totals.output_tokens,
         if totals.records_without_usage > 0 { format!(" ({} records' outputs carry no usage)", totals.records_without_usage) } else { String::new() },
         cost.map(crate::validate::dollars).unwrap_or_else(|| "unknown (no price for the model)".into()),
-        m.estimated_cost.map(|(lo, hi)| format!(" (estimated at start: {} to {})", crate::validate::dollars(lo), crate::validate::dollars(hi))).unwrap_or_default()
+        estimated.map(|(lo, hi)| format!(" (estimated at start: {} to {})", crate::validate::dollars(lo), crate::validate::dollars(hi))).unwrap_or_default()
     );
     if bad > 0 {
         text.push_str(&format!("\nsubmit the rows without an answer again: bedbatch-doctor run retry {}", m.run_id));
@@ -353,8 +424,8 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<
             "record_input_tokens": totals.input_tokens, "record_output_tokens": totals.output_tokens,
             "records_without_usage": totals.records_without_usage,
             "schema_errors": a.schema.map(|_| totals.schema_errors),
-            "cost_usd": cost, "estimated_cost_usd": m.estimated_cost.map(|(lo, hi)| json!({"low": lo, "high": hi})),
-            "invocation_type": m.invocation_type.as_str(), "family": family,
+            "cost_usd": cost, "estimated_cost_usd": estimated.map(|(lo, hi)| json!({"low": lo, "high": hi})),
+            "invocation_type": m.invocation_type.as_str(), "family": family, "runs": merged,
         }),
         exit: if bad > 0 || totals.schema_errors > 0 { ExitCode::Failed } else { ExitCode::Ok },
     }))

@@ -1,7 +1,7 @@
 //! Structured answers: batch has no structured-output mode, so `collect --json-schema FILE`
 //! finds the JSON value in each answer (the whole text, else the first fenced ``` block, else the
 //! first `{…}` or `[…]` value in it), validates it against the user's JSON Schema (the
-//! `jsonschema` crate, every draft it knows, no remote `$ref` resolving), and spreads the
+//! `boon` crate, every draft it knows, no remote `$ref` resolving), and spreads the
 //! schema's top-level `properties` into columns, in the schema's order. A row whose answer has
 //! no JSON or breaks the schema gets `schema_error`, and its property cells stay empty.
 

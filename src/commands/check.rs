@@ -23,6 +23,29 @@ impl Report for Outcome {
     }
 }
 
+/// A check that stopped before AWS answered (no credentials): its one finding, and exit 3 said
+/// in every format (the JSON's `exit_code`, the SARIF's `exitCode`) as the process exits.
+struct Unreached(Outcome);
+
+impl Report for Unreached {
+    fn text(&self) -> String {
+        crate::report::text(&self.0)
+    }
+    fn json(&self) -> serde_json::Value {
+        let mut v = crate::report::json(&self.0);
+        v["exit_code"] = ExitCode::Aws.code().into();
+        v
+    }
+    fn exit(&self) -> ExitCode {
+        ExitCode::Aws
+    }
+    fn sarif(&self) -> Option<serde_json::Value> {
+        let mut v = crate::report::sarif(&self.0);
+        v["runs"][0]["invocations"][0]["exitCode"] = ExitCode::Aws.code().into();
+        Some(v)
+    }
+}
+
 pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read snapshot {}: {e}", path.display())))?;
     Snapshot::from_json(&text).map_err(|e| Error::Usage(format!("snapshot {}: {e}", path.display())))
@@ -41,8 +64,7 @@ pub async fn run(g: &GlobalArgs, snapshot: Option<&Path>) -> Result<ExitCode> {
                     &[checks::identity::Code::CredentialsMissing.into()],
                     vec![checks::identity::diags::credentials_missing(&msg)],
                 );
-                emit(&outcome);
-                return Ok(ExitCode::Aws);
+                return Ok(emit(&Unreached(outcome)));
             }
             Err(e) => return Err(e),
         },

@@ -208,8 +208,14 @@ pub fn records(
     // 1 GB benchmark: reading and parsing CSV ~45% of the work, building and checking ~40%).
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(4);
+        // Batches done with come back to be filled again (their rows' buffers reused).
+        let (back, spares) = std::sync::mpsc::channel::<Batch>();
         scope.spawn(move || loop {
-            let next = table.next_batch().transpose();
+            let next = match spares.try_recv() {
+                Ok(spare) => table.next_batch_into(spare),
+                Err(_) => table.next_batch(),
+            }
+            .transpose();
             let end = !matches!(next, Some(Ok(_)));
             // The receiver gone (an error on this side) ends the reading too.
             if next.is_none_or(|b| tx.send(b).is_err()) || end {
@@ -219,7 +225,8 @@ pub fn records(
         let mut b = Builder::new(&header, id_index, source, prompt, s);
         let mut built = Built { bytes: Vec::with_capacity(BATCH_ROWS * 2048), records: Vec::with_capacity(BATCH_ROWS), error: None };
         for batch in rx {
-            b.batch(&batch?, &mut built);
+            let batch = batch?;
+            b.batch(&batch, &mut built);
             let mut start = 0;
             for (n, end) in &built.records {
                 sink(*n, &built.bytes[start..*end])?;
@@ -228,6 +235,7 @@ pub fn records(
             if let Some(e) = built.error.take() {
                 return Err(e);
             }
+            let _ = back.send(batch);
         }
         if b.stats.rows == 0 {
             return Err(Error::Usage(format!("{source}: the table has a header but no rows")));

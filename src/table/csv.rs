@@ -9,7 +9,6 @@
 //! `"ab"c`) is read again by the `csv` crate, so every file reads exactly as the `csv` crate
 //! reads it (a differential test below holds the two together).
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -71,13 +70,14 @@ impl Reader {
         let header = match inner.read_byte_record() {
             Ok(Some(h)) => {
                 let text = h.as_slice();
-                let (cells, len, newlines) = (cells(delimiter, &h), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64);
+                let mut row = Vec::new();
+                let (cells, len, newlines) = (cells(&h, &mut row).map(|_| row), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64);
                 me.crlf = inner.position().saturating_sub(before).saturating_sub(len + bom) == 2;
                 match cells {
                     Ok(c) => {
                         me.line = 1 + newlines;
                         me.mode = Mode::Fast(inner);
-                        Some(c)
+                        Some(c.into_iter().map(|c| c.text().into_owned()).collect())
                     }
                     Err(Bad::Msg(e)) => return Err(bad(path, format!("line 1: {e}"))),
                     // An odd header: the whole file through the csv crate.
@@ -123,9 +123,9 @@ impl Reader {
         }
     }
 
-    /// The next record through simd-csv, with the line it starts on; Err(None) where the rest
-    /// of the file must go through the csv crate, from `before`.
-    fn read_fast(&mut self) -> Result<std::result::Result<Option<(u64, Vec<String>)>, u64>> {
+    /// The next record through simd-csv into `row`, with the line it starts on; Err(offset)
+    /// where the rest of the file must go through the csv crate, from that byte.
+    fn read_fast(&mut self, row: &mut Vec<Cell>) -> Result<std::result::Result<Option<u64>, u64>> {
         let Mode::Fast(inner) = &mut self.mode else { unreachable!("only called in the fast mode") };
         let step = if self.crlf { 2 } else { 1 };
         let before = inner.position();
@@ -133,7 +133,7 @@ impl Reader {
             Ok(None) => return Ok(Ok(None)),
             Ok(Some(r)) => {
                 let text = r.as_slice();
-                (cells(self.delimiter, &r), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64)
+                (cells(&r, row), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64)
             }
             Err(e) => return Err(bad(&self.path, format!("line {}: {e}", self.line + 1))),
         };
@@ -143,9 +143,9 @@ impl Reader {
         let own_end = if after >= self.size && !self.ends_with_newline { 0 } else { step };
         let line = self.line + 1 + (after - before - len).saturating_sub(own_end) / step;
         match row {
-            Ok(row) => {
+            Ok(()) => {
                 self.line = line + newlines;
-                Ok(Ok(Some((line, row))))
+                Ok(Ok(Some(line)))
             }
             Err(Bad::Msg(e)) => Err(bad(&self.path, format!("line {line}: {e}"))),
             Err(Bad::Odd) => Ok(Err(before)),
@@ -188,46 +188,46 @@ fn unequal(path: &Path, line: u64, expected_len: usize, len: usize) -> Error {
     bad(path, format!("line {line}: {len} fields where the header has {expected_len} (a quote left open, or a delimiter in an unquoted field?)"))
 }
 
-/// The cells of one record, unquoted and unescaped, as text; else what is wrong with it.
-fn cells(delimiter: u8, r: &simd_csv::ZeroCopyByteRecord<'_>) -> std::result::Result<Vec<String>, Bad> {
-    let _ = delimiter;
-    let mut out = Vec::with_capacity(r.len());
+/// The cells of one record, unquoted and unescaped, as text, into `row` (its strings' buffers
+/// reused: a batch comes back from the builder to be filled again, so a row costs no
+/// allocation); else what is wrong with it.
+fn cells(r: &simd_csv::ZeroCopyByteRecord<'_>, row: &mut Vec<Cell>) -> std::result::Result<(), Bad> {
+    row.truncate(r.len());
     for i in 0..r.len() {
         let raw = r.get(i).unwrap_or_default();
+        if i == row.len() {
+            row.push(Cell::Str(String::new()));
+        }
+        let mut buf = match &mut row[i] {
+            Cell::Str(s) => std::mem::take(s).into_bytes(),
+            _ => Vec::new(),
+        };
+        buf.clear();
         // A lone CR ends a record to the csv crate (and is kept in the field by simd-csv).
-        let field: Cow<'_, [u8]> = match memchr::memchr2(b'"', b'\r', raw) {
-            None => Cow::Borrowed(raw),
-            Some(_) => quoted(raw).ok_or(Bad::Odd)?,
-        };
-        let text = match field {
-            Cow::Borrowed(b) => std::str::from_utf8(b).map(str::to_string).map_err(|_| ()),
-            Cow::Owned(v) => String::from_utf8(v).map_err(|_| ()),
-        };
-        out.push(text.map_err(|_| Bad::Msg(format!("not UTF-8 text (field {}): save the file as UTF-8", i + 1)))?);
+        match memchr::memchr2(b'"', b'\r', raw) {
+            None => buf.extend_from_slice(raw),
+            Some(_) => unquote(raw, &mut buf).ok_or(Bad::Odd)?,
+        }
+        row[i] = Cell::Str(String::from_utf8(buf).map_err(|_| Bad::Msg(format!("not UTF-8 text (field {}): save the file as UTF-8", i + 1)))?);
     }
-    Ok(out)
+    Ok(())
 }
 
-/// A field quoted whole, with only doubled quotes inside: its text. None for any other quoting.
-fn quoted(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+/// A field quoted whole, with only doubled quotes inside: its text, into `out`. None for any
+/// other quoting.
+fn unquote(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    let mut out: Option<Vec<u8>> = None;
     let mut pos = 0;
     while let Some(k) = memchr::memchr(b'"', &inner[pos..]) {
         let at = pos + k;
         if inner.get(at + 1) != Some(&b'"') {
             return None;
         }
-        out.get_or_insert_with(|| Vec::with_capacity(inner.len())).extend_from_slice(&inner[pos..=at]);
+        out.extend_from_slice(&inner[pos..=at]);
         pos = at + 2;
     }
-    Some(match out {
-        None => Cow::Borrowed(inner),
-        Some(mut v) => {
-            v.extend_from_slice(&inner[pos..]);
-            Cow::Owned(v)
-        }
-    })
+    out.extend_from_slice(&inner[pos..]);
+    Some(())
 }
 
 impl TableReader for Reader {
@@ -240,28 +240,40 @@ impl TableReader for Reader {
     }
 
     fn next_batch(&mut self) -> Result<Option<Batch>> {
-        let mut rows = Vec::with_capacity(BATCH_ROWS);
-        let mut lines = Vec::with_capacity(BATCH_ROWS);
-        while rows.len() < BATCH_ROWS {
-            let next = match &self.mode {
-                Mode::Fast(_) => match self.read_fast()? {
-                    Ok(next) => next,
+        self.next_batch_into(Batch { rows: Vec::with_capacity(BATCH_ROWS), arrow: None, lines: Vec::with_capacity(BATCH_ROWS) })
+    }
+
+    fn next_batch_into(&mut self, spare: Batch) -> Result<Option<Batch>> {
+        let Batch { mut rows, mut lines, .. } = spare;
+        lines.clear();
+        let mut n = 0;
+        while n < BATCH_ROWS {
+            if n == rows.len() {
+                rows.push(Vec::with_capacity(self.width));
+            }
+            let line = match &self.mode {
+                Mode::Fast(_) => match self.read_fast(&mut rows[n])? {
+                    Ok(line) => line,
                     Err(offset) => {
                         self.mode =
                             Mode::Slow { inner: slow(&self.path, self.delimiter, offset)?, record: csv::StringRecord::new(), base: self.line + 1 };
                         continue;
                     }
                 },
-                Mode::Slow { .. } => self.read_slow()?,
+                Mode::Slow { .. } => self.read_slow()?.map(|(line, cells)| {
+                    rows[n] = cells.into_iter().map(Cell::Str).collect();
+                    line
+                }),
             };
-            let Some((line, row)) = next else { break };
-            if row.len() != self.width {
-                return Err(unequal(&self.path, line, self.width, row.len()));
+            let Some(line) = line else { break };
+            if rows[n].len() != self.width {
+                return Err(unequal(&self.path, line, self.width, rows[n].len()));
             }
             lines.push(line);
-            rows.push(row.into_iter().map(Cell::Str).collect());
+            n += 1;
         }
-        Ok((!rows.is_empty()).then_some(Batch { rows, arrow: None, lines }))
+        rows.truncate(n);
+        Ok((n > 0).then_some(Batch { rows, arrow: None, lines }))
     }
 }
 
@@ -331,6 +343,44 @@ mod tests {
             }
         }
         Ok((header, rows))
+    }
+
+    /// Batches filled again from the ones handed back (the buffers of their rows reused) hold
+    /// exactly what fresh ones would: rows of changing widths of text, quoted fields, and from
+    /// the middle on a record the csv crate must read (the rest of the file goes through it).
+    #[test]
+    fn refilled_batches_read_as_fresh_ones() {
+        let pieces = ["a", "\"b, \"\"c\"\"\"", "", "\"multi\nline\"", "long text long text long text", "é"];
+        let mut text = String::from("x,y,z\n");
+        for i in 0..5000 {
+            let f = |k: usize| pieces[(i * 7 + k * 3) % pieces.len()];
+            if i == 3100 {
+                text += "odd\"quote,2,3\n";
+            } else {
+                text += &format!("{},{},{}\n", f(0), f(1), f(2));
+            }
+        }
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), &text).unwrap();
+        let mut r = Reader::open(f.path(), b',').unwrap();
+        let mut rows = Vec::new();
+        let mut spare: Option<Batch> = None;
+        loop {
+            let next = match spare.take() {
+                Some(b) => r.next_batch_into(b),
+                None => r.next_batch(),
+            }
+            .unwrap();
+            let Some(b) = next else { break };
+            for (line, row) in b.lines.iter().zip(&b.rows) {
+                rows.push((*line, row.iter().map(|c| c.text().into_owned()).collect::<Vec<_>>()));
+            }
+            spare = Some(b);
+        }
+        let (_, want) = reference(text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 5000);
+        assert_eq!(rows.iter().map(|r| &r.1).collect::<Vec<_>>(), want.iter().map(|r| &r.1).collect::<Vec<_>>());
+        assert_eq!(rows[3100].1, vec!["odd\"quote".to_string(), "2".into(), "3".into()]);
     }
 
     /// A field as spreadsheets and pandas write it: bare, or quoted whole with doubled quotes.

@@ -118,6 +118,12 @@ pub trait TableReader: Send {
     }
     /// The next rows, None at the end.
     fn next_batch(&mut self) -> Result<Option<Batch>>;
+    /// As [`TableReader::next_batch`], filling `spare` (a batch done with) where the reader can
+    /// reuse its buffers.
+    fn next_batch_into(&mut self, spare: Batch) -> Result<Option<Batch>> {
+        drop(spare);
+        self.next_batch()
+    }
 }
 
 /// A table being written. The output's columns are the input's, then the added ones.

@@ -12,8 +12,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = None
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,6 +27,25 @@ pub enum OutputFormat {
     Sarif,
 }
 
+/// The formats of every command that prints, but `check` (which also has SARIF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TextOrJson {
+    /// Readable text.
+    #[default]
+    Text,
+    /// JSON for machines (schema in the README).
+    Json,
+}
+
+impl From<TextOrJson> for OutputFormat {
+    fn from(f: TextOrJson) -> Self {
+        match f {
+            TextOrJson::Text => OutputFormat::Text,
+            TextOrJson::Json => OutputFormat::Json,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum RetryMode {
     /// The SDK's standard mode: exponential backoff with jitter on throttling and 5xx.
@@ -38,64 +55,348 @@ pub enum RetryMode {
     Adaptive,
 }
 
-#[derive(Debug, Args, Clone, Default)]
-pub struct GlobalArgs {
-    /// Settings file [default: ./bedbatch.toml when it exists]
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// AWS profile (else AWS_PROFILE, else the default profile)
-    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
-    pub profile: Option<String>,
-    /// Send every AWS call to this endpoint (else AWS_ENDPOINT_URL)
-    #[arg(long, global = true, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
-    /// How AWS calls are retried: standard (exponential backoff with jitter) or adaptive (also
-    /// rate-limits the client after throttling)
-    #[arg(long, global = true, value_enum, default_value_t = RetryMode::Standard)]
-    pub retry_mode: RetryMode,
-    /// Attempts per AWS call, the first included (1 = no retry)
-    #[arg(long, global = true, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: u32,
-    /// Seconds one attempt of an AWS call may take before it is abandoned (and retried)
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub call_timeout: u64,
+// The flags a command takes come in groups, each flattened into exactly the commands that
+// read it (README, "Which flags each command takes"); a flag a command does not read is clap's
+// own "unexpected argument" (exit 2). The commands see them assembled as one [`GlobalArgs`].
 
+/// `--output` of every command that prints (text or JSON).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct OutputFlag {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub output: TextOrJson,
+}
+
+/// `--output` of `check`: also SARIF.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct CheckOutputFlag {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `--config` alone (`init`, which writes the file there).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigFlag {
+    /// Settings file [default: ./bedbatch.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The settings file and the region: what every command that reads the settings takes (those
+/// that only call AWS: whoami, simulate, rollback, jobs).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Settings")]
+pub struct RegionSettings {
+    #[command(flatten)]
+    pub config: ConfigFlag,
     /// Region the jobs run in (setting `region`)
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub region: Option<String>,
+}
+
+/// The settings file, the region and the model (prepare, validate).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Settings")]
+pub struct ModelSettings {
+    #[command(flatten)]
+    pub region: RegionSettings,
     /// Foundation model id, inference profile id, or an ARN of either (setting `model_id`)
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub model_id: Option<String>,
+}
+
+/// The settings of a job: the model, its input and output folders and the service role (the
+/// run commands that do not check the account).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Settings")]
+pub struct JobSettings {
+    #[command(flatten)]
+    pub model: ModelSettings,
     /// S3 folder or .jsonl object holding the input (setting `input_uri`)
-    #[arg(long, global = true, value_name = "S3_URI")]
+    #[arg(long, value_name = "S3_URI")]
     pub input_uri: Option<String>,
     /// S3 folder Bedrock writes results to (setting `output_uri`)
-    #[arg(long, global = true, value_name = "S3_URI")]
+    #[arg(long, value_name = "S3_URI")]
     pub output_uri: Option<String>,
     /// The service role Bedrock assumes (setting `role_name`)
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub role_name: Option<String>,
     /// The service role's IAM path (setting `role_path`, default "/")
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub role_path: Option<String>,
+}
+
+/// Every setting: a job's, the buckets' KMS key and who submits the jobs (the commands that
+/// render the documents or check the account).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Settings")]
+pub struct SettingsFlags {
+    #[command(flatten)]
+    pub job: JobSettings,
     /// KMS key id or ARN of the buckets' encryption (setting `kms_key_id`)
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub kms_key_id: Option<String>,
     /// Who submits jobs and needs iam:PassRole (setting `caller_arn`; default: the caller)
-    #[arg(long, global = true, value_name = "ARN")]
+    #[arg(long, value_name = "ARN")]
     pub caller_arn: Option<String>,
+}
+
+/// The settings flags of one command, whichever group it takes.
+pub trait SettingsGroup {
+    fn apply(&self, g: GlobalArgs) -> GlobalArgs;
+}
+
+impl SettingsGroup for ConfigFlag {
+    fn apply(&self, g: GlobalArgs) -> GlobalArgs {
+        GlobalArgs { config: self.config.clone(), ..g }
+    }
+}
+
+impl SettingsGroup for RegionSettings {
+    fn apply(&self, g: GlobalArgs) -> GlobalArgs {
+        GlobalArgs { region: self.region.clone(), ..self.config.apply(g) }
+    }
+}
+
+impl SettingsGroup for ModelSettings {
+    fn apply(&self, g: GlobalArgs) -> GlobalArgs {
+        GlobalArgs { model_id: self.model_id.clone(), ..self.region.apply(g) }
+    }
+}
+
+impl SettingsGroup for JobSettings {
+    fn apply(&self, g: GlobalArgs) -> GlobalArgs {
+        GlobalArgs {
+            input_uri: self.input_uri.clone(),
+            output_uri: self.output_uri.clone(),
+            role_name: self.role_name.clone(),
+            role_path: self.role_path.clone(),
+            ..self.model.apply(g)
+        }
+    }
+}
+
+impl SettingsGroup for SettingsFlags {
+    fn apply(&self, g: GlobalArgs) -> GlobalArgs {
+        GlobalArgs { kms_key_id: self.kms_key_id.clone(), caller_arn: self.caller_arn.clone(), ..self.job.apply(g) }
+    }
+}
+
+/// `--profile` alone: the settings read it for the region fallback (`prepare`, which makes no
+/// AWS call); with the AWS flags in [`AwsFlags`].
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "AWS")]
+pub struct ProfileFlag {
+    /// AWS profile (else AWS_PROFILE, else the default profile)
+    #[arg(long, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+}
+
+/// How AWS is called (every command that makes AWS calls, `session::connect`).
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "AWS")]
+pub struct AwsFlags {
+    #[command(flatten)]
+    pub profile: ProfileFlag,
+    /// Send every AWS call to this endpoint (else AWS_ENDPOINT_URL)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// How AWS calls are retried: standard (exponential backoff with jitter) or adaptive (also
+    /// rate-limits the client after throttling)
+    #[arg(long, value_enum, default_value_t = RetryMode::Standard)]
+    pub retry_mode: RetryMode,
+    /// Attempts per AWS call, the first included (1 = no retry)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// Seconds one attempt of an AWS call may take before it is abandoned (and retried)
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub call_timeout: u64,
+}
+
+impl Default for AwsFlags {
+    fn default() -> Self {
+        let g = GlobalArgs::default();
+        AwsFlags {
+            profile: ProfileFlag::default(),
+            endpoint_url: None,
+            retry_mode: g.retry_mode,
+            max_attempts: g.max_attempts,
+            call_timeout: g.call_timeout,
+        }
+    }
+}
+
+/// The organization's policies given as files (every command that runs the account check,
+/// `session::org_files`, and `simulate`).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Organization policies")]
+pub struct OrgFlags {
     /// A service control policy (JSON file) that binds the account, for when AWS Organizations
     /// cannot be read; repeatable. Given, they replace the Organizations read
-    #[arg(long = "scp", global = true, value_name = "FILE")]
+    #[arg(long = "scp", value_name = "FILE")]
     pub scp: Vec<PathBuf>,
     /// A resource control policy (JSON file) that binds the account's resources; repeatable
-    #[arg(long = "rcp", global = true, value_name = "FILE")]
+    #[arg(long = "rcp", value_name = "FILE")]
     pub rcp: Vec<PathBuf>,
 }
 
+/// What the commands read of the flags above, assembled from the command given (see
+/// [`Cli::global`]); a group the command does not take keeps its defaults (no settings
+/// overrides, no AWS profile or endpoint, standard retries, 3 attempts, 30 s, text output).
+#[derive(Debug, Clone)]
+pub struct GlobalArgs {
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub output: OutputFormat,
+    pub retry_mode: RetryMode,
+    pub max_attempts: u32,
+    pub call_timeout: u64,
+    pub region: Option<String>,
+    pub model_id: Option<String>,
+    pub input_uri: Option<String>,
+    pub output_uri: Option<String>,
+    pub role_name: Option<String>,
+    pub role_path: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub caller_arn: Option<String>,
+    pub scp: Vec<PathBuf>,
+    pub rcp: Vec<PathBuf>,
+}
+
+impl Default for GlobalArgs {
+    fn default() -> Self {
+        GlobalArgs {
+            config: None,
+            profile: None,
+            endpoint_url: None,
+            output: OutputFormat::Text,
+            retry_mode: RetryMode::Standard,
+            max_attempts: 3,
+            call_timeout: 30,
+            region: None,
+            model_id: None,
+            input_uri: None,
+            output_uri: None,
+            role_name: None,
+            role_path: None,
+            kms_key_id: None,
+            caller_arn: None,
+            scp: vec![],
+            rcp: vec![],
+        }
+    }
+}
+
+impl GlobalArgs {
+    fn output(mut self, o: impl Into<OutputFormat>) -> Self {
+        self.output = o.into();
+        self
+    }
+
+    fn settings(self, s: &impl SettingsGroup) -> Self {
+        s.apply(self)
+    }
+
+    fn profile(mut self, p: &ProfileFlag) -> Self {
+        self.profile = p.profile.clone();
+        self
+    }
+
+    fn aws(self, a: &AwsFlags) -> Self {
+        let AwsFlags { profile, endpoint_url, retry_mode, max_attempts, call_timeout } = a.clone();
+        GlobalArgs { endpoint_url, retry_mode, max_attempts, call_timeout, ..self.profile(&profile) }
+    }
+
+    fn org(mut self, o: &OrgFlags) -> Self {
+        self.scp = o.scp.clone();
+        self.rcp = o.rcp.clone();
+        self
+    }
+
+    /// Output, settings and AWS flags: what every command that talks to AWS takes.
+    fn account(self, o: &OutputFlag, s: &impl SettingsGroup, a: &AwsFlags) -> Self {
+        self.output(o.output).settings(s).aws(a)
+    }
+}
+
+impl Cli {
+    /// The command line of this process; clap's own errors (and those of [`Cli::try_parse_args`])
+    /// print and exit 2.
+    pub fn parse_args() -> Cli {
+        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parses a command line. Beyond clap's own rules: `explain CODE` refuses the settings, AWS
+    /// and organization flags (clap's "cannot be used with" error, exit 2), which `explain`
+    /// reads only for a pasted message (it then checks the account).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut cmd = Cli::command();
+        let matches = cmd.try_get_matches_from_mut(args)?;
+        let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+        if let Command::Explain { what, .. } = &cli.command {
+            if let Some(code) = crate::registry::parse(what.trim()) {
+                let (Some(m), Some(sub)) = (matches.subcommand_matches("explain"), cmd.find_subcommand_mut("explain")) else {
+                    return Ok(cli);
+                };
+                let given = sub
+                    .get_arguments()
+                    .filter(|a| !matches!(a.get_id().as_str(), "what" | "output" | "help"))
+                    .find(|a| m.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine))
+                    .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())));
+                if let Some(flag) = given {
+                    return Err(sub.error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!(
+                            "the argument '{flag}' cannot be used with a finding code ({code}): explain reads the settings, AWS and organization flags only for a pasted message, to check the account"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(cli)
+    }
+
+    /// The flags the command was given, as the commands read them.
+    pub fn global(&self) -> GlobalArgs {
+        let g = GlobalArgs::default();
+        match &self.command {
+            Command::Init { output, config, .. } => g.output(output.output).settings(config),
+            Command::Whoami { output, settings, aws } => g.account(output, settings, aws),
+            Command::Render(a) => g.account(&a.output, &a.settings, &a.aws),
+            Command::Simulate(a) => g.account(&a.output, &a.settings, &a.aws).org(&a.org),
+            Command::Check { output, settings, aws, org, .. } => g.output(output.output).settings(settings).aws(aws).org(org),
+            Command::Snapshot { output, settings, aws, org, .. } => g.account(output, settings, aws).org(org),
+            Command::Plan { output, settings, aws, .. } => g.account(output, settings, aws),
+            Command::Apply { output, settings, aws, org, .. } => g.account(output, settings, aws).org(org),
+            Command::Rollback { output, settings, aws, .. } => g.account(output, settings, aws),
+            Command::Canary(a) => g.account(&a.output, &a.settings, &a.aws).org(&a.org),
+            Command::Jobs { output, settings, aws, .. } => g.account(output, settings, aws),
+            Command::Run(run) => match run {
+                RunCommand::Start(a) => g.account(&a.output, &a.settings, &a.aws).org(&a.org),
+                RunCommand::Resume { output, settings, aws, .. }
+                | RunCommand::Status { output, settings, aws, .. }
+                | RunCommand::Collect { output, settings, aws, .. }
+                | RunCommand::Cancel { output, settings, aws, .. }
+                | RunCommand::List { output, settings, aws, .. } => g.account(output, settings, aws),
+                RunCommand::Retry { output, settings, aws, org, .. } => g.account(output, settings, aws).org(org),
+            },
+            Command::Prepare(a) => g.output(a.output.output).settings(&a.settings).profile(&a.profile),
+            Command::Validate(a) => g.account(&a.output, &a.settings, &a.aws),
+            Command::Explain { output, settings, aws, org, .. } => g.account(output, settings, aws).org(org),
+            Command::Completions { .. } | Command::Man => g,
+        }
+    }
+}
+
+// Parsed once per process: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a commented starter bedbatch.toml (never overwrites one)
@@ -106,12 +407,23 @@ pub enum Command {
         /// Where to write it [default: the --config path, else ./bedbatch.toml]
         #[arg(value_name = "FILE")]
         path: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        config: ConfigFlag,
     },
     /// Print the caller's identity (sts:GetCallerIdentity)
     #[command(
         after_help = "Exit codes: 0 answered; 2 a bad setting; 3 no credentials or AWS unreachable.\n\nExample: bedbatch-doctor whoami --profile batch"
     )]
-    Whoami,
+    Whoami {
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: RegionSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
+    },
     /// Render the policy documents a batch setup needs
     #[command(
         after_help = "Exit codes: 0 rendered; 2 a bad setting, flag or template; 3 no credentials or AWS unreachable (offline: give --account-id).\n\nExample: bedbatch-doctor render --config bedbatch.toml --document role-policy > role-policy.json"
@@ -130,6 +442,14 @@ pub enum Command {
         /// Check a saved snapshot offline instead of the live account
         #[arg(long, value_name = "FILE")]
         snapshot: Option<PathBuf>,
+        #[command(flatten)]
+        output: CheckOutputFlag,
+        #[command(flatten)]
+        settings: SettingsFlags,
+        #[command(flatten)]
+        aws: AwsFlags,
+        #[command(flatten)]
+        org: OrgFlags,
     },
     /// Save the live state check reads as versioned JSON
     #[command(
@@ -145,6 +465,14 @@ pub enum Command {
         /// Overwrite FILE if it exists
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: SettingsFlags,
+        #[command(flatten)]
+        aws: AwsFlags,
+        #[command(flatten)]
+        org: OrgFlags,
     },
     /// Compare the rendered documents with the live ones: create / update / unchanged, with diffs
     #[command(
@@ -157,6 +485,12 @@ pub enum Command {
         /// After each change's diff, print the document to write exactly as it will be sent
         #[arg(long)]
         show_documents: bool,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: SettingsFlags,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// Set the account up: print the plan and every policy it will write, confirm, write
     #[command(
@@ -176,6 +510,14 @@ pub enum Command {
         /// Where to back up what apply replaces [default: $XDG_STATE_HOME or ~/.local/state, /bedbatch-doctor/backups]
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: SettingsFlags,
+        #[command(flatten)]
+        aws: AwsFlags,
+        #[command(flatten)]
+        org: OrgFlags,
     },
     /// Undo an apply from its backup: restore what it replaced, delete what it created
     #[command(
@@ -191,6 +533,12 @@ pub enum Command {
         /// The folder holding the backups
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: RegionSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// Prove the whole path with a tiny real batch job, verified end to end
     #[command(
@@ -205,6 +553,12 @@ pub enum Command {
         /// How many jobs
         #[arg(long, default_value_t = 20)]
         max: i32,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: RegionSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// Run a whole dataset: shard it within the quotas, submit, keep the quota full, collect, retry
     #[command(
@@ -224,12 +578,20 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Explain a finding code, or map a pasted AWS error message to codes
     #[command(
-        after_help = "Exit codes: 0 explained; 2 an unknown code, or a message no known cause matches.\n\nExample: bedbatch-doctor explain 'User: arn:aws:iam::123456789012:user/a is not authorized to perform: iam:PassRole'"
+        after_help = "The Settings, AWS and Organization policies flags are read for a MESSAGE only (explain then checks the account); with a CODE they are refused.\n\nExit codes: 0 explained; 2 an unknown code, a message no known cause matches, or a Settings, AWS or Organization policies flag given with a CODE.\n\nExample: bedbatch-doctor explain 'User: arn:aws:iam::123456789012:user/a is not authorized to perform: iam:PassRole'"
     )]
     Explain {
         /// A code (trust-wrong-principal) or an error message in quotes
         #[arg(value_name = "CODE_OR_MESSAGE")]
         what: String,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: SettingsFlags,
+        #[command(flatten)]
+        aws: AwsFlags,
+        #[command(flatten)]
+        org: OrgFlags,
     },
     /// Print a shell completion script (e.g. `bedbatch-doctor completions bash > /etc/bash_completion.d/bedbatch-doctor`)
     #[command(after_help = "Exit codes: 0 printed; 2 an unknown shell.\n\nExample: bedbatch-doctor completions zsh > ~/.zfunc/_bedbatch-doctor")]
@@ -277,6 +639,14 @@ pub struct SimulateArgs {
     /// The policy of a VPC endpoint on the request's path (it must allow; its Deny denies)
     #[arg(long, value_name = "FILE")]
     pub vpce_policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputFlag,
+    #[command(flatten)]
+    pub settings: RegionSettings,
+    #[command(flatten)]
+    pub aws: AwsFlags,
+    #[command(flatten)]
+    pub org: OrgFlags,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +670,12 @@ pub struct RenderArgs {
     /// With --format terraform or cloudformation: also the buckets (encryption, public access blocked)
     #[arg(long)]
     pub with_buckets: bool,
+    #[command(flatten)]
+    pub output: OutputFlag,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -370,6 +746,12 @@ pub struct PrepareArgs {
     pub force: bool,
     #[command(flatten)]
     pub table: TableArgs,
+    #[command(flatten)]
+    pub output: OutputFlag,
+    #[command(flatten)]
+    pub settings: ModelSettings,
+    #[command(flatten)]
+    pub profile: ProfileFlag,
 }
 
 impl From<InvocationType> for crate::families::Invocation {
@@ -408,6 +790,12 @@ pub struct ValidateArgs {
     /// A price table replacing policies/prices.json
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputFlag,
+    #[command(flatten)]
+    pub settings: ModelSettings,
+    #[command(flatten)]
+    pub aws: AwsFlags,
 }
 
 #[derive(Debug, Args)]
@@ -424,6 +812,14 @@ pub struct CanaryArgs {
     /// The job's modelInvocationType [default: converse for models with no documented InvokeModel body, else invoke-model]
     #[arg(long, value_enum)]
     pub invocation_type: Option<InvocationType>,
+    #[command(flatten)]
+    pub output: OutputFlag,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
+    #[command(flatten)]
+    pub aws: AwsFlags,
+    #[command(flatten)]
+    pub org: OrgFlags,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -466,8 +862,17 @@ pub struct RunStartArgs {
     pub prices: Option<PathBuf>,
     #[command(flatten)]
     pub drive: RunDrive,
+    #[command(flatten)]
+    pub output: OutputFlag,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
+    #[command(flatten)]
+    pub aws: AwsFlags,
+    #[command(flatten)]
+    pub org: OrgFlags,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum RunCommand {
     /// Validate, check, shard, upload and submit a dataset, then keep the quota full until every job ends
@@ -484,6 +889,12 @@ pub enum RunCommand {
         run_id: String,
         #[command(flatten)]
         drive: RunDrive,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: JobSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// Per job and overall: status, records done and failed, elapsed, ETA, cost so far
     #[command(
@@ -500,6 +911,12 @@ pub enum RunCommand {
         poll_interval_ms: u64,
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: JobSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// Join every answer to its input row: a table (.csv, .tsv, .parquet, .jsonl) with one row per input row, in input order
     #[command(
@@ -528,6 +945,12 @@ pub enum RunCommand {
         force: bool,
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: JobSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// Submit the failed records of a finished run as a follow-up run linked to it
     #[command(
@@ -549,6 +972,14 @@ pub enum RunCommand {
         json_schema: Option<PathBuf>,
         #[command(flatten)]
         drive: RunDrive,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: SettingsFlags,
+        #[command(flatten)]
+        aws: AwsFlags,
+        #[command(flatten)]
+        org: OrgFlags,
     },
     /// Stop every active job of a run; its pending shards are never submitted
     #[command(
@@ -562,11 +993,76 @@ pub enum RunCommand {
         yes: bool,
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: JobSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
     /// List runs: the local ones and those under the output folder in S3
     #[command(after_help = "Exit codes: 0 listed; 4 the S3 listing could not be read in full.\n\nExample: bedbatch-doctor run list --output json")]
     List {
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputFlag,
+        #[command(flatten)]
+        settings: JobSettings,
+        #[command(flatten)]
+        aws: AwsFlags,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &[&str]) -> Cli {
+        Cli::try_parse_args(std::iter::once("bedbatch-doctor").chain(line.iter().copied())).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    /// A group a command does not take keeps the defaults a command that takes it gets from clap.
+    #[test]
+    fn absent_groups_are_their_defaults() {
+        let taken = parse(&["whoami"]).global();
+        let absent = parse(&["completions", "bash"]).global();
+        for g in [&taken, &absent, &parse(&["prepare", "d.csv", "-o", "o.jsonl"]).global()] {
+            assert_eq!((g.retry_mode, g.max_attempts, g.call_timeout, g.output), (RetryMode::Standard, 3, 30, OutputFormat::Text));
+            assert!(g.endpoint_url.is_none() && g.config.is_none() && g.scp.is_empty() && g.rcp.is_empty());
+        }
+        let d = AwsFlags::default();
+        assert_eq!((d.retry_mode, d.max_attempts, d.call_timeout), (taken.retry_mode, taken.max_attempts, taken.call_timeout));
+    }
+
+    #[test]
+    fn the_flags_given_reach_the_commands() {
+        let line = "check --output sarif --config c.toml --region eu-west-1 --model-id m --input-uri s3://a/i/ --output-uri s3://a/o/ \
+                    --role-name R --role-path /p/ --kms-key-id k --caller-arn arn --profile p --endpoint-url http://e \
+                    --retry-mode adaptive --max-attempts 5 --call-timeout 9 --scp root=s.json --rcp r.json";
+        let g = parse(&line.split_whitespace().collect::<Vec<_>>()).global();
+        assert_eq!(g.output, OutputFormat::Sarif);
+        assert_eq!(
+            (g.config.unwrap(), g.region.unwrap(), g.model_id.unwrap(), g.input_uri.unwrap(), g.output_uri.unwrap()),
+            (PathBuf::from("c.toml"), "eu-west-1".into(), "m".into(), "s3://a/i/".into(), "s3://a/o/".into())
+        );
+        assert_eq!(
+            (g.role_name.unwrap(), g.role_path.unwrap(), g.kms_key_id.unwrap(), g.caller_arn.unwrap()),
+            ("R".into(), "/p/".into(), "k".into(), "arn".into())
+        );
+        assert_eq!((g.profile.unwrap(), g.endpoint_url.unwrap()), ("p".into(), "http://e".into()));
+        assert_eq!((g.retry_mode, g.max_attempts, g.call_timeout), (RetryMode::Adaptive, 5, 9));
+        assert_eq!((g.scp, g.rcp), (vec![PathBuf::from("root=s.json")], vec![PathBuf::from("r.json")]));
+        let g = parse(&["init", "--config", "c.toml", "--output", "json"]).global();
+        assert_eq!((g.config, g.output), (Some(PathBuf::from("c.toml")), OutputFormat::Json));
+        let g = parse(&["prepare", "d.csv", "-o", "o.jsonl", "--model-id", "m", "--region", "us-east-1", "--profile", "p"]).global();
+        assert_eq!((g.model_id.unwrap(), g.region.unwrap(), g.profile.unwrap()), ("m".into(), "us-east-1".into(), "p".into()));
+        let g = parse(&["run", "status", "--role-path", "/x/", "--max-attempts", "2"]).global();
+        assert_eq!((g.role_path.unwrap(), g.max_attempts), ("/x/".into(), 2));
+    }
 }

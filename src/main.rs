@@ -1,10 +1,9 @@
 //! The `bedbatch-doctor` binary: parse arguments, run, map the typed exit code.
 
-use clap::Parser;
-
 fn main() {
-    let cli = bedbatch_doctor::cli::Cli::parse();
-    bedbatch_doctor::output::set_format(cli.global.output);
+    // clap's own errors (an unknown flag, a bad value) exit 2 there, as usage errors do here.
+    let cli = bedbatch_doctor::cli::Cli::parse_args();
+    bedbatch_doctor::output::set_format(cli.global().output);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

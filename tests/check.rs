@@ -94,8 +94,8 @@ impl Setup {
         v
     }
 
-    /// Runs the binary with `lead` (the command and its own flags) and this setup's flags, each
-    /// `(flag, value)` of `set` replacing that flag's value.
+    /// Runs the binary with `lead` (the command and its own flags) and those of this setup's
+    /// flags the command takes, each `(flag, value)` of `set` replacing that flag's value.
     fn invoke(&self, lead: &[&str], set: &[(&str, &str)]) -> std::process::Output {
         let dir = tempfile::tempdir().unwrap();
         let mut rest = self.args();
@@ -103,6 +103,7 @@ impl Setup {
             let i = rest.iter().position(|a| a == flag).unwrap_or_else(|| panic!("the setup has no {flag}"));
             rest[i + 1] = value.to_string();
         }
+        let rest = flags::for_command(lead, &rest);
         let mut args: Vec<&str> = lead.to_vec();
         args.extend(rest.iter().map(String::as_str));
         run(emulator_command(dir.path()), &args)

@@ -160,9 +160,170 @@ fn check_writes_valid_sarif() {
     let broken = dir.path().join("broken.sarif");
     std::fs::write(&broken, r#"{"version":"2.1.0","runs":[{"tool":{"driver":{}},"results":[{"level":"fatal"}]}]}"#).unwrap();
     assert_eq!(sarif_validate(&broken).0, 1, "the validator rejects a broken document");
-    // SARIF is check's alone.
-    let out = run(bare_command(dir.path()), &["explain", "bucket-missing", "--output", "sarif"]);
+    // SARIF is check's alone (output_goes_after_the_command_and_sarif_is_checks).
+}
+
+/// A value each shared flag accepts.
+fn value_of(flag: &str) -> &'static str {
+    match flag {
+        "--output" => "json",
+        "--retry-mode" => "adaptive",
+        "--max-attempts" => "1",
+        "--call-timeout" => "5",
+        "--region" => "us-east-1",
+        _ => "x.json",
+    }
+}
+
+/// Every command (and run's subcommands) with the arguments it needs to parse.
+fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("init", vec![]),
+        ("whoami", vec![]),
+        ("render", vec![]),
+        ("simulate", vec!["--principal", "arn:aws:iam::123456789012:user/a", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k"]),
+        ("check", vec![]),
+        ("snapshot", vec!["-o", "snap.json"]),
+        ("plan", vec![]),
+        ("apply", vec![]),
+        ("rollback", vec![]),
+        ("canary", vec![]),
+        ("jobs", vec![]),
+        ("prepare", vec!["data.csv", "-o", "out.jsonl"]),
+        ("validate", vec!["in.jsonl"]),
+        // A pasted message (explain_with_a_code_refuses_the_account_flags: a code).
+        ("explain", vec!["some message"]),
+        ("completions", vec!["bash"]),
+        ("man", vec![]),
+        ("run start", vec!["in.jsonl"]),
+        ("run resume", vec!["run-1"]),
+        ("run status", vec![]),
+        ("run collect", vec!["run-1", "-o", "out.csv"]),
+        ("run retry", vec!["run-1"]),
+        ("run cancel", vec!["run-1"]),
+        ("run list", vec![]),
+    ]
+}
+
+/// The long flags a --help lists.
+fn listed_flags(help: &str) -> std::collections::BTreeSet<String> {
+    help.lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("-h, ").or_else(|| l.strip_prefix("-V, ")).or_else(|| l.strip_prefix("-o, ")).unwrap_or(l);
+            l.strip_prefix("--").map(|rest| format!("--{}", rest.split([' ', '=']).next().unwrap()))
+        })
+        .collect()
+}
+
+/// Issue 26, item 1: each command takes only the flags it reads. Its --help lists exactly those
+/// of the shared flags, and any other is clap's own "unexpected argument" (exit 2), naming it.
+#[test]
+fn each_command_takes_only_the_flags_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let all: Vec<&str> = flags::ALL.concat();
+    let table = commands();
+    // The table covers every command the help lists.
+    let names = |args: &[&str]| -> Vec<String> {
+        let top = stdout(&run(bare_command(dir.path()), args));
+        top.lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|c| c != "help")
+            .collect()
+    };
+    let mut listed: Vec<String> = names(&["--help"]).into_iter().filter(|c| c != "run").collect();
+    listed.extend(names(&["run", "--help"]).into_iter().map(|s| format!("run {s}")));
+    let mut covered: Vec<String> = table.iter().map(|(c, _)| c.to_string()).collect();
+    listed.sort();
+    covered.sort();
+    assert_eq!(listed, covered, "a command missing from the table");
+
+    for (command, args) in &table {
+        let path: Vec<&str> = command.split(' ').collect();
+        let takes = flags::taken_by(command);
+        let help = stdout(&run(bare_command(dir.path()), &[path.as_slice(), &["--help"]].concat()));
+        let shared: Vec<String> = listed_flags(&help).into_iter().filter(|f| all.contains(&f.as_str())).collect();
+        let mut want: Vec<String> = takes.iter().map(|f| f.to_string()).collect();
+        want.sort();
+        assert_eq!(shared, want, "{command} --help:\n{help}");
+        for flag in all.iter().filter(|f| !takes.contains(f)) {
+            let line = [path.as_slice(), args.as_slice(), &[flag, value_of(flag)]].concat();
+            let out = run(bare_command(dir.path()), &line);
+            assert_eq!(out.status.code(), Some(2), "{line:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains(&format!("unexpected argument '{flag}'")), "{line:?}: {}", stderr(&out));
+            assert!(stdout(&out).is_empty(), "{line:?}: {}", stdout(&out));
+        }
+    }
+    // The ones the issue names.
+    for (line, flag) in [
+        (&["run", "collect", "RUN", "-o", "x.csv", "--scp", "x.json"][..], "--scp"),
+        (&["run", "collect", "RUN", "-o", "x.csv", "--kms-key-id", "k"][..], "--kms-key-id"),
+        (&["completions", "bash", "--region", "us-east-1"][..], "--region"),
+        (&["prepare", "d.csv", "-o", "o.jsonl", "--endpoint-url", "http://127.0.0.1:9"][..], "--endpoint-url"),
+        (&["init", "--caller-arn", "arn:aws:iam::123456789012:user/a"][..], "--caller-arn"),
+    ] {
+        let out = run(bare_command(dir.path()), line);
+        assert_eq!(out.status.code(), Some(2), "{line:?}");
+        assert!(stderr(&out).contains(&format!("unexpected argument '{flag}'")), "{line:?}: {}", stderr(&out));
+    }
+}
+
+/// `explain CODE` reads no settings, AWS or organization flag (only a pasted message checks the
+/// account): given one, it is refused as clap refuses a conflict (exit 2, naming it).
+#[test]
+fn explain_with_a_code_refuses_the_account_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for &flag in flags::ALL.concat().iter().filter(|f| **f != "--output") {
+        let out = run(bare_command(dir.path()), &["explain", "trust-wrong-principal", flag, value_of(flag)]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("the argument '{flag}' cannot be used with a finding code")), "{flag}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{flag}");
+    }
+    // --output is read for a code too; AWS_PROFILE in the environment is not a flag given.
+    let mut cmd = bare_command(dir.path());
+    cmd.env("AWS_PROFILE", "someone");
+    let out = run(cmd, &["explain", "trust-wrong-principal", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["code"], "trust-wrong-principal");
+    // A message takes them (the account is not reachable here: said, not an error).
+    let out = run(
+        bare_command(dir.path()),
+        &[
+            "explain",
+            "is not authorized to perform: iam:PassRole",
+            "--region",
+            "us-east-1",
+            "--max-attempts",
+            "1",
+            "--scp",
+            "x.json",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["checked"], false, "{v:#}");
+}
+
+/// `--output` is the command's own flag: before the command it is clap's error (exit 2), and
+/// only `check` takes sarif.
+#[test]
+fn output_goes_after_the_command_and_sarif_is_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(bare_command(dir.path()), &["--output", "json", "explain", "bucket-missing"]);
     assert_eq!(out.status.code(), Some(2));
-    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(e["error"]["message"].as_str().unwrap().contains("--output sarif is for `check`"), "{e}");
+    assert!(stderr(&out).contains("unexpected argument '--output'"), "{}", stderr(&out));
+    for line in [&["explain", "bucket-missing"][..], &["whoami"][..], &["run", "list"][..]] {
+        let out = run(bare_command(dir.path()), &[line, &["--output", "sarif"]].concat());
+        assert_eq!(out.status.code(), Some(2), "{line:?}");
+        assert!(stderr(&out).contains("invalid value 'sarif' for '--output <OUTPUT>'"), "{line:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("[possible values: text, json]"), "{line:?}: {}", stderr(&out));
+    }
+    let help = stdout(&run(bare_command(dir.path()), &["check", "--help"]));
+    assert!(help.contains("sarif: SARIF 2.1.0"), "{help}");
 }

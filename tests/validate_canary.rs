@@ -291,7 +291,8 @@ async fn canary_completes_and_is_verified() {
     assert_eq!(left.key_count().unwrap_or(0), 0);
     // jobs lists it with its record counts.
     let mut j: Vec<&str> = vec!["jobs", "--output", "json", "--max", "100"];
-    j.extend(args.iter().map(String::as_str));
+    let settings = flags::for_command(&j, &args);
+    j.extend(settings.iter().map(String::as_str));
     let out = run(emulator_command(dir.path()), &j);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let arn = text.split("— ").last().unwrap().trim();

@@ -17,7 +17,7 @@ use crate::run::{concurrency_quota, drive_run, finish_upload, join, launch, pric
 pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
     match cmd {
         RunCommand::Start(args) => start(g, args).await,
-        RunCommand::Resume { run_id, drive } => {
+        RunCommand::Resume { run_id, drive, .. } => {
             let ctx = Ctx::new(g, drive.state_dir.as_deref()).await?;
             let mut m = ctx.load(run_id).await?;
             if m.cancelled {
@@ -30,10 +30,10 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let quota = concurrency_quota(&ctx).await;
             drive_run(&ctx, &mut m, drive, quota).await
         }
-        RunCommand::Status { run_id, watch, poll_interval_ms, state_dir } => {
+        RunCommand::Status { run_id, watch, poll_interval_ms, state_dir, .. } => {
             status(g, run_id.as_deref(), *watch, *poll_interval_ms, state_dir.as_deref()).await
         }
-        RunCommand::Collect { run_id, out, failures, force, format, prefix, json_schema, state_dir } => {
+        RunCommand::Collect { run_id, out, failures, force, format, prefix, json_schema, state_dir, .. } => {
             let ctx = Ctx::new(g, state_dir.as_deref()).await?;
             let m = ctx.load(run_id).await?;
             let fmt = format.or_else(|| crate::table::Format::from_path(out));
@@ -55,7 +55,7 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             let a = results::CollectArgs { out, format: *format, prefix: prefix.as_deref(), force: *force, schema: schema.as_ref() };
             results::collect(&ctx, &m, &a).await
         }
-        RunCommand::Retry { run_id, yes, timeout_hours, schema_errors, json_schema, drive } => {
+        RunCommand::Retry { run_id, yes, timeout_hours, schema_errors, json_schema, drive, .. } => {
             let schema = match (schema_errors, json_schema) {
                 (true, Some(p)) => Some(schema::Schema::load(p)?),
                 (true, None) => {
@@ -80,8 +80,8 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             };
             launch(g, &ctx, &file.display().to_string(), Some(parent.run_id.clone()), &opts).await
         }
-        RunCommand::Cancel { run_id, yes, state_dir } => cancel(g, run_id, *yes, state_dir.as_deref()).await,
-        RunCommand::List { state_dir } => list(g, state_dir.as_deref()).await,
+        RunCommand::Cancel { run_id, yes, state_dir, .. } => cancel(g, run_id, *yes, state_dir.as_deref()).await,
+        RunCommand::List { state_dir, .. } => list(g, state_dir.as_deref()).await,
     }
 }
 

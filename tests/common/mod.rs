@@ -229,9 +229,11 @@ impl RunEnv {
         c
     }
 
+    /// Runs `a` with the settings among its flags that the command takes.
     pub fn bin(&self, a: &[&str]) -> Output {
+        let settings = flags::for_command(a, &self.args);
         let mut all: Vec<&str> = a.to_vec();
-        all.extend(self.args.iter().map(String::as_str));
+        all.extend(settings.iter().map(String::as_str));
         run(self.command(), &all)
     }
 
@@ -251,5 +253,53 @@ impl RunEnv {
 
     pub fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_str().unwrap().to_string()
+    }
+}
+
+/// The flags several commands share, by group, and which groups each command takes (README,
+/// "Which flags each command takes"; tests/cli.rs checks every command's --help against this).
+pub mod flags {
+    pub const OUTPUT: &[&str] = &["--output"];
+    pub const CONFIG: &[&str] = &["--config"];
+    pub const REGION: &[&str] = &["--region"];
+    pub const MODEL: &[&str] = &["--model-id"];
+    pub const JOB: &[&str] = &["--input-uri", "--output-uri", "--role-name", "--role-path"];
+    pub const ACCESS: &[&str] = &["--kms-key-id", "--caller-arn"];
+    pub const PROFILE: &[&str] = &["--profile"];
+    pub const AWS: &[&str] = &["--endpoint-url", "--retry-mode", "--max-attempts", "--call-timeout"];
+    pub const ORG: &[&str] = &["--scp", "--rcp"];
+    pub const ALL: &[&[&str]] = &[OUTPUT, CONFIG, REGION, MODEL, JOB, ACCESS, PROFILE, AWS, ORG];
+
+    /// The shared flags a command takes (`run status` for run's subcommands).
+    pub fn taken_by(command: &str) -> Vec<&'static str> {
+        let groups: &[&[&str]] = match command {
+            "init" => &[OUTPUT, CONFIG],
+            "whoami" | "rollback" | "jobs" => &[OUTPUT, CONFIG, REGION, PROFILE, AWS],
+            "simulate" => &[OUTPUT, CONFIG, REGION, PROFILE, AWS, ORG],
+            "prepare" => &[OUTPUT, CONFIG, REGION, MODEL, PROFILE],
+            "validate" => &[OUTPUT, CONFIG, REGION, MODEL, PROFILE, AWS],
+            "run resume" | "run status" | "run collect" | "run cancel" | "run list" => &[OUTPUT, CONFIG, REGION, MODEL, JOB, PROFILE, AWS],
+            "render" | "plan" => &[OUTPUT, CONFIG, REGION, MODEL, JOB, ACCESS, PROFILE, AWS],
+            "check" | "snapshot" | "apply" | "canary" | "explain" | "run start" | "run retry" => ALL,
+            "completions" | "man" => &[],
+            other => panic!("no command {other} in tests/common flags::taken_by"),
+        };
+        groups.concat()
+    }
+
+    /// The command a command line names: its first word, or `run` and its subcommand.
+    pub fn command_of(line: &[&str]) -> String {
+        match line {
+            ["run", sub, ..] => format!("run {sub}"),
+            [first, ..] => first.to_string(),
+            [] => String::new(),
+        }
+    }
+
+    /// Of `pairs` (flag, value, flag, value…: a setup's settings, say), those the command of
+    /// `line` takes: a command refuses a flag it does not read.
+    pub fn for_command(line: &[&str], pairs: &[String]) -> Vec<String> {
+        let takes = taken_by(&command_of(line));
+        pairs.chunks(2).filter(|p| takes.contains(&p[0].as_str())).flatten().cloned().collect()
     }
 }

@@ -233,11 +233,14 @@ impl Default for AwsFlags {
 #[command(next_help_heading = "Organization policies")]
 pub struct OrgFlags {
     /// A service control policy (JSON file) that binds the account, for when AWS Organizations
-    /// cannot be read; repeatable. Given, they replace the Organizations read
-    #[arg(long = "scp", value_name = "FILE")]
+    /// cannot be read; repeatable, at a level: root=FILE, ou=FILE (one OU each, root first),
+    /// account=FILE (a bare FILE is account level); every level must allow. Given, they replace
+    /// the Organizations read
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE")]
     pub scp: Vec<PathBuf>,
-    /// A resource control policy (JSON file) that binds the account's resources; repeatable
-    #[arg(long = "rcp", value_name = "FILE")]
+    /// A resource control policy (JSON file) that binds the account's resources; repeatable,
+    /// at a level as --scp
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE")]
     pub rcp: Vec<PathBuf>,
 }
 

@@ -1,6 +1,14 @@
 //! The `bedbatch-doctor` binary: parse arguments, run, map the typed exit code.
 
 fn main() {
+    // A reader that closes the pipe early (`| head`) ends the process quietly, as it does any
+    // Unix tool, instead of a panic in println!: SIGPIPE back to its default action (Rust
+    // ignores it so that a write fails with EPIPE).
+    #[cfg(unix)]
+    // SAFETY: at the start of main, before any other thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // clap's own errors (an unknown flag, a bad value) exit 2 there, as usage errors do here.
     let cli = bedbatch_doctor::cli::Cli::parse_args();
     bedbatch_doctor::output::set_format(cli.global().output);

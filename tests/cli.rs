@@ -19,6 +19,28 @@ fn completions_for_each_shell_name_the_commands() {
     assert_eq!(out.status.code(), Some(2), "an unknown shell is a usage error");
 }
 
+/// A reader that stops early (`| head`) ends the process quietly, as SIGPIPE ends any Unix tool:
+/// no panic and backtrace on stderr (the completion scripts are larger than a pipe's buffer).
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bare_command(dir.path())
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE: {:?}", out.status);
+}
+
 #[test]
 fn the_manual_page_is_roff_with_every_command() {
     let dir = tempfile::tempdir().unwrap();

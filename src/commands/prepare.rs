@@ -29,14 +29,14 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
     job.prompt.check_columns(table.columns(), &source)?;
     let staged = Staged::new(&args.out, args.force)?;
     let file = std::fs::File::create(&staged.tmp).map_err(|e| Error::io(staged.tmp.display(), e))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut w = crate::table::spool::Spool::new(file);
     let mut first = FirstPass::new(Validator::new(job.settings.family, profile.limits.clone(), 5));
     let stats = records(table.as_mut(), &source, &job.prompt, &job.settings, &mut |_, rec| {
         // Every record prepare writes has its recordId.
         first.push_known(rec, true);
         w.write_all(rec).and_then(|_| w.write_all(b"\n")).map_err(|e| Error::io(staged.tmp.display(), e))
     })?;
-    let file = w.into_inner().map_err(|e| Error::Io(format!("{}: {e}", staged.tmp.display())))?;
+    let file = w.finish().map_err(|e| Error::io(staged.tmp.display(), e))?;
     file.sync_all().map_err(|e| Error::io(staged.tmp.display(), e))?;
     let mut report = first.finish(&args.out.display().to_string());
     // The minimum records per job binds a job, not a file: `run` checks it for the whole run.

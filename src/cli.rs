@@ -325,47 +325,6 @@ impl GlobalArgs {
 }
 
 impl Cli {
-    /// The command line of this process; clap's own errors (and those of [`Cli::try_parse_args`])
-    /// print and exit 2.
-    pub fn parse_args() -> Cli {
-        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
-    }
-
-    /// Parses a command line. Beyond clap's own rules: `explain CODE` refuses the settings, AWS
-    /// and organization flags (clap's "cannot be used with" error, exit 2), which `explain`
-    /// reads only for a pasted message (it then checks the account).
-    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<std::ffi::OsString> + Clone,
-    {
-        use clap::{CommandFactory, FromArgMatches};
-        let mut cmd = Cli::command();
-        let matches = cmd.try_get_matches_from_mut(args)?;
-        let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
-        if let Command::Explain { what, .. } = &cli.command {
-            if let Some(code) = crate::registry::parse(what.trim()) {
-                let (Some(m), Some(sub)) = (matches.subcommand_matches("explain"), cmd.find_subcommand_mut("explain")) else {
-                    return Ok(cli);
-                };
-                let given = sub
-                    .get_arguments()
-                    .filter(|a| !matches!(a.get_id().as_str(), "what" | "output" | "help"))
-                    .find(|a| m.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine))
-                    .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())));
-                if let Some(flag) = given {
-                    return Err(sub.error(
-                        clap::error::ErrorKind::ArgumentConflict,
-                        format!(
-                            "the argument '{flag}' cannot be used with a finding code ({code}): explain reads the settings, AWS and organization flags only for a pasted message, to check the account"
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(cli)
-    }
-
     /// The flags the command was given, as the commands read them.
     pub fn global(&self) -> GlobalArgs {
         let g = GlobalArgs::default();
@@ -1018,54 +977,5 @@ pub enum RunCommand {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(line: &[&str]) -> Cli {
-        Cli::try_parse_args(std::iter::once("bedbatch-doctor").chain(line.iter().copied())).unwrap_or_else(|e| panic!("{line:?}: {e}"))
-    }
-
-    #[test]
-    fn the_definitions_are_consistent() {
-        <Cli as clap::CommandFactory>::command().debug_assert();
-    }
-
-    /// A group a command does not take keeps the defaults a command that takes it gets from clap.
-    #[test]
-    fn absent_groups_are_their_defaults() {
-        let taken = parse(&["whoami"]).global();
-        let absent = parse(&["completions", "bash"]).global();
-        for g in [&taken, &absent, &parse(&["prepare", "d.csv", "-o", "o.jsonl"]).global()] {
-            assert_eq!((g.retry_mode, g.max_attempts, g.call_timeout, g.output), (RetryMode::Standard, 3, 30, OutputFormat::Text));
-            assert!(g.endpoint_url.is_none() && g.config.is_none() && g.scp.is_empty() && g.rcp.is_empty());
-        }
-        let d = AwsFlags::default();
-        assert_eq!((d.retry_mode, d.max_attempts, d.call_timeout), (taken.retry_mode, taken.max_attempts, taken.call_timeout));
-    }
-
-    #[test]
-    fn the_flags_given_reach_the_commands() {
-        let line = "check --output sarif --config c.toml --region eu-west-1 --model-id m --input-uri s3://a/i/ --output-uri s3://a/o/ \
-                    --role-name R --role-path /p/ --kms-key-id k --caller-arn arn --profile p --endpoint-url http://e \
-                    --retry-mode adaptive --max-attempts 5 --call-timeout 9 --scp root=s.json --rcp r.json";
-        let g = parse(&line.split_whitespace().collect::<Vec<_>>()).global();
-        assert_eq!(g.output, OutputFormat::Sarif);
-        assert_eq!(
-            (g.config.unwrap(), g.region.unwrap(), g.model_id.unwrap(), g.input_uri.unwrap(), g.output_uri.unwrap()),
-            (PathBuf::from("c.toml"), "eu-west-1".into(), "m".into(), "s3://a/i/".into(), "s3://a/o/".into())
-        );
-        assert_eq!(
-            (g.role_name.unwrap(), g.role_path.unwrap(), g.kms_key_id.unwrap(), g.caller_arn.unwrap()),
-            ("R".into(), "/p/".into(), "k".into(), "arn".into())
-        );
-        assert_eq!((g.profile.unwrap(), g.endpoint_url.unwrap()), ("p".into(), "http://e".into()));
-        assert_eq!((g.retry_mode, g.max_attempts, g.call_timeout), (RetryMode::Adaptive, 5, 9));
-        assert_eq!((g.scp, g.rcp), (vec![PathBuf::from("root=s.json")], vec![PathBuf::from("r.json")]));
-        let g = parse(&["init", "--config", "c.toml", "--output", "json"]).global();
-        assert_eq!((g.config, g.output), (Some(PathBuf::from("c.toml")), OutputFormat::Json));
-        let g = parse(&["prepare", "d.csv", "-o", "o.jsonl", "--model-id", "m", "--region", "us-east-1", "--profile", "p"]).global();
-        assert_eq!((g.model_id.unwrap(), g.region.unwrap(), g.profile.unwrap()), ("m".into(), "us-east-1".into(), "p".into()));
-        let g = parse(&["run", "status", "--role-path", "/x/", "--max-attempts", "2"]).global();
-        assert_eq!((g.role_path.unwrap(), g.max_attempts), ("/x/".into(), 2));
-    }
-}
+#[path = "cli_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ pub mod canary;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;
+mod cli_parse;
 pub mod collect;
 pub mod commands;
 pub mod confirm;

@@ -115,8 +115,16 @@ pub async fn snapshot(clients: &Clients, settings: &Settings, identity: &crate::
             },
         }
     };
-    let ((caller_exists, caller_policies, caller_boundary, caller_simulated, caller_role_arn), role, buckets, input_objects, model_state, all_quotas, jobs, org) =
-        tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut, org_fut);
+    let (
+        (caller_exists, caller_policies, caller_boundary, caller_simulated, caller_role_arn),
+        role,
+        buckets,
+        input_objects,
+        model_state,
+        all_quotas,
+        jobs,
+        org,
+    ) = tokio::join!(caller_fut, role_fut, buckets_fut, objects_fut, model_fut, quotas_fut, jobs_fut, org_fut);
     // The model's quotas, by its live name (GetFoundationModel), else the catalogue's.
     let fm = model_state.value().and_then(|m| m.foundation_model_id.clone()).or_else(|| model.foundation_model_id.clone());
     let quota_model_name =

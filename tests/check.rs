@@ -638,47 +638,18 @@ async fn text_report_groups_and_prints_fixes() {
 #[test]
 fn check_without_credentials_reports_credentials_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        bare_command(dir.path()),
-        &[
-            "check",
-            "--output",
-            "json",
-            "--region",
-            REGION,
-            "--model-id",
-            HAIKU,
-            "--input-uri",
-            "s3://a-in/in/",
-            "--output-uri",
-            "s3://a-in/out/",
-            "--role-name",
-            "R",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let settings = ["--region", REGION, "--model-id", HAIKU, "--input-uri", "s3://a-in/in/", "--output-uri", "s3://a-in/out/", "--role-name", "R"];
+    let check = |format: &str| {
+        let args: Vec<&str> = ["check", "--output", format].into_iter().chain(settings).collect();
+        let out = run(bare_command(dir.path()), &args);
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let v = check("json");
     assert_eq!(v["findings"][0]["code"], "credentials-missing");
     // The exit code the report states is the one the process exits with, in JSON and SARIF.
     assert_eq!(v["exit_code"], 3, "{v:#}");
-    let args = [
-        "check",
-        "--output",
-        "sarif",
-        "--region",
-        REGION,
-        "--model-id",
-        HAIKU,
-        "--input-uri",
-        "s3://a-in/in/",
-        "--output-uri",
-        "s3://a-in/out/",
-        "--role-name",
-        "R",
-    ];
-    let out = run(bare_command(dir.path()), &args);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = check("sarif");
     assert_eq!(v["runs"][0]["invocations"][0]["exitCode"], 3, "{v:#}");
 }
 

@@ -41,11 +41,13 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
             // today's merged output and failures file; every other pairing writes a table of one
             // row per input row (a retry's: the table's rows, each with its newest answer).
             let schema = json_schema.as_deref().map(schema::Schema::load).transpose()?;
-            if matches!(fmt, None | Some(crate::table::Format::Jsonl)) && !results::from_table(&ctx, &m).await? {
+            let runs = results::chain(&ctx, m).await?;
+            let m = &runs[runs.len() - 1];
+            if matches!(fmt, None | Some(crate::table::Format::Jsonl)) && runs[0].table.is_none() {
                 if prefix.is_some() || schema.is_some() {
                     return Err(Error::Usage("--prefix and --json-schema shape the columns of a table: collect to .csv, .tsv or .parquet".into()));
                 }
-                return join::collect(&ctx, &m, out, failures.clone(), *force).await;
+                return join::collect(&ctx, m, out, failures.clone(), *force).await;
             }
             if failures.is_some() {
                 return Err(Error::Usage(
@@ -53,7 +55,7 @@ pub async fn command(g: &GlobalArgs, cmd: &RunCommand) -> Result<ExitCode> {
                 ));
             }
             let a = results::CollectArgs { out, format: *format, prefix: prefix.as_deref(), force: *force, schema: schema.as_ref() };
-            results::collect(&ctx, &m, &a).await
+            results::collect(&ctx, &runs, &a).await
         }
         RunCommand::Retry { run_id, yes, timeout_hours, schema_errors, json_schema, drive, .. } => {
             let schema = match (schema_errors, json_schema) {

@@ -296,12 +296,13 @@ impl<'a> Results<'a> {
 }
 
 /// The runs from the one that started from a table to `m`, oldest first, when `m` is a retry
-/// (of a retry…) of a run started from a table; else just `m`.
-async fn chain(ctx: &Ctx, m: &RunManifest) -> Result<Vec<RunManifest>> {
-    let mut runs = vec![m.clone()];
+/// (of a retry…) of a run started from a table; else just `m`. The first run's `table` says
+/// whether the run is collected as a table.
+pub async fn chain(ctx: &Ctx, m: RunManifest) -> Result<Vec<RunManifest>> {
+    let mut runs = vec![m];
     while let (None, Some(parent)) = (&runs[runs.len() - 1].table, runs[runs.len() - 1].parent_run.clone()) {
         if runs.iter().any(|r| r.run_id == parent) || runs.len() > 1000 {
-            return Err(Error::Usage(format!("run {}: its chain of retries loops at {parent}", m.run_id)));
+            return Err(Error::Usage(format!("run {}: its chain of retries loops at {parent}", runs[0].run_id)));
         }
         runs.push(ctx.load(&parent).await?);
     }
@@ -310,11 +311,6 @@ async fn chain(ctx: &Ctx, m: &RunManifest) -> Result<Vec<RunManifest>> {
     }
     runs.reverse();
     Ok(runs)
-}
-
-/// Whether `m` started from a table, itself or through the runs it retries.
-pub async fn from_table(ctx: &Ctx, m: &RunManifest) -> Result<bool> {
-    Ok(chain(ctx, m).await?[0].table.is_some())
 }
 
 /// A retry's output line for a record (the newest attempt that wrote one).
@@ -327,7 +323,6 @@ enum Latest {
 async fn latest_answers(ctx: &Ctx, runs: &[RunManifest]) -> Result<HashMap<String, Latest>> {
     let mut latest = HashMap::new();
     for r in runs.iter().rev() {
-        refuse_unfinished(r, "collect it")?;
         let tmp = scratch(ctx, &r.run_id)?;
         for s in &r.shards {
             join_shard(ctx, r, s, &tmp, &mut |_, id, j| {
@@ -347,14 +342,14 @@ async fn latest_answers(ctx: &Ctx, runs: &[RunManifest]) -> Result<HashMap<Strin
 
 /// `run collect` to a table. A retry of a run started from a table is collected as that table:
 /// every row of it, each with the answer of the newest run that wrote one for it (AWS bills
-/// every attempt, so the tokens and cost are the whole chain's).
-pub async fn collect(ctx: &Ctx, m: &RunManifest, a: &CollectArgs<'_>) -> Result<ExitCode> {
-    refuse_unfinished(m, "collect it")?;
+/// every attempt, so the tokens and cost are the whole chain's). `runs`: [`chain`] of the run.
+pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Result<ExitCode> {
+    for r in runs.iter().rev() {
+        refuse_unfinished(r, "collect it")?;
+    }
     let format = Format::decide(a.out, a.format, "-o")?;
-    let runs = chain(ctx, m).await?;
-    let root = &runs[0];
+    let (root, m) = (&runs[0], &runs[runs.len() - 1]);
     let latest = latest_answers(ctx, &runs[1..]).await?;
-    refuse_unfinished(root, "collect it")?;
     let family = output_family(ctx, root);
     let tmp = scratch(ctx, &root.run_id)?;
     let reader: Option<Box<dyn TableReader>> = match &root.table {

@@ -107,21 +107,21 @@ impl Source {
     }
 }
 
-/// The first record of `bytes` (a byte order mark and blank lines skipped, as the validator
-/// skips them); None when no whole line is there.
+/// The first record of `bytes`, as every reader of records sees it ([`split_records`]: a byte
+/// order mark and blank lines skipped); None when no whole line holds one.
 fn first_line(bytes: &[u8], whole: bool) -> Option<Vec<u8>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut lines = bytes.split(|b| *b == b'\n').peekable();
-    while let Some(line) = lines.next() {
-        // The last piece of a partial read may be cut short.
-        if lines.peek().is_none() && !whole {
-            return None;
-        }
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            return Some(line.to_vec());
-        }
+    let mut found: Option<Vec<u8>> = None;
+    let mut first = true;
+    let rest = split_records(bytes, &mut first, &mut |r| {
+        found.get_or_insert_with(|| r.to_vec());
+        Ok(())
+    })
+    .ok()?;
+    // The last piece of a partial read may be cut short.
+    if found.is_none() && whole {
+        found = crate::run::shard::record_bytes(&bytes[bytes.len() - rest..], first).map(<[u8]>::to_vec);
     }
-    None
+    found
 }
 
 /// The first record of a local JSONL file (from its first MiB).

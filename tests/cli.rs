@@ -349,3 +349,102 @@ fn output_goes_after_the_command_and_sarif_is_checks() {
     let help = stdout(&run(bare_command(dir.path()), &["check", "--help"]));
     assert!(help.contains("sarif: SARIF 2.1.0"), "{help}");
 }
+
+/// Issue 26, item 1: a command in a mode that reads none of some of its flags refuses them, as
+/// clap refuses a conflict (exit 2, naming the flag and the mode): `check --snapshot` (the
+/// snapshot's own settings, no AWS call), `simulate` from policy files, `validate --offline` on a
+/// local file, `render --account-id`. The same flags in the mode that reads them are taken.
+#[test]
+fn modes_that_read_no_account_refuse_its_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.json");
+    std::fs::write(&policy, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#).unwrap();
+    let records = dir.path().join("in.jsonl");
+    std::fs::write(
+        &records,
+        r#"{"recordId":"r1","modelInput":{"anthropic_version":"bedrock-2023-05-31","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}}"#,
+    )
+    .unwrap();
+    let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/walkthrough.snapshot.json");
+    let policy = policy.to_str().unwrap();
+    let records = records.to_str().unwrap();
+    let simulate = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> =
+            ["simulate", "--principal", "arn:aws:iam::123456789012:user/a", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k"]
+                .map(String::from)
+                .to_vec();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let with_policy = [simulate(&[]), vec!["--policy".into(), policy.into()]].concat();
+    let service = [
+        "simulate",
+        "--principal",
+        "bedrock.amazonaws.com",
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::123456789012:role/R",
+        "--resource-policy",
+        policy,
+    ]
+    .map(String::from)
+    .to_vec();
+    let anonymous =
+        ["simulate", "--principal", "anonymous", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--resource-policy", policy]
+            .map(String::from)
+            .to_vec();
+    let all = flags::ALL.concat();
+    let account = |f: &&str| !flags::OUTPUT.contains(f);
+    let cases: Vec<(Vec<String>, Vec<&str>, &str)> = vec![
+        (
+            ["check", "--snapshot", snapshot].map(String::from).to_vec(),
+            all.iter().copied().filter(account).collect(),
+            "cannot be used with '--snapshot'",
+        ),
+        (with_policy, [flags::CONFIG, flags::REGION, flags::PROFILE, flags::AWS].concat(), "cannot be used with '--policy'"),
+        (service, [flags::CONFIG, flags::REGION, flags::PROFILE, flags::AWS].concat(), "cannot be used with a service principal"),
+        (
+            anonymous,
+            [flags::CONFIG, flags::REGION, flags::PROFILE, flags::AWS].concat(),
+            "cannot be used with '--principal anonymous' and '--resource-policy'",
+        ),
+        (["validate", records, "--offline"].map(String::from).to_vec(), flags::AWS.to_vec(), "cannot be used with '--offline' and a local file"),
+        (["render", "--account-id", "123456789012"].map(String::from).to_vec(), flags::AWS.to_vec(), "cannot be used with '--account-id'"),
+    ];
+    for (line, refused, says) in &cases {
+        for flag in refused {
+            let full: Vec<&str> = line.iter().map(String::as_str).chain([*flag, value_of(flag)]).collect();
+            let out = run(bare_command(dir.path()), &full);
+            assert_eq!(out.status.code(), Some(2), "{full:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains(&format!("the argument '{flag}' {says}")), "{full:?}: {}", stderr(&out));
+            assert!(stdout(&out).is_empty(), "{full:?}");
+        }
+    }
+    // The modes themselves run; AWS_PROFILE in the environment is not a flag given, and the flags
+    // the mode reads are taken (--output everywhere, --profile for the region's fallback).
+    let mut cmd = bare_command(dir.path());
+    cmd.env("AWS_PROFILE", "someone");
+    let out = run(cmd, &["check", "--snapshot", snapshot, "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line: Vec<&str> = cases[1].0.iter().map(String::as_str).chain(["--output", "json"]).collect();
+    let out = run(bare_command(dir.path()), &line);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(
+        bare_command(dir.path()),
+        &["validate", records, "--offline", "--profile", "p", "--region", "us-east-1", "--model-id", "anthropic.claude-3-haiku-20240307-v1:0"],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert!(stdout(&out).contains("r1") || stdout(&out).contains("record"), "{}", stdout(&out));
+    // The modes that reach the account take the same flags: an s3:// source, a principal's own
+    // policies read online (nothing answers at 127.0.0.1:9: AWS unreachable, exit 3, not 2).
+    for line in [
+        &["validate", "s3://b/in.jsonl", "--offline", "--region", "us-east-1", "--model-id", "anthropic.claude-3-haiku-20240307-v1:0"][..],
+        &simulate(&["--region", "us-east-1"]).iter().map(String::as_str).collect::<Vec<_>>()[..],
+    ] {
+        let full: Vec<&str> = line.iter().copied().chain(["--endpoint-url", "http://127.0.0.1:9", "--max-attempts", "1"]).collect();
+        let out = run(bare_command(dir.path()), &full);
+        assert!(!stderr(&out).contains("cannot be used with"), "{full:?}: {}", stderr(&out));
+        assert_ne!(out.status.code(), Some(2), "{full:?}: {}", stderr(&out));
+    }
+}

@@ -85,6 +85,21 @@ fn bad_role_path() {
     assert_config_error(&out, &["--role-path", "\"service-role\"", "IAM path"]);
 }
 
+/// Issue 26: a service-linked role (/aws-service-role/) or an IAM Identity Center role
+/// (/aws-reserved/) can never be a batch job's role — its trust policy is not the account's to
+/// set — so the setting is refused before any AWS call, naming the path and what to use instead.
+#[test]
+fn reserved_role_paths_are_refused() {
+    let out = with_config(GOOD, &["--role-path", "/aws-service-role/bedrock.amazonaws.com/"]);
+    assert_config_error(&out, &["--role-path", "/aws-service-role/", "service-linked", "UnmodifiableEntity", "/service-role/"]);
+    let out = with_config(&format!("{GOOD}role_path = \"/aws-reserved/sso.amazonaws.com/\"\n"), &[]);
+    assert_config_error(&out, &["role_path", "/aws-reserved/", "IAM Identity Center", "/service-role/"]);
+    // Only the prefix is reserved: a path of one's own that mentions it is taken.
+    let out = with_config(GOOD, &["--role-path", "/team/aws-service-role/", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(":role/team/aws-service-role/BedrockBatchRole"), "{}", stdout(&out));
+}
+
 #[test]
 fn unknown_region() {
     let out = with_config(&GOOD.replace("us-east-1", "us-esat-1"), &[]);

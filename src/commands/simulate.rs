@@ -56,6 +56,17 @@ fn derive_context(ctx: &mut Context, who: &PrincipalId) {
     }
 }
 
+/// Whether `simulate` reads the account for this request: the principal's policies when no
+/// `--policy` is given (a user or role), or the resource's policy for an anonymous request
+/// without `--resource-policy`. Otherwise every policy comes from files, and the settings and AWS
+/// flags, which only reach the account, are refused (`cli_parse`).
+pub fn reads_account(args: &SimulateArgs) -> bool {
+    if args.principal == policy::evaluate::ANONYMOUS {
+        return args.resource_policy.is_none();
+    }
+    args.policies.is_empty() && !PrincipalId::from_arn(&args.principal).is_service()
+}
+
 pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
     if !args.action.contains(':') || args.action.contains('*') {
         return Err(Error::Usage(format!("--action {:?}: one action of the form service:Action, without wildcards", args.action)));
@@ -103,15 +114,17 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         set.resource_kind = ResourcePolicyKind::KmsKey;
     }
 
-    if anonymous {
-        if set.resource.is_none() {
-            // Online: the resource's own policy (a bucket policy, say) is the only one that can
-            // allow an anonymous request.
-            let settings = app::load_settings(g).await?;
-            let clients = app::connect(g, &settings).await?;
-            set.resource = online_resource_policy(&clients, &args.action, &args.resource).await?;
+    if !reads_account(args) {
+        if !anonymous && args.policies.is_empty() && set.resource.is_none() {
+            return Err(Error::Usage("a service principal has no identity policies: give the resource's policy with --resource-policy".into()));
         }
-    } else if args.policies.is_empty() && !who.is_service() {
+    } else if anonymous {
+        // Online: the resource's own policy (a bucket policy, say) is the only one that can
+        // allow an anonymous request.
+        let settings = app::load_settings(g).await?;
+        let clients = app::connect(g, &settings).await?;
+        set.resource = online_resource_policy(&clients, &args.action, &args.resource).await?;
+    } else {
         // Online: read the principal's policies (and the resource policy) from the account.
         let principal = PrincipalArn::parse(&args.principal).map_err(|rule| Error::Usage(format!("--principal {:?}: {rule}", args.principal)))?;
         let settings = app::load_settings(g).await?;
@@ -130,8 +143,6 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         if set.resource.is_none() {
             set.resource = online_resource_policy(&clients, &args.action, &args.resource).await?;
         }
-    } else if args.policies.is_empty() && set.resource.is_none() {
-        return Err(Error::Usage("a service principal has no identity policies: give the resource's policy with --resource-policy".into()));
     }
 
     derive_context(&mut context, &who);

@@ -394,13 +394,13 @@ pub enum DeniedBy {
     Scp,
     /// The VPC endpoint policy does not allow.
     VpcEndpoint,
-    /// AWS forbids the change to anyone in the account: AWS-managed policies and roles under
-    /// `/aws-reserved/`.
+    /// AWS forbids the change to anyone in the account: AWS-managed policies, service-linked
+    /// roles (`/aws-service-role/`) and roles under `/aws-reserved/`.
     NotModifiable,
 }
 
-/// IAM actions that change a policy or a role (and so are refused on AWS-managed policies and
-/// on roles under `/aws-reserved/`).
+/// IAM actions that change a policy or a role (and so are refused on AWS-managed policies,
+/// service-linked roles and roles under `/aws-reserved/`).
 fn iam_write(action: &str) -> bool {
     let Some(name) = action.strip_prefix("iam:").or_else(|| action.strip_prefix("IAM:")) else { return false };
     ["Create", "Delete", "Put", "Attach", "Detach", "Update", "Set", "Tag", "Untag", "Add", "Remove"].iter().any(|p| name.starts_with(p))
@@ -423,10 +423,21 @@ fn before_policies(req: &Request, set: &PolicySet) -> Option<(Decision, Option<D
         // IAM User Guide, "AWS managed policies": "You cannot change the permissions defined
         // in AWS managed policies"; roles whose path starts /aws-reserved/ (IAM Identity
         // Center's) cannot be modified in the account.
+        // Service-linked roles: IAM API reference, PutRolePolicy (and every role write), error
+        // UnmodifiableEntity: "The request was rejected because service-linked roles are
+        // protected AWS resources. Only the service that depends on the service-linked role can
+        // modify or delete the role on your behalf."
         let managed = req.resource.split(':').nth(4) == Some("aws") && req.resource.contains(":policy/");
         let reserved = req.resource.contains(":role/aws-reserved/");
-        if managed || reserved {
-            let what = if managed { "an AWS-managed policy" } else { "a role under /aws-reserved/" };
+        let service_linked = req.resource.contains(":role/aws-service-role/");
+        if managed || reserved || service_linked {
+            let what = if managed {
+                "an AWS-managed policy"
+            } else if service_linked {
+                "a service-linked role (only its service may change it: UnmodifiableEntity)"
+            } else {
+                "a role under /aws-reserved/"
+            };
             return Some((
                 Decision::ImplicitDeny,
                 Some(DeniedBy::NotModifiable),

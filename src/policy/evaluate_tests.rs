@@ -252,6 +252,30 @@ fn kms_list_keys_and_alias_operations_are_authorised_by_iam_policies_alone() {
     assert_eq!(evaluate(&req(USER, "kms:CreateAlias", KEY), &only_key).decision, Decision::Allow);
 }
 
+/// A service-linked role is changed only by its service (IAM API reference, PutRolePolicy,
+/// error UnmodifiableEntity: "service-linked roles are protected AWS resources. Only the service
+/// that depends on the service-linked role can modify or delete the role on your behalf"), even
+/// by an administrator; reading it is decided by the policies.
+#[test]
+fn service_linked_roles_are_not_modifiable() {
+    let admin = PolicySet {
+        identity: vec![pol("admin", r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#, Kind::Identity)],
+        ..Default::default()
+    };
+    let slr = "arn:aws:iam::111111111111:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling";
+    for action in ["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole", "iam:TagRole"]
+    {
+        let e = evaluate(&req(USER, action, slr), &admin);
+        assert_eq!(e.decision, Decision::ImplicitDeny, "{action}");
+        assert_eq!(e.denied_by, Some(DeniedBy::NotModifiable), "{action}");
+        assert!(e.reason.contains("service-linked role"), "{action}: {}", e.reason);
+    }
+    assert_eq!(evaluate(&req(USER, "iam:GetRole", slr), &admin).decision, Decision::Allow);
+    // A role whose name merely starts so, at another path, is an ordinary role.
+    let ordinary = "arn:aws:iam::111111111111:role/team/aws-service-role-copy";
+    assert_eq!(evaluate(&req(USER, "iam:PutRolePolicy", ordinary), &admin).decision, Decision::Allow);
+}
+
 /// No AWS page refuses iam:PassRole on a service-linked role (path /aws-service-role/) or a
 /// role under /aws-reserved/ when an identity policy allows it; the IAM User Guide, "Granting
 /// a user permissions to pass a role to an AWS service", says the opposite for the first:

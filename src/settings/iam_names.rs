@@ -28,6 +28,19 @@ pub fn validate_role_path(v: &str) -> std::result::Result<String, String> {
     if !re(&RE, r"^(/|/[\x21-\x7E]+/)$").is_match(v) {
         return Err("an IAM path is \"/\" or starts and ends with \"/\" with printable ASCII and no spaces between (pattern (/)|(/[\\x21-\\x7E]+/)), e.g. \"/service-role/\"".into());
     }
+    // The job's role must trust bedrock.amazonaws.com (Bedrock User Guide, "Create a custom
+    // service role for batch inference"), a trust policy only a role the account owns can hold.
+    // A service-linked role's is its service's: "The defined permissions include the trust policy
+    // ... only [the service] can assume its roles" (IAM User Guide, each service's "Using
+    // service-linked roles"), and IAM refuses any change to it (API reference, UpdateAssumeRolePolicy,
+    // UnmodifiableEntity: "service-linked roles are protected AWS resources"). Roles under
+    // /aws-reserved/ are IAM Identity Center's permission-set roles, trusted by its SAML provider.
+    if v.starts_with("/aws-service-role/") {
+        return Err("/aws-service-role/ holds service-linked roles: their trust policy is their own service's and cannot be changed (UnmodifiableEntity), so Bedrock can never assume one for a batch job; use a service role of your own, e.g. role_path \"/service-role/\"".into());
+    }
+    if v.starts_with("/aws-reserved/") {
+        return Err("/aws-reserved/ holds IAM Identity Center's permission-set roles (trusted by its SAML provider, not bedrock.amazonaws.com), so Bedrock cannot assume one for a batch job; use a service role of your own, e.g. role_path \"/service-role/\"".into());
+    }
     Ok(v.to_string())
 }
 

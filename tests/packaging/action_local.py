@@ -270,12 +270,17 @@ def main() -> int:
                 bare[snapshot] = json.loads(proc.stdout)
             return bare[snapshot]
 
-        def scenario(name, inputs, check, *, installed=True, prepare=None):
+        def scenario(name, inputs, check, *, installed=True, prepare=None, env=None):
             case = tmp / re.sub(r"\W+", "-", name)
             workspace, runner_temp = case / "workspace", case / "temp"
             workspace.mkdir(parents=True)
             runner_temp.mkdir()
-            env = dict(base_env)
+            overrides, env = env or {}, dict(base_env)
+            for k, v in overrides.items():
+                if v is None:
+                    env.pop(k, None)
+                else:
+                    env[k] = v
             env["PATH"] = (str(bindir) + os.pathsep + clean_path) if installed else clean_path
             if prepare:
                 prepare(workspace, runner_temp)
@@ -374,15 +379,37 @@ def main() -> int:
                   "sarif-file": "out dir/report.sarif", "sarif-anchor": "./settings/bedbatch.toml"},
                  quoted_args, prepare=quoted_prepare)
 
+        # A live check (a snapshot is checked with its own settings: check refuses --config with
+        # it). No credentials here, so check reports that, in SARIF, exit 3.
         def config_anchor(result, ws):
-            assert result["outputs"]["exit-code"] == "1"
-            sarif_of(ws, result, "bedbatch.toml", walkthrough)
+            assert not result["success"]
+            assert result["outputs"]["exit-code"] == "3", result["outputs"]
+            doc = json.loads((ws / result["outputs"]["sarif-file"]).read_text())
+            rules = [r["ruleId"] for r in doc["runs"][0]["results"]]
+            assert rules == ["credentials-missing"], rules
+            for res in doc["runs"][0]["results"]:
+                for loc in res["locations"]:
+                    assert loc["physicalLocation"]["artifactLocation"]["uri"] == "bedbatch.toml", loc
 
         def config_prepare(ws, _temp):
-            (ws / "bedbatch.toml").write_text('region = "us-east-1"\n')
+            (ws / "bedbatch.toml").write_text(
+                'region = "us-east-1"\nmodel_id = "anthropic.claude-3-haiku-20240307-v1:0"\n'
+                'input_uri = "s3://in-bucket/batch/"\noutput_uri = "s3://out-bucket/batch/"\n'
+                'role_name = "BedrockBatchRole"\n')
+        no_credentials = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None,
+                          "AWS_PROFILE": None, "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+                          "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials"}
         scenario("the config file is passed and anchors the findings",
+                 {"install": "false", "config": "bedbatch.toml"},
+                 config_anchor, prepare=config_prepare, env=no_credentials)
+
+        def config_with_snapshot(result, ws):
+            assert not result["success"]
+            assert result["outputs"]["exit-code"] == "2", result["outputs"]
+            assert "the argument '--config' cannot be used with '--snapshot'" in result["log"], result["log"][-2000:]
+        scenario("config with a snapshot in args is refused (exit 2), not ignored",
                  {"install": "false", "config": "bedbatch.toml", "args": f"--snapshot {walkthrough}"},
-                 config_anchor, prepare=config_prepare)
+                 config_with_snapshot, prepare=config_prepare)
 
         def settings_error(result, ws):
             assert not result["success"]

@@ -111,7 +111,7 @@ fn collect(dir: &Path, shards: usize) {
         bytes += std::fs::metadata(&output).unwrap().len();
         join_local(&dir.join(shard_name(n)), Some(&output), "none", &mut |_, _, j| {
             match j {
-                Joined::Ok(line) => {
+                Joined::Ok(line, _) => {
                     records += 1;
                     out.write_all(line).and_then(|_| out.write_all(b"\n")).unwrap();
                 }

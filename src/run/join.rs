@@ -22,20 +22,36 @@ use crate::run::source::{download, split_uri};
 
 /// What became of one input record.
 pub enum Joined<'a> {
-    /// The output line (with modelOutput).
-    Ok(&'a [u8]),
-    /// The output line with its `error`.
-    RecordError(&'a [u8]),
+    /// The output line (with modelOutput), and its parts collect reads.
+    Ok(&'a [u8], &'a OutputLine),
+    /// The output line with its `error` (or without modelOutput), and its parts.
+    RecordError(&'a [u8], &'a OutputLine),
     /// No output line: the job failed, was stopped, expired or never ran. The reason.
     NoOutput(&'a str),
 }
 
-#[derive(serde::Deserialize)]
-struct Probe {
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
-    #[serde(rename = "modelOutput", default)]
-    model_output: Option<serde::de::IgnoredAny>,
+/// The two parts of an output line that collect and retry read ("View the results of a batch
+/// inference job": each line holds `recordId`, `modelInput` and `modelOutput`, or `error`).
+/// `modelInput`, the echo of the input and most of the line, is skipped over; the two parts are
+/// kept as their JSON text, parsed only by a caller that reads them (the JSONL collect does not).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct OutputLine {
+    #[serde(rename = "modelOutput")]
+    model_output: Option<Box<serde_json::value::RawValue>>,
+    error: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl OutputLine {
+    /// `modelOutput` as a value (null when absent or not JSON).
+    pub fn model_output(&self) -> Value {
+        self.model_output.as_ref().and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null)
+    }
+
+    /// `error` as a value (null when absent).
+    pub fn error(&self) -> Value {
+        self.error.as_ref().and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null)
+    }
 }
 
 /// What a join calls for each input record in order: the record, its recordId, what became of it.
@@ -82,12 +98,13 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
             (Some(&(off, len)), Some((file, path))) => {
                 buf.resize(len, 0);
                 file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(path.display(), e))?;
-                let probe: Probe =
+                // Parsed once here; what it holds goes to the caller with the line.
+                let out: OutputLine =
                     serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
-                if probe.error.is_some() || probe.model_output.is_none() {
-                    f(rec, &id, Joined::RecordError(&buf))
+                if out.error.is_some() || out.model_output.is_none() {
+                    f(rec, &id, Joined::RecordError(&buf, &out))
                 } else {
-                    f(rec, &id, Joined::Ok(&buf))
+                    f(rec, &id, Joined::Ok(&buf, &out))
                 }
             }
             (None, Some(_)) => f(rec, &id, Joined::NoOutput("no output line for this record in the job's .out file")),
@@ -203,11 +220,11 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
     for s in &m.shards {
         let mut write = |rec: &[u8], _: &str, j: Joined| -> Result<()> {
             match j {
-                Joined::Ok(line) => {
+                Joined::Ok(line, _) => {
                     ok += 1;
                     w_ok.write_all(line).and_then(|_| w_ok.write_all(b"\n")).map_err(|e| Error::io(out.display(), e))
                 }
-                Joined::RecordError(line) => {
+                Joined::RecordError(line, _) => {
                     bad += 1;
                     w_bad.write_all(line).and_then(|_| w_bad.write_all(b"\n")).map_err(|e| Error::io(failures.display(), e))
                 }
@@ -264,11 +281,10 @@ pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::r
         }
         let mut write = |rec: &[u8], _: &str, j: Joined| -> Result<()> {
             let wanted = match (schema, &j) {
-                (None, Joined::Ok(_)) => false,
+                (None, Joined::Ok(..)) => false,
                 (None, _) => true,
-                (Some(sc), Joined::Ok(line)) => {
-                    let v: Value = serde_json::from_slice(line).unwrap_or(Value::Null);
-                    let text = crate::families::read_output(family, v.get("modelOutput").unwrap_or(&Value::Null)).ok().and_then(|a| a.text);
+                (Some(sc), Joined::Ok(_, out)) => {
+                    let text = crate::families::read_output(family, &out.model_output()).ok().and_then(|a| a.text);
                     text.is_none_or(|t| sc.check(&t).is_err())
                 }
                 (Some(_), _) => false,

@@ -18,7 +18,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::families::{read_output, Family};
 use crate::output::{emit, Plain};
 use crate::run::ctx::Ctx;
-use crate::run::join::{join_shard, output_family, refuse_unfinished, scratch, Joined};
+use crate::run::join::{join_shard, output_family, refuse_unfinished, scratch, Joined, OutputLine};
 use crate::run::manifest::RunManifest;
 use crate::run::prepare::{row_id, TableSpec};
 use crate::run::schema::Schema;
@@ -71,21 +71,14 @@ async fn table_file(ctx: &Ctx, spec: &TableSpec, tmp: &Path) -> Result<PathBuf> 
 fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, schema: Option<&Schema>, t: &mut Totals) -> Vec<Cell> {
     let mut row = vec![Cell::Str(id.to_string())];
     let (status, answer, code, message) = match j {
-        Joined::Ok(line) => {
-            let parsed: std::result::Result<Value, String> = serde_json::from_slice(line).map_err(|e| e.to_string());
-            match parsed.and_then(|v| read_output(family, v.get("modelOutput").unwrap_or(&Value::Null))) {
-                Ok(a) => ("ok", Some(a), None, None),
-                Err(why) => (
-                    "record-error",
-                    None,
-                    Some("unreadable-output".to_string()),
-                    Some(format!("the output is not the {} shape: {why}", family.name())),
-                ),
+        Joined::Ok(_, out) => match read_output(family, &out.model_output()) {
+            Ok(a) => ("ok", Some(a), None, None),
+            Err(why) => {
+                ("record-error", None, Some("unreadable-output".to_string()), Some(format!("the output is not the {} shape: {why}", family.name())))
             }
-        }
-        Joined::RecordError(line) => {
-            let v: Value = serde_json::from_slice(line).unwrap_or(Value::Null);
-            let e = v.get("error").cloned().unwrap_or(Value::Null);
+        },
+        Joined::RecordError(_, out) => {
+            let e = out.error();
             let code = match e.get("errorCode") {
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(Value::Number(n)) => Some(n.to_string()),
@@ -315,8 +308,8 @@ pub async fn chain(ctx: &Ctx, m: RunManifest) -> Result<Vec<RunManifest>> {
 
 /// A retry's output line for a record (the newest attempt that wrote one).
 enum Latest {
-    Ok(Vec<u8>),
-    Error(Vec<u8>),
+    Ok(Vec<u8>, OutputLine),
+    Error(Vec<u8>, OutputLine),
 }
 
 /// The newest output line of each record the retries in `runs` answered (newest run first).
@@ -327,8 +320,8 @@ async fn latest_answers(ctx: &Ctx, runs: &[RunManifest]) -> Result<HashMap<Strin
         for s in &r.shards {
             join_shard(ctx, r, s, &tmp, &mut |_, id, j| {
                 match j {
-                    Joined::Ok(line) => latest.entry(id.to_string()).or_insert_with(|| Latest::Ok(line.to_vec())),
-                    Joined::RecordError(line) => latest.entry(id.to_string()).or_insert_with(|| Latest::Error(line.to_vec())),
+                    Joined::Ok(line, out) => latest.entry(id.to_string()).or_insert_with(|| Latest::Ok(line.to_vec(), out.clone())),
+                    Joined::RecordError(line, out) => latest.entry(id.to_string()).or_insert_with(|| Latest::Error(line.to_vec(), out.clone())),
                     Joined::NoOutput(_) => return Ok(()),
                 };
                 Ok(())
@@ -366,8 +359,8 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
     let mut results = Results::new(family, a.schema, reader, id_column, writer, root.records)?;
     for s in &root.shards {
         join_shard(ctx, root, s, &tmp, &mut |rec, id, j| match latest.get(id) {
-            Some(Latest::Ok(line)) => results.push(rec, id, Joined::Ok(line)),
-            Some(Latest::Error(line)) => results.push(rec, id, Joined::RecordError(line)),
+            Some(Latest::Ok(line, out)) => results.push(rec, id, Joined::Ok(line, out)),
+            Some(Latest::Error(line, out)) => results.push(rec, id, Joined::RecordError(line, out)),
             None => results.push(rec, id, j),
         })
         .await?;

@@ -155,31 +155,38 @@ impl SettingsGroup for ConfigFlag {
 
 impl SettingsGroup for RegionSettings {
     fn apply(&self, g: GlobalArgs) -> GlobalArgs {
-        GlobalArgs { region: self.region.clone(), ..self.config.apply(g) }
+        let mut g = self.config.apply(g);
+        g.overrides.region = self.region.clone();
+        g
     }
 }
 
 impl SettingsGroup for ModelSettings {
     fn apply(&self, g: GlobalArgs) -> GlobalArgs {
-        GlobalArgs { model_id: self.model_id.clone(), ..self.region.apply(g) }
+        let mut g = self.region.apply(g);
+        g.overrides.model_id = self.model_id.clone();
+        g
     }
 }
 
 impl SettingsGroup for JobSettings {
     fn apply(&self, g: GlobalArgs) -> GlobalArgs {
-        GlobalArgs {
-            input_uri: self.input_uri.clone(),
-            output_uri: self.output_uri.clone(),
-            role_name: self.role_name.clone(),
-            role_path: self.role_path.clone(),
-            ..self.model.apply(g)
-        }
+        let mut g = self.model.apply(g);
+        let o = &mut g.overrides;
+        o.input_uri = self.input_uri.clone();
+        o.output_uri = self.output_uri.clone();
+        o.role_name = self.role_name.clone();
+        o.role_path = self.role_path.clone();
+        g
     }
 }
 
 impl SettingsGroup for SettingsFlags {
     fn apply(&self, g: GlobalArgs) -> GlobalArgs {
-        GlobalArgs { kms_key_id: self.kms_key_id.clone(), caller_arn: self.caller_arn.clone(), ..self.job.apply(g) }
+        let mut g = self.job.apply(g);
+        g.overrides.kms_key_id = self.kms_key_id.clone();
+        g.overrides.caller_arn = self.caller_arn.clone();
+        g
     }
 }
 
@@ -256,14 +263,8 @@ pub struct GlobalArgs {
     pub retry_mode: RetryMode,
     pub max_attempts: u32,
     pub call_timeout: u64,
-    pub region: Option<String>,
-    pub model_id: Option<String>,
-    pub input_uri: Option<String>,
-    pub output_uri: Option<String>,
-    pub role_name: Option<String>,
-    pub role_path: Option<String>,
-    pub kms_key_id: Option<String>,
-    pub caller_arn: Option<String>,
+    /// The settings given as flags, each winning over the settings file.
+    pub overrides: crate::settings::Overrides,
     pub scp: Vec<PathBuf>,
     pub rcp: Vec<PathBuf>,
 }
@@ -278,14 +279,7 @@ impl Default for GlobalArgs {
             retry_mode: RetryMode::Standard,
             max_attempts: 3,
             call_timeout: 30,
-            region: None,
-            model_id: None,
-            input_uri: None,
-            output_uri: None,
-            role_name: None,
-            role_path: None,
-            kms_key_id: None,
-            caller_arn: None,
+            overrides: crate::settings::Overrides::default(),
             scp: vec![],
             rcp: vec![],
         }

@@ -32,11 +32,17 @@ fn the_flags_given_reach_the_commands() {
     let g = parse(&line.split_whitespace().collect::<Vec<_>>()).global();
     assert_eq!(g.output, OutputFormat::Sarif);
     assert_eq!(
-        (g.config.unwrap(), g.region.unwrap(), g.model_id.unwrap(), g.input_uri.unwrap(), g.output_uri.unwrap()),
+        (
+            g.config.unwrap(),
+            g.overrides.region.unwrap(),
+            g.overrides.model_id.unwrap(),
+            g.overrides.input_uri.unwrap(),
+            g.overrides.output_uri.unwrap()
+        ),
         (PathBuf::from("c.toml"), "eu-west-1".into(), "m".into(), "s3://a/i/".into(), "s3://a/o/".into())
     );
     assert_eq!(
-        (g.role_name.unwrap(), g.role_path.unwrap(), g.kms_key_id.unwrap(), g.caller_arn.unwrap()),
+        (g.overrides.role_name.unwrap(), g.overrides.role_path.unwrap(), g.overrides.kms_key_id.unwrap(), g.overrides.caller_arn.unwrap()),
         ("R".into(), "/p/".into(), "k".into(), "arn".into())
     );
     assert_eq!((g.profile.unwrap(), g.endpoint_url.unwrap()), ("p".into(), "http://e".into()));
@@ -45,7 +51,7 @@ fn the_flags_given_reach_the_commands() {
     let g = parse(&["init", "--config", "c.toml", "--output", "json"]).global();
     assert_eq!((g.config, g.output), (Some(PathBuf::from("c.toml")), OutputFormat::Json));
     let g = parse(&["prepare", "d.csv", "-o", "o.jsonl", "--model-id", "m", "--region", "us-east-1", "--profile", "p"]).global();
-    assert_eq!((g.model_id.unwrap(), g.region.unwrap(), g.profile.unwrap()), ("m".into(), "us-east-1".into(), "p".into()));
+    assert_eq!((g.overrides.model_id.unwrap(), g.overrides.region.unwrap(), g.profile.unwrap()), ("m".into(), "us-east-1".into(), "p".into()));
     let g = parse(&["run", "status", "--role-path", "/x/", "--max-attempts", "2"]).global();
-    assert_eq!((g.role_path.unwrap(), g.max_attempts), ("/x/".into(), 2));
+    assert_eq!((g.overrides.role_path.unwrap(), g.max_attempts), ("/x/".into(), 2));
 }

@@ -7,26 +7,12 @@
 use crate::aws::{self, AwsOptions, Clients, Identity};
 use crate::cli::GlobalArgs;
 use crate::error::Result;
-use crate::settings::{self, Overrides, Settings};
-
-pub fn overrides(g: &GlobalArgs) -> Overrides {
-    Overrides {
-        region: g.region.clone(),
-        model_id: g.model_id.clone(),
-        input_uri: g.input_uri.clone(),
-        output_uri: g.output_uri.clone(),
-        role_name: g.role_name.clone(),
-        role_path: g.role_path.clone(),
-        kms_key_id: g.kms_key_id.clone(),
-        caller_arn: g.caller_arn.clone(),
-        tags: None,
-    }
-}
+use crate::settings::{self, Settings};
 
 pub fn aws_options(g: &GlobalArgs) -> AwsOptions {
     AwsOptions {
         profile: g.profile.clone(),
-        region: g.region.clone(),
+        region: g.overrides.region.clone(),
         endpoint_url: g.endpoint_url.clone(),
         retry_mode: g.retry_mode,
         max_attempts: g.max_attempts,
@@ -37,7 +23,7 @@ pub fn aws_options(g: &GlobalArgs) -> AwsOptions {
 /// Settings from the file, the flags, and the AWS region fallbacks.
 pub async fn load_settings(g: &GlobalArgs) -> Result<Settings> {
     let fallback = settings::fallback_region(g.profile.as_deref()).await;
-    settings::load(g.config.as_deref(), &overrides(g), fallback)
+    settings::load(g.config.as_deref(), &g.overrides, fallback)
 }
 
 /// Fails naming the first missing setting a batch setup needs (before any network call).

@@ -193,8 +193,8 @@ async fn validate(ctx: &Ctx, source: &Source, family: Family, limits: &crate::va
 /// the run (the report printed).
 async fn check_account(g: &GlobalArgs, input_prefix: &str, output_uri: &str) -> Result<Option<ExitCode>> {
     let mut rg = g.clone();
-    rg.input_uri = Some(input_prefix.to_string());
-    rg.output_uri = Some(output_uri.to_string());
+    rg.overrides.input_uri = Some(input_prefix.to_string());
+    rg.overrides.output_uri = Some(output_uri.to_string());
     let snap = app::take_snapshot(&rg).await?;
     let outcome = crate::checks::run_snapshot(&snap)?;
     // Two findings do not stop a run: its input folder is empty because the run is about to

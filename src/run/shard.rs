@@ -66,6 +66,12 @@ pub fn record_bytes(raw: &[u8], first_line: bool) -> Option<&[u8]> {
 /// The record's own recordId, or None when it has none. Err: the line is not a JSON object with
 /// a string recordId (validate reports these before any sharding).
 pub fn record_id(record: &[u8]) -> std::result::Result<Option<String>, String> {
+    // The validator's fast parser first (SIMD over the rest of the line, which is skipped): it
+    // answers only for a line serde_json accepts, exactly as serde_json would, and leaves the
+    // rest, and the wording of any error, to serde_json.
+    if let Some((e, _)) = crate::validate::fast::from_slice::<IdOnly>(record) {
+        return Ok(e.record_id.map(|c| c.into_owned()));
+    }
     serde_json::from_slice::<IdOnly>(record).map(|e| e.record_id.map(|c| c.into_owned())).map_err(|e| e.to_string())
 }
 
@@ -330,6 +336,34 @@ pub fn read_records(mut r: impl std::io::Read, what: &str, f: &mut dyn FnMut(&[u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `record_id` answers as serde_json alone would, whichever parser answered: the same id,
+    /// or an error (serde_json's own words) on the same lines.
+    #[test]
+    fn record_id_agrees_with_serde_json() {
+        let by_serde = |l: &[u8]| serde_json::from_slice::<IdOnly>(l).map(|e| e.record_id.map(|c| c.into_owned())).map_err(|e| e.to_string());
+        let lines: &[&[u8]] = &[
+            br#"{"recordId":"r1","modelInput":{"messages":[{"role":"user","content":"a \"q\" b"}]}}"#,
+            br#"{"modelInput":{"x":[1,2.5e3,-0.0,true,null]},"recordId":"late"}"#,
+            br#"{"recordId":"esc\u00e9\n\t","modelOutput":{"content":[{"text":"\ud83d\ude00"}]}}"#,
+            br#"{"recordId":"\ud83d\ude00"}"#,
+            "{\"recordId\":\"caf\u{e9}\"}".as_bytes(),
+            br#"{"modelInput":{}}"#,
+            br#"{"recordId":null,"modelInput":{}}"#,
+            br#"{"recordId":7}"#,
+            br#"{"recordId":"a","recordId":"b"}"#,
+            br#"{"recordId":"a"} x"#,
+            br#"{"recordId":"a""#,
+            br#"[1,2]"#,
+            br#"{"recordId":"a","x":01}"#,
+            b"{\"recordId\":\"a\",\"x\":\"\x01\"}",
+            b"{\"recordId\":\"\xff\"}",
+            br#"  {"recordId" : "spaced" , "x" : { } }  "#,
+        ];
+        for l in lines {
+            assert_eq!(record_id(l), by_serde(l), "{}", String::from_utf8_lossy(l));
+        }
+    }
 
     fn line(i: u64, with_id: bool) -> String {
         if with_id {

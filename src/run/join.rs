@@ -43,15 +43,20 @@ pub struct OutputLine {
 }
 
 impl OutputLine {
-    /// `modelOutput` as a value (null when absent or not JSON).
-    pub fn model_output(&self) -> Value {
-        self.model_output.as_ref().and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null)
+    /// `modelOutput` as a value (null when absent); Err: serde_json's words for a value it cannot
+    /// hold (a number out of range, say), which the line's syntax check let through.
+    pub fn model_output(&self) -> std::result::Result<Value, String> {
+        value_of(self.model_output.as_deref())
     }
 
-    /// `error` as a value (null when absent).
-    pub fn error(&self) -> Value {
-        self.error.as_ref().and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or(Value::Null)
+    /// `error` as a value (null when absent); Err as for [`OutputLine::model_output`].
+    pub fn error(&self) -> std::result::Result<Value, String> {
+        value_of(self.error.as_deref())
     }
+}
+
+fn value_of(raw: Option<&serde_json::value::RawValue>) -> std::result::Result<Value, String> {
+    raw.map_or(Ok(Value::Null), |r| serde_json::from_str(r.get()).map_err(|e| e.to_string()))
 }
 
 /// What a join calls for each input record in order: the record, its recordId, what became of it.
@@ -284,7 +289,7 @@ pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::r
                 (None, Joined::Ok(..)) => false,
                 (None, _) => true,
                 (Some(sc), Joined::Ok(_, out)) => {
-                    let text = crate::families::read_output(family, &out.model_output()).ok().and_then(|a| a.text);
+                    let text = out.model_output().and_then(|v| crate::families::read_output(family, &v)).ok().and_then(|a| a.text);
                     text.is_none_or(|t| sc.check(&t).is_err())
                 }
                 (Some(_), _) => false,
@@ -310,4 +315,26 @@ pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::r
         None => crate::say!("run {}: {n} records without output will be submitted again", m.run_id),
     }
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output line's parts: absent is null, present is the value, and a value serde_json cannot
+    /// hold (the line's syntax check lets `1e400` through) is an error in serde_json's words, never
+    /// a silent null.
+    #[test]
+    fn output_line_parts_are_values_or_errors() {
+        let line: OutputLine =
+            serde_json::from_str(r#"{"recordId":"r","modelInput":{"big":[1,2,3]},"modelOutput":{"content":[{"text":"hi"}]}}"#).unwrap();
+        assert_eq!(line.model_output().unwrap(), json!({"content":[{"text":"hi"}]}));
+        assert_eq!(line.error().unwrap(), Value::Null);
+        let line: OutputLine = serde_json::from_str(r#"{"recordId":"r","error":{"errorCode":400,"errorMessage":"bad"},"modelOutput":null}"#).unwrap();
+        assert!(line.model_output.is_none());
+        assert_eq!(line.error().unwrap()["errorCode"], 400);
+        let line: OutputLine = serde_json::from_str(r#"{"recordId":"r","modelOutput":{"score":1e400}}"#).unwrap();
+        let err = line.model_output().unwrap_err();
+        assert!(err.contains("out of range"), "{err}");
+    }
 }

@@ -71,20 +71,24 @@ async fn table_file(ctx: &Ctx, spec: &TableSpec, tmp: &Path) -> Result<PathBuf> 
 fn added_cells(family: Family, id: &str, j: Joined, embedding: bool, schema: Option<&Schema>, t: &mut Totals) -> Vec<Cell> {
     let mut row = vec![Cell::Str(id.to_string())];
     let (status, answer, code, message) = match j {
-        Joined::Ok(_, out) => match read_output(family, &out.model_output()) {
+        Joined::Ok(_, out) => match out.model_output().and_then(|v| read_output(family, &v)) {
             Ok(a) => ("ok", Some(a), None, None),
             Err(why) => {
                 ("record-error", None, Some("unreadable-output".to_string()), Some(format!("the output is not the {} shape: {why}", family.name())))
             }
         },
         Joined::RecordError(_, out) => {
-            let e = out.error();
-            let code = match e.get("errorCode") {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
+            let (code, message) = match out.error() {
+                Ok(e) => (
+                    match e.get("errorCode") {
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(Value::Number(n)) => Some(n.to_string()),
+                        _ => None,
+                    },
+                    e.get("errorMessage").and_then(Value::as_str).map(String::from).or_else(|| Some("the record has no modelOutput".into())),
+                ),
+                Err(why) => (None, Some(format!("the output line's error is not readable: {why}"))),
             };
-            let message = e.get("errorMessage").and_then(Value::as_str).map(String::from).or_else(|| Some("the record has no modelOutput".into()));
             ("record-error", None, code, message)
         }
         Joined::NoOutput(why) => ("no-output", None, None, Some(why.to_string())),

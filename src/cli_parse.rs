@@ -9,8 +9,6 @@ use crate::cli::{Cli, Command};
 /// The flags a command makes AWS calls with, beside `--profile` (which the settings also read,
 /// for the region's fallback, offline too).
 const AWS_CALLS: &[&str] = &["endpoint_url", "retry_mode", "max_attempts", "call_timeout"];
-/// The settings and AWS flags of `simulate`, which reads the settings only to reach the account.
-const SIMULATE_ACCOUNT: &[&str] = &["config", "region", "profile", "endpoint_url", "retry_mode", "max_attempts", "call_timeout"];
 
 /// Which of its flags a command refuses in the mode its command line puts it in, and why.
 struct Refusal {
@@ -36,16 +34,11 @@ fn refusal(cli: &Cli) -> Option<Refusal> {
             with: "'--snapshot'".into(),
             why: "a snapshot is checked with the settings and organization policies it was taken with, and no AWS call is made (take a new one with `bedbatch-doctor snapshot` and these flags)",
         }),
-        Command::Simulate(args) if !crate::commands::simulate::reads_account(args) => Some(Refusal {
+        // simulate reads the settings (and --profile) only to reach the account.
+        Command::Simulate(args) => crate::commands::simulate::from_files_only(args).map(|with| Refusal {
             subcommand: "simulate",
-            refuses: |id| SIMULATE_ACCOUNT.contains(&id),
-            with: if !args.policies.is_empty() {
-                "'--policy'".into()
-            } else if args.principal == crate::policy::evaluate::ANONYMOUS {
-                "'--principal anonymous' and '--resource-policy'".into()
-            } else {
-                format!("a service principal ('--principal {}')", args.principal)
-            },
+            refuses: |id| matches!(id, "config" | "region" | "profile") || AWS_CALLS.contains(&id),
+            with,
             why: "simulate reads nothing from the account when the policies are given as files (the settings and AWS flags only reach the account)",
         }),
         Command::Validate(args) if args.offline && !args.source.starts_with("s3://") => Some(Refusal {

@@ -56,15 +56,18 @@ fn derive_context(ctx: &mut Context, who: &PrincipalId) {
     }
 }
 
-/// Whether `simulate` reads the account for this request: the principal's policies when no
-/// `--policy` is given (a user or role), or the resource's policy for an anonymous request
-/// without `--resource-policy`. Otherwise every policy comes from files, and the settings and AWS
-/// flags, which only reach the account, are refused (`cli_parse`).
-pub fn reads_account(args: &SimulateArgs) -> bool {
+/// What makes `simulate` take every policy from files, as the flags say it (None: it reads the
+/// account — the principal's policies when no `--policy` is given for a user or role, the
+/// resource's policy for an anonymous request without `--resource-policy`). Then the settings
+/// and AWS flags, which only reach the account, are refused (`cli_parse`).
+pub fn from_files_only(args: &SimulateArgs) -> Option<String> {
     if args.principal == policy::evaluate::ANONYMOUS {
-        return args.resource_policy.is_none();
+        return args.resource_policy.is_some().then(|| "'--principal anonymous' and '--resource-policy'".to_string());
     }
-    args.policies.is_empty() && !PrincipalId::from_arn(&args.principal).is_service()
+    if !args.policies.is_empty() {
+        return Some("'--policy'".into());
+    }
+    PrincipalId::from_arn(&args.principal).is_service().then(|| format!("a service principal ('--principal {}')", args.principal))
 }
 
 pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
@@ -114,7 +117,7 @@ pub async fn run(g: &GlobalArgs, args: &SimulateArgs) -> Result<ExitCode> {
         set.resource_kind = ResourcePolicyKind::KmsKey;
     }
 
-    if !reads_account(args) {
+    if from_files_only(args).is_some() {
         if !anonymous && args.policies.is_empty() && set.resource.is_none() {
             return Err(Error::Usage("a service principal has no identity policies: give the resource's policy with --resource-policy".into()));
         }

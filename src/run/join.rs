@@ -42,6 +42,18 @@ pub struct OutputLine {
     error: Option<Box<serde_json::value::RawValue>>,
 }
 
+impl<'a> Joined<'a> {
+    /// An output line as what became of its record: answered when it has `modelOutput` and no
+    /// `error`, else a record error.
+    pub fn of(line: &'a [u8], out: &'a OutputLine) -> Joined<'a> {
+        if out.error.is_some() || out.model_output.is_none() {
+            Joined::RecordError(line, out)
+        } else {
+            Joined::Ok(line, out)
+        }
+    }
+}
+
 impl OutputLine {
     /// `modelOutput` as a value (null when absent); Err: serde_json's words for a value it cannot
     /// hold (a number out of range, say), which the line's syntax check let through.
@@ -106,11 +118,7 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
                 // Parsed once here; what it holds goes to the caller with the line.
                 let out: OutputLine =
                     serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
-                if out.error.is_some() || out.model_output.is_none() {
-                    f(rec, &id, Joined::RecordError(&buf, &out))
-                } else {
-                    f(rec, &id, Joined::Ok(&buf, &out))
-                }
+                f(rec, &id, Joined::of(&buf, &out))
             }
             (None, Some(_)) => f(rec, &id, Joined::NoOutput("no output line for this record in the job's .out file")),
             _ => f(rec, &id, Joined::NoOutput(no_output)),

@@ -310,24 +310,17 @@ pub async fn chain(ctx: &Ctx, m: RunManifest) -> Result<Vec<RunManifest>> {
     Ok(runs)
 }
 
-/// A retry's output line for a record (the newest attempt that wrote one).
-enum Latest {
-    Ok(Vec<u8>, OutputLine),
-    Error(Vec<u8>, OutputLine),
-}
-
-/// The newest output line of each record the retries in `runs` answered (newest run first).
-async fn latest_answers(ctx: &Ctx, runs: &[RunManifest]) -> Result<HashMap<String, Latest>> {
+/// The newest output line of each record the retries in `runs` answered (newest run first),
+/// with its parts.
+async fn latest_answers(ctx: &Ctx, runs: &[RunManifest]) -> Result<HashMap<String, (Vec<u8>, OutputLine)>> {
     let mut latest = HashMap::new();
     for r in runs.iter().rev() {
         let tmp = scratch(ctx, &r.run_id)?;
         for s in &r.shards {
             join_shard(ctx, r, s, &tmp, &mut |_, id, j| {
-                match j {
-                    Joined::Ok(line, out) => latest.entry(id.to_string()).or_insert_with(|| Latest::Ok(line.to_vec(), out.clone())),
-                    Joined::RecordError(line, out) => latest.entry(id.to_string()).or_insert_with(|| Latest::Error(line.to_vec(), out.clone())),
-                    Joined::NoOutput(_) => return Ok(()),
-                };
+                if let Joined::Ok(line, out) | Joined::RecordError(line, out) = j {
+                    latest.entry(id.to_string()).or_insert_with(|| (line.to_vec(), out.clone()));
+                }
                 Ok(())
             })
             .await?;
@@ -363,8 +356,7 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
     let mut results = Results::new(family, a.schema, reader, id_column, writer, root.records)?;
     for s in &root.shards {
         join_shard(ctx, root, s, &tmp, &mut |rec, id, j| match latest.get(id) {
-            Some(Latest::Ok(line, out)) => results.push(rec, id, Joined::Ok(line, out)),
-            Some(Latest::Error(line, out)) => results.push(rec, id, Joined::RecordError(line, out)),
+            Some((line, out)) => results.push(rec, id, Joined::of(line, out)),
             None => results.push(rec, id, j),
         })
         .await?;

@@ -681,11 +681,11 @@ pub struct TableArgs {
     /// The output ceiling of each answer (not for embedding models) [default: 1024, or the model's ceiling when lower]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tokens: Option<u64>,
-    /// Sampling temperature (not for embedding models) [default: the model's]
-    #[arg(long, value_name = "T")]
+    /// Sampling temperature, a number from 0 (not for embedding models) [default: the model's]
+    #[arg(long, value_name = "T", value_parser = temperature)]
     pub temperature: Option<f64>,
-    /// Nucleus sampling (not for embedding models) [default: the model's]
-    #[arg(long, value_name = "P")]
+    /// Nucleus sampling, a probability from 0 to 1 (not for embedding models) [default: the model's]
+    #[arg(long, value_name = "P", value_parser = top_p)]
     pub top_p: Option<f64>,
 }
 
@@ -876,7 +876,7 @@ pub enum RunCommand {
     },
     /// Join every answer to its input row: a table (.csv, .tsv, .parquet, .jsonl) with one row per input row, in input order
     #[command(
-        after_help = "Exit codes: 0 every record has output; 1 some rows have no answer (status record-error or no-output; for a JSONL run collected to .jsonl: some records are in the failures file); 2 the run has not finished, FILE exists (--force), or an input column clashes with an added one (--prefix).\n\nA run started from a table gives every input column as read, then record_id, status, output_text, stop_reason, input_tokens, output_tokens, error_code, error_message (and embedding for embedding models). A run started from JSONL and collected to .jsonl keeps the merged JSONL and a failures file.\n\nExample: bedbatch-doctor run collect run-20261125-153000-a1b2 -o results.parquet"
+        after_help = "Exit codes: 0 every record has output; 1 some rows have no answer (status record-error or no-output; for a JSONL run collected to .jsonl: some records are in the failures file); 2 the run has not finished, FILE exists (--force), or an input column clashes with an added one (--prefix); 4 every row answered but a job's token counts (its manifest.json.out) could not be read: tokens and cost unknown.\n\nA run started from a table gives every input column as read, then record_id, status, output_text, stop_reason, input_tokens, output_tokens, error_code, error_message (and embedding for embedding models). A run started from JSONL and collected to .jsonl keeps the merged JSONL and a failures file.\n\nExample: bedbatch-doctor run collect run-20261125-153000-a1b2 -o results.parquet"
     )]
     Collect {
         #[arg(value_name = "RUN_ID")]
@@ -973,3 +973,26 @@ pub enum RunCommand {
 #[cfg(test)]
 #[path = "cli_tests.rs"]
 mod tests;
+
+/// `--temperature`: a finite number, not negative. Every family's page gives a range from 0
+/// (AWS, "Influence response generation with inference parameters": lower values favour the
+/// likelier tokens); its upper end is the family's, checked with its body. NaN and infinity
+/// are refused here: JSON cannot hold them (they would be written as null).
+fn temperature(s: &str) -> std::result::Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("{s} is not a temperature: give a number from 0"));
+    }
+    Ok(v)
+}
+
+/// `--top-p`: the share of the likeliest tokens sampled from, a probability from 0 to 1 (AWS,
+/// "Influence response generation with inference parameters": "Top P – The percentage of most-
+/// likely candidates that the model considers for the next token").
+fn top_p(s: &str) -> std::result::Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{s} is not a probability: give a number from 0 to 1"));
+    }
+    Ok(v)
+}

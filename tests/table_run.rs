@@ -331,6 +331,66 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--temperature") && stderr(&o).contains("embedding"), "{}", stderr(&o));
+    // Sampling values JSON cannot hold, or no model takes, are refused at the command line
+    // (NaN used to be written as null); a huge --max-tokens is no overflow.
+    for (flag, value) in [("--temperature", "NaN"), ("--temperature", "-1"), ("--temperature", "inf"), ("--top-p", "1.5")] {
+        let o = run(
+            bare_command(dir.path()),
+            &[
+                "prepare",
+                data.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--model-id",
+                HAIKU,
+                "--region",
+                REGION,
+                "--prompt-text",
+                "{{Context}}",
+                &format!("{flag}={value}"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+    std::fs::write(&data, "id,Context\n1,a\n2,b\n").unwrap();
+    let (code, v) = prepare(&["--prompt-text", "{{Context}}", "--max-tokens", "18446744073709551615"]);
+    assert!(code == 0 || code == 1, "no panic: {v:#}");
+    assert!(!v.to_string().contains("panicked"), "{v:#}");
+    let _ = std::fs::remove_file(&out);
+    // An existing OUT: replaced only with --force, each earlier file kept (OUT.bak, then
+    // OUT.bak.1); an OUT that is a folder is refused, never moved aside.
+    let kept = dir.path().join("kept.jsonl");
+    std::fs::write(&kept, "first\n").unwrap();
+    let with_out = |o: &std::path::Path, extra: &[&str]| {
+        let mut a = vec![
+            "prepare",
+            data.to_str().unwrap(),
+            "-o",
+            o.to_str().unwrap(),
+            "--model-id",
+            HAIKU,
+            "--region",
+            REGION,
+            "--prompt-text",
+            "{{Context}}",
+        ];
+        a.extend(extra);
+        run(bare_command(dir.path()), &a)
+    };
+    assert_eq!(with_out(&kept, &[]).status.code(), Some(2), "not without --force");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "first\n");
+    assert!(with_out(&kept, &["--force"]).status.code().unwrap() <= 1);
+    std::fs::write(&kept, "second\n").unwrap();
+    assert!(with_out(&kept, &["--force"]).status.code().unwrap() <= 1);
+    assert_eq!(std::fs::read_to_string(dir.path().join("kept.jsonl.bak")).unwrap(), "first\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("kept.jsonl.bak.1")).unwrap(), "second\n");
+    let folder = dir.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let o = with_out(&folder, &["--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file") && folder.is_dir(), "{}", stderr(&o));
     // A good table: records that validate passes, empty cells counted, ids from the column.
     std::fs::write(&data, "id,Context\nA-1,hello\nA-2,\nA-3,\"x, \"\"y\"\"\"\n").unwrap();
     let (code, v) = prepare(&["--prompt-text", "Say: {{Context}}", "--id-column", "id", "--system-text", "Be brief."]);
@@ -556,4 +616,44 @@ async fn a_schema_splits_answers_into_columns_and_retry_resubmits_the_failing_ro
     let (_, root) = env.json(&["run", "status", &run_id]);
     assert_eq!(c["input_tokens"].as_u64().unwrap(), root["input_tokens"].as_u64().unwrap() + st["input_tokens"].as_u64().unwrap(), "{c:#}");
     assert!(st["input_tokens"].as_u64().unwrap() > 0);
+}
+
+/// A finished job whose `manifest.json.out` cannot be read leaves the run's tokens and cost
+/// unknown, with the error: `collect` writes every answered row and says so (exit 4, tokens
+/// null), never 0 tokens and $0.00.
+#[tokio::test]
+async fn unreadable_job_counts_leave_tokens_and_cost_unknown() {
+    const MODEL: &str = "meta.llama3-1-8b-instruct-v1:0";
+    let env = RunEnv::new("tblcounts", MODEL).await;
+    let rows = 120;
+    let mut text = String::from("q\n");
+    for i in 1..=rows {
+        text.push_str(&format!("question {i}\n"));
+    }
+    let data = env.path("c.csv");
+    std::fs::write(&data, text).unwrap();
+    let (code, v) = env.json(&["run", "start", data.as_str(), "--yes", "--detach", "--prompt-text", "{{q}}", "--poll-interval-ms", "10"]);
+    assert_eq!(code, 0, "{v:#}");
+    let run_id = v["run_id"].as_str().unwrap().to_string();
+    // The job's manifest.json.out is refused when it is read, as the job ends (each status read
+    // moves the emulator's job one status on; it is submitted, not yet ended, after the first).
+    let mut s = env.json(&["run", "status", &run_id]).1;
+    let job = s["jobs"][0]["job_arn"].as_str().and_then(|a| a.rsplit('/').next()).expect("submitted").to_string();
+    assert_ne!(s["jobs"][0]["status"], "Completed", "{s:#}");
+    control(
+        "faults",
+        json!({"service": "s3", "action": "GetObject", "target": format!("/{job}/manifest.json.out"), "count": 1, "status": 403, "code": "AccessDenied", "message": "emulated denial"}),
+    );
+    for _ in 0..6 {
+        s = env.json(&["run", "status", &run_id]).1;
+    }
+    assert_eq!(s["jobs"][0]["status"], "Completed", "{s:#}");
+    assert!(s["jobs"][0]["counts_error"].as_str().is_some_and(|e| e.contains("AccessDenied")), "{s:#}");
+    let out = env.path("c-out.csv");
+    let (code, c) = env.json(&["run", "collect", &run_id, "-o", &out]);
+    assert_eq!(code, 4, "every row answered, the tokens unknown: {c:#}");
+    assert_eq!(c["records_ok"], rows, "{c:#}");
+    assert!(c["input_tokens"].is_null() && c["output_tokens"].is_null() && c["cost_usd"].is_null(), "{c:#}");
+    assert!(c["tokens_unknown"][0].as_str().is_some_and(|e| e.contains("AccessDenied")), "{c:#}");
+    assert_eq!(read_csv(&out).len(), rows + 1);
 }

@@ -116,8 +116,11 @@ async fn job_counts(ctx: &Ctx, m: &RunManifest, s: &Shard) -> Result<manifest::C
         total: n("totalRecordCount")?,
         success: n("successRecordCount")?,
         error: n("errorRecordCount")?,
-        input_tokens: v["inputTokenCount"].as_u64().unwrap_or(0),
-        output_tokens: v["outputTokenCount"].as_u64().unwrap_or(0),
+        // Documented beside the record counts ("View the results of a batch inference job":
+        // manifest.json.out holds inputTokenCount and outputTokenCount): one missing leaves the
+        // job's tokens unknown, never zero.
+        input_tokens: n("inputTokenCount")?,
+        output_tokens: n("outputTokenCount")?,
     })
 }
 

@@ -74,11 +74,26 @@ fn value_of(raw: Option<&serde_json::value::RawValue>) -> std::result::Result<Va
 /// What a join calls for each input record in order: the record, its recordId, what became of it.
 pub type OnRecord<'a> = dyn FnMut(&[u8], &str, Joined) -> Result<()> + 'a;
 
-/// Indexes an output file: recordId → (offset, length) of its line.
-fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
+/// An output file, indexed: recordId → (offset, length) of its line; the recordIds that more
+/// than one line answers; the lines that are not output records at all.
+struct OutputIndex {
+    lines: HashMap<String, (u64, usize)>,
+    /// recordId → the numbers of the lines that answer it, when there are several.
+    repeated: HashMap<String, Vec<u64>>,
+    /// The first line that is not an output record (its number, why), and how many are not.
+    unreadable: Option<(u64, String)>,
+    unreadable_count: u64,
+}
+
+/// Indexes an output file. Every line AWS writes holds a `recordId` ("View the results of a
+/// batch inference job": "If you omit the recordId field, Amazon Bedrock adds it in the
+/// output"), so a line that is not JSON or has none is kept as a fault, never skipped in
+/// silence: a record without an answer then says which line of the file could have been it.
+fn index_output(path: &Path) -> Result<OutputIndex> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
-    let mut index = HashMap::new();
-    let mut offset = 0u64;
+    let mut index = OutputIndex { lines: HashMap::new(), repeated: HashMap::new(), unreadable: None, unreadable_count: 0 };
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let (mut offset, mut number) = (0u64, 0u64);
     let mut r = std::io::BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
     loop {
@@ -87,11 +102,27 @@ fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
         if n == 0 {
             break;
         }
+        number += 1;
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         if !body.iter().all(u8::is_ascii_whitespace) {
-            if let Ok(Some(id)) = record_id(body) {
-                index.insert(id, (offset, body.len()));
+            match record_id(body) {
+                Ok(Some(id)) => {
+                    if let Some(first) = first_line.get(&id) {
+                        index.repeated.entry(id.clone()).or_insert_with(|| vec![*first]).push(number);
+                    } else {
+                        first_line.insert(id.clone(), number);
+                    }
+                    index.lines.insert(id, (offset, body.len()));
+                }
+                Ok(None) => {
+                    index.unreadable_count += 1;
+                    index.unreadable.get_or_insert((number, "it has no recordId".into()));
+                }
+                Err(e) => {
+                    index.unreadable_count += 1;
+                    index.unreadable.get_or_insert((number, format!("it is not JSON ({e})")));
+                }
             }
         }
         offset += n as u64;
@@ -104,15 +135,26 @@ fn index_output(path: &Path) -> Result<HashMap<String, (u64, usize)>> {
 /// a record has no output line when there is no output file.
 pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut OnRecord<'_>) -> Result<()> {
     let (index, mut out_file) = match output {
-        Some(p) => (index_output(p)?, Some((std::fs::File::open(p).map_err(|e| Error::io(p.display(), e))?, p))),
-        None => (HashMap::new(), None),
+        Some(p) => (Some(index_output(p)?), Some((std::fs::File::open(p).map_err(|e| Error::io(p.display(), e))?, p))),
+        None => (None, None),
     };
     let mut buf = Vec::new();
     let what = input.display().to_string();
     let mut sink = |rec: &[u8]| -> Result<()> {
         let id = record_id(rec).ok().flatten().ok_or_else(|| Error::Aws(format!("{what}: a record without a recordId")))?;
-        match (index.get(&id), out_file.as_mut()) {
-            (Some(&(off, len)), Some((file, path))) => {
+        let (Some(index), Some((file, path))) = (index.as_ref(), out_file.as_mut()) else {
+            return f(rec, &id, Joined::NoOutput(no_output));
+        };
+        if let Some(lines) = index.repeated.get(&id) {
+            let why = format!(
+                "the job's .out file answers this record on {} lines ({}): which one is its answer is not known",
+                lines.len(),
+                lines.iter().map(|l| format!("line {l}")).collect::<Vec<_>>().join(", ")
+            );
+            return f(rec, &id, Joined::NoOutput(&why));
+        }
+        match index.lines.get(&id) {
+            Some(&(off, len)) => {
                 buf.resize(len, 0);
                 file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(path.display(), e))?;
                 // Parsed once here; what it holds goes to the caller with the line.
@@ -120,8 +162,16 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
                     serde_json::from_slice(&buf).map_err(|e| Error::Aws(format!("{}: the output of {id} is not JSON: {e}", path.display())))?;
                 f(rec, &id, Joined::of(&buf, &out))
             }
-            (None, Some(_)) => f(rec, &id, Joined::NoOutput("no output line for this record in the job's .out file")),
-            _ => f(rec, &id, Joined::NoOutput(no_output)),
+            None => match &index.unreadable {
+                Some((line, why)) => {
+                    let why = format!(
+                        "no readable output line for this record in the job's .out file, {} of whose lines are not output records (line {line}: {why})",
+                        index.unreadable_count
+                    );
+                    f(rec, &id, Joined::NoOutput(&why))
+                }
+                None => f(rec, &id, Joined::NoOutput("no output line for this record in the job's .out file")),
+            },
         }
     };
     let file = std::fs::File::open(input).map_err(|e| Error::io(input.display(), e))?;
@@ -137,8 +187,11 @@ pub(crate) async fn join_shard(ctx: &Ctx, m: &RunManifest, s: &Shard, tmp: &Path
     let out_path = tmp.join(format!("{}.out", shard_name(s.index)));
     // A stopped or expired job that processed records wrote their output too (and AWS bills
     // them): it is read like a completed job's ("View the results of a batch inference job").
-    let mut has_output =
-        matches!(s.status.as_str(), "Completed" | "PartiallyCompleted") || s.counts.as_ref().is_some_and(|c| c.success + c.error > 0);
+    // Its counts are no guide when they could not be read (`counts_error`), so the output of
+    // every job that ran to an end is looked for; a stopped or expired one may have none.
+    let mut has_output = s.job_id().is_some()
+        && (matches!(s.status.as_str(), "Completed" | "PartiallyCompleted" | "Stopped" | "Expired")
+            || s.counts.as_ref().is_some_and(|c| c.success + c.error > 0));
     if has_output {
         let (bucket, prefix) = split_uri(&m.output_uri)?;
         let key = format!("{prefix}{}/{}.out", s.job_id().unwrap_or_default(), shard_name(s.index));
@@ -227,8 +280,11 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
         return Err(Error::Usage("the output and the failures file must differ".into()));
     }
     let tmp = scratch(ctx, &m.run_id)?;
-    let mut w_ok = create_new(out, force)?;
-    let mut w_bad = create_new(&failures, force)?;
+    // Both files are written under temporary names and moved into place only when complete
+    // (an existing one kept as .bak with --force): an error part way leaves neither behind.
+    let (staged_ok, staged_bad) = (crate::table::Staged::new(out, force)?, crate::table::Staged::new(&failures, force)?);
+    let mut w_ok = create_new(&staged_ok.tmp, false)?;
+    let mut w_bad = create_new(&staged_bad.tmp, false)?;
     let (mut ok, mut bad, mut no_output) = (0u64, 0u64, 0u64);
     for s in &m.shards {
         let mut write = |rec: &[u8], _: &str, j: Joined| -> Result<()> {
@@ -253,6 +309,9 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
     }
     w_ok.flush().map_err(|e| Error::io(out.display(), e))?;
     w_bad.flush().map_err(|e| Error::io(failures.display(), e))?;
+    drop((w_ok, w_bad));
+    staged_ok.commit()?;
+    staged_bad.commit()?;
     let _ = std::fs::remove_dir(&tmp);
     let text = format!(
         "{ok} records with output → {}\n{bad} failed records → {}{}{}",
@@ -269,12 +328,12 @@ pub async fn collect(ctx: &Ctx, m: &RunManifest, out: &Path, failures: Option<Pa
 }
 
 /// The family whose output shape the run's jobs wrote.
-pub fn output_family(ctx: &Ctx, m: &RunManifest) -> crate::families::Family {
+pub fn output_family(m: &RunManifest) -> crate::families::Family {
     use crate::families::{Family, Invocation};
     match (m.family, m.invocation_type) {
         (Some(f), _) => f,
         (None, Invocation::Converse) => Family::Converse,
-        (None, Invocation::InvokeModel) => crate::families::ModelProfile::of(&ctx.fm, &m.model_id).family,
+        (None, Invocation::InvokeModel) => crate::families::ModelProfile::of(&crate::run::report::run_model(m), &m.model_id).family,
     }
 }
 
@@ -282,7 +341,7 @@ pub fn output_family(ctx: &Ctx, m: &RunManifest) -> crate::families::Family {
 /// of a job that failed, stopped, expired or never ran), as a local JSONL file for a new run.
 /// With `schema`: instead, the records whose answer holds no JSON value or breaks the schema.
 pub async fn failed_records(ctx: &Ctx, m: &RunManifest, schema: Option<&crate::run::schema::Schema>) -> Result<PathBuf> {
-    let family = output_family(ctx, m);
+    let family = output_family(m);
     refuse_unfinished(m, "retry it")?;
     let tmp = scratch(ctx, &m.run_id)?;
     let path = ctx.root.join(&m.run_id).join("retry-input.jsonl");
@@ -332,6 +391,36 @@ mod tests {
     /// An output line's parts: absent is null, present is the value, and a value serde_json cannot
     /// hold (the line's syntax check lets `1e400` through) is an error in serde_json's words, never
     /// a silent null.
+    /// An output line that is not a record is never skipped in silence, and a recordId answered
+    /// twice is not answered by whichever line came last.
+    #[test]
+    fn unreadable_and_repeated_output_lines_are_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.jsonl");
+        let output = dir.path().join("in.jsonl.out");
+        let rec = |id: &str| format!(r#"{{"recordId":"{id}","modelInput":{{"prompt":"p"}}}}"#);
+        std::fs::write(&input, [rec("a"), rec("b"), rec("c")].join("\n") + "\n").unwrap();
+        let out = |id: &str, text: &str| format!(r#"{{"recordId":"{id}","modelInput":{{}},"modelOutput":{{"generation":"{text}"}}}}"#);
+        let lines = [out("a", "one"), r#"{"recordId":"b","modelInput":{},"modelOut"#.to_string(), out("c", "x"), out("c", "y")];
+        std::fs::write(&output, lines.join("\n") + "\n").unwrap();
+        let mut got = Vec::new();
+        join_local(&input, Some(&output), "no output file", &mut |_, id, j| {
+            got.push((
+                id.to_string(),
+                match j {
+                    Joined::Ok(..) => "ok".to_string(),
+                    Joined::RecordError(..) => "error".to_string(),
+                    Joined::NoOutput(why) => why.to_string(),
+                },
+            ));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got[0], ("a".to_string(), "ok".to_string()));
+        assert!(got[1].1.contains("1 of whose lines are not output records (line 2: it is not JSON"), "{got:?}");
+        assert!(got[2].1.contains("on 2 lines (line 3, line 4)"), "{got:?}");
+    }
+
     #[test]
     fn output_line_parts_are_values_or_errors() {
         let line: OutputLine =

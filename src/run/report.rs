@@ -39,6 +39,12 @@ pub fn human_duration(secs: i64) -> String {
 
 pub(crate) use crate::prices::token_cost;
 
+/// The foundation model a run's jobs ran (its manifest's, not today's settings'): what its
+/// tokens are priced at and whose output shape its jobs wrote.
+pub(crate) fn run_model(m: &RunManifest) -> String {
+    ModelRef::parse(&m.model_id).ok().and_then(|r| r.foundation_model_id).unwrap_or_else(|| m.model_id.clone())
+}
+
 pub struct RunReport {
     pub text: String,
     pub json: Value,
@@ -49,7 +55,7 @@ pub struct RunReport {
 /// 1 a job or record failed, 4 a finished job's counts could not be read; while jobs are
 /// still active, 0.
 pub fn report(m: &RunManifest, prices: &Value) -> RunReport {
-    let fm = ModelRef::parse(&m.model_id).ok().and_then(|r| r.foundation_model_id).unwrap_or_else(|| m.model_id.clone());
+    let fm = run_model(m);
     let fm = fm.as_str();
     let t = now();
     let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();

@@ -340,7 +340,7 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
     let format = Format::decide(a.out, a.format, "-o")?;
     let (root, m) = (&runs[0], &runs[runs.len() - 1]);
     let latest = latest_answers(ctx, &runs[1..]).await?;
-    let family = output_family(ctx, root);
+    let family = output_family(root);
     let tmp = scratch(ctx, &root.run_id)?;
     let reader: Option<Box<dyn TableReader>> = match &root.table {
         Some(spec) => {
@@ -367,9 +367,21 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
     let prices = crate::prices::embedded();
     let (job_in, job_out) =
         runs.iter().flat_map(|r| &r.shards).filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+    // A job whose manifest.json.out could not be read leaves the run's tokens and cost unknown
+    // (with that error), never a smaller sum: `run status` says the same, and exits 4.
+    let unknown: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.shards.iter().map(move |s| (r, s)))
+        .filter_map(|(r, s)| s.counts_error.as_ref().map(|e| format!("run {} shard {}: {e}", r.run_id, s.index)))
+        .collect();
     let estimated = runs.iter().map(|r| r.estimated_cost).try_fold((0.0, 0.0), |(l, h), e| e.map(|(lo, hi)| (l + lo, h + hi)));
     let merged = runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>();
-    let cost = crate::run::report::token_cost(&prices, &ctx.fm, job_in, job_out);
+    // Each run at the price of the model it ran (a retry runs the same model as its run).
+    let cost = runs.iter().try_fold(0.0, |sum, r| {
+        let (i, o) = r.shards.iter().filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+        crate::run::report::token_cost(&prices, &crate::run::report::run_model(r), i, o).map(|c| sum + c)
+    });
+    let (tokens, cost) = if unknown.is_empty() { (Some((job_in, job_out)), cost) } else { (None, None) };
     let bad = totals.record_errors + totals.no_output;
     let mut text = if runs.len() > 1 {
         format!("the rows of run {} with the newest answer of each from its retries {}\n", root.run_id, merged[1..].join(", "))
@@ -377,17 +389,25 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
         String::new()
     };
     text += &format!(
-        "{} rows → {} ({}): {} ok, {} record errors, {} without output\nactual tokens: {job_in} in, {job_out} out (the jobs' manifest.json.out); per record: {} in, {} out{}\nactual cost at the batch price: {}{}",
+        "{} rows → {} ({}): {} ok, {} record errors, {} without output\nactual tokens: {} (the jobs' manifest.json.out); per record: {} in, {} out{}\nactual cost at the batch price: {}{}",
         totals.rows,
         a.out.display(),
         format.name(),
         totals.ok,
         totals.record_errors,
         totals.no_output,
+        match tokens {
+            Some((i, o)) => format!("{i} in, {o} out"),
+            None => format!("unknown: {}", unknown.join("; ")),
+        },
         totals.input_tokens,
         totals.output_tokens,
         if totals.records_without_usage > 0 { format!(" ({} records' outputs carry no usage)", totals.records_without_usage) } else { String::new() },
-        cost.map(crate::validate::dollars).unwrap_or_else(|| "unknown (no price for the model)".into()),
+        match (tokens, cost) {
+            (None, _) => "unknown (the jobs' token counts are)".to_string(),
+            (Some(_), Some(c)) => crate::validate::dollars(c),
+            (Some(_), None) => "unknown (no price for the model)".into(),
+        },
         estimated.map(|(lo, hi)| format!(" (estimated at start: {} to {})", crate::validate::dollars(lo), crate::validate::dollars(hi))).unwrap_or_default()
     );
     if bad > 0 {
@@ -404,13 +424,19 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
         json: json!({
             "run_id": m.run_id, "output": a.out, "format": format.name(), "rows": totals.rows, "records_ok": totals.ok,
             "records_error": totals.record_errors, "records_without_output": totals.no_output,
-            "input_tokens": job_in, "output_tokens": job_out,
+            "input_tokens": tokens.map(|t| t.0), "output_tokens": tokens.map(|t| t.1), "tokens_unknown": unknown,
             "record_input_tokens": totals.input_tokens, "record_output_tokens": totals.output_tokens,
             "records_without_usage": totals.records_without_usage,
             "schema_errors": a.schema.map(|_| totals.schema_errors),
             "cost_usd": cost, "estimated_cost_usd": estimated.map(|(lo, hi)| json!({"low": lo, "high": hi})),
             "invocation_type": m.invocation_type.as_str(), "family": family, "runs": merged,
         }),
-        exit: if bad > 0 || totals.schema_errors > 0 { ExitCode::Failed } else { ExitCode::Ok },
+        exit: if bad > 0 || totals.schema_errors > 0 {
+            ExitCode::Failed
+        } else if !unknown.is_empty() {
+            ExitCode::Incomplete
+        } else {
+            ExitCode::Ok
+        },
     }))
 }

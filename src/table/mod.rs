@@ -81,7 +81,10 @@ pub fn create(tmp: &Path, format: Format, cols: &OutputColumns) -> Result<Box<dy
 /// A file written beside its target under a temporary name and renamed over it only when
 /// complete: an error (or a kill) never leaves a half-written file under the target's name.
 /// Without `force`, an existing target is refused; with it, the old file is kept as
-/// `<name>.bak` before the rename (nothing the user owns is lost).
+/// `<name>.bak` before the rename (`<name>.bak.1`, `.2`… when that exists: an earlier backup
+/// is never replaced), so nothing the user owns is lost. A target that exists and is not a
+/// regular file (a folder, a device such as /dev/null, a pipe) is refused: renaming over it
+/// would move the device aside, not write to it.
 pub struct Staged {
     pub target: PathBuf,
     pub tmp: PathBuf,
@@ -91,8 +94,16 @@ pub struct Staged {
 
 impl Staged {
     pub fn new(target: &Path, force: bool) -> Result<Staged> {
-        if target.exists() && !force {
-            return Err(Error::Usage(format!("{} exists: pass --force to replace it (the old file is kept as .bak)", target.display())));
+        if let Ok(meta) = std::fs::metadata(target) {
+            if !meta.is_file() {
+                return Err(Error::Usage(format!(
+                    "{} exists and is not a regular file (a folder, a device or a pipe): name a file to write",
+                    target.display()
+                )));
+            }
+            if !force {
+                return Err(Error::Usage(format!("{} exists: pass --force to replace it (the old file is kept as .bak)", target.display())));
+            }
         }
         let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
         let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
@@ -102,8 +113,14 @@ impl Staged {
     /// Moves the finished file into place.
     pub fn commit(mut self) -> Result<()> {
         if self.force && self.target.exists() {
-            let mut bak = self.target.clone().into_os_string();
-            bak.push(".bak");
+            let bak = (0..)
+                .map(|n| {
+                    let mut b = self.target.clone().into_os_string();
+                    b.push(if n == 0 { ".bak".to_string() } else { format!(".bak.{n}") });
+                    PathBuf::from(b)
+                })
+                .find(|b| std::fs::symlink_metadata(b).is_err())
+                .expect("some backup name is free");
             std::fs::rename(&self.target, &bak).map_err(|e| Error::io(self.target.display(), e))?;
         }
         std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;

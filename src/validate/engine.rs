@@ -194,13 +194,15 @@ impl Validator {
             {
                 // No declared maximum: the model's own limit bounds it, when known.
                 self.without_max += 1;
-                self.output_ceiling += self.limits.max_output_tokens.unwrap_or(0);
+                self.output_ceiling = self.output_ceiling.saturating_add(self.limits.max_output_tokens.unwrap_or(0));
             }
-            Ok(ceiling) => self.output_ceiling += ceiling,
+            // Saturating: a declared maximum can be any u64 (a ceiling that large is refused as
+            // a quota or cost problem, never wrapped to a small one).
+            Ok(ceiling) => self.output_ceiling = self.output_ceiling.saturating_add(ceiling),
             Err((code, msg)) => {
                 // A record with a problem still counts toward the ceiling when it declares a
                 // maximum: once fixed it will be sent with it.
-                self.output_ceiling += std::str::from_utf8(line).ok().and_then(declared_max_output).unwrap_or(0);
+                self.output_ceiling = self.output_ceiling.saturating_add(std::str::from_utf8(line).ok().and_then(declared_max_output).unwrap_or(0));
                 self.report(code, n, msg)
             }
         }

@@ -173,6 +173,14 @@ pub fn output_columns(reader: Option<&dyn TableReader>, family: Family, prefix: 
     }
     if let Some(s) = schema {
         added.push((format!("{prefix}schema_error"), Kind::Str));
+        // A property named as a column collect adds would give the table that column twice
+        // (and a JSONL row one of the two values): refused, naming it.
+        if let Some((n, _)) = s.properties.iter().find(|(n, _)| added.iter().any(|(a, _)| *a == format!("{prefix}{n}"))) {
+            return Err(Error::Usage(format!(
+                "the --json-schema property {n:?} has the name of a column collect adds ({}): rename it in the schema",
+                added.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
         added.extend(s.properties.iter().map(|(n, k)| (format!("{prefix}{n}"), *k)));
     }
     if let Some((clash, _)) = added.iter().find(|(n, _)| input.contains(n)) {

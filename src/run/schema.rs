@@ -54,19 +54,29 @@ impl Schema {
             let at = leaf.instance_location.to_string();
             return Err(if at.is_empty() { leaf.kind.to_string() } else { format!("{at}: {}", leaf.kind) });
         }
-        Ok(self.properties.iter().map(|(k, kind)| cell(v.get(k), *kind)).collect())
+        self.properties.iter().map(|(k, kind)| cell(k, v.get(k), *kind)).collect()
     }
 }
 
-fn cell(v: Option<&Value>, kind: Kind) -> Cell {
-    match (v, kind) {
+/// One property's cell. JSON Schema's `integer` is any number with a zero fractional part
+/// (draft 2020-12 Validation §6.1.1: "a number with a zero fractional part"), so `3.0` is one
+/// and goes in the integer column as 3; one beyond a 64-bit integer is this row's schema error,
+/// never a cell of another type in that column.
+fn cell(key: &str, v: Option<&Value>, kind: Kind) -> std::result::Result<Cell, String> {
+    Ok(match (v, kind) {
         (None | Some(Value::Null), _) => Cell::Null,
-        (Some(Value::Number(n)), Kind::Int) => n.as_i64().map(Cell::Int).unwrap_or_else(|| Cell::Str(n.to_string())),
+        (Some(Value::Number(n)), Kind::Int) => match n.as_i64() {
+            Some(i) => Cell::Int(i),
+            None => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => Cell::Int(f as i64),
+                _ => return Err(format!("/{key}: {n} does not fit a 64-bit integer column")),
+            },
+        },
         (Some(Value::Number(n)), Kind::Float) => n.as_f64().map(Cell::Float).unwrap_or(Cell::Null),
         (Some(Value::Bool(b)), Kind::Bool) => Cell::Bool(*b),
         (Some(Value::String(s)), _) => Cell::Str(s.clone()),
         (Some(other), _) => Cell::Str(other.to_string()),
-    }
+    })
 }
 
 /// The first JSON value of `s` starting at byte `at`, if one parses there.
@@ -98,6 +108,34 @@ pub fn extract(answer: &str) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn schema(text: &str) -> Schema {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        Schema::load(f.path()).unwrap()
+    }
+
+    /// `3.0` is an integer to JSON Schema and goes in the integer column as 3; one no 64-bit
+    /// integer holds is the row's schema error, not a text cell in an integer column.
+    #[test]
+    fn whole_floats_are_integers_and_huge_ones_a_schema_error() {
+        let s = schema(r#"{"type":"object","properties":{"score":{"type":"integer"},"why":{"type":"string"}}}"#);
+        assert_eq!(s.check(r#"{"score": 3.0, "why": "w"}"#), Ok(vec![Cell::Int(3), Cell::Str("w".into())]));
+        assert_eq!(s.check(r#"{"score": -7}"#), Ok(vec![Cell::Int(-7), Cell::Null]));
+        let e = s.check(r#"{"score": 1e20}"#).unwrap_err();
+        assert!(e.contains("/score") && e.contains("64-bit"), "{e}");
+    }
+
+    /// A property named as a column collect adds is refused, naming it.
+    #[test]
+    fn a_property_named_as_an_added_column_is_refused() {
+        let s = schema(r#"{"type":"object","properties":{"status":{"type":"string"}}}"#);
+        let e =
+            crate::run::results::output_columns(None, crate::families::Family::Anthropic, Some("p_"), Some(&s)).err().expect("refused").to_string();
+        assert!(e.contains("\"status\"") && e.contains("rename it"), "{e}");
+        let ok = schema(r#"{"type":"object","properties":{"label":{"type":"string"}}}"#);
+        assert!(crate::run::results::output_columns(None, crate::families::Family::Anthropic, None, Some(&ok)).is_ok());
+    }
 
     #[test]
     fn the_json_in_an_answer_is_found() {

@@ -171,6 +171,19 @@ async fn a_csv_round_trips_to_a_results_table_cell_for_cell() {
     assert_eq!(&got[0][..5], ["status", "Context", "The Question", "bedrock_record_id", "bedrock_status"]);
     assert_eq!(got[5][0], "s5");
 
+    // The table sorted in place (two rows swapped: the same size): its rows are no longer the
+    // run's, so the run's copy is read, not the file joined by row number to the wrong answers.
+    let size = std::fs::metadata(&data).unwrap().len();
+    let mut swapped = original.clone();
+    swapped.swap(1, 2);
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
+    swapped.iter().for_each(|r| w.write_record(r).unwrap());
+    std::fs::write(&data, w.into_inner().unwrap()).unwrap();
+    assert_eq!(std::fs::metadata(&data).unwrap().len(), size);
+    let sorted = env.path("sorted.csv");
+    assert_eq!(env.json(&["run", "collect", &run_id, "-o", &sorted]).0, 0);
+    assert_eq!(read_csv(&sorted), read_csv(&out), "the run's rows, each with its own answer");
+
     // Collect on a machine without the table: the run's own copy in S3 is read.
     std::fs::remove_file(&data).unwrap();
     let again = env.path("again.csv");
@@ -405,6 +418,32 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
         run(bare_command(dir.path()), &["validate", out.to_str().unwrap(), "--model-id", HAIKU, "--region", REGION, "--offline", "--output", "json"]);
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(r["problems"].as_array().unwrap().iter().all(|p| p["code"] == "too-few-records"), "{r:#}");
+}
+
+/// An integer no 64-bit integer holds is refused in a JSONL table, naming its line and key (it
+/// used to become the nearest double: digits lost, and two ids made one); written as a decimal,
+/// it is a double as before.
+#[test]
+fn a_jsonl_integer_beyond_64_bits_is_refused_not_rounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("t.jsonl");
+    let out = dir.path().join("out.jsonl");
+    let prepare = || {
+        run(
+            bare_command(dir.path()),
+            &["prepare", data.to_str().unwrap(), "-o", out.to_str().unwrap(), "--model-id", HAIKU, "--region", REGION, "--prompt-text", "n={{n}}"],
+        )
+    };
+    std::fs::write(&data, "{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":12345678901234567890123}\n").unwrap();
+    let o = prepare();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("line 2") && stderr(&o).contains("\"n\"") && stderr(&o).contains("12345678901234567890123"), "{}", stderr(&o));
+    assert!(!out.exists());
+    std::fs::write(&data, "{\"id\":\"a\",\"n\":1.5}\n{\"id\":\"b\",\"n\":1.2e22}\n").unwrap();
+    let o = prepare();
+    assert!(o.status.code().unwrap() <= 1, "{}", stderr(&o));
+    let recs = std::fs::read_to_string(&out).unwrap();
+    assert!(recs.contains("n=1.2e+22"), "a double, as before: {recs}");
 }
 
 #[tokio::test]

@@ -28,8 +28,14 @@ pub struct TableSpec {
     /// The table as given (a local path).
     pub source: String,
     pub format: crate::table::Format,
-    /// Its size in bytes when the run started (a changed file is refused at collect).
+    /// Its size in bytes when the run started.
     pub bytes: u64,
+    /// Its modification time then (nanoseconds since 1970): `collect` reads the local file only
+    /// when both still match, else the run's copy in S3. A file edited in place (sorted, a
+    /// cell changed) keeps its size but not its time; without this its rows would be joined to
+    /// answers by row number. Absent from manifests written before it (size alone then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_ns: Option<u64>,
     /// The run's copy of the table in S3 (`<input prefix>source/<name>`), for collect elsewhere.
     pub s3_copy: Option<String>,
     pub prompt: String,
@@ -459,6 +465,7 @@ impl TableJob {
             source: data.display().to_string(),
             format: self.format,
             bytes,
+            modified_ns: std::fs::metadata(data).ok().and_then(|m| modified_ns(&m)),
             s3_copy,
             prompt: self.prompt_text.clone(),
             system: self.system_text.clone(),
@@ -468,6 +475,11 @@ impl TableJob {
             rows,
         }
     }
+}
+
+/// A file's modification time in nanoseconds since 1970, where the file system keeps one.
+pub fn modified_ns(meta: &std::fs::Metadata) -> Option<u64> {
+    meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok().and_then(|d| u64::try_from(d.as_nanos()).ok())
 }
 
 #[cfg(test)]

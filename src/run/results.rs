@@ -56,7 +56,9 @@ pub struct Totals {
 /// same size, else the run's copy in S3 downloaded to the scratch folder.
 async fn table_file(ctx: &Ctx, spec: &TableSpec, tmp: &Path) -> Result<PathBuf> {
     let local = PathBuf::from(&spec.source);
-    if std::fs::metadata(&local).is_ok_and(|md| md.len() == spec.bytes) {
+    let unchanged =
+        |md: std::fs::Metadata| md.len() == spec.bytes && spec.modified_ns.is_none_or(|t| crate::run::prepare::modified_ns(&md) == Some(t));
+    if std::fs::metadata(&local).is_ok_and(unchanged) {
         return Ok(local);
     }
     let uri = spec.s3_copy.as_deref().ok_or_else(|| Error::Usage(format!("{}: the table is gone and the run kept no copy", spec.source)))?;

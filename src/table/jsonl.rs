@@ -22,14 +22,26 @@ pub struct Reader {
     buf: Vec<u8>,
 }
 
-fn cell(path: &Path, line: u64, key: &str, v: Value) -> Result<Cell> {
+fn cell(path: &Path, line: u64, key: &str, v: Value, text: &[u8]) -> Result<Cell> {
     Ok(match v {
         Value::Null => Cell::Null,
         Value::Bool(b) => Cell::Bool(b),
         Value::String(s) => Cell::Str(s),
         Value::Number(n) => match n.as_i64() {
             Some(i) => Cell::Int(i),
-            None => Cell::Float(n.as_f64().ok_or_else(|| bad(path, format!("line {line}: {key}: the number {n} does not fit a double")))?),
+            None => {
+                let f = n.as_f64().ok_or_else(|| bad(path, format!("line {line}: {key}: the number {n} does not fit a double")))?;
+                // An integer written out that no 64-bit integer holds (an id of 20 digits) would
+                // be read as the nearest double, its last digits lost and two ids made equal:
+                // refused, where a number written as a decimal or with an exponent is a double.
+                if f.fract() == 0.0 && f.abs() >= 9.2e18 && integer_literal(text, key) {
+                    return Err(bad(
+                        path,
+                        format!("line {line}: {key:?}: the integer {} does not fit a 64-bit integer: write it as a string (in quotes) to keep every digit", literal(text, key).unwrap_or_else(|| n.to_string())),
+                    ));
+                }
+                Cell::Float(f)
+            }
         },
         Value::Array(_) | Value::Object(_) => {
             return Err(bad(
@@ -41,6 +53,18 @@ fn cell(path: &Path, line: u64, key: &str, v: Value) -> Result<Cell> {
             ))
         }
     })
+}
+
+/// The text of `key`'s value on the line, as written.
+fn literal(text: &[u8], key: &str) -> Option<String> {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let raw: std::collections::HashMap<String, &serde_json::value::RawValue> = serde_json::from_slice(text).ok()?;
+    raw.get(key).map(|r| r.get().to_string())
+}
+
+/// Whether `key`'s value is written as an integer (no fraction, no exponent).
+fn integer_literal(text: &[u8], key: &str) -> bool {
+    literal(text, key).is_some_and(|l| !l.contains(['.', 'e', 'E']))
 }
 
 fn kind(c: &Cell) -> Kind {
@@ -69,7 +93,7 @@ impl Reader {
         let mut row = Vec::with_capacity(obj.len());
         for (k, v) in obj {
             r.columns.push(k.clone());
-            row.push(cell(path, r.line, &k, v)?);
+            row.push(cell(path, r.line, &k, v, &r.buf)?);
         }
         r.kinds = row.iter().map(kind).collect();
         r.first = Some(row);
@@ -127,7 +151,7 @@ impl TableReader for Reader {
                         format!("line {}: the key {k:?} is not a column of the first row ({})", self.line, self.columns.join(", ")),
                     ));
                 };
-                row[i] = cell(&self.path, self.line, &k, v)?;
+                row[i] = cell(&self.path, self.line, &k, v, &self.buf)?;
             }
             lines.push(self.line);
             rows.push(row);

@@ -420,6 +420,40 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
     assert!(r["problems"].as_array().unwrap().iter().all(|p| p["code"] == "too-few-records"), "{r:#}");
 }
 
+/// Titan Text Embeddings V2 takes at most 50,000 characters (AWS, "Amazon Titan Text Embeddings
+/// models"): a longer row is a record that breaks validate's rules (exit 1), 50,000 is not.
+#[test]
+fn titan_embeddings_input_is_bounded_at_50000_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("t.csv");
+    let out = dir.path().join("out.jsonl");
+    for (n, want) in [(50_000usize, 0), (50_001, 1)] {
+        std::fs::write(&data, format!("id,text\n1,{}\n", "é".repeat(n))).unwrap();
+        let _ = std::fs::remove_file(&out);
+        let o = run(
+            bare_command(dir.path()),
+            &[
+                "prepare",
+                data.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--model-id",
+                "amazon.titan-embed-text-v2:0",
+                "--region",
+                REGION,
+                "--prompt-text",
+                "{{text}}",
+                "--output",
+                "json",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(want), "{n}: {} {}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        if want == 1 {
+            assert!(String::from_utf8_lossy(&o.stdout).contains("50,000"), "{}", String::from_utf8_lossy(&o.stdout));
+        }
+    }
+}
+
 /// An integer no 64-bit integer holds is refused in a JSONL table, naming its line and key (it
 /// used to become the nearest double: digits lost, and two ids made one); written as a decimal,
 /// it is a double as before.

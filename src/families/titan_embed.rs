@@ -31,7 +31,10 @@ pub fn read(out: &Value) -> Result<Answer, String> {
 // ------------------------------------------------------------------------------ validate
 
 /// Titan Text Embeddings (AWS, "Amazon Titan Embeddings Text"): `inputText` (required),
-/// `dimensions` 256, 512 or 1024.
+/// `dimensions` 256, 512 or 1024. Its length: AWS, "Amazon Titan Text Embeddings models"
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/titan-embedding-models.html): "Titan
+/// Text Embeddings V2 takes as input a non-empty string with up to 8,192 tokens or 50,000
+/// characters" (the character bound is checked here; tokens are the model's to count).
 #[derive(Deserialize)]
 pub(crate) struct TitanEmbedInput<'a> {
     #[serde(rename = "inputText", borrow)]
@@ -39,9 +42,14 @@ pub(crate) struct TitanEmbedInput<'a> {
     dimensions: Option<Number>,
 }
 
+const MAX_INPUT_CHARS: usize = 50_000;
+
 /// `validate`'s rules for a Titan Text Embeddings record (an embedding declares no output: 0).
 pub(crate) fn check(_: &Limits, m: TitanEmbedInput) -> LineResult {
     match m.input_text.as_deref() {
+        Some(t) if t.len() > MAX_INPUT_CHARS && t.chars().count() > MAX_INPUT_CHARS => {
+            return Err((Code::WrongShape, format!("inputText holds {} characters; the model takes at most 50,000", t.chars().count())))
+        }
         Some(t) if !t.is_empty() => {}
         _ => return Err((Code::WrongShape, "inputText must be a non-empty string".into())),
     }

@@ -414,6 +414,26 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
     assert_eq!(recs[2]["modelInput"]["messages"][0]["content"][0]["text"], "Say: x, \"y\"");
     assert_eq!(recs[0]["modelInput"]["system"], "Be brief.");
     assert_eq!(recs[0]["modelInput"]["max_tokens"], 1024, "the stated default");
+    // The text output says the job minimum too (it used to be in the JSON only).
+    let text_out = dir.path().join("text.jsonl");
+    let o = run(
+        bare_command(dir.path()),
+        &[
+            "prepare",
+            data.to_str().unwrap(),
+            "-o",
+            text_out.to_str().unwrap(),
+            "--model-id",
+            HAIKU,
+            "--region",
+            REGION,
+            "--prompt-text",
+            "{{Context}}",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
+    assert!(said.contains("note: 3 records: a batch job needs at least"), "{said}");
     let o =
         run(bare_command(dir.path()), &["validate", out.to_str().unwrap(), "--model-id", HAIKU, "--region", REGION, "--offline", "--output", "json"]);
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -92,6 +92,17 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
     if !empty.is_empty() {
         text.push_str(&format!("\nempty cells: {}", empty.join(", ")));
     }
+    // What the checks said beyond the notes already printed (the minimum records of a job, the
+    // validator's warnings): on the text output too, not only in the JSON.
+    for n in &notes[job.notes.len()..] {
+        text.push_str(&format!("\nnote: {n}"));
+    }
+    for p in &report.problems {
+        text.push_str(&format!("\n{}[{}]: {} record{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" }));
+        for e in &p.examples {
+            text.push_str(&format!("\n  line {}: {}", e.line, e.message));
+        }
+    }
     if let Some((lo, hi, _)) = cost {
         text.push_str(&format!("\nestimated batch cost: {} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)));
     }

@@ -269,8 +269,9 @@ async fn parquet_and_jsonl_tables_round_trip_with_their_types() {
     // A table of JSONL flat objects, collected to JSONL: every key and value back as read.
     let lines: Vec<String> = (1..=120)
         .map(|i| {
-            json!({"n": i, "flag": i % 2 == 0, "q": format!("q{i}"), "maybe": if i % 3 == 0 { Value::Null } else { json!(i as f64 + 0.5) }})
-                .to_string()
+            json!({"n": i, "flag": i % 2 == 0, "q": format!("q{i}"), "maybe": if i % 3 == 0 { Value::Null } else { json!(i as f64 + 0.5) },
+                "mixed": if i % 2 == 1 { json!(i) } else { json!(i as f64 + 0.25) }})
+            .to_string()
         })
         .collect();
     let data = env.input("flat.jsonl", &lines);
@@ -288,6 +289,15 @@ async fn parquet_and_jsonl_tables_round_trip_with_their_types() {
         }
         assert_eq!(row["status"], "ok");
     }
+    // To Parquet: a column of integers with decimals further down is a column of doubles (the
+    // whole file's type, not its first row's).
+    let pq = env.path("flat-out.parquet");
+    let (code, c) = env.json(&["run", "collect", &rid, "-o", &pq]);
+    assert_eq!(code, 0, "{c:#}");
+    let out = arrow_select_concat(&read_parquet(&pq));
+    let mixed = out.column_by_name("mixed").unwrap().as_any().downcast_ref::<Float64Array>().expect("a double column");
+    assert_eq!((mixed.value(0), mixed.value(1)), (1.0, 2.25));
+    assert!(out.column_by_name("n").unwrap().as_any().downcast_ref::<Int64Array>().is_some(), "integers stay integers");
 }
 
 #[test]

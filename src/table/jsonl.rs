@@ -130,8 +130,47 @@ impl TableReader for Reader {
         &self.columns
     }
 
+    /// Each column's type over the whole file, not its first row's: a column of integers with a
+    /// decimal further down is a column of doubles (it used to fail the Parquet collect at that
+    /// row, after the run); one mixing text, booleans and numbers is text; one always null is
+    /// text. Read in a pass of its own, only by the writers that type their columns. A line
+    /// that does not read leaves the first row's types: the rows' own reading reports it.
     fn kinds(&self) -> Vec<Kind> {
-        self.kinds.clone()
+        let mut kinds: Vec<Option<Kind>> = vec![None; self.columns.len()];
+        let Ok(file) = File::open(&self.path) else { return self.kinds.clone() };
+        let mut r = BufReader::with_capacity(1 << 20, file);
+        let mut buf = Vec::new();
+        let mut first = true;
+        loop {
+            buf.clear();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(_) => return self.kinds.clone(),
+            }
+            let text: &[u8] = if std::mem::take(&mut first) { buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf) } else { &buf };
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(text) else { return self.kinds.clone() };
+            for (k, v) in o {
+                let Some(i) = self.columns.iter().position(|c| *c == k) else { return self.kinds.clone() };
+                let this = match v {
+                    Value::Null => continue,
+                    Value::Bool(_) => Kind::Bool,
+                    Value::Number(n) if n.as_i64().is_some() => Kind::Int,
+                    Value::Number(_) => Kind::Float,
+                    _ => Kind::Str,
+                };
+                kinds[i] = Some(match kinds[i] {
+                    None => this,
+                    Some(k) if k == this => k,
+                    Some(Kind::Int | Kind::Float) if matches!(this, Kind::Int | Kind::Float) => Kind::Float,
+                    Some(_) => Kind::Str,
+                });
+            }
+        }
+        kinds.into_iter().map(|k| k.unwrap_or(Kind::Str)).collect()
     }
 
     fn next_batch(&mut self) -> Result<Option<Batch>> {

@@ -21,6 +21,11 @@ pub fn body(prompt: &str) -> Value {
 pub fn read(out: &Value) -> Result<Answer, String> {
     let e = out.get("embeddings").ok_or("no embeddings (Cohere Embed response)")?;
     let list = e.get("float").unwrap_or(e);
+    // One vector per text of the record's `texts` (up to 96): a table row holds one, so a
+    // record of several is not read as its first vector alone.
+    if let Some(n) = list.as_array().map(Vec::len).filter(|n| *n > 1) {
+        return Err(format!("the record embedded {n} texts and a table row holds one vector: collect this run to .jsonl to keep every vector"));
+    }
     let first = list.as_array().and_then(|a| a.first());
     Ok(Answer { embedding: Some(floats(first, "embeddings[0]")?), ..Answer::default() })
 }

@@ -333,6 +333,19 @@ mod tests {
         BodyOptions { max_tokens: 256, temperature: Some(0.2), top_p: None }
     }
 
+    /// A record that embedded several inputs is never read as its first vector alone (a table
+    /// row holds one); one vector reads as before.
+    #[test]
+    fn several_vectors_are_not_read_as_the_first() {
+        let one = read_output(Family::CohereEmbed, &serde_json::json!({"embeddings": [[0.5, 1.0]]})).unwrap();
+        assert_eq!(one.embedding, Some(vec![0.5, 1.0]));
+        let e = read_output(Family::CohereEmbed, &serde_json::json!({"embeddings": {"float": [[0.5], [1.0]]}})).unwrap_err();
+        assert!(e.contains("embedded 2 texts") && e.contains(".jsonl"), "{e}");
+        let nova = |n: usize| serde_json::json!({"embeddings": vec![serde_json::json!({"embeddingType": "TEXT", "embedding": [0.25]}); n]});
+        assert_eq!(read_output(Family::NovaEmbed, &nova(1)).unwrap().embedding, Some(vec![0.25]));
+        assert!(read_output(Family::NovaEmbed, &nova(2)).unwrap_err().contains("2 embeddings"));
+    }
+
     #[test]
     fn every_family_builds_a_body_validate_accepts() {
         for family in Family::ALL.into_iter().filter(|f| *f != Family::Unknown) {

@@ -22,7 +22,16 @@ pub fn body(prompt: &str) -> Value {
 }
 
 pub fn read(out: &Value) -> Result<Answer, String> {
-    let first = out.get("embeddings").and_then(Value::as_array).and_then(|a| a.first()).ok_or("no embeddings array (Nova embeddings response)")?;
+    let all = out.get("embeddings").and_then(Value::as_array).ok_or("no embeddings array (Nova embeddings response)")?;
+    // AUDIO_VIDEO_SEPARATE answers with one vector per modality: a table row holds one, so such
+    // a record is not read as its first vector alone.
+    if all.len() > 1 {
+        return Err(format!(
+            "the record has {} embeddings and a table row holds one vector: collect this run to .jsonl to keep every vector",
+            all.len()
+        ));
+    }
+    let first = all.first().ok_or("an empty embeddings array (Nova embeddings response)")?;
     Ok(Answer { embedding: Some(floats(first.get("embedding"), "embeddings[0].embedding")?), ..Answer::default() })
 }
 

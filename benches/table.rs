@@ -24,7 +24,10 @@ use bedbatch_doctor::validate::{Limits, Validator};
 const PROMPT: &str = "Summarise this conversation with {{customer}}:\n{{conversation}}";
 
 fn generate(path: &Path, total: u64) {
-    if std::fs::metadata(path).map(|m| m.len() + (64 << 10) > total && m.len() <= total).unwrap_or(false) {
+    // The file is kept between runs: written again, its 1.1 GB of dirty pages were still being
+    // flushed to disk while the first measurement (ours, to disk) ran. Quoting makes it about
+    // 7% longer than the text counted below, hence the bounds.
+    if std::fs::metadata(path).map(|m| m.len() + (64 << 10) > total && m.len() <= total + total / 5).unwrap_or(false) {
         return;
     }
     let filler: String = "Agent: thanks for waiting, \"really\", let me check that, one moment. ".chars().cycle().take(1900).collect();

@@ -77,7 +77,8 @@ pub type OnRecord<'a> = dyn FnMut(&[u8], &str, Joined) -> Result<()> + 'a;
 /// An output file, indexed: recordId → (offset, length) of its line; the recordIds that more
 /// than one line answers; the lines that are not output records at all.
 struct OutputIndex {
-    lines: HashMap<String, (u64, usize)>,
+    /// recordId → (offset, length, line number) of its line.
+    lines: HashMap<String, (u64, usize, u64)>,
     /// recordId → the numbers of the lines that answer it, when there are several.
     repeated: HashMap<String, Vec<u64>>,
     /// The first line that is not an output record (its number, why), and how many are not.
@@ -92,7 +93,6 @@ struct OutputIndex {
 fn index_output(path: &Path) -> Result<OutputIndex> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
     let mut index = OutputIndex { lines: HashMap::new(), repeated: HashMap::new(), unreadable: None, unreadable_count: 0 };
-    let mut first_line: HashMap<String, u64> = HashMap::new();
     let (mut offset, mut number) = (0u64, 0u64);
     let mut r = std::io::BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
@@ -107,14 +107,17 @@ fn index_output(path: &Path) -> Result<OutputIndex> {
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         if !body.iter().all(u8::is_ascii_whitespace) {
             match record_id(body) {
-                Ok(Some(id)) => {
-                    if let Some(first) = first_line.get(&id) {
-                        index.repeated.entry(id.clone()).or_insert_with(|| vec![*first]).push(number);
-                    } else {
-                        first_line.insert(id.clone(), number);
+                // One hash lookup a line (this index is most of the join's time).
+                Ok(Some(id)) => match index.lines.entry(id) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert((offset, body.len(), number));
                     }
-                    index.lines.insert(id, (offset, body.len()));
-                }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let first = o.get().2;
+                        index.repeated.entry(o.key().clone()).or_insert_with(|| vec![first]).push(number);
+                        o.insert((offset, body.len(), number));
+                    }
+                },
                 Ok(None) => {
                     index.unreadable_count += 1;
                     index.unreadable.get_or_insert((number, "it has no recordId".into()));
@@ -154,7 +157,7 @@ pub fn join_local(input: &Path, output: Option<&Path>, no_output: &str, f: &mut 
             return f(rec, &id, Joined::NoOutput(&why));
         }
         match index.lines.get(&id) {
-            Some(&(off, len)) => {
+            Some(&(off, len, _)) => {
                 buf.resize(len, 0);
                 file.seek(SeekFrom::Start(off)).and_then(|_| file.read_exact(&mut buf)).map_err(|e| Error::io(path.display(), e))?;
                 // Parsed once here; what it holds goes to the caller with the line.

@@ -354,38 +354,7 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--temperature") && stderr(&o).contains("embedding"), "{}", stderr(&o));
-    // Sampling values JSON cannot hold, or no model takes, are refused at the command line
-    // (NaN used to be written as null); a huge --max-tokens is no overflow.
-    for (flag, value) in [("--temperature", "NaN"), ("--temperature", "-1"), ("--temperature", "inf"), ("--top-p", "1.5")] {
-        let o = run(
-            bare_command(dir.path()),
-            &[
-                "prepare",
-                data.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-                "--model-id",
-                HAIKU,
-                "--region",
-                REGION,
-                "--prompt-text",
-                "{{Context}}",
-                &format!("{flag}={value}"),
-            ],
-        );
-        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
-        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
-        assert!(!out.exists());
-    }
-    std::fs::write(&data, "id,Context\n1,a\n2,b\n").unwrap();
-    let (code, v) = prepare(&["--prompt-text", "{{Context}}", "--max-tokens", "18446744073709551615"]);
-    assert!(code == 0 || code == 1, "no panic: {v:#}");
-    assert!(!v.to_string().contains("panicked"), "{v:#}");
-    let _ = std::fs::remove_file(&out);
-    // An existing OUT: replaced only with --force, each earlier file kept (OUT.bak, then
-    // OUT.bak.1); an OUT that is a folder is refused, never moved aside.
-    let kept = dir.path().join("kept.jsonl");
-    std::fs::write(&kept, "first\n").unwrap();
+    // `prepare` of the table into `o` with the Claude prompt, and `extra` flags.
     let with_out = |o: &std::path::Path, extra: &[&str]| {
         let mut a = vec![
             "prepare",
@@ -402,6 +371,23 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
         a.extend(extra);
         run(bare_command(dir.path()), &a)
     };
+    // Sampling values JSON cannot hold, or no model takes, are refused at the command line
+    // (NaN used to be written as null); a huge --max-tokens is no overflow.
+    for (flag, value) in [("--temperature", "NaN"), ("--temperature", "-1"), ("--temperature", "inf"), ("--top-p", "1.5")] {
+        let o = with_out(&out, &[&format!("{flag}={value}")]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+        assert!(!out.exists());
+    }
+    std::fs::write(&data, "id,Context\n1,a\n2,b\n").unwrap();
+    let (code, v) = prepare(&["--prompt-text", "{{Context}}", "--max-tokens", "18446744073709551615"]);
+    assert!(code == 0 || code == 1, "no panic: {v:#}");
+    assert!(!v.to_string().contains("panicked"), "{v:#}");
+    let _ = std::fs::remove_file(&out);
+    // An existing OUT: replaced only with --force, each earlier file kept (OUT.bak, then
+    // OUT.bak.1); an OUT that is a folder is refused, never moved aside.
+    let kept = dir.path().join("kept.jsonl");
+    std::fs::write(&kept, "first\n").unwrap();
     assert_eq!(with_out(&kept, &[]).status.code(), Some(2), "not without --force");
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), "first\n");
     assert!(with_out(&kept, &["--force"]).status.code().unwrap() <= 1);
@@ -426,21 +412,7 @@ fn prepare_refuses_bad_tables_before_writing_anything() {
     assert_eq!(recs[0]["modelInput"]["max_tokens"], 1024, "the stated default");
     // The text output says the job minimum too (it used to be in the JSON only).
     let text_out = dir.path().join("text.jsonl");
-    let o = run(
-        bare_command(dir.path()),
-        &[
-            "prepare",
-            data.to_str().unwrap(),
-            "-o",
-            text_out.to_str().unwrap(),
-            "--model-id",
-            HAIKU,
-            "--region",
-            REGION,
-            "--prompt-text",
-            "{{Context}}",
-        ],
-    );
+    let o = with_out(&text_out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let said = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
     assert!(said.contains("note: 3 records: a batch job needs at least"), "{said}");

@@ -97,11 +97,11 @@ pub async fn run(g: &GlobalArgs, args: &PrepareArgs) -> Result<ExitCode> {
     for n in &notes[job.notes.len()..] {
         text.push_str(&format!("\nnote: {n}"));
     }
-    for p in &report.problems {
-        text.push_str(&format!("\n{}[{}]: {} record{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" }));
-        for e in &p.examples {
-            text.push_str(&format!("\n  line {}: {}", e.line, e.message));
-        }
+    if !report.problems.is_empty() {
+        let mut problems = String::new();
+        crate::validate::problems_text(&report.problems, &mut problems);
+        text.push('\n');
+        text.push_str(problems.trim_end());
     }
     if let Some((lo, hi, _)) = cost {
         text.push_str(&format!("\nestimated batch cost: {} to {}", crate::validate::dollars(lo), crate::validate::dollars(hi)));

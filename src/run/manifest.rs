@@ -131,6 +131,12 @@ pub struct RunManifest {
 }
 
 impl RunManifest {
+    /// The input and output tokens its ended jobs' `manifest.json.out` report, summed (jobs whose
+    /// counts were not read add nothing: a caller that must know says so from `counts_error`).
+    pub fn job_tokens(&self) -> (u64, u64) {
+        self.shards.iter().filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens))
+    }
+
     pub fn finished(&self) -> bool {
         self.shards.iter().all(Shard::terminal)
     }

@@ -375,8 +375,7 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
     staged.commit()?;
     let _ = std::fs::remove_dir_all(&tmp);
     let prices = crate::prices::embedded();
-    let (job_in, job_out) =
-        runs.iter().flat_map(|r| &r.shards).filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+    let (job_in, job_out) = runs.iter().map(RunManifest::job_tokens).fold((0, 0), |(i, o), (ri, ro)| (i + ri, o + ro));
     // A job whose manifest.json.out could not be read leaves the run's tokens and cost unknown
     // (with that error), never a smaller sum: `run status` says the same, and exits 4.
     let unknown: Vec<String> = runs
@@ -388,7 +387,7 @@ pub async fn collect(ctx: &Ctx, runs: &[RunManifest], a: &CollectArgs<'_>) -> Re
     let merged = runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>();
     // Each run at the price of the model it ran (a retry runs the same model as its run).
     let cost = runs.iter().try_fold(0.0, |sum, r| {
-        let (i, o) = r.shards.iter().filter_map(|s| s.counts.as_ref()).fold((0, 0), |(i, o), c| (i + c.input_tokens, o + c.output_tokens));
+        let (i, o) = r.job_tokens();
         crate::run::report::token_cost(&prices, &crate::run::report::run_model(r), i, o).map(|c| sum + c)
     });
     let (tokens, cost) = if unknown.is_empty() { (Some((job_in, job_out)), cost) } else { (None, None) };

@@ -34,11 +34,13 @@ fn cell(path: &Path, line: u64, key: &str, v: Value, text: &[u8]) -> Result<Cell
                 // An integer written out that no 64-bit integer holds (an id of 20 digits) would
                 // be read as the nearest double, its last digits lost and two ids made equal:
                 // refused, where a number written as a decimal or with an exponent is a double.
-                if f.fract() == 0.0 && f.abs() >= 9.2e18 && integer_literal(text, key) {
-                    return Err(bad(
-                        path,
-                        format!("line {line}: {key:?}: the integer {} does not fit a 64-bit integer: write it as a string (in quotes) to keep every digit", literal(text, key).unwrap_or_else(|| n.to_string())),
-                    ));
+                if f.fract() == 0.0 && f.abs() >= 9.2e18 {
+                    if let Some(int) = literal(text, key).filter(|l| !l.contains(['.', 'e', 'E'])) {
+                        return Err(bad(
+                            path,
+                            format!("line {line}: {key:?}: the integer {int} does not fit a 64-bit integer: write it as a string (in quotes) to keep every digit"),
+                        ));
+                    }
                 }
                 Cell::Float(f)
             }
@@ -60,11 +62,6 @@ fn literal(text: &[u8], key: &str) -> Option<String> {
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let raw: std::collections::HashMap<String, &serde_json::value::RawValue> = serde_json::from_slice(text).ok()?;
     raw.get(key).map(|r| r.get().to_string())
-}
-
-/// Whether `key`'s value is written as an integer (no fraction, no exponent).
-fn integer_literal(text: &[u8], key: &str) -> bool {
-    literal(text, key).is_some_and(|l| !l.contains(['.', 'e', 'E']))
 }
 
 fn kind(c: &Cell) -> Kind {
@@ -136,32 +133,20 @@ impl TableReader for Reader {
     /// text. Read in a pass of its own, only by the writers that type their columns. A line
     /// that does not read leaves the first row's types: the rows' own reading reports it.
     fn kinds(&self) -> Vec<Kind> {
+        // The file read again by a reader of its own: the same lines, keys and cells as the rows.
+        let Ok(mut again) = Reader::open(&self.path) else { return self.kinds.clone() };
         let mut kinds: Vec<Option<Kind>> = vec![None; self.columns.len()];
-        let Ok(file) = File::open(&self.path) else { return self.kinds.clone() };
-        let mut r = BufReader::with_capacity(1 << 20, file);
-        let mut buf = Vec::new();
-        let mut first = true;
         loop {
-            buf.clear();
-            match r.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
+            let batch = match again.next_batch() {
+                Ok(Some(b)) => b,
+                Ok(None) => break,
                 Err(_) => return self.kinds.clone(),
-            }
-            let text: &[u8] = if std::mem::take(&mut first) { buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf) } else { &buf };
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(text) else { return self.kinds.clone() };
-            for (k, v) in o {
-                let Some(i) = self.columns.iter().position(|c| *c == k) else { return self.kinds.clone() };
-                let this = match v {
-                    Value::Null => continue,
-                    Value::Bool(_) => Kind::Bool,
-                    Value::Number(n) if n.as_i64().is_some() => Kind::Int,
-                    Value::Number(_) => Kind::Float,
-                    _ => Kind::Str,
-                };
+            };
+            for (i, c) in batch.rows.iter().flat_map(|r| r.iter().enumerate()) {
+                if matches!(c, Cell::Null) {
+                    continue;
+                }
+                let this = kind(c);
                 kinds[i] = Some(match kinds[i] {
                     None => this,
                     Some(k) if k == this => k,

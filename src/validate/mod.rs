@@ -49,6 +49,32 @@ pub fn print_text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) {
     print!("{}", text(r, cost, model));
 }
 
+/// Each problem with its level, code and count, and its examples: what `text` shows of them,
+/// and `prepare` after the records it wrote.
+pub fn problems_text(problems: &[Problem], out: &mut String) {
+    use std::fmt::Write;
+    for p in problems {
+        let _ = writeln!(out, "{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
+        for e in &p.examples {
+            if e.line > 0 {
+                match &e.file {
+                    Some(f) => {
+                        let _ = writeln!(out, "  {f} line {}: {}", e.line, e.message);
+                    }
+                    None => {
+                        let _ = writeln!(out, "  line {}: {}", e.line, e.message);
+                    }
+                }
+            } else {
+                let _ = writeln!(out, "  {}", e.message);
+            }
+        }
+        if p.count as usize > p.examples.len() {
+            let _ = writeln!(out, "  … and {} more", p.count as usize - p.examples.len());
+        }
+    }
+}
+
 /// The report for people: the input, each problem with its examples, the estimate, the verdict.
 pub fn text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) -> String {
     use std::fmt::Write;
@@ -70,26 +96,7 @@ pub fn text(r: &Report, cost: Option<(f64, f64, String)>, model: &str) -> String
             let _ = writeln!(out, "  {}: {}, {}", f.name, n(f.records, "record", "records"), n(f.bytes, "byte", "bytes"));
         }
     }
-    for p in &r.problems {
-        let _ = writeln!(out, "{}[{}]: {} occurrence{}", p.level.as_str(), p.code.as_str(), p.count, if p.count == 1 { "" } else { "s" });
-        for e in &p.examples {
-            if e.line > 0 {
-                match &e.file {
-                    Some(f) => {
-                        let _ = writeln!(out, "  {f} line {}: {}", e.line, e.message);
-                    }
-                    None => {
-                        let _ = writeln!(out, "  line {}: {}", e.line, e.message);
-                    }
-                }
-            } else {
-                let _ = writeln!(out, "  {}", e.message);
-            }
-        }
-        if p.count as usize > p.examples.len() {
-            let _ = writeln!(out, "  … and {} more", p.count as usize - p.examples.len());
-        }
-    }
+    problems_text(&r.problems, &mut out);
     let _ = writeln!(
         out,
         "input tokens (estimate, characters of text content / 4): {}; output tokens ceiling (sum of each record's maximum): {}",

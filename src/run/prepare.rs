@@ -208,31 +208,52 @@ pub fn records(
         })?),
         None => None,
     };
-    // The table is read and parsed on a thread of its own, a few batches ahead, while this one
-    // builds each record and hands it to the sink (which checks it with validate's rules and
-    // writes it): on two cores the two halves take about as long as each other (`perf` on the
-    // 1 GB benchmark: reading and parsing CSV ~45% of the work, building and checking ~40%).
+    // Two halves, each on a thread of its own, a few batches apart: one reads and parses the
+    // table and builds each row's record (the cells are still in its cache when they are
+    // escaped into the record); this one hands the records to the sink, which checks each with
+    // validate's rules and writes it. `perf` on the 1 GB benchmark: reading, parsing and
+    // building ~55% of the work, checking and writing ~45%. (Building on a third thread of its
+    // own balanced the three but cost more in all: each cell then crossed to another core.)
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(4);
-        // Batches done with come back to be filled again (their rows' buffers reused).
-        let (back, spares) = std::sync::mpsc::channel::<Batch>();
-        scope.spawn(move || loop {
-            let next = match spares.try_recv() {
-                Ok(spare) => table.next_batch_into(spare),
-                Err(_) => table.next_batch(),
+        let (built_tx, built_rx) = std::sync::mpsc::sync_channel::<Built>(4);
+        // Built batches come back to be filled again, their buffers kept.
+        let (built_back, built_spares) = std::sync::mpsc::channel::<Built>();
+        let builder = scope.spawn(move || {
+            let mut b = Builder::new(&header, id_index, source, prompt, s);
+            let mut spare: Option<Batch> = None;
+            loop {
+                let next = match spare.take() {
+                    Some(batch) => table.next_batch_into(batch),
+                    None => table.next_batch(),
+                };
+                let mut built = built_spares.try_recv().unwrap_or_else(|_| Built {
+                    bytes: Vec::with_capacity(BATCH_ROWS * 2048),
+                    records: Vec::with_capacity(BATCH_ROWS),
+                    error: None,
+                });
+                let stop = match next {
+                    Ok(Some(batch)) => {
+                        b.batch(&batch, &mut built);
+                        // The batch's buffers are filled again with the next rows.
+                        spare = Some(batch);
+                        built.error.is_some()
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        built.bytes.clear();
+                        built.records.clear();
+                        built.error = Some(e);
+                        true
+                    }
+                };
+                // The receiver gone (an error in the sink) ends the reading too.
+                if built_tx.send(built).is_err() || stop {
+                    break;
+                }
             }
-            .transpose();
-            let end = !matches!(next, Some(Ok(_)));
-            // The receiver gone (an error on this side) ends the reading too.
-            if next.is_none_or(|b| tx.send(b).is_err()) || end {
-                break;
-            }
+            b.stats
         });
-        let mut b = Builder::new(&header, id_index, source, prompt, s);
-        let mut built = Built { bytes: Vec::with_capacity(BATCH_ROWS * 2048), records: Vec::with_capacity(BATCH_ROWS), error: None };
-        for batch in rx {
-            let batch = batch?;
-            b.batch(&batch, &mut built);
+        for mut built in built_rx {
             let mut start = 0;
             for (n, end) in &built.records {
                 sink(*n, &built.bytes[start..*end])?;
@@ -241,12 +262,13 @@ pub fn records(
             if let Some(e) = built.error.take() {
                 return Err(e);
             }
-            let _ = back.send(batch);
+            let _ = built_back.send(built);
         }
-        if b.stats.rows == 0 {
+        let stats = builder.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        if stats.rows == 0 {
             return Err(Error::Usage(format!("{source}: the table has a header but no rows")));
         }
-        Ok(b.stats)
+        Ok(stats)
     })
 }
 

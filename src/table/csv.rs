@@ -1,19 +1,22 @@
 //! CSV and TSV (RFC 4180: quoted fields holding the delimiter, doubled quotes and newlines; CRLF
 //! or LF records; a UTF-8 byte order mark). Every cell is read as the exact text of its field.
 //!
-//! Reading goes through `simd-csv`'s zero-copy reader: it finds records and fields with memchr-
-//! style SIMD searches, where the `csv` crate's state machine looks at every byte (on `prepare`'s
-//! 2 KB text rows the csv crate's parser was 38% of the run's time: `perf`, benches/table.rs).
-//! A field is quoted whole (`"…"`, doubled quotes inside) or holds no quote at all in the files
-//! spreadsheets, pandas and warehouses write; a record with any other quoting (`ab"c`,
-//! `"ab"c`) is read again by the `csv` crate, so every file reads exactly as the `csv` crate
-//! reads it (a differential test below holds the two together).
+//! Reading goes through [`super::split`], which finds records, fields and quotes 64 bytes at a
+//! time (the `csv` crate's state machine looks at every byte: on `prepare`'s 2 KB text rows its
+//! parser was 38% of the run's time, and the per-quote searches of the `simd-csv` reader that came
+//! next a quarter of the reading thread's: `perf`, benches/table.rs). A field is quoted whole
+//! (`"…"`, doubled quotes inside) or holds no quote at all in the files spreadsheets, pandas and
+//! warehouses write; a record with any other quoting (`ab"c`) is read again by the `csv` crate,
+//! and so is the rest of the file, so every file reads exactly as the `csv` crate reads it (a
+//! differential test below holds the two together), except that a quoted field not closed at its
+//! end is refused where the `csv` crate reads on.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::rows::{bad, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};
+use super::split::{Next, Splitter};
 use crate::error::{Error, Result};
 
 pub struct Reader {
@@ -23,71 +26,47 @@ pub struct Reader {
     delimiter: u8,
     /// The line the last record read ends on (the header's, at first).
     line: u64,
-    /// Records end with CRLF (as the header does): two bytes a line between records.
-    crlf: bool,
-    /// The file's size, and whether it ends with a line end: a last record read up to the
-    /// size has none of its own after it unless so.
-    size: u64,
-    ends_with_newline: bool,
     width: usize,
+    /// The fields of the record being read, as byte ranges of the splitter's buffer.
+    fields: Vec<(usize, usize)>,
 }
 
 enum Mode {
-    /// simd-csv, while every quote seen is around a whole field.
-    Fast(simd_csv::ZeroCopyReader<File>),
+    /// The splitter, while every quote seen is around a whole field.
+    Fast(Box<Splitter>),
     /// The csv crate, from the first record with other quoting to the end; `base` is the line
     /// its first record starts on.
     Slow { inner: csv::Reader<BufReader<File>>, record: csv::StringRecord, base: u64 },
 }
 
-/// Why a record did not read.
-enum Bad {
-    /// Quotes other than around whole fields: the csv crate reads it.
-    Odd,
-    Msg(String),
-}
-
 impl Reader {
     pub fn open(path: &Path, delimiter: u8) -> Result<Reader> {
+        Reader::with_buffer(path, delimiter, 1 << 20)
+    }
+
+    /// [`Reader::open`] reading `capacity` bytes at a time (records longer grow it).
+    fn with_buffer(path: &Path, delimiter: u8, capacity: usize) -> Result<Reader> {
         let file = File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-        // The reader drops a UTF-8 byte order mark (Excel writes one): it is not part of the
-        // first column's name.
-        let mut inner =
-            simd_csv::ZeroCopyReaderBuilder::with_capacity(1 << 20).delimiter(delimiter).has_headers(false).flexible(true).from_reader(file);
-        let (size, ends_with_newline, bom) = last_byte(path)?;
         let mut me = Reader {
-            mode: Mode::Slow { inner: slow(path, delimiter, 0)?, record: csv::StringRecord::new(), base: 1 },
+            mode: Mode::Fast(Box::new(Splitter::new(file, delimiter, capacity))),
             path: path.to_path_buf(),
             columns: Vec::new(),
             delimiter,
             line: 0,
-            crlf: false,
-            size,
-            ends_with_newline,
             width: 0,
+            fields: Vec::new(),
         };
-        let before = inner.position();
-        let header = match inner.read_byte_record() {
-            Ok(Some(h)) => {
-                let text = h.as_slice();
-                let mut row = Vec::new();
-                let (cells, len, newlines) = (cells(&h, &mut row).map(|_| row), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64);
-                me.crlf = inner.position().saturating_sub(before).saturating_sub(len + bom) == 2;
-                match cells {
-                    Ok(c) => {
-                        me.line = 1 + newlines;
-                        me.mode = Mode::Fast(inner);
-                        Some(c.into_iter().map(|c| c.text().into_owned()).collect())
-                    }
-                    Err(Bad::Msg(e)) => return Err(bad(path, format!("line 1: {e}"))),
-                    // An odd header: the whole file through the csv crate.
-                    Err(Bad::Odd) => me.read_slow()?.map(|(_, row)| row),
-                }
-            }
+        let mut row = Vec::new();
+        let header = match me.read_fast(&mut row)? {
+            Ok(Some(_)) => Some(row.into_iter().map(|c| c.text().into_owned()).collect()),
             Ok(None) => None,
-            Err(e) => return Err(bad(path, format!("line 1: {e}"))),
+            // An odd header: the whole file through the csv crate.
+            Err(_) => {
+                me.mode = Mode::Slow { inner: slow(path, delimiter, 0)?, record: csv::StringRecord::new(), base: 1 };
+                me.read_slow()?.map(|(_, row)| row)
+            }
         };
-        let columns = header.unwrap_or_default();
+        let columns: Vec<String> = header.unwrap_or_default();
         if columns.is_empty() || (columns.len() == 1 && columns[0].is_empty()) {
             return Err(bad(path, "no header row: the first line must name the columns"));
         }
@@ -123,49 +102,27 @@ impl Reader {
         }
     }
 
-    /// The next record through simd-csv into `row`, with the line it starts on; Err(offset)
-    /// where the rest of the file must go through the csv crate, from that byte.
-    fn read_fast(&mut self, row: &mut Vec<Cell>) -> Result<std::result::Result<Option<u64>, u64>> {
-        let Mode::Fast(inner) = &mut self.mode else { unreachable!("only called in the fast mode") };
-        let step = if self.crlf { 2 } else { 1 };
-        let before = inner.position();
-        let (row, len, newlines) = match inner.read_byte_record() {
-            Ok(None) => return Ok(Ok(None)),
-            Ok(Some(r)) => {
-                let text = r.as_slice();
-                (cells(&r, row), text.len() as u64, memchr::memchr_iter(b'\n', text).count() as u64)
+    /// The next record through the splitter into `row`, with the line it starts on; Err(offset,
+    /// line) where the rest of the file must go through the csv crate, from that byte (a record
+    /// starting on that line).
+    fn read_fast(&mut self, row: &mut Vec<Cell>) -> Result<std::result::Result<Option<u64>, (u64, u64)>> {
+        let Mode::Fast(split) = &mut self.mode else { unreachable!("only called in the fast mode") };
+        let next = split.next(&mut self.fields).map_err(|e| bad(&self.path, format!("line {}: cannot read: {e}", self.line + 1)))?;
+        match next {
+            Next::End => Ok(Ok(None)),
+            Next::Odd { offset, blank_lines } => Ok(Err((offset, self.line + 1 + blank_lines))),
+            Next::Record { newlines, blank_lines } => {
+                let line = self.line + 1 + blank_lines;
+                match cells(split, &self.fields, row) {
+                    Ok(()) => {
+                        self.line = line + newlines;
+                        Ok(Ok(Some(line)))
+                    }
+                    Err(e) => Err(bad(&self.path, format!("line {line}: {e}"))),
+                }
             }
-            Err(e) => return Err(bad(&self.path, format!("line {}: {e}", self.line + 1))),
-        };
-        // Between the last record and this one's text: any blank lines (the reader skips
-        // them), then after the text its own line end; LF or CRLF, as the header ends.
-        let after = inner.position();
-        let own_end = if after >= self.size && !self.ends_with_newline { 0 } else { step };
-        let line = self.line + 1 + (after - before - len).saturating_sub(own_end) / step;
-        match row {
-            Ok(()) => {
-                self.line = line + newlines;
-                Ok(Ok(Some(line)))
-            }
-            Err(Bad::Msg(e)) => Err(bad(&self.path, format!("line {line}: {e}"))),
-            Err(Bad::Odd) => Ok(Err(before)),
         }
     }
-}
-
-/// The size of the file at `path`, whether its last byte ends a line, and the length of its
-/// byte order mark.
-fn last_byte(path: &Path) -> Result<(u64, bool, u64)> {
-    let mut f = File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-    let size = f.metadata().map_err(|e| bad(path, format!("cannot read: {e}")))?.len();
-    if size == 0 {
-        return Ok((0, false, 0));
-    }
-    let mut bom = [0u8; 3];
-    let bom = if size >= 3 && std::io::Read::read_exact(&mut f, &mut bom).is_ok() && bom == *b"\xEF\xBB\xBF" { 3 } else { 0 };
-    let mut b = [0u8];
-    f.seek(SeekFrom::Start(size - 1)).and_then(|_| std::io::Read::read_exact(&mut f, &mut b)).map_err(|e| bad(path, format!("cannot read: {e}")))?;
-    Ok((size, b[0] == b'\n' || b[0] == b'\r', bom))
 }
 
 /// The csv crate reading `path` from byte `offset` (past a byte order mark at 0).
@@ -191,10 +148,10 @@ fn unequal(path: &Path, line: u64, expected_len: usize, len: usize) -> Error {
 /// The cells of one record, unquoted and unescaped, as text, into `row` (its strings' buffers
 /// reused: a batch comes back from the builder to be filled again, so a row costs no
 /// allocation); else what is wrong with it.
-fn cells(r: &simd_csv::ZeroCopyByteRecord<'_>, row: &mut Vec<Cell>) -> std::result::Result<(), Bad> {
-    row.truncate(r.len());
-    for i in 0..r.len() {
-        let raw = r.get(i).unwrap_or_default();
+fn cells(split: &Splitter, fields: &[(usize, usize)], row: &mut Vec<Cell>) -> std::result::Result<(), String> {
+    let bytes = split.bytes();
+    row.truncate(fields.len());
+    for (i, &(a, b)) in fields.iter().enumerate() {
         if i == row.len() {
             row.push(Cell::Str(String::new()));
         }
@@ -203,43 +160,30 @@ fn cells(r: &simd_csv::ZeroCopyByteRecord<'_>, row: &mut Vec<Cell>) -> std::resu
             _ => Vec::new(),
         };
         buf.clear();
-        // A lone CR ends a record to the csv crate (and is kept in the field by simd-csv).
-        match memchr::memchr2(b'"', b'\r', raw) {
-            None => buf.extend_from_slice(raw),
+        if bytes[a..b].first() == Some(&b'"') {
             // A field that opens a quote must close it at its end, with every quote inside
             // doubled (RFC 4180, section 2, rules 5-7). The csv crate reads anything else
             // leniently: `"x"y` as `xy`, and a quote left open takes in every row after it as
             // this cell's text, the rows then missing from the table. Refused, at the line the
             // quote opens on.
-            Some(_) if raw.first() == Some(&b'"') => unquote(raw, &mut buf).ok_or_else(|| {
-                Bad::Msg(format!(
+            split.unquote((a, b), &mut buf).ok_or_else(|| {
+                format!(
                     "field {} opens a quote that does not close at the field's end: a quoted field ends at its closing quote and a quote inside it is written twice (\"\"), RFC 4180 section 2; a quote left open takes in the rows after it",
                     i + 1
-                ))
-            })?,
-            // A quote inside an unquoted field (`ab"c`), or a lone CR: the csv crate reads it.
-            Some(_) => return Err(Bad::Odd),
+                )
+            })?;
+        } else {
+            buf.extend_from_slice(&bytes[a..b]);
         }
-        row[i] = Cell::Str(String::from_utf8(buf).map_err(|_| Bad::Msg(format!("not UTF-8 text (field {}): save the file as UTF-8", i + 1)))?);
+        row[i] = Cell::Str(if split.ascii((a, b)) {
+            // SAFETY: every byte of the field is under 0x80 (the splitter's bitmap), so is every
+            // byte of its text: ASCII is UTF-8.
+            unsafe { String::from_utf8_unchecked(buf) }
+        } else {
+            String::from_utf8(buf).map_err(|_| format!("not UTF-8 text (field {}): save the file as UTF-8", i + 1))?
+        });
     }
     Ok(())
-}
-
-/// A field quoted whole, with only doubled quotes inside: its text, into `out`. None for any
-/// other quoting.
-fn unquote(raw: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    let mut pos = 0;
-    while let Some(k) = memchr::memchr(b'"', &inner[pos..]) {
-        let at = pos + k;
-        if inner.get(at + 1) != Some(&b'"') {
-            return None;
-        }
-        out.extend_from_slice(&inner[pos..=at]);
-        pos = at + 2;
-    }
-    out.extend_from_slice(&inner[pos..]);
-    Some(())
 }
 
 impl TableReader for Reader {
@@ -266,9 +210,8 @@ impl TableReader for Reader {
             let line = match &self.mode {
                 Mode::Fast(_) => match self.read_fast(&mut rows[n])? {
                     Ok(line) => line,
-                    Err(offset) => {
-                        self.mode =
-                            Mode::Slow { inner: slow(&self.path, self.delimiter, offset)?, record: csv::StringRecord::new(), base: self.line + 1 };
+                    Err((offset, base)) => {
+                        self.mode = Mode::Slow { inner: slow(&self.path, self.delimiter, offset)?, record: csv::StringRecord::new(), base };
                         continue;
                     }
                 },
@@ -347,11 +290,19 @@ mod tests {
         ours_or_why(bytes).map_err(|_| ())
     }
 
-    /// [`ours`], with the error's text.
+    /// [`ours`], with the error's text; the same whatever the size of the buffer read into
+    /// (a block, two, and the one files are read with), so records that cross a buffer's end or
+    /// outgrow it read as the others.
     fn ours_or_why(bytes: &[u8]) -> std::result::Result<(Vec<String>, Vec<(u64, Vec<String>)>), String> {
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), bytes).unwrap();
-        let mut r = Reader::open(f.path(), b',').map_err(|e| e.to_string())?;
+        let all: Vec<_> = [64, 128, 1 << 20].into_iter().map(|cap| ours_with(f.path(), cap)).collect();
+        assert!(all.iter().all(|r| *r == all[0]), "{:?}: {all:?}", String::from_utf8_lossy(bytes));
+        all.into_iter().next().unwrap()
+    }
+
+    fn ours_with(path: &Path, capacity: usize) -> std::result::Result<(Vec<String>, Vec<(u64, Vec<String>)>), String> {
+        let mut r = Reader::with_buffer(path, b',', capacity).map_err(|e| e.to_string())?;
         let header = r.columns().to_vec();
         let mut rows = Vec::new();
         while let Some(b) = r.next_batch().map_err(|e| e.to_string())? {
@@ -408,6 +359,22 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.1[1].as_str()).collect::<Vec<_>>(), ["5'10\"", "6'1\""]);
     }
 
+    #[test]
+    fn text_that_is_not_utf8_is_refused_naming_its_line_and_field() {
+        for (text, want) in [
+            (b"id,text\n1,ok\n2,caf\xE9\n".to_vec(), "line 3: not UTF-8 text (field 2)"),
+            (b"id,text\n1,\"a \xFF, b\"\n".to_vec(), "line 2: not UTF-8 text (field 2)"),
+            // A valid character cut by a 64-byte block's end reads; a lone continuation byte there does not.
+            ([b"id,text\n1,".as_slice(), &[b'a'; 52], "\u{e9}\u{1F600}\n".as_bytes()].concat(), ""),
+            ([b"id,text\n1,".as_slice(), &[b'a'; 53], b"\x80\n"].concat(), "line 2: not UTF-8 text (field 2)"),
+        ] {
+            match ours_or_why(&text) {
+                Ok((_, rows)) => assert!(want.is_empty() && rows[0].1[1].ends_with("\u{e9}\u{1F600}"), "{rows:?}"),
+                Err(e) => assert!(!want.is_empty() && e.contains(want), "{e}"),
+            }
+        }
+    }
+
     /// Batches filled again from the ones handed back (the buffers of their rows reused) hold
     /// exactly what fresh ones would: rows of changing widths of text, quoted fields, and from
     /// the middle on a record the csv crate must read (the rest of the file goes through it).
@@ -425,7 +392,7 @@ mod tests {
         }
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), &text).unwrap();
-        let mut r = Reader::open(f.path(), b',').unwrap();
+        let mut r = Reader::with_buffer(f.path(), b',', 4096).unwrap();
         let mut rows = Vec::new();
         let mut spare: Option<Batch> = None;
         loop {

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod jsonl;
 pub mod parquet;
 mod rows;
+mod split;
 pub mod spool;
 
 pub use rows::{float_text, Batch, Cell, Kind, OutputColumns, TableReader, TableWriter, BATCH_ROWS};

@@ -36,7 +36,14 @@ pub struct Splitter {
     lfs: Vec<u64>,
     ends: Vec<u64>,
     high: Vec<u64>,
+    /// The longest record read: a quote left open would otherwise take the rest of the file,
+    /// whatever its size, into memory before the error.
+    max_record: usize,
 }
+
+/// The longest record [`Splitter::new`] reads: far beyond any model's input (a million-token
+/// context is a few MB of text), far under the memory of a notebook's machine.
+pub const MAX_RECORD: usize = 256 << 20;
 
 /// What the next record is.
 pub enum Next {
@@ -53,8 +60,9 @@ pub enum Next {
 const BLOCK: usize = 64;
 
 impl Splitter {
-    pub fn new(file: File, delimiter: u8, capacity: usize) -> Splitter {
+    pub fn new(file: File, delimiter: u8, capacity: usize, max_record: usize) -> Splitter {
         Splitter {
+            max_record,
             file,
             delimiter,
             buf: vec![0; capacity.max(BLOCK)],
@@ -83,6 +91,15 @@ impl Splitter {
             self.pos = 0;
         }
         if self.len + BLOCK >= self.buf.len() {
+            if self.len >= self.max_record {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the record that starts here has no end in {} MiB: a quote left open takes in every row after it (a quote inside a quoted field is written twice, RFC 4180 section 2)",
+                        self.max_record >> 20
+                    ),
+                ));
+            }
             let grown = self.buf.len() * 2;
             self.buf.resize(grown, 0);
         }

@@ -10,10 +10,12 @@
 //! searches of the reader this replaced were a quarter of the reading thread's time: `perf`,
 //! benches/table.rs).
 //!
-//! Only what RFC 4180 writes is read here: a field quoted whole (`"…"`, doubled quotes inside) or
-//! holding no quote and no carriage return. A record with anything else is handed back
-//! ([`Next::Odd`]) for the `csv` crate to read from its first byte; the parity is right up to
-//! there, since every record before it had only whole quoted fields.
+//! The bits read what RFC 4180 writes: a field quoted whole (`"…"`, doubled quotes inside) or
+//! holding no quote and no carriage return. A record with anything else (a quote inside an
+//! unquoted field, `5'10"`, which is text; a lone carriage return, which ends a record) is read
+//! byte by byte by [`scalar`], as the `csv` crate reads it, and so are the next records, a run
+//! of them, before the rest of the buffer is indexed again from a record's start (where the
+//! parity is known again). A quoted field that does not close at its end is refused either way.
 
 use std::fs::File;
 use std::io::Read;
@@ -39,6 +41,35 @@ pub struct Splitter {
     /// The longest record read: a quote left open would otherwise take the rest of the file,
     /// whatever its size, into memory before the error.
     max_record: usize,
+    /// The buffer's size, to come back to after a long record grew it.
+    capacity: usize,
+    /// Records left to read byte by byte before indexing again (after an odd record).
+    scalar_left: u32,
+    /// Where the last record [`Next::Record`] gave starts.
+    record_start: usize,
+    /// The cells of the last record read byte by byte ([`Next::Parsed`]).
+    pub texts: Vec<Vec<u8>>,
+}
+
+/// After a record the bits cannot read, the records read byte by byte before indexing again:
+/// a file with an odd record every few rows then costs a re-indexing of the buffer's rest every
+/// so many records, not every record.
+const SCALAR_RUN: u32 = 64;
+
+/// Why the next record could not be read, and the blank lines skipped before it (so the
+/// error names the line the record starts on).
+pub struct Failure {
+    pub what: String,
+    pub blank_lines: u64,
+}
+
+/// The error of a field that opens a quote and does not close it at its end (RFC 4180,
+/// section 2, rules 5-7). The csv crate reads it leniently: `"x"y` as `xy`, and a quote left open
+/// takes in every row after it as this cell's text, the rows then missing from the table.
+pub fn open_quote(field: usize) -> String {
+    format!(
+        "field {field} opens a quote that does not close at the field's end: a quoted field ends at its closing quote and a quote inside it is written twice (\"\"), RFC 4180 section 2; a quote left open takes in the rows after it"
+    )
 }
 
 /// The longest record [`Splitter::new`] reads: far beyond any model's input (a million-token
@@ -52,9 +83,8 @@ pub enum Next {
     Record { newlines: u64, blank_lines: u64 },
     /// No more records.
     End,
-    /// A record with quoting other than whole quoted fields, or a carriage return outside
-    /// quotes, starting at this file offset (after `blank_lines` blank lines).
-    Odd { offset: u64, blank_lines: u64 },
+    /// A record read byte by byte: its cells' text in [`Splitter::texts`], unquoted.
+    Parsed { newlines: u64, blank_lines: u64 },
 }
 
 const BLOCK: usize = 64;
@@ -63,6 +93,10 @@ impl Splitter {
     pub fn new(file: File, delimiter: u8, capacity: usize, max_record: usize) -> Splitter {
         Splitter {
             max_record,
+            capacity: capacity.max(BLOCK),
+            scalar_left: 0,
+            record_start: 0,
+            texts: Vec::new(),
             file,
             delimiter,
             buf: vec![0; capacity.max(BLOCK)],
@@ -90,17 +124,22 @@ impl Splitter {
             self.len -= self.pos;
             self.pos = 0;
         }
+        if self.buf.len() > self.capacity && self.len + BLOCK < self.capacity {
+            // Back to the usual size after a long record.
+            self.buf.truncate(self.capacity);
+            self.buf.shrink_to_fit();
+        }
         if self.len + BLOCK >= self.buf.len() {
-            if self.len >= self.max_record {
+            if self.buf.len() >= self.max_record {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!(
-                        "the record that starts here has no end in {} MiB: a quote left open takes in every row after it (a quote inside a quoted field is written twice, RFC 4180 section 2)",
+                        "the record that starts here runs past {} MiB without an end: a quote left open takes in every row after it (a quote inside a quoted field is written twice, RFC 4180 section 2); no model's input is that long",
                         self.max_record >> 20
                     ),
                 ));
             }
-            let grown = self.buf.len() * 2;
+            let grown = (self.buf.len() * 2).min(self.max_record.max(BLOCK * 2));
             self.buf.resize(grown, 0);
         }
         // Leave room for a whole block of padding after the data.
@@ -139,13 +178,17 @@ impl Splitter {
         }
     }
 
-    /// Reads the next record's fields into `fields`.
-    pub fn next(&mut self, fields: &mut Vec<(usize, usize)>) -> std::io::Result<Next> {
+    /// Reads the next record's fields into `fields` (or its cells into `texts`).
+    pub fn next(&mut self, fields: &mut Vec<(usize, usize)>) -> Result<Next, Failure> {
         let mut blank_lines = 0;
+        let fail = |e: std::io::Error, blank_lines: u64| Failure {
+            what: if e.kind() == std::io::ErrorKind::InvalidData { e.to_string() } else { format!("cannot read: {e}") },
+            blank_lines,
+        };
         loop {
             fields.clear();
             if self.offset == 0 && self.pos == 0 && self.len == 0 && !self.eof {
-                self.refill()?;
+                self.refill().map_err(|e| fail(e, blank_lines))?;
                 // A UTF-8 byte order mark (Excel writes one) is not part of the first column's name.
                 if self.bytes().starts_with(b"\xEF\xBB\xBF") {
                     self.pos = 3;
@@ -155,7 +198,27 @@ impl Splitter {
                 if self.eof {
                     return Ok(Next::End);
                 }
-                self.refill()?;
+                self.refill().map_err(|e| fail(e, blank_lines))?;
+                continue;
+            }
+            if self.scalar_left > 0 {
+                match scalar(&self.buf[self.pos..self.len], self.eof, self.delimiter, &mut self.texts) {
+                    Scalar::Need => self.refill().map_err(|e| fail(e, blank_lines))?,
+                    Scalar::Blank { end, lines } => {
+                        blank_lines += lines;
+                        self.pos += end;
+                    }
+                    Scalar::Bad(what) => return Err(Failure { what, blank_lines }),
+                    Scalar::Record { end, newlines } => {
+                        self.pos += end;
+                        self.scalar_left -= 1;
+                        if self.scalar_left == 0 {
+                            // Index the rest again from this record's start.
+                            self.refill().map_err(|e| fail(e, blank_lines))?;
+                        }
+                        return Ok(Next::Parsed { newlines, blank_lines });
+                    }
+                }
                 continue;
             }
             let mut start = self.pos;
@@ -177,7 +240,7 @@ impl Splitter {
             };
             let Some(end) = end else {
                 // The record goes on past what is read.
-                self.refill()?;
+                self.refill().map_err(|e| fail(e, blank_lines))?;
                 continue;
             };
             // The carriage return of a CRLF (or of the last record, at the end of the file).
@@ -195,18 +258,32 @@ impl Splitter {
             for &(a, b) in fields.iter() {
                 let raw = &self.buf[a..b];
                 let odd = match raw.first() {
+                    // A quoted field is checked as it is unquoted ([`Splitter::reread`]).
                     Some(b'"') => false,
                     _ => next_bit(&self.quotes, a, b).is_some() || memchr::memchr(b'\r', raw).is_some(),
                 };
                 if odd {
-                    return Ok(Next::Odd { offset: self.offset + self.pos as u64, blank_lines });
+                    self.scalar_left = SCALAR_RUN;
                 }
             }
+            if self.scalar_left > 0 {
+                continue;
+            }
+            self.record_start = self.pos;
             self.pos = end;
             // The record's own line end is not inside it.
             let own = u64::from(self.buf[end - 1] == b'\n');
             return Ok(Next::Record { newlines: newlines - own, blank_lines });
         }
+    }
+
+    /// Reads the record [`Next::Record`] just gave again, byte by byte (and a run of records
+    /// after it): one of its quoted fields did not unquote. The bits read a lone CR after a
+    /// closing quote (`"a"<CR>`, which ends the record) as part of the field; byte by byte it
+    /// is read as the `csv` crate reads it, and a field really left open is refused.
+    pub fn reread(&mut self) {
+        self.pos = self.record_start;
+        self.scalar_left = SCALAR_RUN;
     }
 
     /// Whether `buf[a..b]` is ASCII (so its text is UTF-8 as it is).
@@ -233,6 +310,100 @@ impl Splitter {
         }
         out.extend_from_slice(&self.buf[from..end]);
         Some(())
+    }
+}
+
+/// What [`scalar`] found at the start of its bytes.
+enum Scalar {
+    /// The record goes on past the bytes read.
+    Need,
+    /// A blank line (`lines` line ends), `end` bytes long.
+    Blank {
+        end: usize,
+        lines: u64,
+    },
+    /// A record `end` bytes long (its line end included), its cells in `texts`.
+    Record {
+        end: usize,
+        newlines: u64,
+    },
+    Bad(String),
+}
+
+/// One record read a byte at a time, as the `csv` crate reads it (RFC 4180; a quote inside an
+/// unquoted field is text; CRLF, LF or a lone CR ends a record; a line with nothing on it is
+/// no record), but a quoted field must close at its end. `eof`: nothing comes after `data`.
+fn scalar(data: &[u8], eof: bool, delimiter: u8, texts: &mut Vec<Vec<u8>>) -> Scalar {
+    let mut n = 0;
+    let mut i = 0;
+    loop {
+        if n == texts.len() {
+            texts.push(Vec::new());
+        }
+        let cell = &mut texts[n];
+        cell.clear();
+        n += 1;
+        let quoted = data.get(i) == Some(&b'"');
+        if quoted {
+            i += 1;
+            loop {
+                let Some(k) = memchr::memchr(b'"', &data[i..]) else {
+                    return if eof { Scalar::Bad(open_quote(n)) } else { Scalar::Need };
+                };
+                cell.extend_from_slice(&data[i..i + k]);
+                i += k + 1;
+                match data.get(i) {
+                    Some(b'"') => {
+                        cell.push(b'"');
+                        i += 1;
+                    }
+                    None if !eof => return Scalar::Need,
+                    _ => break,
+                }
+            }
+        } else {
+            match memchr::memchr3(delimiter, b'\n', b'\r', &data[i..]) {
+                Some(k) => {
+                    cell.extend_from_slice(&data[i..i + k]);
+                    i += k;
+                }
+                None if eof => {
+                    cell.extend_from_slice(&data[i..]);
+                    i = data.len();
+                }
+                None => return Scalar::Need,
+            }
+        }
+        // What ends the field: a delimiter, a line end, the end of the file.
+        let own_lf = match data.get(i) {
+            Some(&d) if d == delimiter => {
+                i += 1;
+                continue;
+            }
+            None => None,
+            Some(b'\n') => {
+                i += 1;
+                Some(true)
+            }
+            Some(b'\r') => match data.get(i + 1) {
+                Some(b'\n') => {
+                    i += 2;
+                    Some(true)
+                }
+                None if !eof => return Scalar::Need,
+                _ => {
+                    i += 1;
+                    Some(false)
+                }
+            },
+            Some(_) => return Scalar::Bad(open_quote(n)),
+        };
+        texts.truncate(n);
+        let lfs = memchr::memchr_iter(b'\n', &data[..i]).count() as u64;
+        if n == 1 && !quoted && texts[0].is_empty() {
+            return Scalar::Blank { end: i, lines: u64::from(own_lf.is_some()) };
+        }
+        return Scalar::Record { end: i, newlines: lfs - u64::from(own_lf == Some(true)) };
     }
 }
 

@@ -732,3 +732,42 @@ async fn unreadable_job_counts_leave_tokens_and_cost_unknown() {
     assert!(c["tokens_unknown"][0].as_str().is_some_and(|e| e.contains("AccessDenied")), "{c:#}");
     assert_eq!(read_csv(&out).len(), rows + 1);
 }
+
+/// A table given as a pipe (`/dev/stdin`, or a shell's `<(…)`): read as it comes, never
+/// reopened; a record with a quote inside an unquoted field (`5'10"`, text) on the way changes
+/// nothing about the rows after it.
+#[test]
+fn a_piped_csv_with_an_odd_record_reads_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let mut text = String::from("id,h\n");
+    for i in 0..3000 {
+        text += &if i == 1500 { format!("{i},5'10\"\n") } else { format!("{i},\"row, {i}\"\n") };
+    }
+    let mut cmd = bare_command(dir.path());
+    cmd.args([
+        "prepare",
+        "/dev/stdin",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+        "--model-id",
+        HAIKU,
+        "--region",
+        REGION,
+        "--prompt-text",
+        "h={{h}}",
+    ]);
+    // A real pipe, written while the command reads it.
+    let mut child =
+        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, text.as_bytes()));
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(o.status.code().unwrap() <= 1, "{}", stderr(&o));
+    let recs = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(recs.lines().count(), 3000);
+    assert!(recs.contains("h=5'10\\\"") && recs.contains("h=row, 2999"), "{}", &recs[..200]);
+}
